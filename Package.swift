@@ -1,0 +1,38 @@
+// swift-tools-version: 6.0
+// Flock: a distributed machine-learning framework in Swift. See README.md and DESIGN.md.
+import PackageDescription
+
+let package = Package(
+    name: "Flock",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Flock", targets: ["Flock"]),
+        .library(name: "FlockTensor", targets: ["FlockTensor"]),
+        .executable(name: "flock", targets: ["flock"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
+    targets: [
+        // Per-CPU-level C micro-kernels (GEMM, vector exp) picked at run time from the
+        // CPU's feature bits, so one portable binary still runs at AVX-512 speed.
+        .target(name: "CFlockKernels"),
+        .target(
+            name: "FlockTensor",
+            dependencies: [
+                "CFlockKernels",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ]
+        ),
+        .target(name: "Flock", dependencies: ["FlockTensor"]),
+        .executableTarget(
+            name: "flock",
+            dependencies: [
+                "Flock",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "FlockTensorTests", dependencies: ["FlockTensor"]),
+    ]
+)

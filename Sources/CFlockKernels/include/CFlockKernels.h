@@ -1,0 +1,48 @@
+// CFlockKernels: the few hot loops of FlockTensor that need the CPU's widest vector unit.
+//
+// Swift cannot compile one function for several CPU levels, so these kernels are written
+// in C with per-function target attributes (generic x86-64, AVX2+FMA, AVX-512) and the
+// level is chosen once at run time from the CPU's feature bits. A binary built with the
+// default target therefore runs on any x86-64 and still uses AVX-512 where present.
+#ifndef CFLOCK_KERNELS_H
+#define CFLOCK_KERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Vector levels, in increasing order of capability.
+enum {
+    FLOCK_CPU_GENERIC = 0,  ///< baseline (SSE2 on x86-64, NEON on arm64)
+    FLOCK_CPU_AVX2 = 1,     ///< AVX2 + FMA
+    FLOCK_CPU_AVX512 = 2,   ///< AVX-512 F/VL
+};
+
+/// The widest vector level this CPU supports (detected once).
+int flock_cpu_level_detected(void);
+
+/// The level the kernels use: the detected one, or a lower one set with flock_set_cpu_level.
+int flock_cpu_level(void);
+
+/// Caps the level the kernels use (for tests and benchmarks); values above the detected
+/// level are clamped to it. Returns the level now in force.
+int flock_set_cpu_level(int level);
+
+/// Single-threaded C = alpha * A * B + beta * C for row-major C (row stride ldc, column
+/// stride 1). A (m x k) and B (k x n) are read through arbitrary element strides, so
+/// transposed and sliced views need no copy. With beta == 0, C is not read.
+void flock_sgemm(long m, long n, long k, float alpha,
+                 const float *a, long a_row_stride, long a_col_stride,
+                 const float *b, long b_row_stride, long b_col_stride,
+                 float beta, float *c, long ldc);
+
+/// y[i] = exp(x[i]) for n contiguous floats (max error about 2 ulp); x and y may alias.
+void flock_vexp_f32(const float *x, float *y, long n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

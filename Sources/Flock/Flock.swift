@@ -1,0 +1,2 @@
+// The umbrella module: `import Flock` gives the public API of every layer.
+@_exported import FlockTensor
