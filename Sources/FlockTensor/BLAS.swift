@@ -82,3 +82,16 @@ public final class BLAS: @unchecked Sendable {
         setThreads?(Int32(clamping: count))
     }
 }
+
+extension BLAS {
+    /// Calls the library's `cblas_sgemm` directly: C = A * B for row-major contiguous
+    /// matrices (A m x k, B k x n, C m x n). For benchmarks that compare Flock's matmul
+    /// with the bare library call.
+    public func sgemmRowMajor(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>
+    ) {
+        sgemm(
+            BLAS.rowMajor, BLAS.noTranspose, BLAS.noTranspose, Int32(m), Int32(n), Int32(k), 1,
+            a, Int32(Swift.max(k, 1)), b, Int32(Swift.max(n, 1)), 0, c, Int32(Swift.max(n, 1)))
+    }
+}

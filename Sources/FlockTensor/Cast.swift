@@ -37,13 +37,13 @@ private struct AssignVisitor: ElementTypeVisitor {
 
     struct Inner<Input: TensorElement>: ElementTypeVisitor {
         let source: Tensor
-        let destination: UnsafeMutablePointer<Tensor>
+        let destination: Tensor
         func visit<Output: TensorElement>(_: Output.Type) {
-            mapUnary(Convert<Input, Output>.self, source, into: &destination.pointee)
+            mapUnary(Convert<Input, Output>.self, source, into: destination)
         }
     }
 
-    let destination: UnsafeMutablePointer<Tensor>
+    let destination: Tensor
     func visit<Input: TensorElement>(_: Input.Type) {
         destinationType.visitElement(Inner<Input>(source: source, destination: destination))
     }
@@ -62,10 +62,15 @@ extension Tensor {
     /// Overwrites this tensor's elements with `source`'s (same shape), converting dtypes.
     /// The storage is copied first if shared.
     mutating func assignElements(from source: Tensor) {
-        let destinationType = dtype
-        withUnsafeMutablePointer(to: &self) { pointer in
-            source.dtype.visitElement(
-                AssignVisitor(source: source, destinationType: destinationType, destination: pointer))
-        }
+        makeStorageUnique()
+        Tensor.writeElements(of: source, into: self)
+    }
+
+    /// Writes `source`'s elements (converted) into the elements `destination` views, which
+    /// must have the same shape. The caller owns the destination's storage (a fresh output
+    /// being filled region by region), so no copy-on-write check is made.
+    static func writeElements(of source: Tensor, into destination: Tensor) {
+        source.dtype.visitElement(
+            AssignVisitor(source: source, destinationType: destination.dtype, destination: destination))
     }
 }

@@ -77,10 +77,10 @@ func mapBinary<K: BinaryKernel>(_: K.Type, _ a: Tensor, _ b: Tensor, op: String)
     return result
 }
 
-/// Writes `K.apply` of `x` into this tensor's own elements (shapes must be equal).
-/// Used for in-place copies and conversions between views.
-func mapUnary<K: UnaryKernel>(_: K.Type, _ x: Tensor, into result: inout Tensor) {
-    result.makeStorageUnique()
+/// Writes `K.apply` of `x` into the elements `result` views (shapes must be equal).
+/// Writes through the storage even when it is shared: callers own it (a fresh output, or a
+/// tensor made unique first).
+func mapUnary<K: UnaryKernel>(_: K.Type, _ x: Tensor, into result: Tensor) {
     let source = x.elementPointer(K.Input.self)
     let destination = result.elementPointer(K.Output.self)
     let plan = LoopPlan(shape: x.shape, strides: [result.strides, x.strides])

@@ -1,0 +1,144 @@
+/// Geometry of a 2-D sliding window over an `height x width` plane.
+struct WindowGeometry {
+    let height: Int, width: Int
+    let kernelHeight: Int, kernelWidth: Int
+    let stride: (Int, Int)
+    let padding: (Int, Int)
+    let dilation: (Int, Int)
+
+    var outputHeight: Int { (height + 2 * padding.0 - dilation.0 * (kernelHeight - 1) - 1) / stride.0 + 1 }
+    var outputWidth: Int { (width + 2 * padding.1 - dilation.1 * (kernelWidth - 1) - 1) / stride.1 + 1 }
+
+    func validate(op: String, input: [Int]) throws {
+        guard stride.0 > 0, stride.1 > 0, dilation.0 > 0, dilation.1 > 0, padding.0 >= 0, padding.1 >= 0,
+            kernelHeight > 0, kernelWidth > 0
+        else {
+            throw TensorError.invalidArgument(op: op, reason: "kernel, stride and dilation must be positive and padding non-negative")
+        }
+        guard outputHeight > 0, outputWidth > 0 else {
+            throw TensorError.invalidShape(
+                op: op, shape: input,
+                reason: "a \(kernelHeight)x\(kernelWidth) window (dilation \(dilation), padding \(padding)) does not fit in \(height)x\(width)")
+        }
+    }
+}
+
+/// Unfolds one image's channels into columns: cols[(c*KH + i)*KW + j][oy*OW + ox] =
+/// x[c][oy*sh - ph + i*dh][ox*sw - pw + j*dw], zero outside the image. `image` points at
+/// a contiguous [channels, H, W] block; cols is contiguous.
+func im2col<T: NumericElement>(
+    _ image: UnsafePointer<T>, channels: Int, geometry g: WindowGeometry, into cols: UnsafeMutablePointer<T>
+) {
+    let (oh, ow) = (g.outputHeight, g.outputWidth)
+    var row = cols
+    for c in 0..<channels {
+        let plane = image + c * g.height * g.width
+        for i in 0..<g.kernelHeight {
+            for j in 0..<g.kernelWidth {
+                for oy in 0..<oh {
+                    let y = oy * g.stride.0 - g.padding.0 + i * g.dilation.0
+                    let out = row + oy * ow
+                    guard y >= 0, y < g.height else {
+                        for ox in 0..<ow { out[ox] = T.zeroValue }
+                        continue
+                    }
+                    let line = plane + y * g.width
+                    for ox in 0..<ow {
+                        let x = ox * g.stride.1 - g.padding.1 + j * g.dilation.1
+                        out[ox] = x >= 0 && x < g.width ? line[x] : T.zeroValue
+                    }
+                }
+                row += oh * ow
+            }
+        }
+    }
+}
+
+private struct Conv2dVisitor: NumericTypeVisitor {
+    let input: Tensor  // contiguous [N, C, H, W]
+    let weight: Tensor  // contiguous [O, C/groups, KH, KW]
+    let bias: Tensor?  // contiguous [O]
+    let geometry: WindowGeometry
+    let groups: Int
+
+    func visit<T: NumericElement>(_: T.Type) -> Tensor {
+        let (batch, channels) = (input.shape[0], input.shape[1])
+        let outChannels = weight.shape[0]
+        let (groupIn, groupOut) = (channels / groups, outChannels / groups)
+        let (oh, ow) = (geometry.outputHeight, geometry.outputWidth)
+        let patch = groupIn * geometry.kernelHeight * geometry.kernelWidth
+        let result = Tensor(uninitializedShape: [batch, outChannels, oh, ow], dtype: T.dtype)
+        let (x, w, out) = (input.elementPointer(T.self), weight.elementPointer(T.self), result.elementPointer(T.self))
+        let b = bias?.elementPointer(T.self)
+        let imageSize = channels * geometry.height * geometry.width
+        let outSize = outChannels * oh * ow
+        withExtendedLifetime((input, weight, bias)) {
+            // Images in parallel (each GEMM then runs on its thread); a lone image lets the
+            // GEMM use the threads instead.
+            parallelRanges(count: batch, grain: 1) { images in
+                let cols = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, patch * oh * ow))
+                defer { cols.deallocate() }
+                for n in images {
+                    for g in 0..<groups {
+                        im2col(x + n * imageSize + g * groupIn * geometry.height * geometry.width,
+                               channels: groupIn, geometry: geometry, into: cols)
+                        let target = out + n * outSize + g * groupOut * oh * ow
+                        let left = MatrixOperand<T>(base: w + g * groupOut * patch, rowStride: patch, columnStride: 1)
+                        let right = MatrixOperand<T>(base: cols, rowStride: oh * ow, columnStride: 1)
+                        if T.self == Float.self {
+                            gemmFloat(
+                                m: groupOut, n: oh * ow, k: patch, a: unsafeBitCast(left, to: MatrixOperand<Float>.self),
+                                b: unsafeBitCast(right, to: MatrixOperand<Float>.self),
+                                c: UnsafeMutableRawPointer(target).assumingMemoryBound(to: Float.self), ldc: oh * ow)
+                        } else {
+                            gemmGeneric(m: groupOut, n: oh * ow, k: patch, a: left, b: right, c: target, ldc: oh * ow)
+                        }
+                    }
+                    if let b {
+                        for o in 0..<outChannels {
+                            let plane = out + n * outSize + o * oh * ow
+                            for i in 0..<(oh * ow) { plane[i] = T.add(plane[i], b[o]) }
+                        }
+                    }
+                }
+            }
+        }
+        return result
+    }
+}
+
+extension Tensor {
+    /// 2-D convolution (cross-correlation, as in PyTorch) of an `[N, C, H, W]` input with
+    /// `[O, C/groups, KH, KW]` weights and an optional `[O]` bias; float32 or float64.
+    /// Runs as im2col + GEMM per image, images in parallel.
+    /// - Throws: on wrong ranks, channel counts that do not match the weights or groups,
+    ///   a window that does not fit, or a non-float dtype.
+    public func conv2d(
+        weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+        dilation: (Int, Int) = (1, 1), groups: Int = 1
+    ) throws -> Tensor {
+        guard rank == 4, weight.rank == 4 else {
+            throw TensorError.shapeMismatch(op: "conv2d", lhs: shape, rhs: weight.shape, reason: "input must be [N, C, H, W] and weight [O, C/groups, KH, KW]")
+        }
+        guard groups > 0, shape[1] % groups == 0, weight.shape[0] % groups == 0, weight.shape[1] * groups == shape[1] else {
+            throw TensorError.shapeMismatch(
+                op: "conv2d", lhs: shape, rhs: weight.shape,
+                reason: "input channels \(shape[1]) must equal weight.shape[1] (\(weight.shape[1])) x groups (\(groups)), and groups must divide the output channels")
+        }
+        if let bias, bias.shape != [weight.shape[0]] {
+            throw TensorError.shapeMismatch(op: "conv2d", lhs: weight.shape, rhs: bias.shape, reason: "bias must have one value per output channel")
+        }
+        let dtype = DType.promoted(self.dtype, weight.dtype)
+        guard dtype.isFloatingPoint else {
+            throw TensorError.unsupportedDType(op: "conv2d", dtype: dtype, reason: "convolution needs float32 or float64")
+        }
+        let geometry = WindowGeometry(
+            height: shape[2], width: shape[3], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+            stride: stride, padding: padding, dilation: dilation)
+        try geometry.validate(op: "conv2d", input: shape)
+        let visitor = Conv2dVisitor(
+            input: casted(to: dtype).contiguous(), weight: weight.casted(to: dtype).contiguous(),
+            bias: bias?.casted(to: dtype).contiguous(), geometry: geometry, groups: groups)
+        return try dtype.visitNumeric(visitor, op: "conv2d")
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Flock
+
+/// `flock bench AREA`: prints a table of measurements and optionally writes JSON records.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Run benchmarks for an area (tensor).")
+
+    @Argument(help: "The area to benchmark: tensor.")
+    var area: String
+
+    @Option(name: .long, help: "Write the results as a JSON list of {name, unit, value} records.")
+    var json: String?
+
+    @Option(name: .long, help: "Timed repetitions per measurement (after one warm-up).")
+    var repeats: Int = 5
+
+    @Flag(name: .long, help: "Smaller sizes, for a quick check.")
+    var quick = false
+
+    func run() throws {
+        var report = BenchReport()
+        report.printHeader()
+        switch area {
+        case "tensor": try TensorBench(repeats: repeats, quick: quick).run(into: &report)
+        default: throw ValidationError("unknown benchmark area '\(area)' (known: tensor)")
+        }
+        if let json {
+            try report.write(to: json)
+            print("wrote \(report.records.count) records to \(json)")
+        }
+    }
+}

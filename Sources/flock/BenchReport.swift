@@ -1,0 +1,68 @@
+import Foundation
+
+/// One benchmark result, in the `{"name", "unit", "value"}` form benchmark trackers read.
+struct BenchRecord: Codable {
+    let name: String
+    let unit: String
+    let value: Double
+}
+
+/// Timing of repeated runs: the median and the best, in seconds.
+struct Timing {
+    let median: Double
+    let best: Double
+}
+
+/// Runs `body` once to warm up, then `repeats` times, and returns the median and best time.
+func measure(repeats: Int, _ body: () throws -> Void) rethrows -> Timing {
+    try body()
+    var times: [Double] = []
+    for _ in 0..<max(1, repeats) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    times.sort()
+    return Timing(median: times[times.count / 2], best: times[0])
+}
+
+/// Collects records, prints them as a table, and writes them as JSON.
+struct BenchReport {
+    private(set) var records: [BenchRecord] = []
+    private var rows: [[String]] = []
+
+    /// Adds a measured value (the median is recorded; best is shown beside it).
+    mutating func add(_ name: String, unit: String, median: Double, best: Double, note: String = "") {
+        records.append(BenchRecord(name: name, unit: unit, value: median))
+        records.append(BenchRecord(name: name + "/best", unit: unit, value: best))
+        rows.append([name, String(format: "%.2f", median), String(format: "%.2f", best), unit, note])
+        print(format(rows.last!))  // Invariant: a row was just appended.
+        fflush(nil)
+    }
+
+    /// Adds a derived ratio (ours against a floor or a peer measured in the same run).
+    mutating func addRatio(_ name: String, value: Double, note: String) {
+        records.append(BenchRecord(name: name, unit: "ratio", value: value))
+        rows.append([name, String(format: "%.3f", value), "", "ratio", note])
+        print(format(rows.last!))
+        fflush(nil)
+    }
+
+    func printHeader() {
+        print(format(["benchmark", "median", "best", "unit", "note"]))
+    }
+
+    private func format(_ row: [String]) -> String {
+        let widths = [44, 10, 10, 8, 0]
+        return zip(row, widths).map { cell, width in
+            cell.count >= width ? cell : cell + String(repeating: " ", count: width - cell.count)
+        }.joined(separator: " ")
+    }
+
+    /// Writes the records as a JSON list.
+    func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(records).write(to: URL(fileURLWithPath: path))
+    }
+}

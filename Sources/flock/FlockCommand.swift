@@ -1,0 +1,23 @@
+import ArgumentParser
+import Flock
+
+/// The `flock` command-line tool: one binary for demos, benchmarks and (later) launching.
+@main
+struct FlockCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flock",
+        abstract: "Flock: distributed machine learning in Swift.",
+        subcommands: [DemoCommand.self, BenchCommand.self, InfoCommand.self])
+}
+
+/// `flock info`: what this machine gives Flock (CPU level, BLAS, threads).
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Show the kernels, BLAS and thread pool Flock uses here.")
+
+    func run() throws {
+        print("CPU vector level: \(CPULevel.detected) (kernels use \(CPULevel.active))")
+        print("BLAS: \(BLAS.shared?.name ?? "none found (FLOCK_BLAS to choose)")")
+        print("GEMM backend: \(GEMMBackend.active)")
+        print("threads: \(ThreadPool.shared.threadCount) (FLOCK_NUM_THREADS to change)")
+    }
+}
