@@ -16,10 +16,10 @@ private struct MatMulVisitor: NumericTypeVisitor {
         let (aBase, bBase, cBase) = (a.elementPointer(T.self), b.elementPointer(T.self), result.elementPointer(T.self))
         let (ars, acs) = (a.strides[batchRank], a.strides[batchRank + 1])
         let (brs, bcs) = (b.strides[batchRank], b.strides[batchRank + 1])
-        func multiply(_ offsets: UnsafeMutableBufferPointer<Int>) {
-            let c = cBase + offsets[0]
-            let left = MatrixOperand<T>(base: aBase + offsets[1], rowStride: ars, columnStride: acs)
-            let right = MatrixOperand<T>(base: bBase + offsets[2], rowStride: brs, columnStride: bcs)
+        func multiply(_ offsets: (Int, Int, Int)) {
+            let c = cBase + offsets.0
+            let left = MatrixOperand<T>(base: aBase + offsets.1, rowStride: ars, columnStride: acs)
+            let right = MatrixOperand<T>(base: bBase + offsets.2, rowStride: brs, columnStride: bcs)
             if T.self == Float.self {
                 gemmFloat(
                     m: m, n: n, k: k, a: unsafeBitCast(left, to: MatrixOperand<Float>.self),
@@ -37,9 +37,11 @@ private struct MatMulVisitor: NumericTypeVisitor {
             /// Runs the products of batches `range` in order.
             func multiplyBatches(_ range: Range<Int>) {
                 plan.forEachRun(in: range) { offsets, length in
-                    for _ in 0..<length {
-                        multiply(offsets)
-                        for operand in 0..<3 { offsets[operand] += plan.innerStride(operand) }
+                    for i in 0..<length {
+                        multiply((
+                            offsets[0] + i * plan.innerStride(0), offsets[1] + i * plan.innerStride(1),
+                            offsets[2] + i * plan.innerStride(2)
+                        ))
                     }
                 }
             }
