@@ -82,21 +82,29 @@ public final class ThreadPool: @unchecked Sendable {
 
     /// Takes chunks of the current loop until none is left.
     private func runChunks() {
-        while true {
-            condition.lock()
-            guard let body, nextChunk < chunkCount else {
-                condition.unlock()
-                return
-            }
-            let chunk = nextChunk
-            nextChunk += 1
-            condition.unlock()
-            body(chunk)
+        while runOneChunk() {
             condition.lock()
             finishedChunks += 1
             if finishedChunks == chunkCount { condition.broadcast() }
             condition.unlock()
         }
+    }
+
+    /// Runs the next chunk, if any. The loop's closure is only referenced inside this
+    /// function, so the reference is gone before the chunk is counted as finished (the
+    /// caller's `withoutActuallyEscaping` traps if the closure outlives the loop).
+    @inline(never)
+    private func runOneChunk() -> Bool {
+        condition.lock()
+        guard let body, nextChunk < chunkCount else {
+            condition.unlock()
+            return false
+        }
+        let chunk = nextChunk
+        nextChunk += 1
+        condition.unlock()
+        body(chunk)
+        return true
     }
 
     private func spawnWorkers(upTo count: Int) {
