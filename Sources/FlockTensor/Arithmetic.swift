@@ -108,7 +108,8 @@ extension Tensor {
     public static func - (lhs: Double, rhs: Tensor) -> Tensor {
         let scalar = rhs.scalarOperand(lhs)
         // Invariant: a 0-d operand broadcasts against any shape, and its dtype is numeric.
-        return try! numericBinary(SubtractOperator.self, scalar, rhs.dtype == .bool ? rhs.casted(to: .int64) : rhs, op: "subtract")
+        return try! numericBinary(
+            SubtractOperator.self, scalar, rhs.dtype == .bool ? rhs.casted(to: .int64) : rhs, op: "subtract")
     }
     /// Divides every element by a scalar.
     public static func / (lhs: Tensor, rhs: Double) throws -> Tensor {

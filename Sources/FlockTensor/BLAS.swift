@@ -12,14 +12,16 @@ import Foundation
 /// `FLOCK_BLAS` chooses: unset or `auto` tries the known library names, `none` disables
 /// BLAS, `openblas` / `blis` / `accelerate` name one, anything else is a path to dlopen.
 public final class BLAS: @unchecked Sendable {
-    typealias GEMMFloat = @convention(c) (
-        Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
-        UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32
-    ) -> Void
-    typealias GEMMDouble = @convention(c) (
-        Int32, Int32, Int32, Int32, Int32, Int32, Double, UnsafePointer<Double>?, Int32,
-        UnsafePointer<Double>?, Int32, Double, UnsafeMutablePointer<Double>?, Int32
-    ) -> Void
+    typealias GEMMFloat =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+            UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32
+        ) -> Void
+    typealias GEMMDouble =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Int32, Int32, Double, UnsafePointer<Double>?, Int32,
+            UnsafePointer<Double>?, Int32, Double, UnsafeMutablePointer<Double>?, Int32
+        ) -> Void
     typealias SetThreads = @convention(c) (Int32) -> Void
 
     /// The library the process uses, or nil when none was found or `FLOCK_BLAS=none`.

@@ -6,19 +6,28 @@ struct WindowGeometry {
     let padding: (Int, Int)
     let dilation: (Int, Int)
 
-    var outputHeight: Int { (height + 2 * padding.0 - dilation.0 * (kernelHeight - 1) - 1) / stride.0 + 1 }
-    var outputWidth: Int { (width + 2 * padding.1 - dilation.1 * (kernelWidth - 1) - 1) / stride.1 + 1 }
+    var outputHeight: Int { Self.outputs(height, padding.0, dilation.0, kernelHeight, stride.0) }
+    var outputWidth: Int { Self.outputs(width, padding.1, dilation.1, kernelWidth, stride.1) }
+
+    /// Window positions along one axis (0 when the window is larger than the padded input).
+    private static func outputs(_ size: Int, _ padding: Int, _ dilation: Int, _ kernel: Int, _ stride: Int) -> Int {
+        let span = size + 2 * padding - dilation * (kernel - 1) - 1
+        return span < 0 ? 0 : span / stride + 1
+    }
 
     func validate(op: String, input: [Int]) throws {
         guard stride.0 > 0, stride.1 > 0, dilation.0 > 0, dilation.1 > 0, padding.0 >= 0, padding.1 >= 0,
             kernelHeight > 0, kernelWidth > 0
         else {
-            throw TensorError.invalidArgument(op: op, reason: "kernel, stride and dilation must be positive and padding non-negative")
+            throw TensorError.invalidArgument(
+                op: op, reason: "kernel, stride and dilation must be positive and padding non-negative")
         }
         guard outputHeight > 0, outputWidth > 0 else {
             throw TensorError.invalidShape(
                 op: op, shape: input,
-                reason: "a \(kernelHeight)x\(kernelWidth) window (dilation \(dilation), padding \(padding)) does not fit in \(height)x\(width)")
+                reason:
+                    "a \(kernelHeight)x\(kernelWidth) window (dilation \(dilation), padding \(padding)) does not fit in \(height)x\(width)"
+            )
         }
     }
 }
@@ -80,14 +89,16 @@ private struct Conv2dVisitor: NumericTypeVisitor {
                 defer { cols.deallocate() }
                 for n in images {
                     for g in 0..<groups {
-                        im2col(x + n * imageSize + g * groupIn * geometry.height * geometry.width,
-                               channels: groupIn, geometry: geometry, into: cols)
+                        im2col(
+                            x + n * imageSize + g * groupIn * geometry.height * geometry.width,
+                            channels: groupIn, geometry: geometry, into: cols)
                         let target = out + n * outSize + g * groupOut * oh * ow
                         let left = MatrixOperand<T>(base: w + g * groupOut * patch, rowStride: patch, columnStride: 1)
                         let right = MatrixOperand<T>(base: cols, rowStride: oh * ow, columnStride: 1)
                         if T.self == Float.self {
                             gemmFloat(
-                                m: groupOut, n: oh * ow, k: patch, a: unsafeBitCast(left, to: MatrixOperand<Float>.self),
+                                m: groupOut, n: oh * ow, k: patch,
+                                a: unsafeBitCast(left, to: MatrixOperand<Float>.self),
                                 b: unsafeBitCast(right, to: MatrixOperand<Float>.self),
                                 c: UnsafeMutableRawPointer(target).assumingMemoryBound(to: Float.self), ldc: oh * ow)
                         } else {
@@ -118,19 +129,26 @@ extension Tensor {
         dilation: (Int, Int) = (1, 1), groups: Int = 1
     ) throws -> Tensor {
         guard rank == 4, weight.rank == 4 else {
-            throw TensorError.shapeMismatch(op: "conv2d", lhs: shape, rhs: weight.shape, reason: "input must be [N, C, H, W] and weight [O, C/groups, KH, KW]")
-        }
-        guard groups > 0, shape[1] % groups == 0, weight.shape[0] % groups == 0, weight.shape[1] * groups == shape[1] else {
             throw TensorError.shapeMismatch(
                 op: "conv2d", lhs: shape, rhs: weight.shape,
-                reason: "input channels \(shape[1]) must equal weight.shape[1] (\(weight.shape[1])) x groups (\(groups)), and groups must divide the output channels")
+                reason: "input must be [N, C, H, W] and weight [O, C/groups, KH, KW]")
+        }
+        guard groups > 0, shape[1] % groups == 0, weight.shape[0] % groups == 0, weight.shape[1] * groups == shape[1]
+        else {
+            throw TensorError.shapeMismatch(
+                op: "conv2d", lhs: shape, rhs: weight.shape,
+                reason:
+                    "input channels \(shape[1]) must equal weight.shape[1] (\(weight.shape[1])) x groups (\(groups)), and groups must divide the output channels"
+            )
         }
         if let bias, bias.shape != [weight.shape[0]] {
-            throw TensorError.shapeMismatch(op: "conv2d", lhs: weight.shape, rhs: bias.shape, reason: "bias must have one value per output channel")
+            throw TensorError.shapeMismatch(
+                op: "conv2d", lhs: weight.shape, rhs: bias.shape, reason: "bias must have one value per output channel")
         }
         let dtype = DType.promoted(self.dtype, weight.dtype)
         guard dtype.isFloatingPoint else {
-            throw TensorError.unsupportedDType(op: "conv2d", dtype: dtype, reason: "convolution needs float32 or float64")
+            throw TensorError.unsupportedDType(
+                op: "conv2d", dtype: dtype, reason: "convolution needs float32 or float64")
         }
         let geometry = WindowGeometry(
             height: shape[2], width: shape[3], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],

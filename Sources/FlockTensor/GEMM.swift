@@ -38,7 +38,9 @@ public enum GEMMBackend: Sendable, Equatable, CustomStringConvertible {
 
 /// The vector level of Flock's own kernels.
 public enum CPULevel: Int, Sendable, CustomStringConvertible, Comparable {
-    case generic = 0, avx2 = 1, avx512 = 2
+    case generic = 0
+    case avx2 = 1
+    case avx512 = 2
 
     /// The widest level this CPU supports.
     public static var detected: CPULevel { CPULevel(rawValue: Int(flock_cpu_level_detected())) ?? .generic }
@@ -87,7 +89,8 @@ func gemmFloat(
     m: Int, n: Int, k: Int, a: MatrixOperand<Float>, b: MatrixOperand<Float>,
     c: UnsafeMutablePointer<Float>, ldc: Int, backend: GEMMBackend = GEMMBackend.active
 ) {
-    if backend == .blas, let blas = BLAS.shared, let la = a.blasLayout(rows: m, columns: k), let lb = b.blasLayout(rows: k, columns: n),
+    if backend == .blas, let blas = BLAS.shared, let la = a.blasLayout(rows: m, columns: k),
+        let lb = b.blasLayout(rows: k, columns: n),
         max(m, n, k, ldc) <= Int(Int32.max)
     {
         blas.sgemm(
@@ -139,7 +142,8 @@ func gemmGeneric<T: NumericElement>(
     c: UnsafeMutablePointer<T>, ldc: Int
 ) {
     if T.self == Double.self, GEMMBackend.active == .blas, let dgemm = BLAS.shared?.dgemm,
-        let la = a.blasLayout(rows: m, columns: k), let lb = b.blasLayout(rows: k, columns: n), max(m, n, k, ldc) <= Int(Int32.max)
+        let la = a.blasLayout(rows: m, columns: k), let lb = b.blasLayout(rows: k, columns: n),
+        max(m, n, k, ldc) <= Int(Int32.max)
     {
         dgemm(
             BLAS.rowMajor, la.transpose, lb.transpose, Int32(m), Int32(n), Int32(k), 1,

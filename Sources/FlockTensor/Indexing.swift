@@ -9,7 +9,9 @@ private struct GatherVisitor: ElementTypeVisitor {
         var sourceStrides = x.strides
         sourceStrides[axis] = 0
         let plan = LoopPlan(shape: index.shape, strides: [result.strides, index.strides, sourceStrides])
-        let (out, positions, source) = (result.elementPointer(T.self), index.elementPointer(Int64.self), x.elementPointer(T.self))
+        let (out, positions, source) = (
+            result.elementPointer(T.self), index.elementPointer(Int64.self), x.elementPointer(T.self)
+        )
         let axisStride = x.strides[axis]
         withExtendedLifetime((x, index)) {
             plan.parallelRuns { offsets, length in
@@ -34,7 +36,9 @@ private func scatter<T: TensorElement>(
     var targetStrides = result.strides
     targetStrides[axis] = 0
     let plan = LoopPlan(shape: index.shape, strides: [targetStrides, index.strides, source.strides])
-    let (out, positions, values) = (result.elementPointer(T.self), index.elementPointer(Int64.self), source.elementPointer(T.self))
+    let (out, positions, values) = (
+        result.elementPointer(T.self), index.elementPointer(Int64.self), source.elementPointer(T.self)
+    )
     let axisStride = result.strides[axis]
     let (so, si, sv) = (plan.innerStride(0), plan.innerStride(1), plan.innerStride(2))
     withExtendedLifetime((index, source)) {
@@ -98,7 +102,9 @@ extension Tensor {
         let axis = try normalizeAxis(axis, rank: rank, op: "scatter")
         try checkIndexShape(index, axis: axis, op: "scatter")
         guard source.rank == index.rank, zip(index.shape, source.shape).allSatisfy({ $0 <= $1 }) else {
-            throw TensorError.shapeMismatch(op: "scatter", lhs: index.shape, rhs: source.shape, reason: "the source must be at least as large as the index in every dimension")
+            throw TensorError.shapeMismatch(
+                op: "scatter", lhs: index.shape, rhs: source.shape,
+                reason: "the source must be at least as large as the index in every dimension")
         }
         let positions = try validatedIndex(index, axis: axis, op: "scatter")
         let values = source.casted(to: dtype)

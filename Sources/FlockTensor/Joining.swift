@@ -34,7 +34,8 @@ extension Tensor {
             throw TensorError.invalidArgument(op: "stack", reason: "needs at least one tensor")
         }
         if let other = tensors.first(where: { $0.shape != first.shape }) {
-            throw TensorError.shapeMismatch(op: "stack", lhs: first.shape, rhs: other.shape, reason: "stacked tensors must have equal shapes")
+            throw TensorError.shapeMismatch(
+                op: "stack", lhs: first.shape, rhs: other.shape, reason: "stacked tensors must have equal shapes")
         }
         let position = try normalizeAxis(axis, rank: first.rank + 1, op: "stack")
         return try concatenate(tensors.map { try $0.unsqueezed(position) }, axis: position)
@@ -45,7 +46,8 @@ extension Tensor {
     public func split(sizes: [Int], axis: Int = 0) throws -> [Tensor] {
         let axis = try normalizeAxis(axis, rank: rank, op: "split")
         guard sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == shape[axis] else {
-            throw TensorError.invalidArgument(op: "split", reason: "sizes \(sizes) must add up to \(shape[axis]), the size of axis \(axis)")
+            throw TensorError.invalidArgument(
+                op: "split", reason: "sizes \(sizes) must add up to \(shape[axis]), the size of axis \(axis)")
         }
         var start = 0
         return try sizes.map { size in
@@ -58,7 +60,9 @@ extension Tensor {
     /// the size does not divide evenly).
     public func split(parts: Int, axis: Int = 0) throws -> [Tensor] {
         let resolved = try normalizeAxis(axis, rank: rank, op: "split")
-        guard parts > 0 else { throw TensorError.invalidArgument(op: "split", reason: "parts must be positive, got \(parts)") }
+        guard parts > 0 else {
+            throw TensorError.invalidArgument(op: "split", reason: "parts must be positive, got \(parts)")
+        }
         let size = shape[resolved]
         return try split(sizes: (0..<parts).map { size / parts + ($0 < size % parts ? 1 : 0) }, axis: resolved)
     }

@@ -38,10 +38,11 @@ private struct MatMulVisitor: NumericTypeVisitor {
             func multiplyBatches(_ range: Range<Int>) {
                 plan.forEachRun(in: range) { offsets, length in
                     for i in 0..<length {
-                        multiply((
-                            offsets[0] + i * plan.innerStride(0), offsets[1] + i * plan.innerStride(1),
-                            offsets[2] + i * plan.innerStride(2)
-                        ))
+                        multiply(
+                            (
+                                offsets[0] + i * plan.innerStride(0), offsets[1] + i * plan.innerStride(1),
+                                offsets[2] + i * plan.innerStride(2)
+                            ))
                     }
                 }
             }
@@ -65,7 +66,8 @@ extension Tensor {
     /// - Throws: when an operand is 0-d or the inner dimensions differ.
     public func matmul(_ other: Tensor) throws -> Tensor {
         guard rank >= 1, other.rank >= 1 else {
-            throw TensorError.shapeMismatch(op: "matmul", lhs: shape, rhs: other.shape, reason: "both operands need at least one dimension")
+            throw TensorError.shapeMismatch(
+                op: "matmul", lhs: shape, rhs: other.shape, reason: "both operands need at least one dimension")
         }
         let dtype = DType.promoted(self.dtype, other.dtype)
         var a = casted(to: dtype)

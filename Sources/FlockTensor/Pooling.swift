@@ -12,7 +12,8 @@ private struct PoolVisitor: NumericTypeVisitor {
         let result = Tensor(uninitializedShape: [input.shape[0], input.shape[1], oh, ow], dtype: T.dtype)
         let (x, out) = (input.elementPointer(T.self), result.elementPointer(T.self))
         withExtendedLifetime(input) {
-            parallelRanges(count: planes, grain: Swift.max(1, elementwiseGrain / Swift.max(1, g.height * g.width))) { range in
+            parallelRanges(count: planes, grain: Swift.max(1, elementwiseGrain / Swift.max(1, g.height * g.width))) {
+                range in
                 for plane in range {
                     let source = x + plane * g.height * g.width
                     let target = out + plane * oh * ow
@@ -63,14 +64,22 @@ private struct PoolVisitor: NumericTypeVisitor {
 extension Tensor {
     /// Max pooling over `[N, C, H, W]` windows (padding never wins; NaN propagates).
     /// `stride` defaults to the kernel size, as in PyTorch.
-    public func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)) throws -> Tensor {
-        try pool(kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: dilation, average: false, countPadding: false, op: "maxPool2d")
+    public func maxPool2d(
+        kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)
+    ) throws -> Tensor {
+        try pool(
+            kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: dilation, average: false,
+            countPadding: false, op: "maxPool2d")
     }
 
     /// Average pooling over `[N, C, H, W]` windows; with `countPadding` (PyTorch's
     /// default) padded zeros count in the divisor.
-    public func avgPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0), countPadding: Bool = true) throws -> Tensor {
-        try pool(kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: (1, 1), average: true, countPadding: countPadding, op: "avgPool2d")
+    public func avgPool2d(
+        kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0), countPadding: Bool = true
+    ) throws -> Tensor {
+        try pool(
+            kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: (1, 1), average: true,
+            countPadding: countPadding, op: "avgPool2d")
     }
 
     private func pool(
@@ -81,7 +90,8 @@ extension Tensor {
             throw TensorError.invalidShape(op: op, shape: shape, reason: "input must be [N, C, H, W]")
         }
         guard padding.0 * 2 <= kernel.0, padding.1 * 2 <= kernel.1 else {
-            throw TensorError.invalidArgument(op: op, reason: "padding \(padding) must be at most half the kernel \(kernel)")
+            throw TensorError.invalidArgument(
+                op: op, reason: "padding \(padding) must be at most half the kernel \(kernel)")
         }
         let geometry = WindowGeometry(
             height: shape[2], width: shape[3], kernelHeight: kernel.0, kernelWidth: kernel.1,
@@ -89,7 +99,8 @@ extension Tensor {
         try geometry.validate(op: op, input: shape)
         var input = dtype == .bool ? casted(to: .int64) : contiguous()
         if average && !dtype.isFloatingPoint { input = casted(to: .float32) }
-        let visitor = PoolVisitor(input: input.contiguous(), geometry: geometry, average: average, countPadding: countPadding)
+        let visitor = PoolVisitor(
+            input: input.contiguous(), geometry: geometry, average: average, countPadding: countPadding)
         return try input.dtype.visitNumeric(visitor, op: op)
     }
 }

@@ -70,7 +70,8 @@ extension Tensor {
     /// - Throws: on shapes that do not broadcast or a non-bool condition.
     public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) throws -> Tensor {
         guard condition.dtype == .bool else {
-            throw TensorError.unsupportedDType(op: "where", dtype: condition.dtype, reason: "the condition must be bool")
+            throw TensorError.unsupportedDType(
+                op: "where", dtype: condition.dtype, reason: "the condition must be bool")
         }
         let values = try broadcastShapes(a.shape, b.shape, op: "where")
         let shape = try broadcastShapes(condition.shape, values, op: "where")

@@ -6,7 +6,9 @@ extension Tensor {
         generator: inout RandomGenerator
     ) throws -> Tensor {
         try validate(shape, op: "randomNormal")
-        guard std >= 0 else { throw TensorError.invalidArgument(op: "randomNormal", reason: "std must be >= 0, got \(std)") }
+        guard std >= 0 else {
+            throw TensorError.invalidArgument(op: "randomNormal", reason: "std must be >= 0, got \(std)")
+        }
         let values = (0..<shape.reduce(1, *)).map { _ in mean + std * generator.nextNormal() }
         return try Tensor(values, shape: shape).casted(to: floatingType(dtype, op: "randomNormal"))
     }
@@ -36,7 +38,8 @@ extension Tensor {
     ) throws -> Tensor {
         try validate(shape, op: "bernoulli")
         guard probability >= 0, probability <= 1 else {
-            throw TensorError.invalidArgument(op: "bernoulli", reason: "probability must be in [0, 1], got \(probability)")
+            throw TensorError.invalidArgument(
+                op: "bernoulli", reason: "probability must be in [0, 1], got \(probability)")
         }
         let values = (0..<shape.reduce(1, *)).map { _ in generator.nextUnitDouble() < probability }
         return try Tensor(values, shape: shape)

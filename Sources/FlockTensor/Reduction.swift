@@ -60,7 +60,8 @@ func reduce<R: Reducer>(_: R.Type, _ x: Tensor, axes: [Int], keepDims: Bool) -> 
                 outerPlan.forEachRun(in: range) { offsets, length in
                     let stride = outerPlan.innerStride(0)
                     for i in 0..<length {
-                        destination[output] = R.finish(reduceRange(base: source + offsets[0] + i * stride, 0..<innerCount))
+                        destination[output] = R.finish(
+                            reduceRange(base: source + offsets[0] + i * stride, 0..<innerCount))
                         output += 1
                     }
                 }

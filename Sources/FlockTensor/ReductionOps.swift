@@ -74,14 +74,18 @@ extension Tensor {
     /// tensor when nil.
     public func argmax(axis: Int? = nil, keepDims: Bool = false) throws -> Tensor {
         guard let axis else { return try flattened().argmax(axis: 0) }
-        return try extremum(Largest.self, axes: [normalizeAxis(axis, rank: rank, op: "argmax")], keepDims: keepDims, index: true, op: "argmax")
+        return try extremum(
+            Largest.self, axes: [normalizeAxis(axis, rank: rank, op: "argmax")], keepDims: keepDims, index: true,
+            op: "argmax")
     }
 
     /// Position (int64) of the first smallest element along `axis`, or in the flattened
     /// tensor when nil.
     public func argmin(axis: Int? = nil, keepDims: Bool = false) throws -> Tensor {
         guard let axis else { return try flattened().argmin(axis: 0) }
-        return try extremum(Smallest.self, axes: [normalizeAxis(axis, rank: rank, op: "argmin")], keepDims: keepDims, index: true, op: "argmin")
+        return try extremum(
+            Smallest.self, axes: [normalizeAxis(axis, rank: rank, op: "argmin")], keepDims: keepDims, index: true,
+            op: "argmin")
     }
 
     /// log(sum(exp(x))) over `axes`, computed stably by subtracting the maximum first.

@@ -16,7 +16,8 @@ extension Tensor: CustomStringConvertible {
         if rank == 0 {
             output += strings.first ?? ""
         } else {
-            output += render(axis: 0, start: 0, strings: strings, width: width, indent: prefix.count, summarise: summarise)
+            output += render(
+                axis: 0, start: 0, strings: strings, width: width, indent: prefix.count, summarise: summarise)
         }
         return output + ", dtype: \(dtype), shape: \(shape))"
     }
@@ -29,14 +30,18 @@ extension Tensor: CustomStringConvertible {
             summarise && size > 6 ? Array(0..<3) + [nil] + Array((size - 3)..<size) : Array(0..<size)
         if axis == rank - 1 {
             let items = shown.map { index in
-                index.map { String(repeating: " ", count: width - strings[start + $0].count) + strings[start + $0] } ?? "..."
+                index.map { String(repeating: " ", count: width - strings[start + $0].count) + strings[start + $0] }
+                    ?? "..."
             }
             return "[" + items.joined(separator: ", ") + "]"
         }
-        let separator = "," + String(repeating: "\n", count: rank - axis - 1) + String(repeating: " ", count: indent + 1)
+        let separator =
+            "," + String(repeating: "\n", count: rank - axis - 1) + String(repeating: " ", count: indent + 1)
         let items = shown.map { index in
             index.map {
-                render(axis: axis + 1, start: start + $0 * inner, strings: strings, width: width, indent: indent + 1, summarise: summarise)
+                render(
+                    axis: axis + 1, start: start + $0 * inner, strings: strings, width: width, indent: indent + 1,
+                    summarise: summarise)
             } ?? "..."
         }
         return "[" + items.joined(separator: separator) + "]"

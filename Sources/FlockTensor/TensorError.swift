@@ -20,17 +20,17 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .shapeMismatch(op, lhs, rhs, reason):
+        case .shapeMismatch(let op, let lhs, let rhs, let reason):
             "\(op): shapes \(lhs) and \(rhs) are incompatible: \(reason)"
-        case let .invalidShape(op, shape, reason):
+        case .invalidShape(let op, let shape, let reason):
             "\(op): invalid shape \(shape): \(reason)"
-        case let .invalidAxis(op, axis, rank):
+        case .invalidAxis(let op, let axis, let rank):
             "\(op): axis \(axis) is out of range for a tensor of rank \(rank) (valid: \(-max(rank, 1))..<\(max(rank, 1)))"
-        case let .indexOutOfRange(op, index, size):
+        case .indexOutOfRange(let op, let index, let size):
             "\(op): index \(index) is out of range for a dimension of size \(size)"
-        case let .unsupportedDType(op, dtype, reason):
+        case .unsupportedDType(let op, let dtype, let reason):
             "\(op): dtype \(dtype) is not supported: \(reason)"
-        case let .invalidArgument(op, reason):
+        case .invalidArgument(let op, let reason):
             "\(op): \(reason)"
         }
     }

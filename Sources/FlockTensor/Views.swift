@@ -25,12 +25,14 @@ extension Tensor {
         var target = newShape
         let inferred = target.indices.filter { target[$0] == -1 }
         guard inferred.count <= 1, target.allSatisfy({ $0 >= -1 }) else {
-            throw TensorError.invalidShape(op: "reshape", shape: newShape, reason: "at most one size may be -1 and none below -1")
+            throw TensorError.invalidShape(
+                op: "reshape", shape: newShape, reason: "at most one size may be -1 and none below -1")
         }
         if let axis = inferred.first {
             let known = target.enumerated().filter { $0.offset != axis }.reduce(1) { $0 * $1.element }
             guard known > 0, count % known == 0 else {
-                throw TensorError.shapeMismatch(op: "reshape", lhs: shape, rhs: newShape, reason: "cannot infer the -1 size")
+                throw TensorError.shapeMismatch(
+                    op: "reshape", lhs: shape, rhs: newShape, reason: "cannot infer the -1 size")
             }
             target[axis] = count / known
         }
@@ -106,7 +108,8 @@ extension Tensor {
         guard axes.count == rank, Set(axes).count == rank else {
             throw TensorError.invalidArgument(op: "permute", reason: "\(order) is not a permutation of \(rank) axes")
         }
-        return Tensor(storage: storage, shape: axes.map { shape[$0] }, strides: axes.map { strides[$0] }, offset: offset)
+        return Tensor(
+            storage: storage, shape: axes.map { shape[$0] }, strides: axes.map { strides[$0] }, offset: offset)
     }
 
     /// A view with two axes swapped.
@@ -119,12 +122,16 @@ extension Tensor {
     }
 
     /// The transpose of a matrix (the last two axes swapped; a 1-D tensor is unchanged).
+    /// Named `T` as in NumPy, PyTorch and MLX.
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     public var T: Tensor {
-        rank < 2 ? self : Tensor(
-            storage: storage,
-            shape: shape[..<(rank - 2)] + [shape[rank - 1], shape[rank - 2]],
-            strides: strides[..<(rank - 2)] + [strides[rank - 1], strides[rank - 2]],
-            offset: offset)
+        rank < 2
+            ? self
+            : Tensor(
+                storage: storage,
+                shape: shape[..<(rank - 2)] + [shape[rank - 1], shape[rank - 2]],
+                strides: strides[..<(rank - 2)] + [strides[rank - 1], strides[rank - 2]],
+                offset: offset)
     }
 
     /// A view with a size-1 axis inserted at `axis` (which may equal the rank).
@@ -146,7 +153,8 @@ extension Tensor {
         } else {
             keep.removeAll { shape[$0] == 1 }
         }
-        return Tensor(storage: storage, shape: keep.map { shape[$0] }, strides: keep.map { strides[$0] }, offset: offset)
+        return Tensor(
+            storage: storage, shape: keep.map { shape[$0] }, strides: keep.map { strides[$0] }, offset: offset)
     }
 
     /// A view that repeats size-1 axes (and prepends axes) to reach `target` without
@@ -154,7 +162,8 @@ extension Tensor {
     /// - Throws: when this shape does not broadcast to `target`.
     public func expanded(to target: [Int]) throws -> Tensor {
         guard try broadcastShapes(shape, target, op: "expand") == target else {
-            throw TensorError.shapeMismatch(op: "expand", lhs: shape, rhs: target, reason: "only size-1 axes can be expanded")
+            throw TensorError.shapeMismatch(
+                op: "expand", lhs: shape, rhs: target, reason: "only size-1 axes can be expanded")
         }
         return Tensor(storage: storage, shape: target, strides: broadcastStrides(to: target), offset: offset)
     }
@@ -202,7 +211,8 @@ extension Tensor {
             var axis = 0
             let consumed = indices.filter { if case .newAxis = $0 { false } else { true } }.count
             guard consumed <= rank else {
-                throw TensorError.invalidArgument(op: "subscript", reason: "\(consumed) indices for a tensor of shape \(shape)")
+                throw TensorError.invalidArgument(
+                    op: "subscript", reason: "\(consumed) indices for a tensor of shape \(shape)")
             }
             for index in indices {
                 switch index {

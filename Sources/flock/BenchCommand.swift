@@ -3,7 +3,8 @@ import Flock
 
 /// `flock bench AREA`: prints a table of measurements and optionally writes JSON records.
 struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Run benchmarks for an area (tensor).")
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Run benchmarks for an area (tensor).")
 
     @Argument(help: "The area to benchmark: tensor.")
     var area: String

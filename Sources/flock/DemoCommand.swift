@@ -1,6 +1,6 @@
-import Foundation
 import ArgumentParser
 import Flock
+import Foundation
 
 /// `flock demo`: the main job. Until training lands (FlockNN), it shows the tensor engine:
 /// views, broadcasting, reductions, a least-squares fit solved with matmuls, and GEMM speed.
@@ -8,7 +8,9 @@ struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "demo", abstract: "Run the Flock demo.")
 
     func run() throws {
-        print("Flock tensor engine on \(CPULevel.detected), GEMM: \(GEMMBackend.active), threads: \(ThreadPool.shared.threadCount)\n")
+        print(
+            "Flock tensor engine on \(CPULevel.detected), GEMM: \(GEMMBackend.active), threads: \(ThreadPool.shared.threadCount)\n"
+        )
         let x = try Tensor.arange(0, 12, dtype: .float32).reshaped([3, 4])
         print("x =", x, "\n")
         print("x.T (a view, no copy) =", x.T, "\n")
@@ -30,7 +32,9 @@ struct DemoCommand: ParsableCommand {
             weights = try weights - 0.1 * gradient
             bias -= 0.1 * (try error.mean().item(as: Float.self)).doubleValue
         }
-        print("least squares by gradient descent: weights", weights.flattened(), "bias", String(format: "%.3f", bias), "(truth: 3, -2, 1)\n")
+        print(
+            "least squares by gradient descent: weights", weights.flattened(), "bias", String(format: "%.3f", bias),
+            "(truth: 3, -2, 1)\n")
 
         let n = 1024
         let a = try Tensor.randomNormal([n, n], generator: &generator)

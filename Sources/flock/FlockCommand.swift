@@ -12,7 +12,8 @@ struct FlockCommand: ParsableCommand {
 
 /// `flock info`: what this machine gives Flock (CPU level, BLAS, threads).
 struct InfoCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "info", abstract: "Show the kernels, BLAS and thread pool Flock uses here.")
+    static let configuration = CommandConfiguration(
+        commandName: "info", abstract: "Show the kernels, BLAS and thread pool Flock uses here.")
 
     func run() throws {
         print("CPU vector level: \(CPULevel.detected) (kernels use \(CPULevel.active))")

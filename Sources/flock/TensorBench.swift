@@ -36,23 +36,34 @@ struct TensorBench {
                     try b.withUnsafeScalars(as: Float.self) { pb in
                         c.withUnsafeMutableBufferPointer { pc in
                             measure(repeats: reps) {
-                                blas.sgemmRowMajor(m: n, n: n, k: n, a: pa.baseAddress!, b: pb.baseAddress!, c: pc.baseAddress!)
+                                blas.sgemmRowMajor(
+                                    m: n, n: n, k: n, a: pa.baseAddress!, b: pb.baseAddress!, c: pc.baseAddress!)
                             }
                         }
                     }
                 }
                 blasDirect = direct
-                report.add("gemm/blas-direct/t\(threads)/n\(n)", unit: "GFLOP/s", median: flops / direct.median / 1e9, best: flops / direct.best / 1e9, note: blas.name)
+                report.add(
+                    "gemm/blas-direct/t\(threads)/n\(n)", unit: "GFLOP/s", median: flops / direct.median / 1e9,
+                    best: flops / direct.best / 1e9, note: blas.name)
                 GEMMBackend.select(.blas)
                 let viaFlock = try measure(repeats: reps) { _ = try a.matmul(b) }
-                report.add("gemm/blas/t\(threads)/n\(n)", unit: "GFLOP/s", median: flops / viaFlock.median / 1e9, best: flops / viaFlock.best / 1e9, note: "Tensor.matmul")
-                report.addRatio("gemm/blas-vs-direct/t\(threads)/n\(n)", value: direct.median / viaFlock.median, note: "target >= 0.95")
+                report.add(
+                    "gemm/blas/t\(threads)/n\(n)", unit: "GFLOP/s", median: flops / viaFlock.median / 1e9,
+                    best: flops / viaFlock.best / 1e9, note: "Tensor.matmul")
+                report.addRatio(
+                    "gemm/blas-vs-direct/t\(threads)/n\(n)", value: direct.median / viaFlock.median,
+                    note: "target >= 0.95")
             }
             GEMMBackend.select(.native)
             let native = try measure(repeats: reps) { _ = try a.matmul(b) }
-            report.add("gemm/native/t\(threads)/n\(n)", unit: "GFLOP/s", median: flops / native.median / 1e9, best: flops / native.best / 1e9, note: "\(CPULevel.active)")
+            report.add(
+                "gemm/native/t\(threads)/n\(n)", unit: "GFLOP/s", median: flops / native.median / 1e9,
+                best: flops / native.best / 1e9, note: "\(CPULevel.active)")
             if let blasDirect {
-                report.addRatio("gemm/native-vs-blas/t\(threads)/n\(n)", value: blasDirect.median / native.median, note: threads == 1 && n == 1024 ? "target >= 0.80" : "")
+                report.addRatio(
+                    "gemm/native-vs-blas/t\(threads)/n\(n)", value: blasDirect.median / native.median,
+                    note: threads == 1 && n == 1024 ? "target >= 0.80" : "")
             }
         }
     }
@@ -81,16 +92,22 @@ struct TensorBench {
             }
         }
         let copyRate = 2 * megabytes / copy.median
-        report.add("memcpy/t\(threads)/\(label)", unit: "GB/s", median: copyRate, best: 2 * megabytes / copy.best, note: "floor: read + write")
+        report.add(
+            "memcpy/t\(threads)/\(label)", unit: "GB/s", median: copyRate, best: 2 * megabytes / copy.best,
+            note: "floor: read + write")
 
         let add = try measure(repeats: repeats) { _ = try a + b }
         let addRate = 3 * megabytes / add.median
-        report.add("add/t\(threads)/\(label)", unit: "GB/s", median: addRate, best: 3 * megabytes / add.best, note: "2 reads + 1 write")
+        report.add(
+            "add/t\(threads)/\(label)", unit: "GB/s", median: addRate, best: 3 * megabytes / add.best,
+            note: "2 reads + 1 write")
         report.addRatio("add-vs-memcpy/t\(threads)/\(label)", value: addRate / copyRate, note: "target >= 0.60")
 
         let exp = measure(repeats: repeats) { _ = a.exp() }
         let expRate = 2 * megabytes / exp.median
-        report.add("exp/t\(threads)/\(label)", unit: "GB/s", median: expRate, best: 2 * megabytes / exp.best, note: "1 read + 1 write")
+        report.add(
+            "exp/t\(threads)/\(label)", unit: "GB/s", median: expRate, best: 2 * megabytes / exp.best,
+            note: "1 read + 1 write")
         report.addRatio("exp-vs-memcpy/t\(threads)/\(label)", value: expRate / copyRate, note: "target >= 0.60")
     }
 
@@ -109,7 +126,9 @@ struct TensorBench {
             let timing = try measure(repeats: repeats * 4) {
                 _ = try input.conv2d(weight: weight, bias: bias, padding: padding)
             }
-            report.add("conv2d/t\(threads)/\(name)/batch\(batch)", unit: "images/s", median: Double(batch) / timing.median, best: Double(batch) / timing.best, note: "\(GEMMBackend.active)")
+            report.add(
+                "conv2d/t\(threads)/\(name)/batch\(batch)", unit: "images/s", median: Double(batch) / timing.median,
+                best: Double(batch) / timing.best, note: "\(GEMMBackend.active)")
         }
     }
 }

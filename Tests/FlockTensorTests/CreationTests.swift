@@ -53,7 +53,8 @@ struct CreationTests {
     func description() throws {
         let x = try Tensor.arange(0, 6, dtype: .float32).reshaped([2, 3])
         #expect(x.description == "tensor([[0., 1., 2.],\n        [3., 4., 5.]], dtype: float32, shape: [2, 3])")
-        #expect(Tensor([0.5, -1.25] as [Double]).description == "tensor([ 0.5000, -1.2500], dtype: float64, shape: [2])")
+        #expect(
+            Tensor([0.5, -1.25] as [Double]).description == "tensor([ 0.5000, -1.2500], dtype: float64, shape: [2])")
         #expect(Tensor([true, false]).description == "tensor([ true, false], dtype: bool, shape: [2])")
         #expect(Tensor(scalar: Int32(3)).description == "tensor(3, dtype: int32, shape: [])")
         let big = try Tensor.arange(0, 2000, dtype: .int64)

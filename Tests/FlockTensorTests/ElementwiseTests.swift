@@ -13,7 +13,9 @@ struct ElementwiseTests {
         ([2, 3, 4, 5], [3, 1, 5]), ([1, 1], [1, 1]),
     ]
 
-    @Test("add, subtract, multiply, divide, maximum, minimum match float64 loops", arguments: [DType.float32, .float64, .int32, .int64])
+    @Test(
+        "add, subtract, multiply, divide, maximum, minimum match float64 loops",
+        arguments: [DType.float32, .float64, .int32, .int64])
     func binaryOps(dtype: DType) throws {
         var data = TestData(seed: 1)
         let ops: [(String, (Tensor, Tensor) throws -> Tensor, (Double, Double) -> Double)] = [
@@ -37,7 +39,9 @@ struct ElementwiseTests {
                     #expect(result.shape == expected.shape, "\(name) \(lhsShape) \(rhsShape)")
                     #expect(result.dtype == dtype)
                     let tolerance = dtype == .float32 ? 1e-6 : 1e-12
-                    expectClose(result.doubleScalars(), expected.values, rtol: tolerance, atol: tolerance, "\(name) \(lhsShape) \(rhsShape)")
+                    expectClose(
+                        result.doubleScalars(), expected.values, rtol: tolerance, atol: tolerance,
+                        "\(name) \(lhsShape) \(rhsShape)")
                 }
             }
         }
@@ -117,7 +121,9 @@ struct ElementwiseTests {
                     let result = op(x)
                     #expect(result.shape == x.shape)
                     let tolerance = dtype == .float32 ? 4e-6 : 1e-12
-                    expectClose(result.doubleScalars(), x.doubleScalars().map(reference), rtol: tolerance, atol: tolerance, "\(name) \(shape)")
+                    expectClose(
+                        result.doubleScalars(), x.doubleScalars().map(reference), rtol: tolerance, atol: tolerance,
+                        "\(name) \(shape)")
                 }
             }
         }
@@ -125,7 +131,9 @@ struct ElementwiseTests {
 
     @Test("vectorised float32 exp handles overflow, underflow, subnormals and NaN at every CPU level")
     func expEdgeCases() throws {
-        let inputs: [Float] = [0, 1, -1, 88.72, 88.73, 100, -87.3, -100, -103.9, -104, -200, .infinity, -.infinity, .nan, 1e-8]
+        let inputs: [Float] = [
+            0, 1, -1, 88.72, 88.73, 100, -87.3, -100, -103.9, -104, -200, .infinity, -.infinity, .nan, 1e-8,
+        ]
         let original = CPULevel.active
         defer { CPULevel.limit(to: original) }
         for level in [CPULevel.generic, .avx2, .avx512] where level <= CPULevel.detected {
@@ -138,7 +146,9 @@ struct ElementwiseTests {
                 } else if expected > Double(Float.greatestFiniteMagnitude) {
                     #expect(y == .infinity, "exp(\(x)) at \(level)")
                 } else {
-                    #expect(Swift.abs(Double(y) - expected) <= 3e-7 * expected + 1.5e-45, "exp(\(x)) = \(y), expected \(expected) at \(level)")
+                    #expect(
+                        Swift.abs(Double(y) - expected) <= 3e-7 * expected + 1.5e-45,
+                        "exp(\(x)) = \(y), expected \(expected) at \(level)")
                 }
             }
         }
@@ -192,7 +202,9 @@ struct ElementwiseTests {
         #expect(throws: TensorError.self) { try x.clamped(min: 2, max: 1) }
         let base = data.tensor([5], low: 0.1, high: 3)
         let exponent = data.tensor([5], low: -2, high: 2)
-        expectClose(try base.pow(exponent).doubleScalars(), try #require(Reference.binary(base, exponent) { Foundation.pow($0, $1) }).values, rtol: 1e-5)
+        expectClose(
+            try base.pow(exponent).doubleScalars(),
+            try #require(Reference.binary(base, exponent) { Foundation.pow($0, $1) }).values, rtol: 1e-5)
         expectClose(base.pow(2).doubleScalars(), base.doubleScalars().map { $0 * $0 }, rtol: 1e-6)
         #expect(throws: TensorError.self) { try Tensor.where(x, x, y) }
     }

@@ -19,7 +19,8 @@ struct MatMulTests {
                 for j in 0..<n {
                     var total = 0.0
                     for p in 0..<k {
-                        total += Reference.broadcastRead(va, a2.shape, at: index + [i, p])
+                        total +=
+                            Reference.broadcastRead(va, a2.shape, at: index + [i, p])
                             * Reference.broadcastRead(vb, b2.shape, at: index + [p, j])
                     }
                     values.append(total)
@@ -75,7 +76,9 @@ struct MatMulTests {
                         #expect(result.shape == expected.shape, "\(lhs) x \(rhs)")
                         #expect(result.dtype == dtype)
                         let tolerance = dtype == .float32 ? 2e-6 * k.squareRoot() + 1e-6 : 1e-10
-                        expectClose(result.doubleScalars(), expected.values, rtol: tolerance, atol: tolerance, "\(lhs) x \(rhs) \(dtype) \(backend) \(level)")
+                        expectClose(
+                            result.doubleScalars(), expected.values, rtol: tolerance, atol: tolerance,
+                            "\(lhs) x \(rhs) \(dtype) \(backend) \(level)")
                     }
                 }
             }
@@ -94,10 +97,13 @@ struct MatMulTests {
             let at = a.T  // [30, 40], column-major view
             let bt = b.T  // [40, 50]
             let result = try at.matmul(bt)
-            expectClose(result.doubleScalars(), Self.reference(at.contiguous(), bt.contiguous()).values, rtol: 1e-5, atol: 1e-5)
+            expectClose(
+                result.doubleScalars(), Self.reference(at.contiguous(), bt.contiguous()).values, rtol: 1e-5, atol: 1e-5)
             let sliced = try a.sliced(axis: 1, start: 1, end: 30, step: 2)  // [40, 15], stride 2
             let other = data.tensor([15, 9])
-            expectClose(try sliced.matmul(other).doubleScalars(), Self.reference(sliced.contiguous(), other).values, rtol: 1e-5, atol: 1e-5)
+            expectClose(
+                try sliced.matmul(other).doubleScalars(), Self.reference(sliced.contiguous(), other).values, rtol: 1e-5,
+                atol: 1e-5)
         }
     }
 

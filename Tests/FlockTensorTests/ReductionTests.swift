@@ -6,7 +6,9 @@ import Testing
 @Suite("Reductions")
 struct ReductionTests {
     /// Float64 reference: reduces `values` of `shape` over `axes` with `f` on each group.
-    static func reference(_ x: Tensor, axes: [Int], keepDims: Bool, _ f: ([Double]) -> Double) -> (shape: [Int], values: [Double]) {
+    static func reference(_ x: Tensor, axes: [Int], keepDims: Bool, _ f: ([Double]) -> Double) -> (
+        shape: [Int], values: [Double]
+    ) {
         let values = x.doubleScalars()
         let outShape = x.shape.indices.map { axes.contains($0) ? 1 : x.shape[$0] }
         var groups = [[Double]](repeating: [], count: outShape.reduce(1, *))
@@ -23,7 +25,9 @@ struct ReductionTests {
         (0..<(1 << rank)).map { mask in (0..<rank).filter { mask & (1 << $0) != 0 } }
     }
 
-    @Test("sum, mean, variance, max, min and logsumexp match float64 loops over every axis subset", arguments: [DType.float32, .float64])
+    @Test(
+        "sum, mean, variance, max, min and logsumexp match float64 loops over every axis subset",
+        arguments: [DType.float32, .float64])
     func floatReductions(dtype: DType) throws {
         var data = TestData(seed: 20)
         let sum: ([Double]) -> Double = { $0.reduce(0, +) }
@@ -54,7 +58,9 @@ struct ReductionTests {
                             #expect(result.shape == expected.shape, "\(name) \(shape) \(axes)")
                             #expect(result.dtype == dtype)
                             let tolerance = dtype == .float32 ? 2e-6 : 1e-12
-                            expectClose(result.doubleScalars(), expected.values, rtol: tolerance, atol: tolerance, "\(name) \(shape) axes \(axes)")
+                            expectClose(
+                                result.doubleScalars(), expected.values, rtol: tolerance, atol: tolerance,
+                                "\(name) \(shape) axes \(axes)")
                         }
                     }
                 }

@@ -63,7 +63,9 @@ func expectClose(
         if x == y { continue }
         let ok = Swift.abs(x - y) <= atol + rtol * Swift.abs(y)
         if !ok {
-            Issue.record("element \(index): \(x) vs expected \(y) \(comment.map { "(\($0))" } ?? "")", sourceLocation: sourceLocation)
+            Issue.record(
+                "element \(index): \(x) vs expected \(y) \(comment.map { "(\($0))" } ?? "")",
+                sourceLocation: sourceLocation)
             return
         }
     }
