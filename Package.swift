@@ -23,7 +23,8 @@ let package = Package(
             dependencies: [
                 "CFlockKernels",
                 .product(name: "RealModule", package: "swift-numerics"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .target(name: "Flock", dependencies: ["FlockTensor"]),
         .executableTarget(

@@ -30,3 +30,11 @@ int flock_set_cpu_level(int level) {
     active_level = level > detected ? detected : level;
     return active_level;
 }
+
+void flock_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}

@@ -34,11 +34,11 @@ final class TensorStorage: @unchecked Sendable {
 /// A fresh multi-megabyte allocation is mapped anew by the C allocator and every page
 /// faults on first touch, which costs as much as an elementwise op itself; training and
 /// benchmarks allocate the same sizes step after step, so reusing buffers removes that
-/// cost. Buffers under 1 MiB go straight to the allocator; at most `capacity` bytes are
+/// cost. Buffers under 64 KiB go straight to the allocator; at most `capacity` bytes are
 /// kept, and a miss with a full cache frees the oldest entries.
 final class BufferCache: @unchecked Sendable {  // state guarded by `lock`
     static let shared = BufferCache(capacity: 512 << 20)
-    static let minimumSize = 1 << 20
+    static let minimumSize = 64 << 10
 
     private struct State {
         var free: [Int: [UnsafeMutableRawPointer]] = [:]

@@ -1,4 +1,6 @@
+import CFlockKernels
 import Foundation
+import Synchronization
 
 /// A fixed pool of worker threads that runs data-parallel loops for the kernels.
 ///
@@ -7,6 +9,10 @@ import Foundation
 /// at a time: a loop started while another is running (from another thread, or nested
 /// inside a chunk) runs inline on its caller's thread, so the pool can never deadlock.
 /// The size comes from `FLOCK_NUM_THREADS`, else the number of cores.
+///
+/// Waking a sleeping thread costs tens of microseconds, as much as a whole small kernel,
+/// so workers (and the waiting caller) spin for a few microseconds on an atomic before
+/// sleeping on the condition variable: back-to-back ops then start without a wake-up.
 public final class ThreadPool: @unchecked Sendable {
     /// The pool the kernels use.
     public static let shared = ThreadPool(threadCount: ThreadPool.defaultThreadCount)
@@ -31,6 +37,11 @@ public final class ThreadPool: @unchecked Sendable {
     private var nextChunk = 0
     private var finishedChunks = 0
     private var generation = 0
+    // Mirrors of `generation` and `finishedChunks` for spinning without the lock.
+    private let publishedGeneration = Atomic<Int>(0)
+    private let finishedCount = Atomic<Int>(0)
+    /// Spin iterations (each a CPU pause) before sleeping: about 20-50 us.
+    private static let spinLimit = 2000
 
     /// Creates a pool that uses `threadCount` threads (the caller's included).
     public init(threadCount: Int) {
@@ -69,10 +80,17 @@ public final class ThreadPool: @unchecked Sendable {
             chunkCount = chunks
             nextChunk = 0
             finishedChunks = 0
+            finishedCount.store(0, ordering: .relaxed)
             generation &+= 1
+            publishedGeneration.store(generation, ordering: .releasing)
             condition.broadcast()
             condition.unlock()
             runChunks()
+            var spins = 0
+            while finishedCount.load(ordering: .acquiring) < chunks && spins < Self.spinLimit {
+                flock_cpu_relax()
+                spins += 1
+            }
             condition.lock()
             while finishedChunks < chunkCount { condition.wait() }
             self.body = nil
@@ -85,6 +103,7 @@ public final class ThreadPool: @unchecked Sendable {
         while runOneChunk() {
             condition.lock()
             finishedChunks += 1
+            finishedCount.wrappingAdd(1, ordering: .releasing)
             if finishedChunks == chunkCount { condition.broadcast() }
             condition.unlock()
         }
@@ -123,6 +142,11 @@ public final class ThreadPool: @unchecked Sendable {
     private func workerLoop(index: Int) {
         var seen = 0
         while true {
+            var spins = 0
+            while publishedGeneration.load(ordering: .acquiring) == seen && spins < Self.spinLimit {
+                flock_cpu_relax()
+                spins += 1
+            }
             condition.lock()
             while generation == seen { condition.wait() }
             seen = generation

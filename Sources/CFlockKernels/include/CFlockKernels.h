@@ -41,6 +41,10 @@ void flock_sgemm(long m, long n, long k, float alpha,
 /// y[i] = exp(x[i]) for n contiguous floats (max error about 2 ulp); x and y may alias.
 void flock_vexp_f32(const float *x, float *y, long n);
 
+/// A spin-wait hint to the CPU (x86 `pause`, arm64 `yield`), for the thread pool's
+/// short spins before sleeping.
+void flock_cpu_relax(void);
+
 #ifdef __cplusplus
 }
 #endif
