@@ -129,16 +129,22 @@ struct TensorBench {
             ("conv1-1x28x28-6x5x5", [batch, 1, 28, 28], [6, 1, 5, 5], (2, 2)),
             ("conv2-6x14x14-16x5x5", [batch, 6, 14, 14], [16, 6, 5, 5], (0, 0)),
         ]
+        let backends: [GEMMBackend] = BLAS.shared == nil ? [.native] : [.native, .blas]
         for (name, inputShape, weightShape, padding) in layers {
             let input = try Tensor.randomNormal(inputShape, generator: &generator)
             let weight = try Tensor.randomNormal(weightShape, generator: &generator)
             let bias = try Tensor.randomNormal([weightShape[0]], generator: &generator)
-            let timing = try measure(repeats: repeats * 4) {
-                _ = try input.conv2d(weight: weight, bias: bias, padding: padding)
+            for backend in backends {
+                GEMMBackend.select(backend)
+                let timing = try measure(repeats: repeats * 4) {
+                    _ = try input.conv2d(weight: weight, bias: bias, padding: padding)
+                }
+                let label = backend == .native ? "native" : "blas"
+                report.add(
+                    "conv2d/\(label)/t\(threads)/\(name)/batch\(batch)", unit: "images/s",
+                    median: Double(batch) / timing.median, best: Double(batch) / timing.best,
+                    note: "\(GEMMBackend.active)")
             }
-            report.add(
-                "conv2d/t\(threads)/\(name)/batch\(batch)", unit: "images/s", median: Double(batch) / timing.median,
-                best: Double(batch) / timing.best, note: "\(GEMMBackend.active)")
         }
     }
 }
