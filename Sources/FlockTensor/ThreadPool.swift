@@ -40,8 +40,9 @@ public final class ThreadPool: @unchecked Sendable {
     // Mirrors of `generation` and `finishedChunks` for spinning without the lock.
     private let publishedGeneration = Atomic<Int>(0)
     private let finishedCount = Atomic<Int>(0)
-    /// Spin iterations (each a CPU pause) before sleeping: about 20-50 us.
-    private static let spinLimit = 2000
+    /// How long a thread spins before sleeping (OpenMP runtimes spin up to 200 ms; a
+    /// short spin keeps the CPU cost of an idle pool small).
+    private static let spinNanoseconds: UInt64 = 200_000
 
     /// Creates a pool that uses `threadCount` threads (the caller's included).
     public init(threadCount: Int) {
@@ -86,11 +87,7 @@ public final class ThreadPool: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
             runChunks()
-            var spins = 0
-            while finishedCount.load(ordering: .acquiring) < chunks && spins < Self.spinLimit {
-                flock_cpu_relax()
-                spins += 1
-            }
+            Self.spin { finishedCount.load(ordering: .acquiring) >= chunks }
             condition.lock()
             while finishedChunks < chunkCount { condition.wait() }
             self.body = nil
@@ -126,6 +123,15 @@ public final class ThreadPool: @unchecked Sendable {
         return true
     }
 
+    /// Spins until `done()` or `spinNanoseconds` pass, reading the clock every 64 pauses.
+    private static func spin(until done: () -> Bool) {
+        let deadline = DispatchTime.now().uptimeNanoseconds + spinNanoseconds
+        while !done() {
+            for _ in 0..<64 { flock_cpu_relax() }
+            if DispatchTime.now().uptimeNanoseconds > deadline { return }
+        }
+    }
+
     private func spawnWorkers(upTo count: Int) {
         condition.lock()
         defer { condition.unlock() }
@@ -142,11 +148,7 @@ public final class ThreadPool: @unchecked Sendable {
     private func workerLoop(index: Int) {
         var seen = 0
         while true {
-            var spins = 0
-            while publishedGeneration.load(ordering: .acquiring) == seen && spins < Self.spinLimit {
-                flock_cpu_relax()
-                spins += 1
-            }
+            Self.spin { publishedGeneration.load(ordering: .acquiring) != seen }
             condition.lock()
             while generation == seen { condition.wait() }
             seen = generation
