@@ -100,42 +100,38 @@ struct IntegerSumReducer<T: NumericElement>: Reducer {
     static func finish(_ a: Int64) -> Int64 { a }
 }
 
-/// Keeps the extreme value and its first position; NaN wins (at its first position).
-@inline(__always)
-func combineExtremum<T: NumericElement, Direction: ExtremumDirection>(
-    _ a: inout (value: T, index: Int), _ x: T, index: Int, _: Direction.Type
-) {
-    if a.index < 0 || (!a.value.isNaNValue && (x.isNaNValue || Direction.better(x, a.value))) {
-        a = (x, index)
-    }
-}
-
-/// The extreme value (max or min).
-struct ExtremumValueReducer<T: NumericElement, Direction: ExtremumDirection>: Reducer {
+/// The extreme (max or min) of a range and its first position; NaN wins at its first
+/// position. `Picker` decides whether the value or the position is the output.
+struct ExtremumReducer<Direction: ExtremumDirection, Picker: ExtremumPicker>: Reducer {
+    typealias T = Picker.Value
     static var initial: (value: T, index: Int) { (Direction.worst(T.self), -1) }
     @inline(__always)
     static func combine(_ a: inout (value: T, index: Int), _ x: T, index: Int) {
-        combineExtremum(&a, x, index: index, Direction.self)
+        if a.index < 0 || (!a.value.isNaNValue && (x.isNaNValue || Direction.better(x, a.value))) {
+            a = (x, index)
+        }
     }
     static func merge(_ a: (value: T, index: Int), _ b: (value: T, index: Int)) -> (value: T, index: Int) {
         var result = a
         if b.index >= 0 { combine(&result, b.value, index: b.index) }
         return result
     }
-    static func finish(_ a: (value: T, index: Int)) -> T { a.value }
+    static func finish(_ a: (value: T, index: Int)) -> Picker.Output { Picker.pick(value: a.value, index: a.index) }
 }
 
-/// The position of the extreme value (argmax or argmin), as int64.
-struct ExtremumIndexReducer<T: NumericElement, Direction: ExtremumDirection>: Reducer {
-    static var initial: (value: T, index: Int) { (Direction.worst(T.self), -1) }
-    @inline(__always)
-    static func combine(_ a: inout (value: T, index: Int), _ x: T, index: Int) {
-        combineExtremum(&a, x, index: index, Direction.self)
-    }
-    static func merge(_ a: (value: T, index: Int), _ b: (value: T, index: Int)) -> (value: T, index: Int) {
-        ExtremumValueReducer<T, Direction>.merge(a, b)
-    }
-    static func finish(_ a: (value: T, index: Int)) -> Int64 { Int64(max(a.index, 0)) }
+/// What an `ExtremumReducer` outputs: the extreme value or its position.
+protocol ExtremumPicker {
+    associatedtype Value: NumericElement
+    associatedtype Output: TensorElement
+    static func pick(value: Value, index: Int) -> Output
+}
+/// Outputs the extreme value (max, min).
+enum PickValue<Value: NumericElement>: ExtremumPicker {
+    static func pick(value: Value, index: Int) -> Value { value }
+}
+/// Outputs the extreme's position as int64 (argmax, argmin).
+enum PickIndex<Value: NumericElement>: ExtremumPicker {
+    static func pick(value: Value, index: Int) -> Int64 { Int64(Swift.max(index, 0)) }
 }
 
 /// Which extreme a reducer looks for.

@@ -18,8 +18,8 @@ private struct ExtremumVisitor<Direction: ExtremumDirection>: NumericTypeVisitor
     let wantsIndex: Bool
     func visit<T: NumericElement>(_: T.Type) -> Tensor {
         wantsIndex
-            ? reduce(ExtremumIndexReducer<T, Direction>.self, x, axes: axes, keepDims: keepDims)
-            : reduce(ExtremumValueReducer<T, Direction>.self, x, axes: axes, keepDims: keepDims)
+            ? reduce(ExtremumReducer<Direction, PickIndex<T>>.self, x, axes: axes, keepDims: keepDims)
+            : reduce(ExtremumReducer<Direction, PickValue<T>>.self, x, axes: axes, keepDims: keepDims)
     }
 }
 
