@@ -110,12 +110,14 @@ extension Tensor {
     }
 
     /// Whether any element is nonzero / true.
-    public func any() throws -> Bool {
-        try casted(to: .bool).withUnsafeScalars(as: Bool.self) { $0.contains(true) }
+    public func any() -> Bool {
+        // Invariant: the cast makes the dtype bool, so the access cannot fail.
+        try! casted(to: .bool).withUnsafeScalars(as: Bool.self) { $0.contains(true) }
     }
     /// Whether all elements are nonzero / true (true for an empty tensor).
-    public func all() throws -> Bool {
-        try casted(to: .bool).withUnsafeScalars(as: Bool.self) { !$0.contains(false) }
+    public func all() -> Bool {
+        // Invariant: the cast makes the dtype bool, so the access cannot fail.
+        try! casted(to: .bool).withUnsafeScalars(as: Bool.self) { !$0.contains(false) }
     }
 
     private func requiringBool(_ op: String) throws -> Tensor {

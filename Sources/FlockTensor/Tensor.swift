@@ -182,7 +182,9 @@ public struct Tensor: Sendable {
     /// Whether two tensors have the same dtype, shape and elements (NaN equals nothing).
     public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
         guard lhs.dtype == rhs.dtype, lhs.shape == rhs.shape else { return false }
-        return lhs.doubleScalars() == rhs.doubleScalars()
+        if lhs.dtype == .bool { return (lhs.casted(to: .int32) == rhs.casted(to: .int32)) }
+        // Invariant: equal shapes broadcast and equal numeric dtypes compare.
+        return (try! lhs .== rhs).all()
     }
 
     // MARK: Internals
