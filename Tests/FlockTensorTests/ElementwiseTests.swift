@@ -47,6 +47,30 @@ struct ElementwiseTests {
         }
     }
 
+    @Test("random broadcastable shape pairs (including empty axes) match the reference")
+    func randomShapes() throws {
+        var data = TestData(seed: 6)
+        for _ in 0..<60 {
+            let lhsShape = data.shape(allowEmpty: true)
+            // Derive a compatible right shape: drop some leading axes, set some sizes to 1.
+            let dropped = Int(data.generator.nextInt(below: UInt64(lhsShape.count + 1)))
+            let rhsShape = lhsShape.dropFirst(dropped).map { data.generator.nextUnitDouble() < 0.3 ? 1 : $0 }
+            let (a, b) = (data.tensor(lhsShape), data.tensor(rhsShape))
+            let (x, y) = data.generator.nextUnitDouble() < 0.5 ? (a, b) : (b, a)
+            for (op, reference) in [({ try $0 + $1 }, { $0 + $1 }), ({ try $0 * $1 }, { $0 * $1 })]
+                as [((Tensor, Tensor) throws -> Tensor, (Double, Double) -> Double)]
+            {
+                let expected = try #require(Reference.binary(x, y, reference))
+                let result = try op(data.strided(x), y)
+                #expect(result.shape == expected.shape)
+                expectClose(
+                    result.doubleScalars(), expected.values, rtol: 1e-6, atol: 1e-6, "\(x.shape) with \(y.shape)")
+            }
+            let total = try x.sum()
+            expectClose([total.doubleScalars()[0]], [x.doubleScalars().reduce(0, +)], rtol: 1e-6, atol: 1e-5)
+        }
+    }
+
     @Test("float division matches; integer division truncates and refuses zero")
     func division() throws {
         var data = TestData(seed: 2)
