@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "Flock", targets: ["Flock"]),
         .library(name: "FlockTensor", targets: ["FlockTensor"]),
+        .library(name: "FlockNN", targets: ["FlockNN"]),
         .executable(name: "flock", targets: ["flock"]),
     ],
     dependencies: [
@@ -26,7 +27,8 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
-        .target(name: "Flock", dependencies: ["FlockTensor"]),
+        .target(name: "FlockNN", dependencies: ["FlockTensor"]),
+        .target(name: "Flock", dependencies: ["FlockTensor", "FlockNN"]),
         .executableTarget(
             name: "flock",
             dependencies: [
@@ -35,5 +37,6 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FlockTensorTests", dependencies: ["FlockTensor"]),
+        .testTarget(name: "FlockNNTests", dependencies: ["FlockNN"]),
     ]
 )

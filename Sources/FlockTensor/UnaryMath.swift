@@ -18,6 +18,9 @@ enum SqrtOperator: FloatUnaryOperator {
 enum TanhOperator: FloatUnaryOperator {
     @inline(__always) static func apply<T: FloatElement>(_ x: T) -> T { T.tanh(x) }
 }
+enum ErfOperator: FloatUnaryOperator {
+    @inline(__always) static func apply<T: FloatElement>(_ x: T) -> T { T.erf(x) }
+}
 /// 1 / (1 + e^-x), written to stay finite for large |x|.
 enum SigmoidOperator: FloatUnaryOperator {
     @inline(__always) static func apply<T: FloatElement>(_ x: T) -> T {
@@ -94,6 +97,8 @@ extension Tensor {
     public func sqrt() -> Tensor { floatUnary(SqrtOperator.self) }
     /// Hyperbolic tangent elementwise.
     public func tanh() -> Tensor { floatUnary(TanhOperator.self) }
+    /// The Gauss error function elementwise.
+    public func erf() -> Tensor { floatUnary(ErfOperator.self) }
     /// Logistic sigmoid elementwise.
     public func sigmoid() -> Tensor { floatUnary(SigmoidOperator.self) }
     /// GELU (exact, erf-based) elementwise.

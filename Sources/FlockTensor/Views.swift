@@ -189,6 +189,16 @@ extension Tensor {
         return result
     }
 
+    /// Overwrites the elements of a slice (see `sliced`) with `values` (broadcast to the
+    /// slice's shape and converted to this dtype); the storage is copied first if shared.
+    /// - Throws: on a bad axis or step, or values that do not broadcast to the slice.
+    public mutating func assign(_ values: Tensor, axis: Int, start: Int? = nil, end: Int? = nil, step: Int = 1) throws {
+        let region = try sliced(axis: axis, start: start, end: end, step: step)
+        let source = try values.expanded(to: region.shape)
+        makeStorageUnique()
+        Tensor.writeElements(of: source, into: try sliced(axis: axis, start: start, end: end, step: step))
+    }
+
     /// The sub-tensor at `index` along `axis`, which is removed.
     public func selected(axis: Int, index: Int) throws -> Tensor {
         let axis = try normalizeAxis(axis, rank: rank, op: "select")
