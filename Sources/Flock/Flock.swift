@@ -1,3 +1,3 @@
 // The umbrella module: `import Flock` gives the public API of every layer.
-@_exported import FlockTensor
 @_exported import FlockNN
+@_exported import FlockTensor
