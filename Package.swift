@@ -29,14 +29,17 @@ let package = Package(
         ),
         .target(name: "FlockNN", dependencies: ["FlockTensor"]),
         .target(name: "Flock", dependencies: ["FlockTensor", "FlockNN"]),
+        // Runnable examples (the demo's training jobs), shared by the CLI and the tests.
+        .target(name: "FlockExamples", dependencies: ["FlockNN"]),
         .executableTarget(
             name: "flock",
             dependencies: [
                 "Flock",
+                "FlockExamples",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "FlockTensorTests", dependencies: ["FlockTensor"]),
-        .testTarget(name: "FlockNNTests", dependencies: ["FlockNN"]),
+        .testTarget(name: "FlockNNTests", dependencies: ["FlockNN", "FlockExamples"]),
     ]
 )
