@@ -42,11 +42,14 @@ public enum DigitsMLP {
 
     /// Trains, evaluates, saves to `checkpointPath`, reloads into a fresh model and
     /// compares predictions.
-    public static func run(csvPath: String, checkpointPath: String, configuration: Configuration = Configuration()) throws -> Report {
+    public static func run(csvPath: String, checkpointPath: String, configuration: Configuration = Configuration())
+        throws -> Report
+    {
         GlobalRandom.seed(configuration.seed)
         let (train, test) = try loadData(csvPath: csvPath).split(fraction: 0.8, seed: 2024)
         let model = makeModel()
-        let optimizer = SGD(model.parameters(), learningRate: configuration.learningRate, momentum: configuration.momentum)
+        let optimizer = SGD(
+            model.parameters(), learningRate: configuration.learningRate, momentum: configuration.momentum)
         var loader = try DataLoader(train, batchSize: configuration.batchSize, shuffle: true, seed: configuration.seed)
         let progress = ProgressReporter(
             epochs: configuration.epochs, stepsPerEpoch: loader.batchCount,
@@ -70,13 +73,15 @@ public enum DigitsMLP {
             }
             epochLoss = total / Double(max(steps, 1))
             if configuration.showProgress {
-                progress.endEpoch(epoch, loss: epochLoss, summary: String(format: "test accuracy %.4f", try accuracy(model, test)))
+                progress.endEpoch(
+                    epoch, loss: epochLoss, summary: String(format: "test accuracy %.4f", try accuracy(model, test)))
             }
         }
         let seconds = Date().timeIntervalSince(start)
         let testAccuracy = try accuracy(model, test)
 
-        try TrainingCheckpoint.save(model: model, optimizer: optimizer, step: configuration.epochs * loader.batchCount, to: checkpointPath)
+        try TrainingCheckpoint.save(
+            model: model, optimizer: optimizer, step: configuration.epochs * loader.batchCount, to: checkpointPath)
         let reloaded = makeModel()
         try TrainingCheckpoint.load(into: reloaded, from: checkpointPath)
         let matches = try logits(model, test.features) == logits(reloaded, test.features)

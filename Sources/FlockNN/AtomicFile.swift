@@ -15,7 +15,9 @@ enum AtomicFile {
         let directory = (path as NSString).deletingLastPathComponent
         let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard descriptor >= 0 else { throw CheckpointError.io(path: temporary, reason: String(cString: strerror(errno))) }
+        guard descriptor >= 0 else {
+            throw CheckpointError.io(path: temporary, reason: String(cString: strerror(errno)))
+        }
         var closed = false
         defer {
             if !closed { close(descriptor) }
@@ -31,10 +33,14 @@ enum AtomicFile {
                     offset += written
                 }
             }
-            guard fsync(descriptor) == 0 else { throw CheckpointError.io(path: temporary, reason: String(cString: strerror(errno))) }
+            guard fsync(descriptor) == 0 else {
+                throw CheckpointError.io(path: temporary, reason: String(cString: strerror(errno)))
+            }
             close(descriptor)
             closed = true
-            guard rename(temporary, path) == 0 else { throw CheckpointError.io(path: path, reason: String(cString: strerror(errno))) }
+            guard rename(temporary, path) == 0 else {
+                throw CheckpointError.io(path: path, reason: String(cString: strerror(errno)))
+            }
         } catch {
             if !closed { close(descriptor) }
             closed = true

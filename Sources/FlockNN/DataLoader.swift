@@ -13,7 +13,8 @@ public struct TensorDataset: Sendable {
     public init(features: Tensor, labels: Tensor) throws {
         guard features.rank >= 1, labels.rank >= 1, features.shape[0] == labels.shape[0] else {
             throw ModuleError.invalidInput(
-                module: "TensorDataset", reason: "features \(features.shape) and labels \(labels.shape) need the same first dimension")
+                module: "TensorDataset",
+                reason: "features \(features.shape) and labels \(labels.shape) need the same first dimension")
         }
         self.features = features
         self.labels = labels
@@ -35,7 +36,10 @@ public struct TensorDataset: Sendable {
         let cut = Int((Double(count) * fraction).rounded())
         let parts = try order.split(sizes: [cut, count - cut])
         let (a, b) = (try batch(parts[0]), try batch(parts[1]))
-        return (try TensorDataset(features: a.features, labels: a.labels), try TensorDataset(features: b.features, labels: b.labels))
+        return (
+            try TensorDataset(features: a.features, labels: a.labels),
+            try TensorDataset(features: b.features, labels: b.labels)
+        )
     }
 }
 
@@ -65,7 +69,8 @@ public struct DataLoader: Sequence {
         prefetch: Int = 2
     ) throws {
         guard batchSize > 0 else {
-            throw ModuleError.invalidInput(module: "DataLoader", reason: "batch size must be positive, got \(batchSize)")
+            throw ModuleError.invalidInput(
+                module: "DataLoader", reason: "batch size must be positive, got \(batchSize)")
         }
         self.dataset = dataset
         self.batchSize = batchSize

@@ -20,7 +20,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case .malformed(let path, let reason): "checkpoint \(path) is corrupted or not a safetensors file: \(reason)"
         case .checksumMismatch(let path, let expected, let actual):
             "checkpoint \(path) is corrupted: data checksum \(String(actual, radix: 16)) does not match the recorded \(String(expected, radix: 16))"
-        case .unsupportedDType(let path, let name, let dtype): "checkpoint \(path): tensor '\(name)' has unsupported dtype \(dtype)"
+        case .unsupportedDType(let path, let name, let dtype):
+            "checkpoint \(path): tensor '\(name)' has unsupported dtype \(dtype)"
         case .missingEntry(let path, let name): "checkpoint \(path) has no entry '\(name)'"
         }
     }
@@ -33,7 +34,9 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
 /// metadata (`flock.crc32`) and verifies it on load; files written atomically.
 public enum Safetensors {
     static let checksumKey = "flock.crc32"
-    static let dtypeNames: [DType: String] = [.float32: "F32", .float64: "F64", .int32: "I32", .int64: "I64", .bool: "BOOL"]
+    static let dtypeNames: [DType: String] = [
+        .float32: "F32", .float64: "F64", .int32: "I32", .int64: "I64", .bool: "BOOL",
+    ]
 
     /// Writes tensors (in the given order) and metadata to `path` atomically.
     public static func write(_ tensors: [(String, Tensor)], metadata: [String: String] = [:], to path: String) throws {
@@ -44,7 +47,9 @@ public enum Safetensors {
         for (name, tensor) in contiguous {
             // Invariant: every DType has a name in `dtypeNames`.
             let size = tensor.count * tensor.dtype.byteSize
-            header[name] = ["dtype": dtypeNames[tensor.dtype]!, "shape": tensor.shape, "data_offsets": [offset, offset + size]]
+            header[name] = [
+                "dtype": dtypeNames[tensor.dtype]!, "shape": tensor.shape, "data_offsets": [offset, offset + size],
+            ]
             offset += size
             try withBytes(of: tensor) { checksum.update($0) }
         }
@@ -69,18 +74,24 @@ public enum Safetensors {
             throw CheckpointError.io(path: path, reason: "cannot open the file")
         }
         func malformed(_ reason: String) -> CheckpointError { .malformed(path: path, reason: reason) }
-        guard data.count >= 8 else { throw malformed("the file has \(data.count) bytes, fewer than the 8-byte header length") }
+        guard data.count >= 8 else {
+            throw malformed("the file has \(data.count) bytes, fewer than the 8-byte header length")
+        }
         let headerLength = data.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         guard headerLength <= UInt64(data.count - 8), headerLength <= 100_000_000 else {
-            throw malformed("the header claims \(headerLength) bytes but the file has \(data.count - 8) after the length")
+            throw malformed(
+                "the header claims \(headerLength) bytes but the file has \(data.count - 8) after the length")
         }
         let dataStart = 8 + Int(headerLength)
-        guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<dataStart)) as? [String: Any] else {
+        guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<dataStart)) as? [String: Any]
+        else {
             throw malformed("the header is not a JSON object")
         }
         var metadata: [String: String] = [:]
         if let raw = header["__metadata__"] {
-            guard let strings = raw as? [String: String] else { throw malformed("__metadata__ must map strings to strings") }
+            guard let strings = raw as? [String: String] else {
+                throw malformed("__metadata__ must map strings to strings")
+            }
             metadata = strings
         }
         let dataLength = data.count - dataStart
@@ -98,7 +109,9 @@ public enum Safetensors {
                 throw malformed("entry '\(name)' has offsets \(offsets) outside the \(dataLength) data bytes")
             }
             guard shape.reduce(1, *) * dtype.byteSize == end - begin else {
-                throw malformed("entry '\(name)' of shape \(shape) \(dtypeName) needs \(shape.reduce(1, *) * dtype.byteSize) bytes, has \(end - begin)")
+                throw malformed(
+                    "entry '\(name)' of shape \(shape) \(dtypeName) needs \(shape.reduce(1, *) * dtype.byteSize) bytes, has \(end - begin)"
+                )
             }
             ranges.append((begin, end))
             tensors[name] = try tensor(from: data, start: dataStart + begin, shape: shape, dtype: dtype)
@@ -111,7 +124,9 @@ public enum Safetensors {
             guard let expected = UInt32(recorded) else { throw malformed("\(checksumKey) is not a number") }
             var checksum = CRC32()
             for (begin, end) in ranges {
-                data.withUnsafeBytes { checksum.update(UnsafeRawBufferPointer(rebasing: $0[(dataStart + begin)..<(dataStart + end)])) }
+                data.withUnsafeBytes {
+                    checksum.update(UnsafeRawBufferPointer(rebasing: $0[(dataStart + begin)..<(dataStart + end)]))
+                }
             }
             guard checksum.checksum == expected else {
                 throw CheckpointError.checksumMismatch(path: path, expected: expected, actual: checksum.checksum)
@@ -145,7 +160,8 @@ public enum Safetensors {
         case .int32: return try load(Int32.self)
         case .int64: return try load(Int64.self)
         case .bool:
-            let bytes = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in (0..<count).map { raw[start + $0] != 0 } }
+            let bytes = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in (0..<count).map { raw[start + $0] != 0 }
+            }
             return try Tensor(bytes, shape: shape)
         }
     }
