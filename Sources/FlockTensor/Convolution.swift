@@ -128,6 +128,25 @@ extension Tensor {
         weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
         dilation: (Int, Int) = (1, 1), groups: Int = 1
     ) throws -> Tensor {
+        _ = try conv2dOutputShape(weight: weight, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        if let bias, bias.shape != [weight.shape[0]] {
+            throw TensorError.shapeMismatch(
+                op: "conv2d", lhs: weight.shape, rhs: bias.shape, reason: "bias must have one value per output channel")
+        }
+        let dtype = DType.promoted(self.dtype, weight.dtype)
+        let geometry = WindowGeometry(
+            height: shape[2], width: shape[3], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+            stride: stride, padding: padding, dilation: dilation)
+        let visitor = Conv2dVisitor(
+            input: casted(to: dtype).contiguous(), weight: weight.casted(to: dtype).contiguous(),
+            bias: bias?.casted(to: dtype).contiguous(), geometry: geometry, groups: groups)
+        return try dtype.visitNumeric(visitor, op: "conv2d")
+    }
+
+    /// Validates conv2d's arguments and returns the output shape [N, O, OH, OW].
+    func conv2dOutputShape(
+        weight: Tensor, stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int), groups: Int
+    ) throws -> [Int] {
         guard rank == 4, weight.rank == 4 else {
             throw TensorError.shapeMismatch(
                 op: "conv2d", lhs: shape, rhs: weight.shape,
@@ -141,10 +160,6 @@ extension Tensor {
                     "input channels \(shape[1]) must equal weight.shape[1] (\(weight.shape[1])) x groups (\(groups)), and groups must divide the output channels"
             )
         }
-        if let bias, bias.shape != [weight.shape[0]] {
-            throw TensorError.shapeMismatch(
-                op: "conv2d", lhs: weight.shape, rhs: bias.shape, reason: "bias must have one value per output channel")
-        }
         let dtype = DType.promoted(self.dtype, weight.dtype)
         guard dtype.isFloatingPoint else {
             throw TensorError.unsupportedDType(
@@ -154,9 +169,6 @@ extension Tensor {
             height: shape[2], width: shape[3], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
             stride: stride, padding: padding, dilation: dilation)
         try geometry.validate(op: "conv2d", input: shape)
-        let visitor = Conv2dVisitor(
-            input: casted(to: dtype).contiguous(), weight: weight.casted(to: dtype).contiguous(),
-            bias: bias?.casted(to: dtype).contiguous(), geometry: geometry, groups: groups)
-        return try dtype.visitNumeric(visitor, op: "conv2d")
+        return [shape[0], weight.shape[0], geometry.outputHeight, geometry.outputWidth]
     }
 }

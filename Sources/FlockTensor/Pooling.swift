@@ -1,46 +1,97 @@
-/// Max or average over each window of each plane of a contiguous [N, C, H, W] tensor.
+extension WindowGeometry {
+    /// Calls `body(offset)` with the in-plane offset (y * width + x) of every cell of the
+    /// window at output position (oy, ox) that lies inside the plane (padding skipped).
+    @inline(__always)
+    func forEachCell(oy: Int, ox: Int, _ body: (Int) -> Void) {
+        let y0 = oy * stride.0 - padding.0
+        let x0 = ox * stride.1 - padding.1
+        for i in 0..<kernelHeight {
+            let y = y0 + i * dilation.0
+            guard y >= 0, y < height else { continue }
+            for j in 0..<kernelWidth {
+                let x = x0 + j * dilation.1
+                if x >= 0 && x < width { body(y * width + x) }
+            }
+        }
+    }
+
+    /// Average pooling's divisor at (oy, ox): with `countPadding` (PyTorch's
+    /// count_include_pad) the window clipped to the padded plane, else the cells inside.
+    func averageDivisor(oy: Int, ox: Int, countPadding: Bool) -> Int {
+        guard countPadding else {
+            var cells = 0
+            forEachCell(oy: oy, ox: ox) { _ in cells += 1 }
+            return Swift.max(cells, 1)
+        }
+        let y0 = oy * stride.0 - padding.0
+        let x0 = ox * stride.1 - padding.1
+        let y1 = Swift.min(y0 + kernelHeight, height + padding.0)
+        let x1 = Swift.min(x0 + kernelWidth, width + padding.1)
+        return Swift.max((y1 - y0) * (x1 - x0), 1)
+    }
+
+    /// The in-plane offset of the window's first largest cell (NaN wins), or -1.
+    @inline(__always)
+    func argmax<T: NumericElement>(_ plane: UnsafePointer<T>, oy: Int, ox: Int) -> Int {
+        var best = -1
+        forEachCell(oy: oy, ox: ox) { offset in
+            let value = plane[offset]
+            if best < 0 || (!plane[best].isNaNValue && (value.isNaNValue || value > plane[best])) { best = offset }
+        }
+        return best
+    }
+}
+
+/// Forward (max or average) and backward pooling over contiguous [N, C, H, W] planes.
 private struct PoolVisitor: NumericTypeVisitor {
     let input: Tensor
     let geometry: WindowGeometry
     let average: Bool
     let countPadding: Bool
+    /// The output gradient for a backward pass; nil for the forward pass.
+    let outputGradient: Tensor?
 
     func visit<T: NumericElement>(_: T.Type) -> Tensor {
         let g = geometry
         let (oh, ow) = (g.outputHeight, g.outputWidth)
         let planes = input.shape[0] * input.shape[1]
-        let result = Tensor(uninitializedShape: [input.shape[0], input.shape[1], oh, ow], dtype: T.dtype)
-        let (x, out) = (input.elementPointer(T.self), result.elementPointer(T.self))
-        withExtendedLifetime(input) {
-            parallelRanges(count: planes, grain: Swift.max(1, elementwiseGrain / Swift.max(1, g.height * g.width))) {
-                range in
-                for plane in range {
-                    let source = x + plane * g.height * g.width
-                    let target = out + plane * oh * ow
+        let plane = g.height * g.width
+        let result =
+            outputGradient == nil
+            ? Tensor(uninitializedShape: [input.shape[0], input.shape[1], oh, ow], dtype: T.dtype)
+            : input.zerosLike()
+        let x = input.elementPointer(T.self)
+        let out = result.elementPointer(T.self)
+        let upstream = outputGradient?.elementPointer(T.self)
+        withExtendedLifetime((input, outputGradient)) {
+            parallelRanges(count: planes, grain: Swift.max(1, elementwiseGrain / Swift.max(1, plane))) { range in
+                for p in range {
+                    let source = x + p * plane
                     for oy in 0..<oh {
                         for ox in 0..<ow {
-                            let y0 = oy * g.stride.0 - g.padding.0
-                            let x0 = ox * g.stride.1 - g.padding.1
-                            var best = T.lowest
-                            var total = 0.0
-                            var seen = 0
-                            for i in 0..<g.kernelHeight {
-                                let y = y0 + i * g.dilation.0
-                                guard y >= 0, y < g.height else { continue }
-                                for j in 0..<g.kernelWidth {
-                                    let xx = x0 + j * g.dilation.1
-                                    guard xx >= 0, xx < g.width else { continue }
-                                    let value = source[y * g.width + xx]
-                                    if !best.isNaNValue && (value.isNaNValue || value > best) { best = value }
-                                    total += value.doubleValue
-                                    seen += 1
+                            let position = p * oh * ow + oy * ow + ox
+                            switch (upstream, average) {
+                            case (nil, false):
+                                let best = g.argmax(source, oy: oy, ox: ox)
+                                out[position] = best >= 0 ? source[best] : T.lowest
+                            case (nil, true):
+                                var total = 0.0
+                                g.forEachCell(oy: oy, ox: ox) { total += source[$0].doubleValue }
+                                out[position] = T(
+                                    converting: total
+                                        / Double(g.averageDivisor(oy: oy, ox: ox, countPadding: countPadding)))
+                            case (let gradient?, false):
+                                let best = g.argmax(source, oy: oy, ox: ox)
+                                if best >= 0 {
+                                    out[p * plane + best] = T.add(out[p * plane + best], gradient[position])
                                 }
-                            }
-                            if average {
-                                let divisor = countPadding ? averageDivisor(oy: oy, ox: ox) : seen
-                                target[oy * ow + ox] = T(converting: total / Double(Swift.max(divisor, 1)))
-                            } else {
-                                target[oy * ow + ox] = best
+                            case (let gradient?, true):
+                                let share = T(
+                                    converting: gradient[position].doubleValue
+                                        / Double(g.averageDivisor(oy: oy, ox: ox, countPadding: countPadding)))
+                                g.forEachCell(oy: oy, ox: ox) {
+                                    out[p * plane + $0] = T.add(out[p * plane + $0], share)
+                                }
                             }
                         }
                     }
@@ -48,16 +99,6 @@ private struct PoolVisitor: NumericTypeVisitor {
             }
         }
         return result
-    }
-
-    /// PyTorch's divisor with count_include_pad: the window clipped to the padded plane.
-    private func averageDivisor(oy: Int, ox: Int) -> Int {
-        let g = geometry
-        let y0 = oy * g.stride.0 - g.padding.0
-        let x0 = ox * g.stride.1 - g.padding.1
-        let y1 = Swift.min(y0 + g.kernelHeight, g.height + g.padding.0)
-        let x1 = Swift.min(x0 + g.kernelWidth, g.width + g.padding.1)
-        return (y1 - y0) * (x1 - x0)
     }
 }
 
@@ -69,7 +110,7 @@ extension Tensor {
     ) throws -> Tensor {
         try pool(
             kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: dilation, average: false,
-            countPadding: false, op: "maxPool2d")
+            countPadding: false, gradient: nil, op: "maxPool2d")
     }
 
     /// Average pooling over `[N, C, H, W]` windows; with `countPadding` (PyTorch's
@@ -79,12 +120,33 @@ extension Tensor {
     ) throws -> Tensor {
         try pool(
             kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: (1, 1), average: true,
-            countPadding: countPadding, op: "avgPool2d")
+            countPadding: countPadding, gradient: nil, op: "avgPool2d")
+    }
+
+    /// The input gradient of `maxPool2d` (each window's gradient goes to its first
+    /// largest cell), given the output gradient; same arguments as the forward call.
+    public func maxPool2dBackward(
+        outputGradient: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0),
+        dilation: (Int, Int) = (1, 1)
+    ) throws -> Tensor {
+        try pool(
+            kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: dilation, average: false,
+            countPadding: false, gradient: outputGradient, op: "maxPool2dBackward")
+    }
+
+    /// The input gradient of `avgPool2d` (each window's gradient shared by its cells).
+    public func avgPool2dBackward(
+        outputGradient: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0),
+        countPadding: Bool = true
+    ) throws -> Tensor {
+        try pool(
+            kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: (1, 1), average: true,
+            countPadding: countPadding, gradient: outputGradient, op: "avgPool2dBackward")
     }
 
     private func pool(
         kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int),
-        average: Bool, countPadding: Bool, op: String
+        average: Bool, countPadding: Bool, gradient: Tensor?, op: String
     ) throws -> Tensor {
         guard rank == 4 else {
             throw TensorError.invalidShape(op: op, shape: shape, reason: "input must be [N, C, H, W]")
@@ -97,10 +159,17 @@ extension Tensor {
             height: shape[2], width: shape[3], kernelHeight: kernel.0, kernelWidth: kernel.1,
             stride: stride, padding: padding, dilation: dilation)
         try geometry.validate(op: op, input: shape)
-        var input = dtype == .bool ? casted(to: .int64) : contiguous()
-        if average && !dtype.isFloatingPoint { input = casted(to: .float32) }
+        var input = dtype == .bool ? casted(to: .int64) : self
+        if average && !input.dtype.isFloatingPoint { input = input.casted(to: .float32) }
+        let outputShape = [shape[0], shape[1], geometry.outputHeight, geometry.outputWidth]
+        if let gradient, gradient.shape != outputShape {
+            throw TensorError.shapeMismatch(
+                op: op, lhs: outputShape, rhs: gradient.shape,
+                reason: "the output gradient must have the output's shape")
+        }
         let visitor = PoolVisitor(
-            input: input.contiguous(), geometry: geometry, average: average, countPadding: countPadding)
+            input: input.contiguous(), geometry: geometry, average: average, countPadding: countPadding,
+            outputGradient: gradient?.casted(to: input.dtype).contiguous())
         return try input.dtype.visitNumeric(visitor, op: op)
     }
 }

@@ -1,0 +1,139 @@
+/// Folds columns back into an image, adding overlapping contributions: the adjoint of
+/// `im2col` (same layouts), used for the input gradient of a convolution.
+func col2im<T: NumericElement>(
+    _ cols: UnsafePointer<T>, channels: Int, geometry g: WindowGeometry, into image: UnsafeMutablePointer<T>
+) {
+    let (oh, ow) = (g.outputHeight, g.outputWidth)
+    for i in 0..<(channels * g.height * g.width) { image[i] = T.zeroValue }
+    var row = cols
+    for c in 0..<channels {
+        let plane = image + c * g.height * g.width
+        for i in 0..<g.kernelHeight {
+            for j in 0..<g.kernelWidth {
+                for oy in 0..<oh {
+                    let y = oy * g.stride.0 - g.padding.0 + i * g.dilation.0
+                    guard y >= 0, y < g.height else { continue }
+                    let line = plane + y * g.width
+                    let source = row + oy * ow
+                    for ox in 0..<ow {
+                        let x = ox * g.stride.1 - g.padding.1 + j * g.dilation.1
+                        if x >= 0 && x < g.width { line[x] = T.add(line[x], source[ox]) }
+                    }
+                }
+                row += oh * ow
+            }
+        }
+    }
+}
+
+/// Gradients of conv2d for contiguous input [N, C, H, W], weight [O, C/g, KH, KW] and
+/// output gradient [N, O, OH, OW].
+private struct Conv2dBackwardVisitor: NumericTypeVisitor {
+    let input: Tensor
+    let weight: Tensor
+    let gradient: Tensor
+    let geometry: WindowGeometry
+    let groups: Int
+
+    func visit<T: NumericElement>(_: T.Type) throws -> (input: Tensor, weight: Tensor, bias: Tensor) {
+        let (batch, channels) = (input.shape[0], input.shape[1])
+        let outChannels = weight.shape[0]
+        let (groupIn, groupOut) = (channels / groups, outChannels / groups)
+        let positions = geometry.outputHeight * geometry.outputWidth
+        let patch = groupIn * geometry.kernelHeight * geometry.kernelWidth
+        let plane = geometry.height * geometry.width
+        let inputGradient = Tensor(uninitializedShape: input.shape, dtype: T.dtype)
+        // cols of every image and group, laid out [groups][patch][batch * positions] so that
+        // the weight gradient of a group is one GEMM over the whole batch.
+        let allCols = Tensor(uninitializedShape: [groups, patch, batch * positions], dtype: T.dtype)
+        let (x, w, g) = (input.elementPointer(T.self), weight.elementPointer(T.self), gradient.elementPointer(T.self))
+        let (dx, cols) = (inputGradient.elementPointer(T.self), allCols.elementPointer(T.self))
+        withExtendedLifetime((input, weight, gradient)) {
+            parallelRanges(count: batch, grain: 1) { images in
+                let scratch = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, patch * positions))
+                defer { scratch.deallocate() }
+                for n in images {
+                    for group in 0..<groups {
+                        // Input gradient: col2im(Wᵀ · g).
+                        let left = MatrixOperand<T>(
+                            base: w + group * groupOut * patch, rowStride: 1, columnStride: patch)
+                        let right = MatrixOperand<T>(
+                            base: g + (n * outChannels + group * groupOut) * positions, rowStride: positions,
+                            columnStride: 1)
+                        multiply(
+                            T.self, m: patch, n: positions, k: groupOut, left, right, into: scratch, ldc: positions)
+                        col2im(
+                            scratch, channels: groupIn, geometry: geometry,
+                            into: dx + (n * channels + group * groupIn) * plane)
+                        // This image's columns, for the weight gradient.
+                        im2col(
+                            x + (n * channels + group * groupIn) * plane, channels: groupIn, geometry: geometry,
+                            into: scratch)
+                        let target = cols + group * patch * batch * positions + n * positions
+                        for row in 0..<patch {
+                            (target + row * batch * positions).update(from: scratch + row * positions, count: positions)
+                        }
+                    }
+                }
+            }
+        }
+        // Weight gradient per group: g_group [groupOut, batch*positions] · colsᵀ.
+        let gradientByChannel = try gradient.reshaped([batch, outChannels, positions]).permuted([1, 0, 2]).contiguous()
+        let weightGradient = Tensor(uninitializedShape: weight.shape, dtype: T.dtype)
+        let (gc, dw) = (gradientByChannel.elementPointer(T.self), weightGradient.elementPointer(T.self))
+        withExtendedLifetime((gradientByChannel, allCols)) {
+            for group in 0..<groups {
+                let left = MatrixOperand<T>(
+                    base: gc + group * groupOut * batch * positions, rowStride: batch * positions, columnStride: 1)
+                let right = MatrixOperand<T>(
+                    base: cols + group * patch * batch * positions, rowStride: 1, columnStride: batch * positions)
+                multiply(
+                    T.self, m: groupOut, n: patch, k: batch * positions, left, right,
+                    into: dw + group * groupOut * patch, ldc: patch)
+            }
+        }
+        let biasGradient = try gradientByChannel.sum(axes: [1, 2])
+        return (inputGradient, weightGradient, biasGradient)
+    }
+
+    private func multiply<E: NumericElement>(
+        _: E.Type, m: Int, n: Int, k: Int, _ a: MatrixOperand<E>, _ b: MatrixOperand<E>,
+        into c: UnsafeMutablePointer<E>, ldc: Int
+    ) {
+        if E.self == Float.self {
+            gemmFloat(
+                m: m, n: n, k: k, a: unsafeBitCast(a, to: MatrixOperand<Float>.self),
+                b: unsafeBitCast(b, to: MatrixOperand<Float>.self),
+                c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc: ldc)
+        } else {
+            gemmGeneric(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc)
+        }
+    }
+}
+
+extension Tensor {
+    /// Gradients of `conv2d` with respect to its input, weight and bias, given the
+    /// gradient of its output (same arguments as the forward call).
+    /// - Throws: on the same invalid arguments as `conv2d`, or a gradient whose shape is
+    ///   not the forward output's.
+    public func conv2dBackward(
+        weight: Tensor, outputGradient: Tensor, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+        dilation: (Int, Int) = (1, 1), groups: Int = 1
+    ) throws -> (input: Tensor, weight: Tensor, bias: Tensor) {
+        let expected = try conv2dOutputShape(
+            weight: weight, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        guard outputGradient.shape == expected else {
+            throw TensorError.shapeMismatch(
+                op: "conv2dBackward", lhs: expected, rhs: outputGradient.shape,
+                reason: "the output gradient must have the output's shape")
+        }
+        let dtype = DType.promoted(self.dtype, weight.dtype)
+        let geometry = WindowGeometry(
+            height: shape[2], width: shape[3], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+            stride: stride, padding: padding, dilation: dilation)
+        let visitor = Conv2dBackwardVisitor(
+            input: casted(to: dtype).contiguous(), weight: weight.casted(to: dtype).contiguous(),
+            gradient: outputGradient.casted(to: dtype).contiguous(), geometry: geometry, groups: groups)
+        return try dtype.visitNumeric(visitor, op: "conv2dBackward")
+    }
+}
