@@ -38,3 +38,13 @@ void flock_cpu_relax(void) {
     __asm__ __volatile__("yield");
 #endif
 }
+
+static _Thread_local int in_parallel_region = 0;
+
+int flock_in_parallel_region(void) { return in_parallel_region; }
+
+int flock_set_in_parallel_region(int value) {
+    int previous = in_parallel_region;
+    in_parallel_region = value;
+    return previous;
+}

@@ -25,7 +25,9 @@ public enum DigitsMLP {
         public let finalLoss: Double
         /// Training samples per second (wall clock, all epochs).
         public let samplesPerSecond: Double
-        /// Whether the reloaded checkpoint gave bit-identical logits.
+        /// Whether the reloaded checkpoint has bit-identical parameters.
+        public let reloadedParametersMatch: Bool
+        /// Whether the reloaded model gave bit-identical logits on the test set.
         public let reloadMatches: Bool
     }
 
@@ -84,10 +86,14 @@ public enum DigitsMLP {
             model: model, optimizer: optimizer, step: configuration.epochs * loader.batchCount, to: checkpointPath)
         let reloaded = makeModel()
         try TrainingCheckpoint.load(into: reloaded, from: checkpointPath)
+        let parametersMatch = zip(model.stateDictionary(), reloaded.stateDictionary()).allSatisfy {
+            $0.0 == $1.0 && $0.1 == $1.1
+        }
         let matches = try logits(model, test.features) == logits(reloaded, test.features)
         return Report(
             testAccuracy: testAccuracy, finalLoss: epochLoss,
-            samplesPerSecond: Double(train.count * configuration.epochs) / seconds, reloadMatches: matches)
+            samplesPerSecond: Double(train.count * configuration.epochs) / seconds,
+            reloadedParametersMatch: parametersMatch, reloadMatches: matches)
     }
 
     /// The model's logits in evaluation mode, without recording gradients.

@@ -79,6 +79,13 @@ public final class BLAS: @unchecked Sendable {
         return nil
     }
 
+    private let callLock = NSLock()
+
+    /// Runs `body` (a call into the library) while no other thread calls it.
+    func serialized<R>(_ body: () -> R) -> R {
+        callLock.withLock(body)
+    }
+
     /// Sets the library's own thread count, where it has one (OpenBLAS).
     public func setThreadCount(_ count: Int) {
         setThreads?(Int32(clamping: count))
@@ -92,8 +99,10 @@ extension BLAS {
     public func sgemmRowMajor(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>
     ) {
-        sgemm(
-            BLAS.rowMajor, BLAS.noTranspose, BLAS.noTranspose, Int32(m), Int32(n), Int32(k), 1,
-            a, Int32(Swift.max(k, 1)), b, Int32(Swift.max(n, 1)), 0, c, Int32(Swift.max(n, 1)))
+        serialized {
+            sgemm(
+                BLAS.rowMajor, BLAS.noTranspose, BLAS.noTranspose, Int32(m), Int32(n), Int32(k), 1,
+                a, Int32(Swift.max(k, 1)), b, Int32(Swift.max(n, 1)), 0, c, Int32(Swift.max(n, 1)))
+        }
     }
 }

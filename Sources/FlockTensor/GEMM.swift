@@ -89,17 +89,24 @@ func gemmFloat(
     m: Int, n: Int, k: Int, a: MatrixOperand<Float>, b: MatrixOperand<Float>,
     c: UnsafeMutablePointer<Float>, ldc: Int, backend: GEMMBackend = GEMMBackend.active
 ) {
-    if backend == .blas, let blas = BLAS.shared, let la = a.blasLayout(rows: m, columns: k),
+    if backend == .blas, flock_in_parallel_region() == 0, let blas = BLAS.shared,
+        let la = a.blasLayout(rows: m, columns: k),
         let lb = b.blasLayout(rows: k, columns: n),
         max(m, n, k, ldc) <= Int(Int32.max)
     {
-        blas.sgemm(
-            BLAS.rowMajor, la.transpose, lb.transpose, Int32(m), Int32(n), Int32(k), 1,
-            a.base, la.leading, b.base, lb.leading, 0, c, Int32(max(ldc, 1)))
+        blas.serialized {
+            blas.sgemm(
+                BLAS.rowMajor, la.transpose, lb.transpose, Int32(m), Int32(n), Int32(k), 1,
+                a.base, la.leading, b.base, lb.leading, 0, c, Int32(max(ldc, 1)))
+        }
         return
     }
     nativeGEMMFloat(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc)
 }
+
+/// BLAS is called only outside Flock's own parallel loops and one call at a time: OpenBLAS
+/// documents that its threaded builds conflict with an application's own threads, and
+/// inside a parallel loop the cores are already busy, so the native kernel runs there.
 
 /// Flock's own float32 GEMM: the C micro-kernel driver, run on independent row or column
 /// blocks of C in parallel. Work below ~2 MFLOP stays on one thread.
@@ -141,15 +148,18 @@ func gemmGeneric<T: NumericElement>(
     m: Int, n: Int, k: Int, a: MatrixOperand<T>, b: MatrixOperand<T>,
     c: UnsafeMutablePointer<T>, ldc: Int
 ) {
-    if T.self == Double.self, GEMMBackend.active == .blas, let dgemm = BLAS.shared?.dgemm,
+    if T.self == Double.self, GEMMBackend.active == .blas, flock_in_parallel_region() == 0, let blas = BLAS.shared,
+        let dgemm = blas.dgemm,
         let la = a.blasLayout(rows: m, columns: k), let lb = b.blasLayout(rows: k, columns: n),
         max(m, n, k, ldc) <= Int(Int32.max)
     {
-        dgemm(
-            BLAS.rowMajor, la.transpose, lb.transpose, Int32(m), Int32(n), Int32(k), 1,
-            UnsafeRawPointer(a.base).assumingMemoryBound(to: Double.self), la.leading,
-            UnsafeRawPointer(b.base).assumingMemoryBound(to: Double.self), lb.leading, 0,
-            UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(max(ldc, 1)))
+        blas.serialized {
+            dgemm(
+                BLAS.rowMajor, la.transpose, lb.transpose, Int32(m), Int32(n), Int32(k), 1,
+                UnsafeRawPointer(a.base).assumingMemoryBound(to: Double.self), la.leading,
+                UnsafeRawPointer(b.base).assumingMemoryBound(to: Double.self), lb.leading, 0,
+                UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(max(ldc, 1)))
+        }
         return
     }
     parallelRanges(count: m, grain: Swift.max(1, (1 << 16) / Swift.max(1, n * k))) { rows in

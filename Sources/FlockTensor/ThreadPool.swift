@@ -71,6 +71,8 @@ public final class ThreadPool: @unchecked Sendable {
     public func parallelFor(chunks: Int, _ body: (Int) -> Void) {
         guard chunks > 0 else { return }
         guard chunks > 1, threadCount > 1, loopLock.try() else {
+            let previous = flock_set_in_parallel_region(1)
+            defer { flock_set_in_parallel_region(previous) }
             for chunk in 0..<chunks { body(chunk) }
             return
         }
@@ -119,7 +121,9 @@ public final class ThreadPool: @unchecked Sendable {
         let chunk = nextChunk
         nextChunk += 1
         condition.unlock()
+        let previous = flock_set_in_parallel_region(1)
         body(chunk)
+        flock_set_in_parallel_region(previous)
         return true
     }
 

@@ -78,7 +78,9 @@ struct LayerGradientTests {
         try changed.assign(Tensor.zeros([1, 1, 8]), axis: 1, start: 4, end: 5)
         let a = try attention(x).value.sliced(axis: 1, end: 4)
         let b = try attention(changed).value.sliced(axis: 1, end: 4)
-        #expect(a == b, "changing the last position must not affect earlier outputs")
+        // Changing the last position must not affect earlier outputs. (Close, not bitwise:
+        // other tests may switch the GEMM backend or CPU level between the two calls.)
+        expectNear(a.doubleScalars(), b.doubleScalars(), tolerance: 1e-6)
         let batchNorm = BatchNorm(2)
         let batch = try Tensor([1, 10, 3, 20, 5, 30] as [Float], shape: [3, 2])
         _ = try batchNorm(batch)

@@ -160,7 +160,9 @@ struct TrainingTests {
             csvPath: dataFolder + "/digits.csv", checkpointPath: temporaryPath("digits.safetensors"),
             configuration: configuration)
         #expect(report.testAccuracy >= 0.95, "test accuracy \(report.testAccuracy)")
-        #expect(report.reloadMatches)
+        // Parameters must match bitwise; the logits comparison is left to the demo, since
+        // tests running beside this one may switch the GEMM backend between the two calls.
+        #expect(report.reloadedParametersMatch)
     }
 }
 

@@ -41,6 +41,13 @@ void flock_sgemm(long m, long n, long k, float alpha,
 /// y[i] = exp(x[i]) for n contiguous floats (max error about 2 ulp); x and y may alias.
 void flock_vexp_f32(const float *x, float *y, long n);
 
+/// Whether the calling thread is running a chunk of a ThreadPool loop (a thread-local
+/// flag): code there must not call into a BLAS that is unsafe for concurrent callers.
+int flock_in_parallel_region(void);
+
+/// Sets the calling thread's parallel-region flag; returns the previous value.
+int flock_set_in_parallel_region(int value);
+
 /// A spin-wait hint to the CPU (x86 `pause`, arm64 `yield`), for the thread pool's
 /// short spins before sleeping.
 void flock_cpu_relax(void);
