@@ -175,3 +175,28 @@ func expectNear(
         Issue.record("\(a) vs expected \(e)", sourceLocation: sourceLocation)
     }
 }
+
+@Suite("RMSprop and learning-rate schedules")
+struct ScheduleTests {
+    @Test("RMSprop matches a hand-computed step")
+    func rmsprop() throws {
+        let p = Parameter(Tensor([1.0] as [Double]))
+        let optimizer = RMSprop([p], learningRate: 0.01, alpha: 0.9)
+        p.grad = Tensor([2.0] as [Double])
+        try optimizer.step()
+        let average = 0.1 * 4.0
+        expectNear(try p.value.scalars(as: Double.self), [1 - 0.01 * 2 / (average.squareRoot() + 1e-8)])
+    }
+
+    @Test("step decay, cosine annealing and linear warmup")
+    func schedules() {
+        let step = StepDecay(base: 1, stepSize: 10, gamma: 0.5)
+        #expect(step.learningRate(at: 9) == 1 && step.learningRate(at: 10) == 0.5 && step.learningRate(at: 25) == 0.25)
+        let cosine = CosineAnnealing(base: 1, totalSteps: 100, minimum: 0.1)
+        #expect(cosine.learningRate(at: 0) == 1)
+        #expect(Swift.abs(cosine.learningRate(at: 50) - 0.55) < 1e-12)
+        #expect(Swift.abs(cosine.learningRate(at: 100) - 0.1) < 1e-12)
+        let warm = LinearWarmup(warmupSteps: 4, then: cosine)
+        #expect(warm.learningRate(at: 0) == 0.25 && warm.learningRate(at: 3) == 1 && warm.learningRate(at: 4) == 1)
+    }
+}
