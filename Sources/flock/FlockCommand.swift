@@ -7,7 +7,7 @@ struct FlockCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flock",
         abstract: "Flock: distributed machine learning in Swift.",
-        subcommands: [DemoCommand.self, BenchCommand.self, InfoCommand.self])
+        subcommands: [DemoCommand.self, ExampleCommand.self, BenchCommand.self, InfoCommand.self])
 }
 
 /// `flock info`: what this machine gives Flock (CPU level, BLAS, threads).

@@ -1,0 +1,45 @@
+import FlockNN
+import FlockTensor
+import Foundation
+
+/// A LeNet-5-style CNN on the 8x8 digits (the second example): conv 5x5 (6) - max pool -
+/// conv 3x3 (16) - max pool - 120 - 84 - 10, ReLU, Adam.
+public enum LeNetDigits {
+    /// The network for [N, 1, 8, 8] input.
+    public static func makeModel() -> Sequential {
+        Sequential(
+            Conv2d(1, 6, kernelSize: (5, 5), padding: (2, 2)), ReLU(), MaxPool2d(kernel: (2, 2)),
+            Conv2d(6, 16, kernelSize: (3, 3), padding: (1, 1)), ReLU(), MaxPool2d(kernel: (2, 2)),
+            Flatten(), Linear(64, 120), ReLU(), Linear(120, 84), ReLU(), Linear(84, 10))
+    }
+
+    /// Trains for `epochs` and returns the test accuracy.
+    public static func run(csvPath: String, epochs: Int = 15, seed: UInt64 = 0, showProgress: Bool = true) throws -> Double {
+        GlobalRandom.seed(seed)
+        let data = try DigitsMLP.loadData(csvPath: csvPath)
+        let images = try TensorDataset(features: data.features.reshaped([-1, 1, 8, 8]), labels: data.labels)
+        let (train, test) = try images.split(fraction: 0.8, seed: 2024)
+        let model = makeModel()
+        let optimizer = Adam(model.parameters(), learningRate: 2e-3)
+        var loader = try DataLoader(train, batchSize: 64, seed: seed)
+        let progress = ProgressReporter(epochs: epochs, stepsPerEpoch: loader.batchCount, interactive: showProgress && isatty(STDOUT_FILENO) != 0)
+        for epoch in 1...max(epochs, 1) {
+            loader.epoch = epoch
+            var total = 0.0
+            var steps = 0
+            for (features, labels) in loader {
+                optimizer.zeroGrad()
+                let loss = try Loss.crossEntropy(model(features), labels: labels)
+                try loss.backward()
+                try optimizer.step()
+                total += loss.value.doubleScalars()[0]
+                steps += 1
+                progress.step(epoch: epoch, step: steps, loss: total / Double(steps), batchSize: labels.count)
+            }
+            if showProgress {
+                progress.endEpoch(epoch, loss: total / Double(max(steps, 1)), summary: String(format: "test accuracy %.4f", try DigitsMLP.accuracy(model, test)))
+            }
+        }
+        return try DigitsMLP.accuracy(model, test)
+    }
+}

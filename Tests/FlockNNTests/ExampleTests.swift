@@ -1,0 +1,20 @@
+import Testing
+
+@testable import FlockExamples
+@testable import FlockNN
+
+@Suite("Examples on shortened runs")
+struct ExampleTests {
+    @Test("LeNet on digits learns (>= 85% after 4 epochs)")
+    func lenet() throws {
+        let accuracy = try LeNetDigits.run(csvPath: dataFolder + "/digits.csv", epochs: 4, showProgress: false)
+        #expect(accuracy >= 0.85, "accuracy \(accuracy)")
+    }
+
+    @Test("the character transformer's loss falls well below the unigram baseline")
+    func characterModel() throws {
+        let report = try CharTransformer.run(textPath: dataFolder + "/gpl-3.0.txt", steps: 120, batch: 8, context: 16, log: false)
+        #expect(report.finalLoss < report.unigramLoss - 0.3, "final \(report.finalLoss), unigram \(report.unigramLoss)")
+        #expect(report.initialLoss > report.finalLoss + 0.5)
+    }
+}
