@@ -49,7 +49,9 @@ public enum CharTransformer {
     ) throws -> Report {
         GlobalRandom.seed(seed)
         guard let text = try? String(contentsOfFile: textPath, encoding: .utf8), text.count > context + 1 else {
-            throw ModuleError.invalidInput(module: "CharTransformer", reason: "\(textPath) is unreadable or shorter than \(context + 1) characters")
+            throw ModuleError.invalidInput(
+                module: "CharTransformer", reason: "\(textPath) is unreadable or shorter than \(context + 1) characters"
+            )
         }
         let characters = Array(text)
         let vocabulary = Array(Set(characters)).sorted()
@@ -58,11 +60,14 @@ public enum CharTransformer {
         let symbols = characters.map { index[$0]! }
         var counts = [Double](repeating: 0, count: vocabulary.count)
         for symbol in symbols { counts[Int(symbol)] += 1 }
-        let unigram = -counts.reduce(0) { $0 + ($1 > 0 ? $1 / Double(symbols.count) * Foundation.log($1 / Double(symbols.count)) : 0) }
+        let unigram = -counts.reduce(0) {
+            $0 + ($1 > 0 ? $1 / Double(symbols.count) * Foundation.log($1 / Double(symbols.count)) : 0)
+        }
 
         let model = Model(vocabulary: vocabulary.count, context: context)
         let optimizer = Adam.adamW(model.parameters(), learningRate: 3e-3, weightDecay: 0.01)
-        let schedule = LinearWarmup(warmupSteps: 20, then: CosineAnnealing(base: 3e-3, totalSteps: max(steps - 20, 1), minimum: 3e-4))
+        let schedule = LinearWarmup(
+            warmupSteps: 20, then: CosineAnnealing(base: 3e-3, totalSteps: max(steps - 20, 1), minimum: 3e-4))
         var generator = RandomGenerator(seed: seed, stream: 7)
         var losses: [Double] = []
         for step in 0..<steps {
@@ -91,7 +96,9 @@ public enum CharTransformer {
         return Report(
             unigramLoss: unigram, initialLoss: losses.prefix(window).reduce(0, +) / Double(window),
             finalLoss: losses.suffix(window).reduce(0, +) / Double(window),
-            sample: try generate(model, prompt: Array(symbols.prefix(context)), count: 120, context: context).map { String(vocabulary[Int($0)]) }.joined())
+            sample: try generate(model, prompt: Array(symbols.prefix(context)), count: 120, context: context).map {
+                String(vocabulary[Int($0)])
+            }.joined())
     }
 
     /// Greedy continuation of `prompt` by `count` symbols.

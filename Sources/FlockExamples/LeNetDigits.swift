@@ -14,7 +14,9 @@ public enum LeNetDigits {
     }
 
     /// Trains for `epochs` and returns the test accuracy.
-    public static func run(csvPath: String, epochs: Int = 15, seed: UInt64 = 0, showProgress: Bool = true) throws -> Double {
+    public static func run(csvPath: String, epochs: Int = 15, seed: UInt64 = 0, showProgress: Bool = true) throws
+        -> Double
+    {
         GlobalRandom.seed(seed)
         let data = try DigitsMLP.loadData(csvPath: csvPath)
         let images = try TensorDataset(features: data.features.reshaped([-1, 1, 8, 8]), labels: data.labels)
@@ -22,7 +24,8 @@ public enum LeNetDigits {
         let model = makeModel()
         let optimizer = Adam(model.parameters(), learningRate: 2e-3)
         var loader = try DataLoader(train, batchSize: 64, seed: seed)
-        let progress = ProgressReporter(epochs: epochs, stepsPerEpoch: loader.batchCount, interactive: showProgress && isatty(STDOUT_FILENO) != 0)
+        let progress = ProgressReporter(
+            epochs: epochs, stepsPerEpoch: loader.batchCount, interactive: showProgress && isatty(STDOUT_FILENO) != 0)
         for epoch in 1...max(epochs, 1) {
             loader.epoch = epoch
             var total = 0.0
@@ -37,7 +40,9 @@ public enum LeNetDigits {
                 progress.step(epoch: epoch, step: steps, loss: total / Double(steps), batchSize: labels.count)
             }
             if showProgress {
-                progress.endEpoch(epoch, loss: total / Double(max(steps, 1)), summary: String(format: "test accuracy %.4f", try DigitsMLP.accuracy(model, test)))
+                progress.endEpoch(
+                    epoch, loss: total / Double(max(steps, 1)),
+                    summary: String(format: "test accuracy %.4f", try DigitsMLP.accuracy(model, test)))
             }
         }
         return try DigitsMLP.accuracy(model, test)

@@ -4,9 +4,9 @@ import Flock
 /// `flock bench AREA`: prints a table of measurements and optionally writes JSON records.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Run benchmarks for an area (tensor).")
+        commandName: "bench", abstract: "Run benchmarks for an area (tensor, train).")
 
-    @Argument(help: "The area to benchmark: tensor.")
+    @Argument(help: "The area to benchmark: tensor or train.")
     var area: String
 
     @Option(name: .long, help: "Write the results as a JSON list of {name, unit, value} records.")
@@ -23,7 +23,8 @@ struct BenchCommand: ParsableCommand {
         report.printHeader()
         switch area {
         case "tensor": try TensorBench(repeats: repeats, quick: quick).run(into: &report)
-        default: throw ValidationError("unknown benchmark area '\(area)' (known: tensor)")
+        case "train": try TrainBench(repeats: repeats, quick: quick).run(into: &report)
+        default: throw ValidationError("unknown benchmark area '\(area)' (known: tensor, train)")
         }
         if let json {
             try report.write(to: json)

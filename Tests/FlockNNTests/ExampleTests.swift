@@ -13,7 +13,8 @@ struct ExampleTests {
 
     @Test("the character transformer's loss falls well below the unigram baseline")
     func characterModel() throws {
-        let report = try CharTransformer.run(textPath: dataFolder + "/gpl-3.0.txt", steps: 120, batch: 8, context: 16, log: false)
+        let report = try CharTransformer.run(
+            textPath: dataFolder + "/gpl-3.0.txt", steps: 120, batch: 8, context: 16, log: false)
         #expect(report.finalLoss < report.unigramLoss - 0.3, "final \(report.finalLoss), unigram \(report.unigramLoss)")
         #expect(report.initialLoss > report.finalLoss + 0.5)
     }
