@@ -22,7 +22,7 @@ public enum LeNetDigits {
         let images = try TensorDataset(features: data.features.reshaped([-1, 1, 8, 8]), labels: data.labels)
         let (train, test) = try images.split(fraction: 0.8, seed: 2024)
         let model = makeModel()
-        let optimizer = Adam(model.parameters(), learningRate: 2e-3)
+        let optimizer = Adam(model.parameters(), learningRate: 5e-3)
         var loader = try DataLoader(train, batchSize: 64, seed: seed)
         let progress = ProgressReporter(
             epochs: epochs, stepsPerEpoch: loader.batchCount, interactive: showProgress && isatty(STDOUT_FILENO) != 0)

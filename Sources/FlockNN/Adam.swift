@@ -43,22 +43,18 @@ public final class Adam: Optimizer {
         let correction1 = 1 - pow(betas.0, Double(stepCount))
         let correction2 = 1 - pow(betas.1, Double(stepCount))
         for (index, parameter) in parameters.enumerated() {
-            guard var gradient = parameter.grad else { continue }
-            if weightDecay != 0 {
-                if decoupledWeightDecay {
-                    parameter.value = parameter.value * (1 - learningRate * weightDecay)
-                } else {
-                    gradient = try gradient + parameter.value * weightDecay
-                }
-            }
-            let first = try (slots[index, "exp_avg"] ?? gradient.zerosLike()) * betas.0 + gradient * (1 - betas.0)
-            let second =
-                try (slots[index, "exp_avg_sq"] ?? gradient.zerosLike()) * betas.1 + (gradient * gradient)
-                * (1 - betas.1)
+            guard let gradient = parameter.grad else { continue }
+            var first = slots[index, "exp_avg"] ?? gradient.zerosLike()
+            var second = slots[index, "exp_avg_sq"] ?? gradient.zerosLike()
+            // Release the slots' references so the kernel updates the buffers in place.
+            slots[index, "exp_avg"] = nil
+            slots[index, "exp_avg_sq"] = nil
+            try OptimizerKernels.adam(
+                parameter: &parameter.value, gradient: gradient, firstMoment: &first, secondMoment: &second,
+                learningRate: learningRate, betas: betas, epsilon: epsilon, weightDecay: weightDecay,
+                decoupled: decoupledWeightDecay, corrections: (correction1, correction2))
             slots[index, "exp_avg"] = first
             slots[index, "exp_avg_sq"] = second
-            let denominator = (second * (1 / correction2)).sqrt() + epsilon
-            parameter.value = try parameter.value - (first * (learningRate / correction1)) / denominator
         }
     }
 

@@ -27,14 +27,13 @@ public final class SGD: Optimizer {
 
     public func step() throws {
         for (index, parameter) in parameters.enumerated() {
-            guard var gradient = parameter.grad else { continue }
-            if weightDecay != 0 { gradient = try gradient + parameter.value * weightDecay }
-            if momentum != 0 {
-                let velocity = try slots[index, "momentum"].map { try $0 * momentum + gradient } ?? gradient
-                slots[index, "momentum"] = velocity
-                gradient = nesterov ? try gradient + velocity * momentum : velocity
-            }
-            parameter.value = try parameter.value - gradient * learningRate
+            guard let gradient = parameter.grad else { continue }
+            var velocity = slots[index, "momentum"]
+            slots[index, "momentum"] = nil  // so the kernel updates the buffer in place
+            try OptimizerKernels.sgd(
+                parameter: &parameter.value, gradient: gradient, velocity: &velocity, learningRate: learningRate,
+                momentum: momentum, nesterov: nesterov, weightDecay: weightDecay)
+            slots[index, "momentum"] = velocity
         }
     }
 

@@ -1,4 +1,5 @@
 import CFlockKernels
+import Foundation
 import Synchronization
 
 /// Which matrix-multiply implementation float32 and float64 matmuls use.
@@ -15,9 +16,18 @@ public enum GEMMBackend: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    private static let current = Mutex<GEMMBackend>(BLAS.shared == nil ? .native : .blas)
+    private static let current = Mutex<GEMMBackend>(initial)
 
-    /// The backend matmul uses now: BLAS when one was loaded, else native.
+    /// `FLOCK_GEMM=native|blas` when set, else BLAS when one was loaded, else native.
+    private static var initial: GEMMBackend {
+        switch ProcessInfo.processInfo.environment["FLOCK_GEMM"]?.lowercased() {
+        case "native": .native
+        case "blas" where BLAS.shared != nil: .blas
+        default: BLAS.shared == nil ? .native : .blas
+        }
+    }
+
+    /// The backend matmul uses now (see `initial` for the default).
     public static var active: GEMMBackend { current.withLock { $0 } }
 
     /// Chooses the backend (for benchmarks and tests); `.blas` without a library falls

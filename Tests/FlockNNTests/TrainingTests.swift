@@ -200,3 +200,29 @@ struct ScheduleTests {
         #expect(warm.learningRate(at: 0) == 0.25 && warm.learningRate(at: 3) == 1 && warm.learningRate(at: 4) == 1)
     }
 }
+
+@Suite("Fused optimizer kernels")
+struct FusedOptimizerTests {
+    @Test("fused Adam equals the formula written with tensor ops, over several steps")
+    func adamMatchesTensorFormula() throws {
+        var generator = RandomGenerator(seed: 12)
+        let start = try Tensor.randomNormal([70000], dtype: .float64, generator: &generator)
+        let p = Parameter(start)
+        let adam = Adam([p], learningRate: 0.01, weightDecay: 0.1)
+        var reference = start
+        var m = start.zerosLike()
+        var v = start.zerosLike()
+        for step in 1...3 {
+            let g = try Tensor.randomNormal([70000], dtype: .float64, generator: &generator)
+            p.grad = g
+            try adam.step()
+            let gd = try g + reference * 0.1
+            m = try m * 0.9 + gd * 0.1
+            v = try v * 0.999 + (gd * gd) * 0.001
+            let c1 = 1 - Foundation.pow(0.9, Double(step))
+            let c2 = 1 - Foundation.pow(0.999, Double(step))
+            reference = try reference - (m * (0.01 / c1)) / ((v * (1 / c2)).sqrt() + 1e-8)
+            expectNear(p.value.doubleScalars(), reference.doubleScalars(), tolerance: 1e-12)
+        }
+    }
+}
