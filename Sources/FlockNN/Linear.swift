@@ -30,8 +30,6 @@ public final class Linear: Module {
                 module: "Linear(\(weight.value.shape[1]), \(weight.value.shape[0]))",
                 reason: "expected input of shape [batch, \(weight.value.shape[1])], got \(input.shape)")
         }
-        let product = try input.matmul(weight.variable.T)
-        guard let bias else { return product }
-        return try product + bias.variable
+        return try input.linear(weight: weight.variable, bias: bias?.variable)
     }
 }

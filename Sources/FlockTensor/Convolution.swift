@@ -44,22 +44,39 @@ func im2col<T: NumericElement>(
         let plane = image + c * g.height * g.width
         for i in 0..<g.kernelHeight {
             for j in 0..<g.kernelWidth {
+                let (first, end) = g.validColumns(kernelColumn: j)
+                let shift = j * g.dilation.1 - g.padding.1
                 for oy in 0..<oh {
                     let y = oy * g.stride.0 - g.padding.0 + i * g.dilation.0
                     let out = row + oy * ow
-                    guard y >= 0, y < g.height else {
-                        for ox in 0..<ow { out[ox] = T.zeroValue }
+                    guard y >= 0, y < g.height, first < end else {
+                        out.update(repeating: T.zeroValue, count: ow)
                         continue
                     }
-                    let line = plane + y * g.width
-                    for ox in 0..<ow {
-                        let x = ox * g.stride.1 - g.padding.1 + j * g.dilation.1
-                        out[ox] = x >= 0 && x < g.width ? line[x] : T.zeroValue
+                    let line = plane + y * g.width + shift
+                    out.update(repeating: T.zeroValue, count: first)
+                    if g.stride.1 == 1 {
+                        (out + first).update(from: line + first, count: end - first)
+                    } else {
+                        for ox in first..<end { out[ox] = line[ox * g.stride.1] }
                     }
+                    (out + end).update(repeating: T.zeroValue, count: ow - end)
                 }
                 row += oh * ow
             }
         }
+    }
+}
+
+extension WindowGeometry {
+    /// The output columns `first..<end` whose tap at kernel column `j` lands inside the
+    /// image (x = ox·stride - padding + j·dilation in 0..<width).
+    func validColumns(kernelColumn j: Int) -> (Int, Int) {
+        let (ow, s) = (outputWidth, stride.1)
+        let offset = padding.1 - j * dilation.1  // x = ox·s - offset
+        let first = Swift.min(ow, Swift.max(0, (offset + s - 1) / s))
+        let end = Swift.min(ow, Swift.max(first, (width + offset + s - 1) / s))
+        return offset < 0 ? (0, Swift.min(ow, Swift.max(0, (width + offset + s - 1) / s))) : (first, end)
     }
 }
 

@@ -18,12 +18,14 @@ public enum GEMMBackend: Sendable, Equatable, CustomStringConvertible {
 
     private static let current = Mutex<GEMMBackend>(initial)
 
-    /// `FLOCK_GEMM=native|blas` when set, else BLAS when one was loaded, else native.
+    /// `FLOCK_GEMM=native|blas` when set; otherwise native on AVX-512 CPUs, where
+    /// Flock's kernel measured 1.5-1.9x Debian's OpenBLAS (BENCHMARKS.md), else BLAS when
+    /// one was loaded, else native.
     private static var initial: GEMMBackend {
         switch ProcessInfo.processInfo.environment["FLOCK_GEMM"]?.lowercased() {
         case "native": .native
         case "blas" where BLAS.shared != nil: .blas
-        default: BLAS.shared == nil ? .native : .blas
+        default: BLAS.shared == nil || CPULevel.detected >= .avx512 ? .native : .blas
         }
     }
 

@@ -63,8 +63,14 @@ private struct PoolVisitor: NumericTypeVisitor {
         let x = input.elementPointer(T.self)
         let out = result.elementPointer(T.self)
         let upstream = outputGradient?.elementPointer(T.self)
+        let tiled =
+            !average && g.stride == (g.kernelHeight, g.kernelWidth) && g.padding == (0, 0) && g.dilation == (1, 1)
         withExtendedLifetime((input, outputGradient)) {
             parallelRanges(count: planes, grain: Swift.max(1, elementwiseGrain / Swift.max(1, plane))) { range in
+                if tiled {
+                    for p in range { maxTiles(x + p * plane, out, upstream, plane: p, oh: oh, ow: ow) }
+                    return
+                }
                 for p in range {
                     let source = x + p * plane
                     for oy in 0..<oh {
@@ -99,6 +105,38 @@ private struct PoolVisitor: NumericTypeVisitor {
             }
         }
         return result
+    }
+
+    /// Max pooling (or its gradient) of one plane when windows tile it exactly (stride =
+    /// kernel, no padding or dilation): the common 2x2 case, without per-cell closures.
+    @inline(__always)
+    private func maxTiles<T: NumericElement>(
+        _ source: UnsafeMutablePointer<T>, _ out: UnsafeMutablePointer<T>, _ upstream: UnsafeMutablePointer<T>?,
+        plane p: Int, oh: Int, ow: Int
+    ) {
+        let g = geometry
+        let (kh, kw, width) = (g.kernelHeight, g.kernelWidth, g.width)
+        for oy in 0..<oh {
+            for ox in 0..<ow {
+                let corner = oy * kh * width + ox * kw
+                var best = corner
+                for i in 0..<kh {
+                    for j in 0..<kw {
+                        let offset = corner + i * width + j
+                        if !source[best].isNaNValue && (source[offset].isNaNValue || source[offset] > source[best]) {
+                            best = offset
+                        }
+                    }
+                }
+                let position = p * oh * ow + oy * ow + ox
+                if let upstream {
+                    let target = out + p * g.height * width + best
+                    target.pointee = T.add(target.pointee, upstream[position])
+                } else {
+                    out[position] = source[best]
+                }
+            }
+        }
     }
 }
 

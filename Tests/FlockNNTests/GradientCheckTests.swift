@@ -136,3 +136,18 @@ struct GradientCheckTests {
         #expect(!constant.requiresGrad)
     }
 }
+
+@Suite("Linear primitive")
+struct LinearGradientTests {
+    @Test("linear matches finite differences for 2-D and 3-D input, with and without bias")
+    func linear() throws {
+        var generator = RandomGenerator(seed: 8)
+        func parameter(_ shape: [Int]) -> Parameter {
+            Parameter(try! Tensor.randomNormal(shape, dtype: .float64, generator: &generator))
+        }
+        let (x, x3, w, b) = (parameter([4, 3]), parameter([2, 4, 3]), parameter([5, 3]), parameter([5]))
+        try checkGradients([x, w, b]) { try x.variable.linear(weight: w.variable, bias: b.variable) }
+        try checkGradients([x3, w, b]) { try x3.variable.linear(weight: w.variable, bias: b.variable) }
+        try checkGradients([x, w]) { try x.variable.linear(weight: w.variable, bias: nil) }
+    }
+}
