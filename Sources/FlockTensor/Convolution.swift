@@ -34,11 +34,13 @@ struct WindowGeometry {
 
 /// Unfolds one image's channels into columns: cols[(c*KH + i)*KW + j][oy*OW + ox] =
 /// x[c][oy*sh - ph + i*dh][ox*sw - pw + j*dw], zero outside the image. `image` points at
-/// a contiguous [channels, H, W] block; cols is contiguous.
+/// a contiguous [channels, H, W] block; rows of cols are `rowStride` apart (default OH*OW).
 func im2col<T: NumericElement>(
-    _ image: UnsafePointer<T>, channels: Int, geometry g: WindowGeometry, into cols: UnsafeMutablePointer<T>
+    _ image: UnsafePointer<T>, channels: Int, geometry g: WindowGeometry, into cols: UnsafeMutablePointer<T>,
+    rowStride: Int? = nil
 ) {
     let (oh, ow) = (g.outputHeight, g.outputWidth)
+    let rowStride = rowStride ?? oh * ow
     var row = cols
     for c in 0..<channels {
         let plane = image + c * g.height * g.width
@@ -62,7 +64,7 @@ func im2col<T: NumericElement>(
                     }
                     (out + end).update(repeating: T.zeroValue, count: ow - end)
                 }
-                row += oh * ow
+                row += rowStride
             }
         }
     }

@@ -4,20 +4,23 @@ func col2im<T: NumericElement>(
     _ cols: UnsafePointer<T>, channels: Int, geometry g: WindowGeometry, into image: UnsafeMutablePointer<T>
 ) {
     let (oh, ow) = (g.outputHeight, g.outputWidth)
-    for i in 0..<(channels * g.height * g.width) { image[i] = T.zeroValue }
+    image.update(repeating: T.zeroValue, count: channels * g.height * g.width)
     var row = cols
     for c in 0..<channels {
         let plane = image + c * g.height * g.width
         for i in 0..<g.kernelHeight {
             for j in 0..<g.kernelWidth {
-                for oy in 0..<oh {
+                let (first, end) = g.validColumns(kernelColumn: j)
+                let shift = j * g.dilation.1 - g.padding.1
+                for oy in 0..<oh where first < end {
                     let y = oy * g.stride.0 - g.padding.0 + i * g.dilation.0
                     guard y >= 0, y < g.height else { continue }
-                    let line = plane + y * g.width
+                    let line = plane + y * g.width + shift
                     let source = row + oy * ow
-                    for ox in 0..<ow {
-                        let x = ox * g.stride.1 - g.padding.1 + j * g.dilation.1
-                        if x >= 0 && x < g.width { line[x] = T.add(line[x], source[ox]) }
+                    if g.stride.1 == 1 {
+                        for ox in first..<end { line[ox] = T.add(line[ox], source[ox]) }
+                    } else {
+                        for ox in first..<end { line[ox * g.stride.1] = T.add(line[ox * g.stride.1], source[ox]) }
                     }
                 }
                 row += oh * ow

@@ -120,14 +120,21 @@ private struct PoolVisitor: NumericTypeVisitor {
             for ox in 0..<ow {
                 let corner = oy * kh * width + ox * kw
                 var best = corner
+                var bestValue = source[corner]
+                var sawNaN: UInt8 = 0
                 for i in 0..<kh {
                     for j in 0..<kw {
                         let offset = corner + i * width + j
-                        if !source[best].isNaNValue && (source[offset].isNaNValue || source[offset] > source[best]) {
-                            best = offset
-                        }
+                        let value = source[offset]
+                        // Selects instead of branches: data-dependent branches mispredict
+                        // about half the time on real activations.
+                        let greater = value > bestValue
+                        best = greater ? offset : best
+                        bestValue = greater ? value : bestValue
+                        sawNaN |= value.isNaNValue ? 1 : 0
                     }
                 }
+                if sawNaN != 0 { best = g.argmax(UnsafePointer(source), oy: oy, ox: ox) }
                 let position = p * oh * ow + oy * ow + ox
                 if let upstream {
                     let target = out + p * g.height * width + best

@@ -15,6 +15,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Timed repetitions per measurement (after one warm-up).")
     var repeats: Int = 5
 
+    @Option(name: .long, help: "Only run training cases whose name contains this text (bench train).")
+    var only: String?
+
     @Flag(name: .long, help: "Smaller sizes, for a quick check.")
     var quick = false
 
@@ -23,7 +26,7 @@ struct BenchCommand: ParsableCommand {
         report.printHeader()
         switch area {
         case "tensor": try TensorBench(repeats: repeats, quick: quick).run(into: &report)
-        case "train": try TrainBench(repeats: repeats, quick: quick).run(into: &report)
+        case "train": try TrainBench(repeats: repeats, quick: quick, only: only).run(into: &report)
         default: throw ValidationError("unknown benchmark area '\(area)' (known: tensor, train)")
         }
         if let json {
