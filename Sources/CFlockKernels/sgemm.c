@@ -68,7 +68,10 @@ static void pack_b(long kc, long nc, long nr, const float *b, long rs, long cs, 
         for (long p = 0; p < kc; p++) {
             float *dst = out + p * nr;
             if (cs == 1) {
-                memcpy(dst, src + p * rs, (size_t)cols * sizeof(float));
+                // A plain loop, not memcpy: rows are only nr floats, where a call costs more
+                // than the copy; the compiler vectorises this.
+                const float *row = src + p * rs;
+                for (long j = 0; j < cols; j++) dst[j] = row[j];
             } else {
                 for (long j = 0; j < cols; j++) dst[j] = src[p * rs + j * cs];
             }

@@ -58,7 +58,8 @@ func im2col<T: NumericElement>(
                     let line = plane + y * g.width + shift
                     out.update(repeating: T.zeroValue, count: first)
                     if g.stride.1 == 1 {
-                        (out + first).update(from: line + first, count: end - first)
+                        // A loop, not memcpy: rows are short (tens of floats).
+                        for ox in first..<end { out[ox] = line[ox] }
                     } else {
                         for ox in first..<end { out[ox] = line[ox * g.stride.1] }
                     }
