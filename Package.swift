@@ -27,7 +27,7 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
-        .target(name: "FlockNN", dependencies: ["FlockTensor"]),
+        .target(name: "FlockNN", dependencies: ["FlockTensor"], exclude: ["README.md"]),
         .target(name: "Flock", dependencies: ["FlockTensor", "FlockNN"]),
         // Runnable examples (the demo's training jobs), shared by the CLI and the tests.
         .target(name: "FlockExamples", dependencies: ["FlockNN"]),
@@ -40,6 +40,6 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FlockTensorTests", dependencies: ["FlockTensor"]),
-        .testTarget(name: "FlockNNTests", dependencies: ["FlockNN", "FlockExamples"]),
+        .testTarget(name: "FlockNNTests", dependencies: ["FlockNN", "FlockExamples", "Flock"]),
     ]
 )
