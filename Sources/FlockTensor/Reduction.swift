@@ -50,6 +50,31 @@ func reduce<R: Reducer>(_: R.Type, _ x: Tensor, axes: [Int], keepDims: Bool) -> 
         return accumulator
     }
 
+    // Reducing leading axes into contiguous trailing ones (column sums of a matrix, bias
+    // gradients): walk the input row by row and update all outputs of a row at once.
+    let keptAreTrailing = kept.allSatisfy { $0 > (axes.max() ?? -1) }
+    if keptAreTrailing, outerPlan.shape.count == 1, outerPlan.innerStride(0) == 1, innerCount > 1, outerCount > 1 {
+        withExtendedLifetime(x) {
+            parallelRanges(count: outerCount, grain: Swift.max(64, elementwiseGrain / innerCount)) { columns in
+                let accumulators = UnsafeMutablePointer<R.Accumulator>.allocate(capacity: columns.count)
+                defer { accumulators.deallocate() }
+                accumulators.initialize(repeating: R.initial, count: columns.count)
+                var position = 0
+                innerPlan.forEachRun(in: 0..<innerCount) { offsets, length in
+                    let stride = innerPlan.innerStride(0)
+                    for step in 0..<length {
+                        let row = source + offsets[0] + step * stride + columns.lowerBound
+                        for j in 0..<columns.count { R.combine(&accumulators[j], row[j], index: position) }
+                        position += 1
+                    }
+                }
+                for j in 0..<columns.count { destination[columns.lowerBound + j] = R.finish(accumulators[j]) }
+                accumulators.deinitialize(count: columns.count)
+            }
+        }
+        return result
+    }
+
     withExtendedLifetime(x) {
         if innerCount == 0 || outerCount == 0 {
             for i in 0..<outerCount { destination[i] = R.finish(R.initial) }
