@@ -80,19 +80,24 @@ private struct Conv2dBackwardVisitor: NumericTypeVisitor {
                 }
             }
         }
-        // Weight gradient per group: g_group [groupOut, batch*positions] · colsᵀ.
+        // Weight gradient per group, computed transposed: dWᵀ [patch, groupOut] =
+        // cols [patch, batch*positions] · gᵀ. Both operands are then read along their rows
+        // (the other orientation would gather cols column by column, 200 KB apart).
         let gradientByChannel = try gradient.reshaped([batch, outChannels, positions]).permuted([1, 0, 2]).contiguous()
         let weightGradient = Tensor(uninitializedShape: weight.shape, dtype: T.dtype)
+        let transposed = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, patch * groupOut))
+        defer { transposed.deallocate() }
         let (gc, dw) = (gradientByChannel.elementPointer(T.self), weightGradient.elementPointer(T.self))
+        let columns = batch * positions
         withExtendedLifetime((gradientByChannel, allCols)) {
             for group in 0..<groups {
-                let left = MatrixOperand<T>(
-                    base: gc + group * groupOut * batch * positions, rowStride: batch * positions, columnStride: 1)
-                let right = MatrixOperand<T>(
-                    base: cols + group * patch * batch * positions, rowStride: 1, columnStride: batch * positions)
-                multiply(
-                    T.self, m: groupOut, n: patch, k: batch * positions, left, right,
-                    into: dw + group * groupOut * patch, ldc: patch)
+                let left = MatrixOperand<T>(base: cols + group * patch * columns, rowStride: columns, columnStride: 1)
+                let right = MatrixOperand<T>(base: gc + group * groupOut * columns, rowStride: 1, columnStride: columns)
+                multiply(T.self, m: patch, n: groupOut, k: columns, left, right, into: transposed, ldc: groupOut)
+                let target = dw + group * groupOut * patch
+                for row in 0..<patch {
+                    for column in 0..<groupOut { target[column * patch + row] = transposed[row * groupOut + column] }
+                }
             }
         }
         let biasGradient = try gradientByChannel.sum(axes: [1, 2])
