@@ -52,18 +52,18 @@ func im2col<T: NumericElement>(
                     let y = oy * g.stride.0 - g.padding.0 + i * g.dilation.0
                     let out = row + oy * ow
                     guard y >= 0, y < g.height, first < end else {
-                        out.update(repeating: T.zeroValue, count: ow)
+                        for ox in 0..<ow { out[ox] = T.zeroValue }
                         continue
                     }
                     let line = plane + y * g.width + shift
-                    out.update(repeating: T.zeroValue, count: first)
+                    for ox in 0..<first { out[ox] = T.zeroValue }
                     if g.stride.1 == 1 {
                         // A loop, not memcpy: rows are short (tens of floats).
                         for ox in first..<end { out[ox] = line[ox] }
                     } else {
                         for ox in first..<end { out[ox] = line[ox * g.stride.1] }
                     }
-                    (out + end).update(repeating: T.zeroValue, count: ow - end)
+                    for ox in end..<ow { out[ox] = T.zeroValue }
                 }
                 row += rowStride
             }
@@ -89,52 +89,56 @@ private struct Conv2dVisitor: NumericTypeVisitor {
     let bias: Tensor?  // contiguous [O]
     let geometry: WindowGeometry
     let groups: Int
+    /// Keep every image's columns ([groups, patch, N * OH * OW]) for the backward pass.
+    let keepColumns: Bool
 
-    func visit<T: NumericElement>(_: T.Type) -> Tensor {
+    func visit<T: NumericElement>(_: T.Type) -> (output: Tensor, columns: Tensor?) {
         let (batch, channels) = (input.shape[0], input.shape[1])
         let outChannels = weight.shape[0]
         let (groupIn, groupOut) = (channels / groups, outChannels / groups)
-        let (oh, ow) = (geometry.outputHeight, geometry.outputWidth)
+        let positions = geometry.outputHeight * geometry.outputWidth
         let patch = groupIn * geometry.kernelHeight * geometry.kernelWidth
-        let result = Tensor(uninitializedShape: [batch, outChannels, oh, ow], dtype: T.dtype)
+        let result = Tensor(
+            uninitializedShape: [batch, outChannels, geometry.outputHeight, geometry.outputWidth], dtype: T.dtype)
+        let columns =
+            keepColumns ? Tensor(uninitializedShape: [groups, patch, batch * positions], dtype: T.dtype) : nil
         let (x, w, out) = (input.elementPointer(T.self), weight.elementPointer(T.self), result.elementPointer(T.self))
         let b = bias?.elementPointer(T.self)
-        let imageSize = channels * geometry.height * geometry.width
-        let outSize = outChannels * oh * ow
-        withExtendedLifetime((input, weight, bias)) {
+        let kept = columns?.elementPointer(T.self)
+        let plane = geometry.height * geometry.width
+        withExtendedLifetime((input, weight, bias, columns)) {
             // Images in parallel (each GEMM then runs on its thread); a lone image lets the
             // GEMM use the threads instead.
             parallelRanges(count: batch, grain: 1) { images in
-                let cols = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, patch * oh * ow))
-                defer { cols.deallocate() }
+                let scratch =
+                    kept == nil ? UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, patch * positions)) : nil
+                defer { scratch?.deallocate() }
                 for n in images {
                     for g in 0..<groups {
+                        // Columns go straight into the kept buffer when there is one.
+                        let (cols, rowStride) =
+                            kept.map { ($0 + g * patch * batch * positions + n * positions, batch * positions) } ?? (
+                                scratch!, positions
+                            )
                         im2col(
-                            x + n * imageSize + g * groupIn * geometry.height * geometry.width,
-                            channels: groupIn, geometry: geometry, into: cols)
-                        let target = out + n * outSize + g * groupOut * oh * ow
-                        let left = MatrixOperand<T>(base: w + g * groupOut * patch, rowStride: patch, columnStride: 1)
-                        let right = MatrixOperand<T>(base: cols, rowStride: oh * ow, columnStride: 1)
-                        if T.self == Float.self {
-                            gemmFloat(
-                                m: groupOut, n: oh * ow, k: patch,
-                                a: unsafeBitCast(left, to: MatrixOperand<Float>.self),
-                                b: unsafeBitCast(right, to: MatrixOperand<Float>.self),
-                                c: UnsafeMutableRawPointer(target).assumingMemoryBound(to: Float.self), ldc: oh * ow)
-                        } else {
-                            gemmGeneric(m: groupOut, n: oh * ow, k: patch, a: left, b: right, c: target, ldc: oh * ow)
-                        }
+                            x + (n * channels + g * groupIn) * plane, channels: groupIn, geometry: geometry, into: cols,
+                            rowStride: rowStride)
+                        gemm(
+                            m: groupOut, n: positions, k: patch,
+                            a: MatrixOperand(base: w + g * groupOut * patch, rowStride: patch, columnStride: 1),
+                            b: MatrixOperand(base: cols, rowStride: rowStride, columnStride: 1),
+                            c: out + (n * outChannels + g * groupOut) * positions, ldc: positions)
                     }
                     if let b {
                         for o in 0..<outChannels {
-                            let plane = out + n * outSize + o * oh * ow
-                            for i in 0..<(oh * ow) { plane[i] = T.add(plane[i], b[o]) }
+                            let target = out + (n * outChannels + o) * positions
+                            for i in 0..<positions { target[i] = T.add(target[i], b[o]) }
                         }
                     }
                 }
             }
         }
-        return result
+        return (result, columns)
     }
 }
 
@@ -148,6 +152,18 @@ extension Tensor {
         weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
         dilation: (Int, Int) = (1, 1), groups: Int = 1
     ) throws -> Tensor {
+        try conv2dKeepingColumns(
+            weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
+            keepColumns: false
+        ).output
+    }
+
+    /// `conv2d` that can also return the unfolded input columns, which the backward pass
+    /// reuses instead of unfolding the input again (used by FlockNN's autograd).
+    package func conv2dKeepingColumns(
+        weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int), groups: Int,
+        keepColumns: Bool
+    ) throws -> (output: Tensor, columns: Tensor?) {
         _ = try conv2dOutputShape(weight: weight, stride: stride, padding: padding, dilation: dilation, groups: groups)
         if let bias, bias.shape != [weight.shape[0]] {
             throw TensorError.shapeMismatch(
@@ -159,7 +175,7 @@ extension Tensor {
             stride: stride, padding: padding, dilation: dilation)
         let visitor = Conv2dVisitor(
             input: casted(to: dtype).contiguous(), weight: weight.casted(to: dtype).contiguous(),
-            bias: bias?.casted(to: dtype).contiguous(), geometry: geometry, groups: groups)
+            bias: bias?.casted(to: dtype).contiguous(), geometry: geometry, groups: groups, keepColumns: keepColumns)
         return try dtype.visitNumeric(visitor, op: "conv2d")
     }
 

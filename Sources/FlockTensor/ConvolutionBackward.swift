@@ -37,6 +37,8 @@ private struct Conv2dBackwardVisitor: NumericTypeVisitor {
     let gradient: Tensor
     let geometry: WindowGeometry
     let groups: Int
+    /// The forward pass's columns ([groups, patch, N * OH * OW]), if it kept them.
+    let columns: Tensor?
 
     func visit<T: NumericElement>(_: T.Type) throws -> (input: Tensor, weight: Tensor, bias: Tensor) {
         let (batch, channels) = (input.shape[0], input.shape[1])
@@ -48,7 +50,8 @@ private struct Conv2dBackwardVisitor: NumericTypeVisitor {
         let inputGradient = Tensor(uninitializedShape: input.shape, dtype: T.dtype)
         // cols of every image and group, laid out [groups][patch][batch * positions] so that
         // the weight gradient of a group is one GEMM over the whole batch.
-        let allCols = Tensor(uninitializedShape: [groups, patch, batch * positions], dtype: T.dtype)
+        let allCols = columns ?? Tensor(uninitializedShape: [groups, patch, batch * positions], dtype: T.dtype)
+        let unfold = columns == nil
         let (x, w, g) = (input.elementPointer(T.self), weight.elementPointer(T.self), gradient.elementPointer(T.self))
         let (dx, cols) = (inputGradient.elementPointer(T.self), allCols.elementPointer(T.self))
         withExtendedLifetime((input, weight, gradient)) {
@@ -63,18 +66,17 @@ private struct Conv2dBackwardVisitor: NumericTypeVisitor {
                         let right = MatrixOperand<T>(
                             base: g + (n * outChannels + group * groupOut) * positions, rowStride: positions,
                             columnStride: 1)
-                        multiply(
-                            T.self, m: patch, n: positions, k: groupOut, left, right, into: scratch, ldc: positions)
+                        gemm(m: patch, n: positions, k: groupOut, a: left, b: right, c: scratch, ldc: positions)
                         col2im(
                             scratch, channels: groupIn, geometry: geometry,
                             into: dx + (n * channels + group * groupIn) * plane)
-                        // This image's columns, for the weight gradient.
-                        im2col(
-                            x + (n * channels + group * groupIn) * plane, channels: groupIn, geometry: geometry,
-                            into: scratch)
-                        let target = cols + group * patch * batch * positions + n * positions
-                        for row in 0..<patch {
-                            (target + row * batch * positions).update(from: scratch + row * positions, count: positions)
+                        // This image's columns for the weight gradient, straight into their
+                        // slot, unless the forward pass kept them.
+                        if unfold {
+                            im2col(
+                                x + (n * channels + group * groupIn) * plane, channels: groupIn, geometry: geometry,
+                                into: cols + group * patch * batch * positions + n * positions,
+                                rowStride: batch * positions)
                         }
                     }
                 }
@@ -93,7 +95,7 @@ private struct Conv2dBackwardVisitor: NumericTypeVisitor {
             for group in 0..<groups {
                 let left = MatrixOperand<T>(base: cols + group * patch * columns, rowStride: columns, columnStride: 1)
                 let right = MatrixOperand<T>(base: gc + group * groupOut * columns, rowStride: 1, columnStride: columns)
-                multiply(T.self, m: patch, n: groupOut, k: columns, left, right, into: transposed, ldc: groupOut)
+                gemm(m: patch, n: groupOut, k: columns, a: left, b: right, c: transposed, ldc: groupOut)
                 let target = dw + group * groupOut * patch
                 for row in 0..<patch {
                     for column in 0..<groupOut { target[column * patch + row] = transposed[row * groupOut + column] }
@@ -102,20 +104,6 @@ private struct Conv2dBackwardVisitor: NumericTypeVisitor {
         }
         let biasGradient = try gradientByChannel.sum(axes: [1, 2])
         return (inputGradient, weightGradient, biasGradient)
-    }
-
-    private func multiply<E: NumericElement>(
-        _: E.Type, m: Int, n: Int, k: Int, _ a: MatrixOperand<E>, _ b: MatrixOperand<E>,
-        into c: UnsafeMutablePointer<E>, ldc: Int
-    ) {
-        if E.self == Float.self {
-            gemmFloat(
-                m: m, n: n, k: k, a: unsafeBitCast(a, to: MatrixOperand<Float>.self),
-                b: unsafeBitCast(b, to: MatrixOperand<Float>.self),
-                c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc: ldc)
-        } else {
-            gemmGeneric(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc)
-        }
     }
 }
 
@@ -127,6 +115,16 @@ extension Tensor {
     public func conv2dBackward(
         weight: Tensor, outputGradient: Tensor, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
         dilation: (Int, Int) = (1, 1), groups: Int = 1
+    ) throws -> (input: Tensor, weight: Tensor, bias: Tensor) {
+        try conv2dBackward(
+            weight: weight, outputGradient: outputGradient, stride: stride, padding: padding, dilation: dilation,
+            groups: groups, columns: nil)
+    }
+
+    /// `conv2dBackward` reusing the forward pass's columns (`conv2dKeepingColumns`).
+    package func conv2dBackward(
+        weight: Tensor, outputGradient: Tensor, stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int),
+        groups: Int, columns: Tensor?
     ) throws -> (input: Tensor, weight: Tensor, bias: Tensor) {
         let expected = try conv2dOutputShape(
             weight: weight, stride: stride, padding: padding, dilation: dilation, groups: groups)
@@ -141,7 +139,8 @@ extension Tensor {
             stride: stride, padding: padding, dilation: dilation)
         let visitor = Conv2dBackwardVisitor(
             input: casted(to: dtype).contiguous(), weight: weight.casted(to: dtype).contiguous(),
-            gradient: outputGradient.casted(to: dtype).contiguous(), geometry: geometry, groups: groups)
+            gradient: outputGradient.casted(to: dtype).contiguous(), geometry: geometry, groups: groups,
+            columns: columns?.dtype == dtype ? columns : nil)
         return try dtype.visitNumeric(visitor, op: "conv2dBackward")
     }
 }

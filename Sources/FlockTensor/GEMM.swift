@@ -96,6 +96,21 @@ struct MatrixOperand<T> {
     }
 }
 
+/// C = A * B for any numeric element type: float32 through `gemmFloat` (BLAS or native),
+/// others through `gemmGeneric`.
+func gemm<T: NumericElement>(
+    m: Int, n: Int, k: Int, a: MatrixOperand<T>, b: MatrixOperand<T>, c: UnsafeMutablePointer<T>, ldc: Int
+) {
+    if T.self == Float.self {
+        gemmFloat(
+            m: m, n: n, k: k, a: unsafeBitCast(a, to: MatrixOperand<Float>.self),
+            b: unsafeBitCast(b, to: MatrixOperand<Float>.self),
+            c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc: ldc)
+    } else {
+        gemmGeneric(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc)
+    }
+}
+
 /// C[m x n] (row-major, row stride ldc) = A[m x k] * B[k x n], float32.
 func gemmFloat(
     m: Int, n: Int, k: Int, a: MatrixOperand<Float>, b: MatrixOperand<Float>,

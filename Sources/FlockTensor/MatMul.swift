@@ -20,14 +20,7 @@ private struct MatMulVisitor: NumericTypeVisitor {
             let c = cBase + offsets.0
             let left = MatrixOperand<T>(base: aBase + offsets.1, rowStride: ars, columnStride: acs)
             let right = MatrixOperand<T>(base: bBase + offsets.2, rowStride: brs, columnStride: bcs)
-            if T.self == Float.self {
-                gemmFloat(
-                    m: m, n: n, k: k, a: unsafeBitCast(left, to: MatrixOperand<Float>.self),
-                    b: unsafeBitCast(right, to: MatrixOperand<Float>.self),
-                    c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc: n)
-            } else {
-                gemmGeneric(m: m, n: n, k: k, a: left, b: right, c: c, ldc: n)
-            }
+            gemm(m: m, n: n, k: k, a: left, b: right, c: c, ldc: n)
         }
         withExtendedLifetime((a, b)) {
             if k == 0 {
