@@ -1,8 +1,18 @@
 import FlockTensor
 import Foundation
 
+/// A source of samples that `DataLoader` batches: anything that can say how many samples
+/// it has and assemble the samples at given positions into a batch (from memory, from
+/// files, or generated on the fly).
+public protocol Dataset: Sendable {
+    /// The number of samples.
+    var count: Int { get }
+    /// The samples at `indices` (1-D int64) as batched features and labels.
+    func batch(_ indices: Tensor) throws -> (features: Tensor, labels: Tensor)
+}
+
 /// Features and labels with one row per sample, indexable by sample.
-public struct TensorDataset: Sendable {
+public struct TensorDataset: Dataset {
     /// [N, ...] sample features.
     public let features: Tensor
     /// [N] labels (or [N, ...] targets).
@@ -46,9 +56,9 @@ public struct TensorDataset: Sendable {
 /// Iterates a dataset in batches: seeded shuffling (a new order every epoch, the same
 /// for the same seed and epoch on every machine), an optional short last batch, and a
 /// background thread that prepares the next batches while the current one is used.
-public struct DataLoader: Sequence {
+public struct DataLoader<Data: Dataset>: Sequence {
     /// The dataset.
-    public let dataset: TensorDataset
+    public let dataset: Data
     /// Samples per batch.
     public let batchSize: Int
     /// Whether each epoch visits samples in a new random order.
@@ -65,7 +75,7 @@ public struct DataLoader: Sequence {
     /// Creates a loader.
     /// - Throws: when `batchSize` is not positive.
     public init(
-        _ dataset: TensorDataset, batchSize: Int, shuffle: Bool = true, seed: UInt64 = 0, dropLast: Bool = false,
+        _ dataset: Data, batchSize: Int, shuffle: Bool = true, seed: UInt64 = 0, dropLast: Bool = false,
         prefetch: Int = 2
     ) throws {
         guard batchSize > 0 else {
@@ -96,31 +106,44 @@ public struct DataLoader: Sequence {
         return try! Tensor.permutation(dataset.count, generator: &generator)
     }
 
+    /// Runs `body` on every batch of the current epoch, rethrowing the first error of the
+    /// dataset or of `body`: the way to iterate a dataset whose `batch` can fail (a plain
+    /// `for` loop cannot throw, so it ends early and leaves the error in the iterator).
+    public func forEachBatch(_ body: (_ features: Tensor, _ labels: Tensor) throws -> Void) throws {
+        let iterator = makeIterator()
+        while let batch = iterator.next() { try body(batch.features, batch.labels) }
+        if let error = iterator.error { throw error }
+    }
+
     /// The batches of the current epoch.
     public func makeIterator() -> BatchIterator {
         let order = self.order(epoch: epoch)
         let dataset = self.dataset
         let batchSize = self.batchSize
         let count = batchCount
-        let make: @Sendable (Int) -> (features: Tensor, labels: Tensor) = { index in
+        let make: @Sendable (Int) -> BatchResult = { index in
             let start = index * batchSize
             let end = Swift.min(start + batchSize, dataset.count)
-            // Invariant: start..<end lies inside the permutation, whose entries are valid rows.
-            let indices = try! order.sliced(axis: 0, start: start, end: end)
-            return try! dataset.batch(indices)
+            // A dataset's own failure (a missing file...) is handed to the consumer, not trapped.
+            return Result { try dataset.batch(order.sliced(axis: 0, start: start, end: end)) }
         }
         return BatchIterator(count: count, prefetch: prefetch, make: make)
     }
 }
 
+/// One batch, or why the dataset could not produce it.
+typealias BatchResult = Result<(features: Tensor, labels: Tensor), Error>
+
 /// The batches of one epoch, produced ahead by a background thread when prefetching.
 public final class BatchIterator: IteratorProtocol {
     private let count: Int
-    private let make: @Sendable (Int) -> (features: Tensor, labels: Tensor)
+    private let make: @Sendable (Int) -> BatchResult
     private let prefetcher: Prefetcher?
     private var position = 0
+    /// The dataset's error that ended the iteration early, if any.
+    public private(set) var error: Error?
 
-    init(count: Int, prefetch: Int, make: @escaping @Sendable (Int) -> (features: Tensor, labels: Tensor)) {
+    init(count: Int, prefetch: Int, make: @escaping @Sendable (Int) -> BatchResult) {
         self.count = count
         self.make = make
         prefetcher = prefetch > 0 && count > 1 ? Prefetcher(count: count, depth: prefetch, make: make) : nil
@@ -130,11 +153,16 @@ public final class BatchIterator: IteratorProtocol {
     // stops the thread instead of leaving it waiting forever.
     deinit { prefetcher?.cancel() }
 
-    /// The next batch, or nil after the last.
+    /// The next batch, or nil after the last (or after a dataset error, see `error`).
     public func next() -> (features: Tensor, labels: Tensor)? {
-        guard position < count else { return nil }
+        guard position < count, error == nil else { return nil }
         defer { position += 1 }
-        return prefetcher?.take(position) ?? make(position)
+        switch prefetcher?.take(position) ?? make(position) {
+        case .success(let batch): return batch
+        case .failure(let failure):
+            error = failure
+            return nil
+        }
     }
 }
 
@@ -142,14 +170,14 @@ public final class BatchIterator: IteratorProtocol {
 private final class Prefetcher: @unchecked Sendable {  // state guarded by `condition`
     private let count: Int
     private let depth: Int
-    private let make: @Sendable (Int) -> (features: Tensor, labels: Tensor)
+    private let make: @Sendable (Int) -> BatchResult
     private let condition = NSCondition()
-    private var ready: [Int: (features: Tensor, labels: Tensor)] = [:]
+    private var ready: [Int: BatchResult] = [:]
     private var produced = 0
     private var consumed = 0
     private var cancelled = false
 
-    init(count: Int, depth: Int, make: @escaping @Sendable (Int) -> (features: Tensor, labels: Tensor)) {
+    init(count: Int, depth: Int, make: @escaping @Sendable (Int) -> BatchResult) {
         self.count = count
         self.depth = depth
         self.make = make
@@ -166,7 +194,7 @@ private final class Prefetcher: @unchecked Sendable {  // state guarded by `cond
     }
 
     /// Waits for batch `index` and hands it over.
-    func take(_ index: Int) -> (features: Tensor, labels: Tensor)? {
+    func take(_ index: Int) -> BatchResult? {
         condition.lock()
         defer { condition.unlock() }
         while ready[index] == nil { condition.wait() }

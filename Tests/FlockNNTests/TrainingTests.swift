@@ -226,3 +226,46 @@ struct FusedOptimizerTests {
         }
     }
 }
+
+@Suite("Custom datasets")
+struct CustomDatasetTests {
+    /// Generates sample i as features [i, 2i] and label i % 3; fails past `failAt`.
+    struct Generated: Dataset {
+        let count: Int
+        let failAt: Int?
+        func batch(_ indices: Tensor) throws -> (features: Tensor, labels: Tensor) {
+            let positions = try indices.scalars(as: Int64.self)
+            if let failAt, positions.contains(where: { $0 >= failAt }) {
+                throw ModuleError.invalidInput(module: "Generated", reason: "sample \(failAt) is unreadable")
+            }
+            let features = try Tensor(positions.flatMap { [Float($0), Float(2 * $0)] }, shape: [positions.count, 2])
+            return (features, Tensor(positions.map { $0 % 3 }))
+        }
+    }
+
+    @Test("a custom dataset is batched like a tensor dataset")
+    func generated() throws {
+        let loader = try DataLoader(Generated(count: 10, failAt: nil), batchSize: 4, shuffle: false)
+        var seen: [Float] = []
+        try loader.forEachBatch { features, _ in
+            seen += try features.selected(axis: 1, index: 0).scalars(as: Float.self)
+        }
+        #expect(seen == (0..<10).map(Float.init))
+    }
+
+    @Test("a dataset error ends the epoch with that error, from prefetching or not")
+    func failures() throws {
+        for prefetch in [0, 2] {
+            let loader = try DataLoader(
+                Generated(count: 10, failAt: 6), batchSize: 4, shuffle: false, prefetch: prefetch)
+            var batches = 0
+            #expect(throws: ModuleError.invalidInput(module: "Generated", reason: "sample 6 is unreadable")) {
+                try loader.forEachBatch { _, _ in batches += 1 }
+            }
+            #expect(batches == 1)
+            let iterator = loader.makeIterator()
+            while iterator.next() != nil {}
+            #expect(iterator.error != nil)
+        }
+    }
+}
