@@ -52,61 +52,26 @@ public enum DigitsMLP {
         let model = makeModel()
         let optimizer = SGD(
             model.parameters(), learningRate: configuration.learningRate, momentum: configuration.momentum)
-        var loader = try DataLoader(train, batchSize: configuration.batchSize, shuffle: true, seed: configuration.seed)
-        let progress = ProgressReporter(
-            epochs: configuration.epochs, stepsPerEpoch: loader.batchCount,
-            interactive: configuration.showProgress && isatty(STDOUT_FILENO) != 0)
         let start = Date()
-        var epochLoss = 0.0
-        for epoch in 1...max(configuration.epochs, 1) {
-            loader.epoch = epoch
-            model.train()
-            var total = 0.0
-            var steps = 0
-            for (features, labels) in loader {
-                optimizer.zeroGrad()
-                let loss = try Loss.crossEntropy(model(features), labels: labels)
-                try loss.backward()
-                try optimizer.step()
-                let value = loss.value.doubleScalars()[0]
-                total += value
-                steps += 1
-                progress.step(epoch: epoch, step: steps, loss: value, batchSize: labels.count)
-            }
-            epochLoss = total / Double(max(steps, 1))
-            if configuration.showProgress {
-                progress.endEpoch(
-                    epoch, loss: epochLoss, summary: String(format: "test accuracy %.4f", try accuracy(model, test)))
-            }
-        }
+        let epochLoss = try ClassifierTraining.train(
+            model, optimizer: optimizer, train: train, test: test, epochs: configuration.epochs,
+            batchSize: configuration.batchSize, seed: configuration.seed, showProgress: configuration.showProgress)
         let seconds = Date().timeIntervalSince(start)
-        let testAccuracy = try accuracy(model, test)
+        let testAccuracy = try ClassifierTraining.accuracy(model, test)
 
+        let stepsPerEpoch = (train.count + configuration.batchSize - 1) / configuration.batchSize
         try TrainingCheckpoint.save(
-            model: model, optimizer: optimizer, step: configuration.epochs * loader.batchCount, to: checkpointPath)
+            model: model, optimizer: optimizer, step: configuration.epochs * stepsPerEpoch, to: checkpointPath)
         let reloaded = makeModel()
         try TrainingCheckpoint.load(into: reloaded, from: checkpointPath)
         let parametersMatch = zip(model.stateDictionary(), reloaded.stateDictionary()).allSatisfy {
             $0.0 == $1.0 && $0.1 == $1.1
         }
-        let matches = try logits(model, test.features) == logits(reloaded, test.features)
+        let matches =
+            try ClassifierTraining.logits(model, test.features) == ClassifierTraining.logits(reloaded, test.features)
         return Report(
             testAccuracy: testAccuracy, finalLoss: epochLoss,
             samplesPerSecond: Double(train.count * configuration.epochs) / seconds,
             reloadedParametersMatch: parametersMatch, reloadMatches: matches)
-    }
-
-    /// The model's logits in evaluation mode, without recording gradients.
-    public static func logits(_ model: Module, _ features: Tensor) throws -> Tensor {
-        model.eval()
-        defer { model.train() }
-        return try noGrad { try model(features).value }
-    }
-
-    /// The fraction of samples whose highest logit is the label.
-    public static func accuracy(_ model: Module, _ data: TensorDataset) throws -> Double {
-        let predicted = try logits(model, data.features).argmax(axis: 1)
-        let correct = try (predicted .== data.labels).sum().item(as: Int64.self)
-        return Double(correct) / Double(max(data.count, 1))
     }
 }

@@ -23,28 +23,9 @@ public enum LeNetDigits {
         let (train, test) = try images.split(fraction: 0.8, seed: 2024)
         let model = makeModel()
         let optimizer = Adam(model.parameters(), learningRate: 5e-3)
-        var loader = try DataLoader(train, batchSize: 64, seed: seed)
-        let progress = ProgressReporter(
-            epochs: epochs, stepsPerEpoch: loader.batchCount, interactive: showProgress && isatty(STDOUT_FILENO) != 0)
-        for epoch in 1...max(epochs, 1) {
-            loader.epoch = epoch
-            var total = 0.0
-            var steps = 0
-            for (features, labels) in loader {
-                optimizer.zeroGrad()
-                let loss = try Loss.crossEntropy(model(features), labels: labels)
-                try loss.backward()
-                try optimizer.step()
-                total += loss.value.doubleScalars()[0]
-                steps += 1
-                progress.step(epoch: epoch, step: steps, loss: total / Double(steps), batchSize: labels.count)
-            }
-            if showProgress {
-                progress.endEpoch(
-                    epoch, loss: total / Double(max(steps, 1)),
-                    summary: String(format: "test accuracy %.4f", try DigitsMLP.accuracy(model, test)))
-            }
-        }
-        return try DigitsMLP.accuracy(model, test)
+        _ = try ClassifierTraining.train(
+            model, optimizer: optimizer, train: train, test: test, epochs: epochs, batchSize: 64, seed: seed,
+            showProgress: showProgress)
+        return try ClassifierTraining.accuracy(model, test)
     }
 }
