@@ -42,8 +42,13 @@ struct BenchReport {
 
     /// Adds a derived ratio (ours against a floor or a peer measured in the same run).
     mutating func addRatio(_ name: String, value: Double, note: String) {
-        records.append(BenchRecord(name: name, unit: "ratio", value: value))
-        rows.append([name, String(format: "%.3f", value), "", "ratio", note])
+        addDerived(name, unit: "ratio", value: value, note: note)
+    }
+
+    /// Adds a value derived from the measurements above it (a ratio, a rate).
+    mutating func addDerived(_ name: String, unit: String, value: Double, note: String) {
+        records.append(BenchRecord(name: name, unit: unit, value: value))
+        rows.append([name, String(format: "%.3f", value), "", unit, note])
         print(format(rows.last!))
         fflush(nil)
     }

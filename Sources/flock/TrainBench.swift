@@ -43,9 +43,9 @@ struct TrainBench {
                 report.addRatio(
                     "train/\(benchCase.name)/t\(threads)/vs-pytorch", value: median / peer,
                     note: "PyTorch 2: \(Int(peer)) samples/s")
-                report.addRatio(
-                    "train/\(benchCase.name)/t\(threads)/gflops", value: median * benchCase.flopsPerSample / 1e9,
-                    note: "GFLOP/s achieved (fwd+bwd)")
+                report.addDerived(
+                    "train/\(benchCase.name)/t\(threads)/gflops", unit: "GFLOP/s",
+                    value: median * benchCase.flopsPerSample / 1e9, note: "achieved (fwd+bwd)")
             }
         }
     }
