@@ -40,7 +40,7 @@ enum { KC = 256, MC = 120, NC = 2048 };
 #undef FK_VW
 #endif
 
-typedef void (*micro_kernel)(long, const float *, const float *, float *, long, long, long,
+typedef void (*micro_kernel)(long, const float *, const float *, long, float *, long, long, long,
                              float, int);
 
 // Packs rows [0, mc) x columns [0, kc) of A into MR-high panels, zero-padding the last.
@@ -132,16 +132,24 @@ void flock_sgemm(long m, long n, long k, float alpha,
         for (long pc = 0; pc < k; pc += KC) {
             long kc = k - pc < KC ? k - pc : KC;
             int accumulate = !(overwrite_first && pc == 0);
-            pack_b(kc, nc, nr, b + pc * brs + jc * bcs, brs, bcs, packed_b);
+            // With few rows of A each B panel is used only once or twice, so packing it
+            // would cost as much as the product: full-width panels are read in place
+            // (rows must be contiguous); only the ragged last panel is packed.
+            int direct_b = bcs == 1 && m <= 4 * FLOCK_MR;
+            long packed_from = direct_b ? nc / nr * nr : 0;
+            if (packed_from < nc)
+                pack_b(kc, nc - packed_from, nr, b + pc * brs + (jc + packed_from) * bcs, brs, bcs, packed_b + packed_from * kc);
             for (long ic = 0; ic < m; ic += MC) {
                 long mc = m - ic < MC ? m - ic : MC;
                 pack_a(mc, kc, a + ic * ars + pc * acs, ars, acs, packed_a);
                 for (long jr = 0; jr < nc; jr += nr) {
                     long cols = nc - jr < nr ? nc - jr : nr;
-                    const float *bp = packed_b + jr * kc;
+                    int in_place = jr < packed_from;
+                    const float *bp = in_place ? b + pc * brs + jc + jr : packed_b + jr * kc;
+                    long ldb = in_place ? brs : nr;
                     for (long ir = 0; ir < mc; ir += FLOCK_MR) {
                         long rows = mc - ir < FLOCK_MR ? mc - ir : FLOCK_MR;
-                        kernel(kc, packed_a + ir * kc, bp, c + (ic + ir) * ldc + jc + jr, ldc,
+                        kernel(kc, packed_a + ir * kc, bp, ldb, c + (ic + ir) * ldc + jc + jr, ldc,
                                rows, cols, alpha, accumulate);
                     }
                 }
