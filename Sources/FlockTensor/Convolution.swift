@@ -1,3 +1,5 @@
+import CFlockKernels
+
 /// Geometry of a 2-D sliding window over an `height x width` plane.
 struct WindowGeometry {
     let height: Int, width: Int
@@ -41,6 +43,14 @@ func im2col<T: NumericElement>(
 ) {
     let (oh, ow) = (g.outputHeight, g.outputWidth)
     let rowStride = rowStride ?? oh * ow
+    if T.self == Float.self {
+        g.withWindow { window in
+            flock_im2col_f32(
+                UnsafeRawPointer(image).assumingMemoryBound(to: Float.self), channels, window,
+                UnsafeMutableRawPointer(cols).assumingMemoryBound(to: Float.self), rowStride)
+        }
+        return
+    }
     var row = cols
     for c in 0..<channels {
         let plane = image + c * g.height * g.width
@@ -72,6 +82,16 @@ func im2col<T: NumericElement>(
 }
 
 extension WindowGeometry {
+    /// Calls `body` with the twelve numbers the C kernels take: H, W, KH, KW, strides,
+    /// paddings, dilations, OH, OW.
+    func withWindow(_ body: (UnsafePointer<Int>) -> Void) {
+        let values = [
+            height, width, kernelHeight, kernelWidth, stride.0, stride.1, padding.0, padding.1, dilation.0,
+            dilation.1, outputHeight, outputWidth,
+        ]
+        values.withUnsafeBufferPointer { body($0.baseAddress!) }  // Invariant: twelve values.
+    }
+
     /// The output columns `first..<end` whose tap at kernel column `j` lands inside the
     /// image (x = ox·stride - padding + j·dilation in 0..<width).
     func validColumns(kernelColumn j: Int) -> (Int, Int) {

@@ -1,8 +1,18 @@
+import CFlockKernels
+
 /// Folds columns back into an image, adding overlapping contributions: the adjoint of
 /// `im2col` (same layouts), used for the input gradient of a convolution.
 func col2im<T: NumericElement>(
     _ cols: UnsafePointer<T>, channels: Int, geometry g: WindowGeometry, into image: UnsafeMutablePointer<T>
 ) {
+    if T.self == Float.self {
+        g.withWindow { window in
+            flock_col2im_f32(
+                UnsafeRawPointer(cols).assumingMemoryBound(to: Float.self), channels, window,
+                UnsafeMutableRawPointer(image).assumingMemoryBound(to: Float.self))
+        }
+        return
+    }
     let (oh, ow) = (g.outputHeight, g.outputWidth)
     image.update(repeating: T.zeroValue, count: channels * g.height * g.width)
     var row = cols

@@ -41,6 +41,15 @@ void flock_sgemm(long m, long n, long k, float alpha,
 /// y[i] = exp(x[i]) for n contiguous floats (max error about 2 ulp); x and y may alias.
 void flock_vexp_f32(const float *x, float *y, long n);
 
+/// im2col for float32: unfolds a contiguous [channels, H, W] image into rows of OH*OW
+/// columns, `row_stride` apart. `window` holds H, W, KH, KW, stride (2), padding (2),
+/// dilation (2), OH, OW: twelve values.
+void flock_im2col_f32(const float *image, long channels, const long *window, float *cols, long row_stride);
+
+/// col2im for float32: the adjoint of flock_im2col_f32 (rows OH*OW apart); overwrites
+/// the image with the sum of the column values that came from each pixel.
+void flock_col2im_f32(const float *cols, long channels, const long *window, float *image);
+
 /// Whether the calling thread is running a chunk of a ThreadPool loop (a thread-local
 /// flag): code there must not call into a BLAS that is unsafe for concurrent callers.
 int flock_in_parallel_region(void);
