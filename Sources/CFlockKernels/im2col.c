@@ -30,6 +30,26 @@ static inline void valid_columns(const geometry *g, long j, long *first, long *e
                 long first, end;                                                        \
                 valid_columns(g, j, &first, &end);                                      \
                 long shift = j * g->dw - g->pw;                                         \
+                if (g->sw == 1 && g->sh == 1 && g->ow == g->width && first < end) {     \
+                    /* Rows of the output and of the image line up: one block copy  */  \
+                    /* of all valid rows, then the edge columns are zeroed.          */  \
+                    long oy0 = g->ph - i * g->dh; if (oy0 < 0) oy0 = 0;                 \
+                    long oy1 = g->height + g->ph - i * g->dh; if (oy1 > g->oh) oy1 = g->oh; \
+                    if (oy1 <= oy0) { for (long n = 0; n < g->oh * g->ow; n++) row[n] = 0.0f; } \
+                    else {                                                              \
+                        for (long n = 0; n < oy0 * g->ow + first; n++) row[n] = 0.0f;   \
+                        const float *src = plane + (oy0 - g->ph + i * g->dh) * g->width + shift; \
+                        for (long n = oy0 * g->ow + first; n < (oy1 - 1) * g->ow + end; n++) \
+                            row[n] = src[n - oy0 * g->ow];                              \
+                        for (long oy = oy0; oy < oy1; oy++) {                           \
+                            for (long ox = 0; ox < first; ox++) row[oy * g->ow + ox] = 0.0f; \
+                            for (long ox = end; ox < g->ow; ox++) row[oy * g->ow + ox] = 0.0f; \
+                        }                                                               \
+                        for (long n = (oy1 - 1) * g->ow + end; n < g->oh * g->ow; n++) row[n] = 0.0f; \
+                    }                                                                   \
+                    row += row_stride;                                                  \
+                    continue;                                                           \
+                }                                                                       \
                 for (long oy = 0; oy < g->oh; oy++) {                                   \
                     long y = oy * g->sh - g->ph + i * g->dh;                            \
                     float *out = row + oy * g->ow;                                      \

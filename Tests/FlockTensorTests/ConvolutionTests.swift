@@ -58,6 +58,10 @@ struct ConvolutionTests {
                     ([2, 4, 10, 10], [6, 2, 3, 3], (1, 2), (1, 1), (2, 1), 2),
                     ([3, 6, 14, 14], [16, 6, 5, 5], (1, 1), (0, 0), (1, 1), 1),
                     ([1, 2, 5, 5], [2, 1, 5, 5], (1, 1), (2, 2), (1, 1), 2),
+                    // "Same" convolutions (output as wide as the input): im2col's block copy.
+                    ([2, 3, 6, 6], [4, 3, 3, 3], (1, 1), (1, 1), (1, 1), 1),
+                    ([1, 2, 7, 7], [3, 2, 3, 3], (1, 1), (2, 2), (2, 2), 1),
+                    ([1, 1, 4, 4], [1, 1, 5, 5], (1, 1), (2, 2), (1, 1), 1),
                 ]
         for testCase in cases {
             let input = data.tensor(testCase.input, dtype: dtype)
@@ -135,5 +139,37 @@ struct ConvolutionTests {
         let logs = try huge.logSoftmax().scalars(as: Float.self)
         #expect(logs[0] == 0 && logs[1] == -1000 && logs[2] == -2000)
         #expect(throws: TensorError.self) { try huge.softmax(axis: 1) }
+    }
+}
+
+@Suite("Convolution backward: float32 kernels against float64")
+struct ConvolutionBackwardTests {
+    @Test(
+        "float32 gradients (C im2col/col2im) match the float64 path",
+        arguments: [
+            ([2, 3, 8, 8], [4, 3, 3, 3], (1, 1), (1, 1), (1, 1), 1),
+            ([2, 4, 9, 7], [6, 2, 3, 2], (2, 1), (1, 2), (1, 2), 2),
+            ([1, 1, 6, 6], [2, 1, 5, 5], (1, 1), (2, 2), (1, 1), 1),
+        ])
+    func matchesFloat64(
+        _ testCase: ([Int], [Int], (Int, Int), (Int, Int), (Int, Int), Int)
+    ) throws {
+        let (inputShape, weightShape, stride, padding, dilation, groups) = testCase
+        var data = TestData(seed: 44)
+        let input = data.tensor(inputShape, dtype: .float64)
+        let weight = data.tensor(weightShape, dtype: .float64)
+        let forward = try input.conv2d(
+            weight: weight, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        let gradient = data.tensor(forward.shape, dtype: .float64)
+        let reference = try input.conv2dBackward(
+            weight: weight, outputGradient: gradient, stride: stride, padding: padding, dilation: dilation,
+            groups: groups)
+        let single = try input.casted(to: .float32).conv2dBackward(
+            weight: weight.casted(to: .float32), outputGradient: gradient.casted(to: .float32), stride: stride,
+            padding: padding, dilation: dilation, groups: groups)
+        // float32 sums of a few hundred products of magnitude <= 9.
+        expectClose(single.input.doubleScalars(), reference.input.doubleScalars(), rtol: 1e-4, atol: 1e-4)
+        expectClose(single.weight.doubleScalars(), reference.weight.doubleScalars(), rtol: 1e-4, atol: 1e-3)
+        expectClose(single.bias.doubleScalars(), reference.bias.doubleScalars(), rtol: 1e-4, atol: 1e-3)
     }
 }
