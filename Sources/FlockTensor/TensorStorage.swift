@@ -34,30 +34,34 @@ final class TensorStorage: @unchecked Sendable {
 /// A fresh multi-megabyte allocation is mapped anew by the C allocator and every page
 /// faults on first touch, which costs as much as an elementwise op itself; training and
 /// benchmarks allocate the same sizes step after step, so reusing buffers removes that
-/// cost. Buffers under 64 KiB go straight to the allocator; at most `capacity` bytes are
-/// kept, and a miss with a full cache frees the oldest entries.
+/// cost. Buffers under 64 KiB go straight to the allocator. At most `capacity` bytes are
+/// kept: a release that would exceed it first frees cached buffers of the size least
+/// recently used (the sizes a previous job used and the current one does not), so a new
+/// job's working set is not evicted by its own churn.
 final class BufferCache: @unchecked Sendable {  // state guarded by `lock`
     static let shared = BufferCache(capacity: 512 << 20)
     static let minimumSize = 64 << 10
 
-    private struct State {
-        var free: [Int: [UnsafeMutableRawPointer]] = [:]
-        var order: [(Int, UnsafeMutableRawPointer)] = []
-        var cachedBytes = 0
-    }
-
     private let capacity: Int
     private let lock = NSLock()
-    private var state = State()
+    private var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    private var lastUse: [Int: Int] = [:]
+    private var clock = 0
+    private var cachedBytes = 0
 
     init(capacity: Int) { self.capacity = capacity }
+
+    /// Bytes held for reuse, and how many buffers of `size` are cached (for tests).
+    var cachedByteCount: Int { lock.withLock { cachedBytes } }
+    func cachedBuffers(ofSize size: Int) -> Int { lock.withLock { free[size]?.count ?? 0 } }
 
     func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
         if byteCount >= BufferCache.minimumSize {
             let reused: UnsafeMutableRawPointer? = lock.withLock {
-                guard let pointer = state.free[byteCount]?.popLast() else { return nil }
-                state.cachedBytes -= byteCount
-                state.order.removeAll { $0.1 == pointer }
+                clock += 1
+                lastUse[byteCount] = clock
+                guard let pointer = free[byteCount]?.popLast() else { return nil }
+                cachedBytes -= byteCount
                 return pointer
             }
             if let reused { return reused }
@@ -72,15 +76,18 @@ final class BufferCache: @unchecked Sendable {  // state guarded by `lock`
         }
         let evicted: [UnsafeMutableRawPointer] = lock.withLock {
             var evicted: [UnsafeMutableRawPointer] = []
-            while state.cachedBytes + byteCount > capacity, !state.order.isEmpty {
-                let (size, oldest) = state.order.removeFirst()
-                state.free[size]?.removeAll { $0 == oldest }
-                state.cachedBytes -= size
-                evicted.append(oldest)
+            clock += 1
+            lastUse[byteCount] = clock
+            while cachedBytes + byteCount > capacity {
+                let candidates = free.filter { !$0.value.isEmpty }.keys
+                guard let size = candidates.min(by: { lastUse[$0, default: 0] < lastUse[$1, default: 0] }),
+                    let victim = free[size]?.popLast()
+                else { break }
+                cachedBytes -= size
+                evicted.append(victim)
             }
-            state.free[byteCount, default: []].append(pointer)
-            state.order.append((byteCount, pointer))
-            state.cachedBytes += byteCount
+            free[byteCount, default: []].append(pointer)
+            cachedBytes += byteCount
             return evicted
         }
         for old in evicted { old.deallocate() }
