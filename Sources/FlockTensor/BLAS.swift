@@ -56,7 +56,7 @@ public final class BLAS: @unchecked Sendable {
         case "openblas": return openblas
         case "blis": return blis
         case "accelerate": return accelerate
-        case .some: return [request!]  // Invariant: the .some case has a value.
+        case .some: return request.map { [$0] } ?? []  // a path, in its original case
         }
     }
 

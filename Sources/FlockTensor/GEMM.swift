@@ -114,9 +114,9 @@ func gemm<T: NumericElement>(
 /// C[m x n] (row-major, row stride ldc) = A[m x k] * B[k x n], float32.
 func gemmFloat(
     m: Int, n: Int, k: Int, a: MatrixOperand<Float>, b: MatrixOperand<Float>,
-    c: UnsafeMutablePointer<Float>, ldc: Int, backend: GEMMBackend = GEMMBackend.active
+    c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
-    if backend == .blas, flock_in_parallel_region() == 0, let blas = BLAS.shared,
+    if GEMMBackend.active == .blas, flock_in_parallel_region() == 0, let blas = BLAS.shared,
         let la = a.blasLayout(rows: m, columns: k),
         let lb = b.blasLayout(rows: k, columns: n),
         max(m, n, k, ldc) <= Int(Int32.max)

@@ -142,3 +142,15 @@ struct MatMulTests {
         }
     }
 }
+
+@Suite("BLAS loading")
+struct BLASLoadingTests {
+    @Test("FLOCK_BLAS values map to library candidates; a bad path loads nothing")
+    func candidates() {
+        #expect(BLAS.candidates(for: "none").isEmpty)
+        #expect(BLAS.candidates(for: "OpenBLAS").first == "libopenblas.so.0")
+        #expect(BLAS.candidates(for: "/opt/Custom/libBLAS.so") == ["/opt/Custom/libBLAS.so"])
+        #expect(BLAS.candidates(for: nil).count > 3)
+        #expect(BLAS.load(request: "/nonexistent/libnothing.so") == nil)
+    }
+}
