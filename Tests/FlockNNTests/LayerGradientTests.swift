@@ -90,3 +90,23 @@ struct LayerGradientTests {
         #expect(throws: ModuleError.self) { try Embedding(3, 2)(Tensor.zeros([2])) }
     }
 }
+
+@Suite("Dropout")
+struct DropoutTests {
+    @Test("drops about p of the elements in training, scales the rest, and is the identity in evaluation")
+    func dropout() throws {
+        try GlobalRandom.withScope(seed: 6) {
+            let layer = Dropout(0.25)
+            let x = Parameter(try Tensor.ones([100, 100]))
+            let y = try layer(x.variable)
+            let values = y.value.doubleScalars()
+            let dropped = values.filter { $0 == 0 }.count
+            #expect(Swift.abs(Double(dropped) / 10_000 - 0.25) < 0.02)
+            #expect(values.allSatisfy { $0 == 0 || Swift.abs($0 - 1 / 0.75) < 1e-6 })
+            try y.sum().backward()
+            #expect(x.grad?.doubleScalars() == values)  // the gradient passes where kept, scaled alike
+            layer.eval()
+            #expect(try layer(x.variable).value == x.value)
+        }
+    }
+}
