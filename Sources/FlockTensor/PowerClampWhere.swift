@@ -28,7 +28,12 @@ private struct WhereVisitor: ElementTypeVisitor {
         withExtendedLifetime((condition, a, b)) {
             plan.parallelRuns { offsets, length in
                 let (o, m, p, q) = (out + offsets[0], mask + offsets[1], x + offsets[2], y + offsets[3])
-                for i in 0..<length { o[i] = m[i * sm] ? p[i * sx] : q[i * sy] }
+                for i in 0..<length {
+                    // Both values are loaded first so the compiler may use a select instead of
+                    // a branch, which mispredicts on random masks.
+                    let (a, b) = (p[i * sx], q[i * sy])
+                    o[i] = m[i * sm] ? a : b
+                }
             }
         }
         return result
