@@ -9,8 +9,11 @@ import Foundation
 public enum CharTransformer {
     /// The model.
     public final class Model: Module {
+        /// Symbol and position embeddings.
         public let tokens: Embedding, positions: Embedding
+        /// The causal transformer blocks.
         public let blocks: [TransformerBlock]
+        /// Final normalisation and the projection to symbol logits.
         public let norm: LayerNorm, head: Linear
 
         /// Creates a model over `vocabulary` symbols and `context` positions.

@@ -8,12 +8,19 @@ import Foundation
 public enum DigitsMLP {
     /// Hyperparameters of a run.
     public struct Configuration: Sendable {
+        /// Passes over the training set.
         public var epochs = 30
+        /// Samples per step.
         public var batchSize = 64
+        /// SGD learning rate.
         public var learningRate = 0.05
+        /// SGD momentum.
         public var momentum = 0.9
+        /// Seed of the initialisation and the shuffles.
         public var seed: UInt64 = 0
+        /// Whether to print progress and per-epoch test accuracy.
         public var showProgress = true
+        /// The configuration (see the defaults above).
         public init() {}
     }
 

@@ -9,6 +9,7 @@ public protocol LearningRateSchedule: Sendable {
 
 /// Multiplies the base rate by `gamma` every `stepSize` steps (PyTorch's StepLR).
 public struct StepDecay: LearningRateSchedule {
+    /// Initial rate, steps between decays, and the decay factor.
     public let base: Double, stepSize: Int, gamma: Double
     /// Creates the schedule.
     public init(base: Double, stepSize: Int, gamma: Double = 0.1) {
@@ -21,6 +22,7 @@ public struct StepDecay: LearningRateSchedule {
 
 /// Cosine annealing from `base` to `minimum` over `totalSteps` (then stays at minimum).
 public struct CosineAnnealing: LearningRateSchedule {
+    /// Initial rate, steps to reach the minimum, and the minimum.
     public let base: Double, totalSteps: Int, minimum: Double
     /// Creates the schedule.
     public init(base: Double, totalSteps: Int, minimum: Double = 0) {
@@ -37,7 +39,9 @@ public struct CosineAnnealing: LearningRateSchedule {
 /// Ramps linearly from base/warmupSteps up to the wrapped schedule's rate over
 /// `warmupSteps`, then follows that schedule (its step counted from the warmup's end).
 public struct LinearWarmup<Inner: LearningRateSchedule>: LearningRateSchedule {
+    /// Steps of the linear ramp.
     public let warmupSteps: Int
+    /// The schedule followed after the ramp.
     public let inner: Inner
     /// Warms up into `inner`.
     public init(warmupSteps: Int, then inner: Inner) {

@@ -42,6 +42,7 @@ open class Module {
     /// Whether the module is in training mode (dropout active, batch statistics used).
     public private(set) var isTraining = true
 
+    /// Creates a module in training mode.
     public init() {}
 
     /// Computes the module's output; subclasses override it.

@@ -53,9 +53,11 @@ public final class MultiHeadSelfAttention: Module {
 /// A pre-norm transformer block: x + attention(norm(x)), then x + MLP(norm(x)) with a
 /// GELU MLP four times wider than the model.
 public final class TransformerBlock: Module {
-    /// Sub-layers.
+    /// The attention sub-layer and its normalisation.
     public let attentionNorm: LayerNorm, attention: MultiHeadSelfAttention
+    /// The MLP sub-layer (dim -> 4 dim -> dim) and its normalisation.
     public let mlpNorm: LayerNorm, expand: Linear, activation: GELU, contract: Linear
+    /// Dropout on both residual branches.
     public let dropout: Dropout
 
     /// Creates a block of width `dimension` with `heads` attention heads.
