@@ -29,7 +29,11 @@ extension Tensor {
         guard step != 0, step.isFinite, start.isFinite, end.isFinite else {
             throw TensorError.invalidArgument(op: "arange", reason: "start, end and a nonzero step must be finite")
         }
-        let count = Swift.max(0, Int(((end - start) / step).rounded(.up)))
+        let steps = ((end - start) / step).rounded(.up)
+        guard steps < Double(Int.max / 8) else {
+            throw TensorError.invalidArgument(op: "arange", reason: "\(steps) elements do not fit in memory")
+        }
+        let count = Swift.max(0, Int(steps))
         let whole = [start, end, step].allSatisfy { $0.rounded() == $0 }
         let values = (0..<count).map { start + Double($0) * step }
         return Tensor(values).casted(to: dtype ?? (whole ? .int64 : .float32))
@@ -61,9 +65,20 @@ extension Tensor {
         try! Tensor.zeros(shape, dtype: dtype ?? self.dtype)
     }
 
+    /// Checks that a requested shape is usable: no negative size, and an element count
+    /// (and byte count) that fits in an Int, so that a bad shape throws instead of
+    /// overflowing.
     static func validate(_ shape: [Int], op: String) throws {
         guard shape.allSatisfy({ $0 >= 0 }) else {
             throw TensorError.invalidShape(op: op, shape: shape, reason: "sizes must be >= 0")
+        }
+        var count = 8  // the widest element, so byte counts cannot overflow either
+        for size in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow else {
+                throw TensorError.invalidShape(op: op, shape: shape, reason: "the element count does not fit in memory")
+            }
+            count = product
         }
     }
 }

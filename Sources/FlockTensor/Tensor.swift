@@ -76,9 +76,7 @@ public struct Tensor: Sendable {
     /// Creates a tensor of `shape` from row-major scalars.
     /// - Throws: `TensorError.invalidShape` when the counts differ or a size is negative.
     public init<T: TensorElement>(_ scalars: [T], shape: [Int]) throws {
-        guard shape.allSatisfy({ $0 >= 0 }) else {
-            throw TensorError.invalidShape(op: "Tensor.init", shape: shape, reason: "sizes must be >= 0")
-        }
+        try Tensor.validate(shape, op: "Tensor.init")
         let count = shape.reduce(1, *)
         guard count == scalars.count else {
             throw TensorError.invalidShape(

@@ -28,6 +28,7 @@ extension Tensor {
             throw TensorError.invalidShape(
                 op: "reshape", shape: newShape, reason: "at most one size may be -1 and none below -1")
         }
+        try Tensor.validate(target.map { Swift.max($0, 0) }, op: "reshape")
         if let axis = inferred.first {
             let known = target.enumerated().filter { $0.offset != axis }.reduce(1) { $0 * $1.element }
             guard known > 0, count % known == 0 else {
@@ -161,6 +162,7 @@ extension Tensor {
     /// copying (stride 0).
     /// - Throws: when this shape does not broadcast to `target`.
     public func expanded(to target: [Int]) throws -> Tensor {
+        try Tensor.validate(target, op: "expand")
         guard try broadcastShapes(shape, target, op: "expand") == target else {
             throw TensorError.shapeMismatch(
                 op: "expand", lhs: shape, rhs: target, reason: "only size-1 axes can be expanded")

@@ -85,3 +85,18 @@ struct ViewTests {
         #expect(try Tensor(rows: [[1, 2], [3, 4]] as [[Float]]) == x)
     }
 }
+
+@Suite("Shapes too large to exist")
+struct HugeShapeTests {
+    @Test("element counts that overflow throw instead of crashing")
+    func overflow() throws {
+        let huge = [Int.max / 2, 4]
+        #expect(throws: TensorError.self) { try Tensor.zeros(huge) }
+        #expect(throws: TensorError.self) { try Tensor.ones([1 << 40, 1 << 40]) }
+        #expect(throws: TensorError.self) { try Tensor([Float](), shape: huge) }
+        #expect(throws: TensorError.self) { try Tensor.arange(0, 1e300) }
+        let x = try Tensor.zeros([1])
+        #expect(throws: TensorError.self) { try x.expanded(to: [1 << 40, 1 << 40]) }
+        #expect(throws: TensorError.self) { try x.reshaped([1 << 40, 1 << 40, 0]) }
+    }
+}
