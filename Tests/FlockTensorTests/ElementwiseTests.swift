@@ -244,3 +244,21 @@ struct ElementwiseTests {
         #expect(try f.scalars(as: Double.self) == [1.5, 2.25])
     }
 }
+
+@Suite("Parallel strided loops")
+struct ParallelLoopTests {
+    @Test("large non-contiguous operands split across threads mid-row give the reference result")
+    func splitMidRow() throws {
+        var data = TestData(seed: 7)
+        let a = data.tensor([257, 131]).T  // [131, 257], a column-major view of 33,667 elements
+        let b = data.tensor([257])  // broadcast along rows
+        defer { ThreadPool.shared.setThreadCount(ThreadPool.defaultThreadCount) }
+        ThreadPool.shared.setThreadCount(3)  // uneven chunks that start inside rows
+        let sum = try a + b
+        let expected = try #require(Reference.binary(a, b) { $0 + $1 })
+        expectClose(sum.doubleScalars(), expected.values, rtol: 1e-6, atol: 1e-6)  // float32 rounding
+        let total = try a.sum(axes: [0])
+        let reference = ReductionTests.reference(a, axes: [0], keepDims: false) { $0.reduce(0, +) }
+        expectClose(total.doubleScalars(), reference.values, rtol: 1e-6, atol: 1e-5)
+    }
+}
