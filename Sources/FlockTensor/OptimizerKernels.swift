@@ -3,22 +3,22 @@
 /// The optimizers in FlockNN call these; the formulas are documented there.
 public enum OptimizerKernels {
     /// SGD with momentum μ, Nesterov and L2 weight decay (PyTorch's formula, dampening 0):
-    /// g' = g + wd·p; v = μv + g' (v = g' on the first step); p -= lr·(g' + μv or v).
-    /// `velocity` is created when nil and momentum is nonzero.
+    /// g' = g + wd·p; v = μv + g' (v starts at zero, so v = g' on the first step);
+    /// p -= lr·(g' + μv or v). `velocity` is created when nil and momentum is nonzero, and
+    /// stays nil without momentum.
     public static func sgd(
         parameter: inout Tensor, gradient: Tensor, velocity: inout Tensor?, learningRate: Double, momentum: Double,
         nesterov: Bool, weightDecay: Double
     ) throws {
         try checkOperands(parameter, gradient, op: "sgd")
-        if momentum != 0 && velocity == nil { velocity = try Tensor.zeros(parameter.shape, dtype: parameter.dtype) }
-        let first = velocity == nil
-        var state = velocity ?? parameter
+        var buffer = momentum == 0 ? nil : try velocity ?? Tensor.zeros(parameter.shape, dtype: parameter.dtype)
+        velocity = nil  // one owner, so the buffer is updated in place rather than copied
         if parameter.dtype == .float64 {
-            try sgdLoop(Double.self, &parameter, gradient, &state, learningRate, momentum, nesterov, weightDecay, first)
+            try sgdLoop(Double.self, &parameter, gradient, &buffer, learningRate, momentum, nesterov, weightDecay)
         } else {
-            try sgdLoop(Float.self, &parameter, gradient, &state, learningRate, momentum, nesterov, weightDecay, first)
+            try sgdLoop(Float.self, &parameter, gradient, &buffer, learningRate, momentum, nesterov, weightDecay)
         }
-        if momentum != 0 { velocity = state }
+        velocity = buffer
     }
 
     /// Adam / AdamW: m = β1m + (1-β1)g; v = β2v + (1-β2)g²;
@@ -59,31 +59,31 @@ public enum OptimizerKernels {
     }
 
     private static func sgdLoop<T: FloatElement>(
-        _: T.Type, _ parameter: inout Tensor, _ gradient: Tensor, _ velocity: inout Tensor, _ lr: Double,
-        _ momentum: Double,
-        _ nesterov: Bool, _ weightDecay: Double, _ first: Bool
+        _: T.Type, _ parameter: inout Tensor, _ gradient: Tensor, _ velocity: inout Tensor?, _ lr: Double,
+        _ momentum: Double, _ nesterov: Bool, _ weightDecay: Double
     ) throws {
         let g = gradient.casted(to: T.dtype)
         let (rate, mu, decay) = (T(lr), T(momentum), T(weightDecay))
-        let sameBuffer = momentum == 0
         try g.withUnsafeScalars(as: T.self) { grad in
             try parameter.withUnsafeMutableScalars(as: T.self) { p in
-                if sameBuffer {
+                guard var buffer = velocity else {
                     parallelRanges(count: p.count, grain: elementwiseGrain) { range in
                         for i in range { p[i] -= rate * (grad[i] + decay * p[i]) }
                     }
                     return
                 }
-                try velocity.withUnsafeMutableScalars(as: T.self) { v in
+                velocity = nil  // keep the buffer uniquely owned while it is written
+                try buffer.withUnsafeMutableScalars(as: T.self) { v in
                     parallelRanges(count: p.count, grain: elementwiseGrain) { range in
                         for i in range {
                             let g = grad[i] + decay * p[i]
-                            let velocity = first ? g : mu * v[i] + g
-                            v[i] = velocity
-                            p[i] -= rate * (nesterov ? g + mu * velocity : velocity)
+                            let updated = mu * v[i] + g
+                            v[i] = updated
+                            p[i] -= rate * (nesterov ? g + mu * updated : updated)
                         }
                     }
                 }
+                velocity = buffer
             }
         }
     }
