@@ -97,9 +97,11 @@ extension WindowGeometry {
     func validColumns(kernelColumn j: Int) -> (Int, Int) {
         let (ow, s) = (outputWidth, stride.1)
         let offset = padding.1 - j * dilation.1  // x = ox·s - offset
+        // Ceiling divisions; a negative numerator truncates toward zero, which the clamps
+        // to 0 absorb.
         let first = Swift.min(ow, Swift.max(0, (offset + s - 1) / s))
         let end = Swift.min(ow, Swift.max(first, (width + offset + s - 1) / s))
-        return offset < 0 ? (0, Swift.min(ow, Swift.max(0, (width + offset + s - 1) / s))) : (first, end)
+        return (first, end)
     }
 }
 
