@@ -106,10 +106,7 @@ extension Tensor {
     public static func * (lhs: Double, rhs: Tensor) -> Tensor { rhs * lhs }
     /// Subtracts every element from a scalar.
     public static func - (lhs: Double, rhs: Tensor) -> Tensor {
-        let scalar = rhs.scalarOperand(lhs)
-        // Invariant: a 0-d operand broadcasts against any shape, and its dtype is numeric.
-        return try! numericBinary(
-            SubtractOperator.self, scalar, rhs.dtype == .bool ? rhs.casted(to: .int64) : rhs, op: "subtract")
+        scalarOp(SubtractOperator.self, rhs, lhs, scalarFirst: true)
     }
     /// Divides every element by a scalar.
     public static func / (lhs: Tensor, rhs: Double) throws -> Tensor {
@@ -118,12 +115,15 @@ extension Tensor {
     /// The elementwise negation.
     public static prefix func - (operand: Tensor) -> Tensor { 0 - operand }
 
+    /// `tensor op value` (or `value op tensor` with `scalarFirst`), the scalar in the dtype
+    /// `scalarOperand` picks.
     private static func scalarOp<Operator: NumericBinaryOperator>(
-        _: Operator.Type, _ tensor: Tensor, _ value: Double
+        _: Operator.Type, _ tensor: Tensor, _ value: Double, scalarFirst: Bool = false
     ) -> Tensor {
-        let source = tensor.dtype == .bool ? tensor.casted(to: .int64) : tensor
+        let (source, scalar) = (tensor.numeric, tensor.scalarOperand(value))
         // Invariant: a 0-d numeric operand broadcasts against any shape and never divides.
-        return try! numericBinary(Operator.self, source, tensor.scalarOperand(value), op: "scalar op")
+        return try! numericBinary(
+            Operator.self, scalarFirst ? scalar : source, scalarFirst ? source : scalar, op: "scalar op")
     }
 
     /// Whether any element equals zero (used to refuse integer division by zero).

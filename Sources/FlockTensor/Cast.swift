@@ -50,6 +50,10 @@ private struct AssignVisitor: ElementTypeVisitor {
 }
 
 extension Tensor {
+    /// This tensor as a numeric one: bool becomes int64 (how arithmetic treats bools, see
+    /// `DType.promoted`); other dtypes are returned as they are.
+    var numeric: Tensor { dtype == .bool ? casted(to: .int64) : self }
+
     /// This tensor converted to `dtype` (itself when it already has that dtype).
     /// Floats convert to integers by truncation toward zero with saturation; NaN becomes 0.
     public func casted(to dtype: DType) -> Tensor {

@@ -91,7 +91,7 @@ extension Tensor {
     public static func .>= (lhs: Tensor, rhs: Double) -> Tensor { lhs.compareScalar(GreaterEqualOperator.self, rhs) }
 
     private func compareScalar<Operator: ComparisonOperator>(_: Operator.Type, _ value: Double) -> Tensor {
-        let source = dtype == .bool ? casted(to: .int64) : self
+        let source = numeric
         // Invariant: a 0-d numeric operand broadcasts against any shape.
         return try! Tensor.compare(Operator.self, source, source.scalarOperand(value), op: "compare")
     }

@@ -218,7 +218,7 @@ extension Tensor {
             height: shape[2], width: shape[3], kernelHeight: kernel.0, kernelWidth: kernel.1,
             stride: stride, padding: padding, dilation: dilation)
         try geometry.validate(op: op, input: shape)
-        var input = dtype == .bool ? casted(to: .int64) : self
+        var input = numeric
         if average && !input.dtype.isFloatingPoint { input = input.casted(to: .float32) }
         let outputShape = [shape[0], shape[1], geometry.outputHeight, geometry.outputWidth]
         if let gradient, gradient.shape != outputShape {

@@ -64,7 +64,7 @@ extension Tensor {
         if let lower, let upper, lower > upper {
             throw TensorError.invalidArgument(op: "clamp", reason: "min \(lower) is greater than max \(upper)")
         }
-        var result = dtype == .bool ? casted(to: .int64) : self
+        var result = numeric
         if let lower { result = try result.maximum(result.scalarOperand(lower)) }
         if let upper { result = try result.minimum(result.scalarOperand(upper)) }
         return result

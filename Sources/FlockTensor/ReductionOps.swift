@@ -30,13 +30,11 @@ extension Tensor {
         return try normalizeAxes(axes, rank: rank, op: op)
     }
 
-    private var numericSelf: Tensor { dtype == .bool ? casted(to: .int64) : self }
-
     /// Sum over `axes` (all when nil). Floats accumulate in double precision; integers
     /// and bools sum to int64. With `keepDims` the reduced axes stay with size 1.
     public func sum(axes: [Int]? = nil, keepDims: Bool = false) throws -> Tensor {
         let axes = try reductionAxes(axes, op: "sum")
-        let x = numericSelf
+        let x = numeric
         return try x.dtype.visitNumeric(SumVisitor(x: x, axes: axes, keepDims: keepDims), op: "sum")
     }
 
@@ -113,7 +111,7 @@ extension Tensor {
         if let empty = axes.first(where: { shape[$0] == 0 }) {
             throw TensorError.invalidShape(op: op, shape: shape, reason: "axis \(empty) is empty, so there is no \(op)")
         }
-        let x = numericSelf
+        let x = numeric
         return try x.dtype.visitNumeric(
             ExtremumVisitor<Direction>(x: x, axes: axes, keepDims: keepDims, wantsIndex: index), op: op)
     }

@@ -81,7 +81,7 @@ extension Tensor {
 
     /// Applies a dtype-preserving numeric function (bool is treated as int64).
     func numericUnary<Operator: NumericUnaryOperator>(_: Operator.Type) -> Tensor {
-        let x = dtype == .bool ? casted(to: .int64) : self
+        let x = numeric
         // Invariant: x is numeric, so visitNumeric cannot throw.
         return try! x.dtype.visitNumeric(NumericUnaryVisitor<Operator>(x: x), op: "unary")
     }
