@@ -111,29 +111,37 @@ func gemm<T: NumericElement>(
     }
 }
 
-/// C[m x n] (row-major, row stride ldc) = A[m x k] * B[k x n], float32.
+/// The BLAS and the operands' CBLAS layouts when this product may go to BLAS: BLAS is the
+/// selected backend, the caller is outside Flock's own parallel loops (OpenBLAS documents
+/// that its threaded builds conflict with an application's threads, and there the cores
+/// are busy anyway), both operands have a BLAS-compatible layout and sizes fit in Int32.
+/// Calls then go through `BLAS.serialized`, one at a time.
+private func blasCall<T>(m: Int, n: Int, k: Int, a: MatrixOperand<T>, b: MatrixOperand<T>, ldc: Int)
+    -> (blas: BLAS, a: (transpose: Int32, leading: Int32), b: (transpose: Int32, leading: Int32))?
+{
+    guard GEMMBackend.active == .blas, flock_in_parallel_region() == 0, let blas = BLAS.shared,
+        let la = a.blasLayout(rows: m, columns: k), let lb = b.blasLayout(rows: k, columns: n),
+        max(m, n, k, ldc) <= Int(Int32.max)
+    else { return nil }
+    return (blas, la, lb)
+}
+
+/// C[m x n] (row-major, row stride ldc) = A[m x k] * B[k x n], float32: BLAS when
+/// `blasCall` allows it, else Flock's own GEMM.
 func gemmFloat(
     m: Int, n: Int, k: Int, a: MatrixOperand<Float>, b: MatrixOperand<Float>,
     c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
-    if GEMMBackend.active == .blas, flock_in_parallel_region() == 0, let blas = BLAS.shared,
-        let la = a.blasLayout(rows: m, columns: k),
-        let lb = b.blasLayout(rows: k, columns: n),
-        max(m, n, k, ldc) <= Int(Int32.max)
-    {
-        blas.serialized {
-            blas.sgemm(
-                BLAS.rowMajor, la.transpose, lb.transpose, Int32(m), Int32(n), Int32(k), 1,
-                a.base, la.leading, b.base, lb.leading, 0, c, Int32(max(ldc, 1)))
+    if let call = blasCall(m: m, n: n, k: k, a: a, b: b, ldc: ldc) {
+        call.blas.serialized {
+            call.blas.sgemm(
+                BLAS.rowMajor, call.a.transpose, call.b.transpose, Int32(m), Int32(n), Int32(k), 1,
+                a.base, call.a.leading, b.base, call.b.leading, 0, c, Int32(max(ldc, 1)))
         }
         return
     }
     nativeGEMMFloat(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc)
 }
-
-/// BLAS is called only outside Flock's own parallel loops and one call at a time: OpenBLAS
-/// documents that its threaded builds conflict with an application's own threads, and
-/// inside a parallel loop the cores are already busy, so the native kernel runs there.
 
 /// Flock's own float32 GEMM: the C micro-kernel driver, run on independent row or column
 /// blocks of C in parallel. Work below ~2 MFLOP stays on one thread.
@@ -175,16 +183,14 @@ func gemmGeneric<T: NumericElement>(
     m: Int, n: Int, k: Int, a: MatrixOperand<T>, b: MatrixOperand<T>,
     c: UnsafeMutablePointer<T>, ldc: Int
 ) {
-    if T.self == Double.self, GEMMBackend.active == .blas, flock_in_parallel_region() == 0, let blas = BLAS.shared,
-        let dgemm = blas.dgemm,
-        let la = a.blasLayout(rows: m, columns: k), let lb = b.blasLayout(rows: k, columns: n),
-        max(m, n, k, ldc) <= Int(Int32.max)
+    if T.self == Double.self, let dgemm = BLAS.shared?.dgemm,
+        let call = blasCall(m: m, n: n, k: k, a: a, b: b, ldc: ldc)
     {
-        blas.serialized {
+        call.blas.serialized {
             dgemm(
-                BLAS.rowMajor, la.transpose, lb.transpose, Int32(m), Int32(n), Int32(k), 1,
-                UnsafeRawPointer(a.base).assumingMemoryBound(to: Double.self), la.leading,
-                UnsafeRawPointer(b.base).assumingMemoryBound(to: Double.self), lb.leading, 0,
+                BLAS.rowMajor, call.a.transpose, call.b.transpose, Int32(m), Int32(n), Int32(k), 1,
+                UnsafeRawPointer(a.base).assumingMemoryBound(to: Double.self), call.a.leading,
+                UnsafeRawPointer(b.base).assumingMemoryBound(to: Double.self), call.b.leading, 0,
                 UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(max(ldc, 1)))
         }
         return
