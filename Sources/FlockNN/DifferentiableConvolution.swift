@@ -12,10 +12,11 @@ extension Variable {
             weight: w, bias: bias?.value, stride: stride, padding: padding, dilation: dilation, groups: groups,
             keepColumns: GradMode.isEnabled && weight.requiresGrad)
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
+        let wantsInputGradient = requiresGrad
         return Variable.record("conv2d", output, inputs: inputs) { g in
             let gradients = try x.conv2dBackward(
                 weight: w, outputGradient: g, stride: stride, padding: padding, dilation: dilation, groups: groups,
-                columns: columns)
+                columns: columns, wantsInputGradient: wantsInputGradient)
             return [gradients.input, gradients.weight] + (bias == nil ? [] : [gradients.bias])
         }
     }

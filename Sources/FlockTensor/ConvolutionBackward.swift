@@ -49,21 +49,23 @@ private struct Conv2dBackwardVisitor: NumericTypeVisitor {
     let groups: Int
     /// The forward pass's columns ([groups, patch, N * OH * OW]), if it kept them.
     let columns: Tensor?
+    /// Whether to compute the input gradient (not for a first layer fed with data).
+    let wantsInputGradient: Bool
 
-    func visit<T: NumericElement>(_: T.Type) throws -> (input: Tensor, weight: Tensor, bias: Tensor) {
+    func visit<T: NumericElement>(_: T.Type) throws -> (input: Tensor?, weight: Tensor, bias: Tensor) {
         let (batch, channels) = (input.shape[0], input.shape[1])
         let outChannels = weight.shape[0]
         let (groupIn, groupOut) = (channels / groups, outChannels / groups)
         let positions = geometry.outputHeight * geometry.outputWidth
         let patch = groupIn * geometry.kernelHeight * geometry.kernelWidth
         let plane = geometry.height * geometry.width
-        let inputGradient = Tensor(uninitializedShape: input.shape, dtype: T.dtype)
+        let inputGradient = wantsInputGradient ? Tensor(uninitializedShape: input.shape, dtype: T.dtype) : nil
         // cols of every image and group, laid out [groups][patch][batch * positions] so that
         // the weight gradient of a group is one GEMM over the whole batch.
         let allCols = columns ?? Tensor(uninitializedShape: [groups, patch, batch * positions], dtype: T.dtype)
         let unfold = columns == nil
         let (x, w, g) = (input.elementPointer(T.self), weight.elementPointer(T.self), gradient.elementPointer(T.self))
-        let (dx, cols) = (inputGradient.elementPointer(T.self), allCols.elementPointer(T.self))
+        let (dx, cols) = (inputGradient?.elementPointer(T.self), allCols.elementPointer(T.self))
         withExtendedLifetime((input, weight, gradient)) {
             parallelRanges(count: batch, grain: 1) { images in
                 let scratch = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, patch * positions))
@@ -71,15 +73,17 @@ private struct Conv2dBackwardVisitor: NumericTypeVisitor {
                 for n in images {
                     for group in 0..<groups {
                         // Input gradient: col2im(Wᵀ · g).
-                        let left = MatrixOperand<T>(
-                            base: w + group * groupOut * patch, rowStride: 1, columnStride: patch)
-                        let right = MatrixOperand<T>(
-                            base: g + (n * outChannels + group * groupOut) * positions, rowStride: positions,
-                            columnStride: 1)
-                        gemm(m: patch, n: positions, k: groupOut, a: left, b: right, c: scratch, ldc: positions)
-                        col2im(
-                            scratch, channels: groupIn, geometry: geometry,
-                            into: dx + (n * channels + group * groupIn) * plane)
+                        if let dx {
+                            let left = MatrixOperand<T>(
+                                base: w + group * groupOut * patch, rowStride: 1, columnStride: patch)
+                            let right = MatrixOperand<T>(
+                                base: g + (n * outChannels + group * groupOut) * positions, rowStride: positions,
+                                columnStride: 1)
+                            gemm(m: patch, n: positions, k: groupOut, a: left, b: right, c: scratch, ldc: positions)
+                            col2im(
+                                scratch, channels: groupIn, geometry: geometry,
+                                into: dx + (n * channels + group * groupIn) * plane)
+                        }
                         // This image's columns for the weight gradient, straight into their
                         // slot, unless the forward pass kept them.
                         if unfold {
@@ -126,16 +130,18 @@ extension Tensor {
         weight: Tensor, outputGradient: Tensor, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
         dilation: (Int, Int) = (1, 1), groups: Int = 1
     ) throws -> (input: Tensor, weight: Tensor, bias: Tensor) {
-        try conv2dBackward(
+        let gradients = try conv2dBackward(
             weight: weight, outputGradient: outputGradient, stride: stride, padding: padding, dilation: dilation,
-            groups: groups, columns: nil)
+            groups: groups, columns: nil, wantsInputGradient: true)
+        return (gradients.input!, gradients.weight, gradients.bias)  // Invariant: asked for.
     }
 
-    /// `conv2dBackward` reusing the forward pass's columns (`conv2dKeepingColumns`).
+    /// `conv2dBackward` reusing the forward pass's columns (`conv2dKeepingColumns`), and
+    /// skipping the input gradient unless `wantsInputGradient`.
     package func conv2dBackward(
         weight: Tensor, outputGradient: Tensor, stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int),
-        groups: Int, columns: Tensor?
-    ) throws -> (input: Tensor, weight: Tensor, bias: Tensor) {
+        groups: Int, columns: Tensor?, wantsInputGradient: Bool
+    ) throws -> (input: Tensor?, weight: Tensor, bias: Tensor) {
         let expected = try conv2dOutputShape(
             weight: weight, stride: stride, padding: padding, dilation: dilation, groups: groups)
         guard outputGradient.shape == expected else {
@@ -150,7 +156,7 @@ extension Tensor {
         let visitor = Conv2dBackwardVisitor(
             input: casted(to: dtype).contiguous(), weight: weight.casted(to: dtype).contiguous(),
             gradient: outputGradient.casted(to: dtype).contiguous(), geometry: geometry, groups: groups,
-            columns: columns?.dtype == dtype ? columns : nil)
+            columns: columns?.dtype == dtype ? columns : nil, wantsInputGradient: wantsInputGradient)
         return try dtype.visitNumeric(visitor, op: "conv2dBackward")
     }
 }

@@ -8,7 +8,7 @@ import Foundation
 struct TrainBench {
     let repeats: Int
     let quick: Bool
-    /// Runs only the cases whose name contains this text.
+    /// Runs only the cases whose full name (`lenet5-1x28x28/t1`) contains this text.
     let only: String?
 
     /// One benchmark case: a model, an optimizer and a fixed batch.
@@ -28,7 +28,7 @@ struct TrainBench {
         defer { GEMMBackend.setThreadCount(ThreadPool.defaultThreadCount) }
         for threads in [1, 2] {
             GEMMBackend.setThreadCount(threads)
-            for benchCase in try cases() where only.map({ benchCase.name.contains($0) }) ?? true {
+            for benchCase in try cases() where only.map({ "\(benchCase.name)/t\(threads)".contains($0) }) ?? true {
                 let steps = quick ? 5 : 30
                 let batch = benchCase.labels.count
                 let timing = try measure(repeats: repeats) {

@@ -31,6 +31,8 @@ struct LayerGradientTests {
             let x = input(shape)
             let layer = toFloat64(conv)
             try checkGradients([x] + layer.parameters()) { try layer(x.variable) }
+            // Fed with data (no input gradient wanted), as a first layer is.
+            try checkGradients(layer.parameters()) { try layer(Variable(x.value)) }
         }
     }
 
