@@ -21,15 +21,15 @@ extension Variable {
         }
     }
 
-    /// Max pooling (see `Tensor.maxPool2d`); the gradient goes to each window's maximum.
+    /// Max pooling (see `Tensor.maxPool2d`); the gradient goes to each window's maximum,
+    /// found through the indices the forward pass kept.
     public func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws
         -> Variable
     {
-        let x = value
-        return Variable.record(
-            "maxPool2d", try x.maxPool2d(kernel: kernel, stride: stride, padding: padding), inputs: [self]
-        ) { g in
-            [try x.maxPool2dBackward(outputGradient: g, kernel: kernel, stride: stride, padding: padding)]
+        let (output, indices) = try value.maxPool2dWithIndices(kernel: kernel, stride: stride, padding: padding)
+        let inputShape = value.shape
+        return Variable.record("maxPool2d", output, inputs: [self]) { g in
+            [try Tensor.maxPool2dBackward(outputGradient: g, indices: indices, inputShape: inputShape)]
         }
     }
 

@@ -1,3 +1,5 @@
+import CFlockKernels
+
 extension WindowGeometry {
     /// Calls `body(offset)` with the in-plane offset (y * width + x) of every cell of the
     /// window at output position (oy, ox) that lies inside the plane (padding skipped).
@@ -42,33 +44,39 @@ extension WindowGeometry {
     }
 }
 
-/// Forward (max or average) and backward pooling over contiguous [N, C, H, W] planes.
+/// Forward pooling over contiguous [N, C, H, W] planes: each window's maximum, with the
+/// in-plane offset it came from (int32, -1 for a window wholly in the padding), or its
+/// average. An average pooling's backward pass runs here too, given `outputGradient`.
 private struct PoolVisitor: NumericTypeVisitor {
     let input: Tensor
     let geometry: WindowGeometry
     let average: Bool
     let countPadding: Bool
-    /// The output gradient for a backward pass; nil for the forward pass.
+    /// The output gradient for average pooling's backward pass; nil for a forward pass.
     let outputGradient: Tensor?
 
-    func visit<T: NumericElement>(_: T.Type) -> Tensor {
+    func visit<T: NumericElement>(_: T.Type) -> (output: Tensor, indices: Tensor?) {
         let g = geometry
         let (oh, ow) = (g.outputHeight, g.outputWidth)
         let planes = input.shape[0] * input.shape[1]
         let plane = g.height * g.width
+        let pooledShape = [input.shape[0], input.shape[1], oh, ow]
         let result =
-            outputGradient == nil
-            ? Tensor(uninitializedShape: [input.shape[0], input.shape[1], oh, ow], dtype: T.dtype)
-            : input.zerosLike()
+            outputGradient == nil ? Tensor(uninitializedShape: pooledShape, dtype: T.dtype) : input.zerosLike()
+        let indices = average ? nil : Tensor(uninitializedShape: pooledShape, dtype: .int32)
         let x = input.elementPointer(T.self)
         let out = result.elementPointer(T.self)
+        let offsets = indices?.elementPointer(Int32.self)
         let upstream = outputGradient?.elementPointer(T.self)
-        let tiled =
-            !average && g.stride == (g.kernelHeight, g.kernelWidth) && g.padding == (0, 0) && g.dilation == (1, 1)
+        let twoByTwo = g.kernelHeight == 2 && g.kernelWidth == 2 && g.stride == (2, 2) && g.padding == (0, 0)
         withExtendedLifetime((input, outputGradient)) {
             parallelRanges(count: planes, grain: Swift.max(1, elementwiseGrain / Swift.max(1, plane))) { range in
-                if tiled {
-                    for p in range { maxTiles(x + p * plane, out, upstream, plane: p, oh: oh, ow: ow) }
+                if let offsets, T.self == Float.self, twoByTwo {
+                    flock_maxpool_2x2_f32(
+                        UnsafeRawPointer(x + range.lowerBound * plane).assumingMemoryBound(to: Float.self),
+                        range.count, g.height, g.width,
+                        UnsafeMutableRawPointer(out + range.lowerBound * oh * ow).assumingMemoryBound(to: Float.self),
+                        offsets + range.lowerBound * oh * ow)
                     return
                 }
                 for p in range {
@@ -76,88 +84,70 @@ private struct PoolVisitor: NumericTypeVisitor {
                     for oy in 0..<oh {
                         for ox in 0..<ow {
                             let position = p * oh * ow + oy * ow + ox
-                            switch (upstream, average) {
-                            case (nil, false):
+                            if let offsets {
                                 let best = g.argmax(source, oy: oy, ox: ox)
                                 out[position] = best >= 0 ? source[best] : T.lowest
-                            case (nil, true):
-                                var total = 0.0
-                                g.forEachCell(oy: oy, ox: ox) { total += source[$0].doubleValue }
-                                out[position] = T(
-                                    converting: total
-                                        / Double(g.averageDivisor(oy: oy, ox: ox, countPadding: countPadding)))
-                            case (let gradient?, false):
-                                let best = g.argmax(source, oy: oy, ox: ox)
-                                if best >= 0 {
-                                    out[p * plane + best] = T.add(out[p * plane + best], gradient[position])
-                                }
-                            case (let gradient?, true):
-                                let share = T(
-                                    converting: gradient[position].doubleValue
-                                        / Double(g.averageDivisor(oy: oy, ox: ox, countPadding: countPadding)))
+                                offsets[position] = Int32(best)
+                                continue
+                            }
+                            let divisor = Double(g.averageDivisor(oy: oy, ox: ox, countPadding: countPadding))
+                            if let upstream {
+                                let share = T(converting: upstream[position].doubleValue / divisor)
                                 g.forEachCell(oy: oy, ox: ox) {
                                     out[p * plane + $0] = T.add(out[p * plane + $0], share)
                                 }
+                            } else {
+                                var total = 0.0
+                                g.forEachCell(oy: oy, ox: ox) { total += source[$0].doubleValue }
+                                out[position] = T(converting: total / divisor)
                             }
                         }
                     }
                 }
             }
         }
-        return result
+        return (result, indices)
     }
+}
 
-    /// Max pooling (or its gradient) of one plane when windows tile it exactly (stride =
-    /// kernel, no padding or dilation): the common 2x2 case, without per-cell closures.
-    @inline(__always)
-    private func maxTiles<T: NumericElement>(
-        _ source: UnsafeMutablePointer<T>, _ out: UnsafeMutablePointer<T>, _ upstream: UnsafeMutablePointer<T>?,
-        plane p: Int, oh: Int, ow: Int
-    ) {
-        let g = geometry
-        let (kh, kw, width) = (g.kernelHeight, g.kernelWidth, g.width)
-        for oy in 0..<oh {
-            for ox in 0..<ow {
-                let corner = oy * kh * width + ox * kw
-                var best = corner
-                var bestValue = source[corner]
-                var sawNaN: UInt8 = 0
-                if kh == 2 && kw == 2 {
-                    // The common 2x2 window, unrolled.
-                    for cell in 1..<4 {
-                        let offset = corner + (cell == 1 ? 1 : width + cell - 2)
-                        let value = source[offset]
-                        let greater = value > bestValue
-                        best = greater ? offset : best
-                        bestValue = greater ? value : bestValue
-                    }
-                    sawNaN =
-                        source[corner].isNaNValue || source[corner + 1].isNaNValue || source[corner + width].isNaNValue
-                            || source[corner + width + 1].isNaNValue ? 1 : 0
-                } else {
-                    for i in 0..<kh {
-                        for j in 0..<kw {
-                            let offset = corner + i * width + j
-                            let value = source[offset]
-                            // Selects instead of branches: data-dependent branches mispredict
-                            // about half the time on real activations.
-                            let greater = value > bestValue
-                            best = greater ? offset : best
-                            bestValue = greater ? value : bestValue
-                            sawNaN |= value.isNaNValue ? 1 : 0
+/// Max pooling's input gradient: each output gradient is added at the input cell its
+/// index names. Reports (instead of writing) indices outside the plane.
+private struct MaxPoolScatterVisitor: NumericTypeVisitor {
+    let outputGradient: Tensor  // contiguous [N, C, OH, OW]
+    let indices: Tensor  // contiguous int32, same shape
+    let inputShape: [Int]
+
+    func visit<T: NumericElement>(_: T.Type) throws -> Tensor {
+        let result = try Tensor.zeros(inputShape, dtype: T.dtype)
+        let plane = inputShape[2] * inputShape[3]
+        let pooled = outputGradient.shape[2] * outputGradient.shape[3]
+        let planes = inputShape[0] * inputShape[1]
+        let (g, offsets) = (outputGradient.elementPointer(T.self), indices.elementPointer(Int32.self))
+        let out = result.elementPointer(T.self)
+        let invalid = UnsafeMutablePointer<Bool>.allocate(capacity: Swift.max(planes, 1))
+        invalid.initialize(repeating: false, count: Swift.max(planes, 1))
+        defer { invalid.deallocate() }
+        withExtendedLifetime((outputGradient, indices)) {
+            parallelRanges(count: planes, grain: Swift.max(1, elementwiseGrain / Swift.max(1, pooled))) { range in
+                for p in range {
+                    let target = out + p * plane
+                    for i in p * pooled..<(p + 1) * pooled {
+                        let offset = Int(offsets[i])
+                        if offset >= 0 && offset < plane {
+                            target[offset] = T.add(target[offset], g[i])
+                        } else if offset != -1 {
+                            invalid[p] = true
                         }
                     }
                 }
-                if sawNaN != 0 { best = g.argmax(UnsafePointer(source), oy: oy, ox: ox) }
-                let position = p * oh * ow + oy * ow + ox
-                if let upstream {
-                    let target = out + p * g.height * width + best
-                    target.pointee = T.add(target.pointee, upstream[position])
-                } else {
-                    out[position] = source[best]
-                }
             }
         }
+        if let bad = (0..<planes).first(where: { invalid[$0] }) {
+            throw TensorError.invalidArgument(
+                op: "maxPool2dBackward",
+                reason: "plane \(bad) has an index outside 0..<\(plane) (the \(inputShape[2])x\(inputShape[3]) input)")
+        }
+        return result
     }
 }
 
@@ -167,9 +157,19 @@ extension Tensor {
     public func maxPool2d(
         kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)
     ) throws -> Tensor {
-        try pool(
+        try maxPool2dWithIndices(kernel: kernel, stride: stride, padding: padding, dilation: dilation).output
+    }
+
+    /// Max pooling that also returns, for each output, the in-plane offset `y * W + x`
+    /// of the input cell it took (int32; PyTorch's `return_indices`), which
+    /// `maxPool2dBackward(outputGradient:indices:inputShape:)` uses.
+    public func maxPool2dWithIndices(
+        kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)
+    ) throws -> (output: Tensor, indices: Tensor) {
+        let pooled = try pool(
             kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: dilation, average: false,
             countPadding: false, gradient: nil, op: "maxPool2d")
+        return (pooled.output, pooled.indices!)  // Invariant: max pooling writes indices.
     }
 
     /// Average pooling over `[N, C, H, W]` windows; with `countPadding` (PyTorch's
@@ -179,7 +179,8 @@ extension Tensor {
     ) throws -> Tensor {
         try pool(
             kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: (1, 1), average: true,
-            countPadding: countPadding, gradient: nil, op: "avgPool2d")
+            countPadding: countPadding, gradient: nil, op: "avgPool2d"
+        ).output
     }
 
     /// The input gradient of `maxPool2d` (each window's gradient goes to its first
@@ -188,9 +189,32 @@ extension Tensor {
         outputGradient: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0),
         dilation: (Int, Int) = (1, 1)
     ) throws -> Tensor {
-        try pool(
-            kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: dilation, average: false,
-            countPadding: false, gradient: outputGradient, op: "maxPool2dBackward")
+        let indices = try maxPool2dWithIndices(kernel: kernel, stride: stride, padding: padding, dilation: dilation)
+            .indices
+        return try Tensor.maxPool2dBackward(outputGradient: outputGradient, indices: indices, inputShape: shape)
+    }
+
+    /// The input gradient of max pooling from the forward pass's indices
+    /// (`maxPool2dWithIndices`): a zero tensor of `inputShape` with each output gradient
+    /// added at the cell its index names.
+    /// - Throws: when the shapes disagree, the indices are not int32, or an index lies
+    ///   outside its plane.
+    public static func maxPool2dBackward(outputGradient: Tensor, indices: Tensor, inputShape: [Int]) throws -> Tensor {
+        guard inputShape.count == 4, outputGradient.rank == 4, indices.shape == outputGradient.shape,
+            Array(inputShape.prefix(2)) == Array(outputGradient.shape.prefix(2)), inputShape.allSatisfy({ $0 >= 0 })
+        else {
+            throw TensorError.shapeMismatch(
+                op: "maxPool2dBackward", lhs: outputGradient.shape, rhs: indices.shape,
+                reason: "gradient and indices must both be [N, C, OH, OW] for an input [N, C, H, W] \(inputShape)")
+        }
+        guard indices.dtype == .int32 else {
+            throw TensorError.unsupportedDType(
+                op: "maxPool2dBackward", dtype: indices.dtype, reason: "indices must be int32")
+        }
+        let gradient = outputGradient.numeric
+        let visitor = MaxPoolScatterVisitor(
+            outputGradient: gradient.contiguous(), indices: indices.contiguous(), inputShape: inputShape)
+        return try gradient.dtype.visitNumeric(visitor, op: "maxPool2dBackward")
     }
 
     /// The input gradient of `avgPool2d` (each window's gradient shared by its cells).
@@ -200,13 +224,14 @@ extension Tensor {
     ) throws -> Tensor {
         try pool(
             kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: (1, 1), average: true,
-            countPadding: countPadding, gradient: outputGradient, op: "avgPool2dBackward")
+            countPadding: countPadding, gradient: outputGradient, op: "avgPool2dBackward"
+        ).output
     }
 
     private func pool(
         kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int),
         average: Bool, countPadding: Bool, gradient: Tensor?, op: String
-    ) throws -> Tensor {
+    ) throws -> (output: Tensor, indices: Tensor?) {
         guard rank == 4 else {
             throw TensorError.invalidShape(op: op, shape: shape, reason: "input must be [N, C, H, W]")
         }

@@ -119,6 +119,51 @@ struct ConvolutionTests {
         #expect(try withNaN.maxPool2d(kernel: (2, 2)).item(as: Float.self).isNaN)
     }
 
+    @Test("2x2 max pooling's float32 kernel agrees with the generic path at every CPU level, indices included")
+    func maxPoolIndices() throws {
+        var generator = RandomGenerator(seed: 5)
+        // Odd sizes (the last row and column are dropped), ties, NaN and infinities.
+        var cells = try Tensor.randint(-3, 3, shape: [2, 3, 7, 9], generator: &generator).doubleScalars().map {
+            Float($0)
+        }
+        (cells[0], cells[200], cells[300]) = (.nan, -.infinity, .infinity)
+        let x = try Tensor(cells, shape: [2, 3, 7, 9])
+        let reference = try x.casted(to: .float64).maxPool2dWithIndices(kernel: (2, 2))
+        let original = CPULevel.active
+        defer { CPULevel.limit(to: original) }
+        for level in [CPULevel.generic, .avx2, .avx512] where level <= CPULevel.detected {
+            CPULevel.limit(to: level)
+            let pooled = try x.maxPool2dWithIndices(kernel: (2, 2))
+            #expect(pooled.output.shape == [2, 3, 3, 4])
+            #expect(pooled.indices.doubleScalars() == reference.indices.doubleScalars())
+            let values = pooled.output.doubleScalars()
+            let expected = reference.output.doubleScalars()
+            #expect(zip(values, expected).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        }
+        // Ties go to the first cell; the gradient lands where the indices say.
+        let ties = try Tensor.ones([1, 1, 2, 2])
+        #expect(try ties.maxPool2dWithIndices(kernel: (2, 2)).indices.doubleScalars() == [0])
+        let gradient = try Tensor.ones([2, 3, 3, 4])
+        let viaIndices = try Tensor.maxPool2dBackward(
+            outputGradient: gradient, indices: reference.indices, inputShape: x.shape)
+        #expect(try viaIndices.sum().item(as: Float.self) == 72)
+        #expect(
+            try viaIndices.doubleScalars()
+                == x.maxPool2dBackward(outputGradient: gradient, kernel: (2, 2)).doubleScalars())
+        // Indices from elsewhere are checked, never trusted.
+        #expect(throws: TensorError.self) {
+            try Tensor.maxPool2dBackward(
+                outputGradient: gradient, indices: reference.indices + 63, inputShape: x.shape)
+        }
+        #expect(throws: TensorError.self) {
+            try Tensor.maxPool2dBackward(
+                outputGradient: gradient, indices: reference.indices.casted(to: .int64), inputShape: x.shape)
+        }
+        #expect(throws: TensorError.self) {
+            try Tensor.maxPool2dBackward(outputGradient: gradient, indices: reference.indices, inputShape: [2, 3, 7])
+        }
+    }
+
     @Test("softmax and logSoftmax are stable and normalised")
     func softmax() throws {
         var data = TestData(seed: 41)

@@ -50,6 +50,11 @@ void flock_im2col_f32(const float *image, long channels, const long *window, flo
 /// the image with the sum of the column values that came from each pixel.
 void flock_col2im_f32(const float *cols, long channels, const long *window, float *image);
 
+/// 2x2 max pooling with stride 2 and no padding over `planes` contiguous H x W float32
+/// planes: writes each window's maximum (NaN propagates; the first largest wins) to `out`
+/// and its in-plane offset y * W + x to `indices`, both [planes, H/2, W/2].
+void flock_maxpool_2x2_f32(const float *x, long planes, long height, long width, float *out, int *indices);
+
 /// Whether the calling thread is running a chunk of a ThreadPool loop (a thread-local
 /// flag): code there must not call into a BLAS that is unsafe for concurrent callers.
 int flock_in_parallel_region(void);
