@@ -15,33 +15,50 @@
 enum { KC = 256, MC = 120, NC = 2048 };
 
 #define FK_NAME kernel_generic
+#define FD_NAME dots_generic
 #define FK_ATTR
 #define FK_VW 4
 #include "sgemm_microkernel.inc"
+#include "sgemm_dots.inc"
 #undef FK_NAME
+#undef FD_NAME
 #undef FK_ATTR
 #undef FK_VW
 
 #if defined(__x86_64__)
 #define FK_NAME kernel_avx2
+#define FD_NAME dots_avx2
 #define FK_ATTR __attribute__((target("avx2,fma")))
 #define FK_VW 8
 #include "sgemm_microkernel.inc"
+#include "sgemm_dots.inc"
 #undef FK_NAME
+#undef FD_NAME
 #undef FK_ATTR
 #undef FK_VW
 
 #define FK_NAME kernel_avx512
+#define FD_NAME dots_avx512
 #define FK_ATTR __attribute__((target("avx512f,avx512vl,avx2,fma")))
 #define FK_VW 16
 #include "sgemm_microkernel.inc"
+#include "sgemm_dots.inc"
 #undef FK_NAME
+#undef FD_NAME
 #undef FK_ATTR
 #undef FK_VW
 #endif
 
 typedef void (*micro_kernel)(long, const float *, const float *, long, float *, long, long, long,
                              float, int);
+typedef void (*dots_kernel)(long, long, long, float, const float *, long, const float *, long, float *, long, int);
+
+// Whether C = A * B is better computed as dot products of rows (sgemm_dots.inc): A's rows
+// and B's columns contiguous, k long, and C small enough that packing (which transposes
+// both operands) could not be amortised over many tiles.
+static int prefers_dots(long m, long n, long k, long acs, long brs) {
+    return acs == 1 && brs == 1 && k >= 256 && m <= 64 && n <= 256 && k >= 4 * (m > n ? m : n);
+}
 
 // Packs rows [0, mc) x columns [0, kc) of A into MR-high panels, zero-padding the last.
 static void pack_a(long mc, long kc, const float *a, long rs, long cs, float *out) {
@@ -102,20 +119,27 @@ void flock_sgemm(long m, long n, long k, float alpha,
         return;
     }
     micro_kernel kernel = kernel_generic;
+    dots_kernel dots = dots_generic;
     long nr = 8;
 #if defined(__x86_64__)
     int level = flock_cpu_level();
     if (level >= FLOCK_CPU_AVX512) {
         kernel = kernel_avx512;
+        dots = dots_avx512;
         nr = 32;
     } else if (level >= FLOCK_CPU_AVX2) {
         kernel = kernel_avx2;
+        dots = dots_avx2;
         nr = 16;
     }
 #endif
     // beta == 0: the first k-slice overwrites C (never reading it, so NaNs in C vanish).
     int overwrite_first = beta == 0.0f;
     if (!overwrite_first && beta != 1.0f) scale_c(m, n, beta, c, ldc);
+    if (prefers_dots(m, n, k, acs, brs)) {
+        dots(m, n, k, alpha, a, ars, b, bcs, c, ldc, !overwrite_first);
+        return;
+    }
 
     long nc_max = n < NC ? n : NC;
     long mc_max = m < MC ? m : MC;

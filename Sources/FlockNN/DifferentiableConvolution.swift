@@ -7,16 +7,14 @@ extension Variable {
         dilation: (Int, Int) = (1, 1), groups: Int = 1
     ) throws -> Variable {
         let (x, w) = (value, weight.value)
-        // Keep the unfolded input only when the weight's gradient will need it.
-        let (output, columns) = try x.conv2dKeepingColumns(
-            weight: w, bias: bias?.value, stride: stride, padding: padding, dilation: dilation, groups: groups,
-            keepColumns: GradMode.isEnabled && weight.requiresGrad)
+        let output = try x.conv2d(
+            weight: w, bias: bias?.value, stride: stride, padding: padding, dilation: dilation, groups: groups)
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
         let wantsInputGradient = requiresGrad
         return Variable.record("conv2d", output, inputs: inputs) { g in
             let gradients = try x.conv2dBackward(
                 weight: w, outputGradient: g, stride: stride, padding: padding, dilation: dilation, groups: groups,
-                columns: columns, wantsInputGradient: wantsInputGradient)
+                wantsInputGradient: wantsInputGradient)
             return [gradients.input, gradients.weight] + (bias == nil ? [] : [gradients.bias])
         }
     }

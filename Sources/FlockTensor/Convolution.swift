@@ -111,10 +111,8 @@ private struct Conv2dVisitor: NumericTypeVisitor {
     let bias: Tensor?  // contiguous [O]
     let geometry: WindowGeometry
     let groups: Int
-    /// Keep every image's columns ([groups, patch, N * OH * OW]) for the backward pass.
-    let keepColumns: Bool
 
-    func visit<T: NumericElement>(_: T.Type) -> (output: Tensor, columns: Tensor?) {
+    func visit<T: NumericElement>(_: T.Type) -> Tensor {
         let (batch, channels) = (input.shape[0], input.shape[1])
         let outChannels = weight.shape[0]
         let (groupIn, groupOut) = (channels / groups, outChannels / groups)
@@ -122,33 +120,24 @@ private struct Conv2dVisitor: NumericTypeVisitor {
         let patch = groupIn * geometry.kernelHeight * geometry.kernelWidth
         let result = Tensor(
             uninitializedShape: [batch, outChannels, geometry.outputHeight, geometry.outputWidth], dtype: T.dtype)
-        let columns =
-            keepColumns ? Tensor(uninitializedShape: [groups, patch, batch * positions], dtype: T.dtype) : nil
         let (x, w, out) = (input.elementPointer(T.self), weight.elementPointer(T.self), result.elementPointer(T.self))
         let b = bias?.elementPointer(T.self)
-        let kept = columns?.elementPointer(T.self)
         let plane = geometry.height * geometry.width
-        withExtendedLifetime((input, weight, bias, columns)) {
+        withExtendedLifetime((input, weight, bias)) {
             // Images in parallel (each GEMM then runs on its thread); a lone image lets the
             // GEMM use the threads instead.
             parallelRanges(count: batch, grain: 1) { images in
-                let scratch =
-                    kept == nil ? UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, patch * positions)) : nil
-                defer { scratch?.deallocate() }
+                // One image's columns at a time, so that they stay in cache for the GEMM.
+                let cols = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, patch * positions))
+                defer { cols.deallocate() }
                 for n in images {
                     for g in 0..<groups {
-                        // Columns go straight into the kept buffer when there is one.
-                        let (cols, rowStride) =
-                            kept.map { ($0 + g * patch * batch * positions + n * positions, batch * positions) } ?? (
-                                scratch!, positions
-                            )
                         im2col(
-                            x + (n * channels + g * groupIn) * plane, channels: groupIn, geometry: geometry, into: cols,
-                            rowStride: rowStride)
+                            x + (n * channels + g * groupIn) * plane, channels: groupIn, geometry: geometry, into: cols)
                         gemm(
                             m: groupOut, n: positions, k: patch,
                             a: MatrixOperand(base: w + g * groupOut * patch, rowStride: patch, columnStride: 1),
-                            b: MatrixOperand(base: cols, rowStride: rowStride, columnStride: 1),
+                            b: MatrixOperand(base: cols, rowStride: positions, columnStride: 1),
                             c: out + (n * outChannels + g * groupOut) * positions, ldc: positions)
                     }
                     if let b {
@@ -160,7 +149,7 @@ private struct Conv2dVisitor: NumericTypeVisitor {
                 }
             }
         }
-        return (result, columns)
+        return result
     }
 }
 
@@ -174,18 +163,6 @@ extension Tensor {
         weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
         dilation: (Int, Int) = (1, 1), groups: Int = 1
     ) throws -> Tensor {
-        try conv2dKeepingColumns(
-            weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
-            keepColumns: false
-        ).output
-    }
-
-    /// `conv2d` that can also return the unfolded input columns, which the backward pass
-    /// reuses instead of unfolding the input again (used by FlockNN's autograd).
-    package func conv2dKeepingColumns(
-        weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int), groups: Int,
-        keepColumns: Bool
-    ) throws -> (output: Tensor, columns: Tensor?) {
         _ = try conv2dOutputShape(weight: weight, stride: stride, padding: padding, dilation: dilation, groups: groups)
         if let bias, bias.shape != [weight.shape[0]] {
             throw TensorError.shapeMismatch(
@@ -197,7 +174,7 @@ extension Tensor {
             stride: stride, padding: padding, dilation: dilation)
         let visitor = Conv2dVisitor(
             input: casted(to: dtype).contiguous(), weight: weight.casted(to: dtype).contiguous(),
-            bias: bias?.casted(to: dtype).contiguous(), geometry: geometry, groups: groups, keepColumns: keepColumns)
+            bias: bias?.casted(to: dtype).contiguous(), geometry: geometry, groups: groups)
         return try dtype.visitNumeric(visitor, op: "conv2d")
     }
 

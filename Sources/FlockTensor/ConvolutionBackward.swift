@@ -41,16 +41,23 @@ func col2im<T: NumericElement>(
 
 /// Gradients of conv2d for contiguous input [N, C, H, W], weight [O, C/g, KH, KW] and
 /// output gradient [N, O, OH, OW].
+///
+/// Images go in chunks whose unfolded columns fit in the L2 cache: each chunk unfolds its
+/// images again (cheaper than keeping the forward pass's columns, which for a batch are
+/// megabytes that travel to memory and back) and adds its share of the weight gradient as
+/// one GEMM, gradient [O, chunk positions] x columnsᵀ, which the dot-product SGEMM kernel
+/// runs without packing. Chunks run in parallel into their own partial sums, added in
+/// chunk order, so the result does not depend on the thread count.
 private struct Conv2dBackwardVisitor: NumericTypeVisitor {
     let input: Tensor
     let weight: Tensor
     let gradient: Tensor
     let geometry: WindowGeometry
     let groups: Int
-    /// The forward pass's columns ([groups, patch, N * OH * OW]), if it kept them.
-    let columns: Tensor?
     /// Whether to compute the input gradient (not for a first layer fed with data).
     let wantsInputGradient: Bool
+    /// Bytes of columns a chunk of images may unfold at once (a share of L2).
+    static var columnBudget: Int { 512 << 10 }
 
     func visit<T: NumericElement>(_: T.Type) throws -> (input: Tensor?, weight: Tensor, bias: Tensor) {
         let (batch, channels) = (input.shape[0], input.shape[1])
@@ -59,62 +66,69 @@ private struct Conv2dBackwardVisitor: NumericTypeVisitor {
         let positions = geometry.outputHeight * geometry.outputWidth
         let patch = groupIn * geometry.kernelHeight * geometry.kernelWidth
         let plane = geometry.height * geometry.width
+        let imageColumns = Swift.max(1, patch * positions * MemoryLayout<T>.stride)
+        let chunkImages = Swift.max(1, Swift.min(batch, Self.columnBudget / imageColumns))
+        let chunks = (batch + chunkImages - 1) / chunkImages
         let inputGradient = wantsInputGradient ? Tensor(uninitializedShape: input.shape, dtype: T.dtype) : nil
-        // cols of every image and group, laid out [groups][patch][batch * positions] so that
-        // the weight gradient of a group is one GEMM over the whole batch.
-        let allCols = columns ?? Tensor(uninitializedShape: [groups, patch, batch * positions], dtype: T.dtype)
-        let unfold = columns == nil
+        // [O, N, positions]: one channel's gradient over the whole batch per row.
+        let gradientByChannel = try gradient.reshaped([batch, outChannels, positions]).permuted([1, 0, 2]).contiguous()
+        let weightCount = outChannels * patch
+        let partials = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, chunks * weightCount))
+        defer { partials.deallocate() }
         let (x, w, g) = (input.elementPointer(T.self), weight.elementPointer(T.self), gradient.elementPointer(T.self))
-        let (dx, cols) = (inputGradient?.elementPointer(T.self), allCols.elementPointer(T.self))
-        withExtendedLifetime((input, weight, gradient)) {
-            parallelRanges(count: batch, grain: 1) { images in
-                let scratch = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, patch * positions))
-                defer { scratch.deallocate() }
-                for n in images {
+        let (dx, gc) = (inputGradient?.elementPointer(T.self), gradientByChannel.elementPointer(T.self))
+        withExtendedLifetime((input, weight, gradient, gradientByChannel)) {
+            parallelRanges(count: chunks, grain: 1) { chunkRange in
+                let cols = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, patch * chunkImages * positions))
+                let scratch =
+                    dx == nil ? nil : UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, patch * positions))
+                defer {
+                    cols.deallocate()
+                    scratch?.deallocate()
+                }
+                for chunk in chunkRange {
+                    let first = chunk * chunkImages
+                    let images = first..<Swift.min(first + chunkImages, batch)
+                    let width = images.count * positions
                     for group in 0..<groups {
-                        // Input gradient: col2im(Wᵀ · g).
-                        if let dx {
-                            let left = MatrixOperand<T>(
-                                base: w + group * groupOut * patch, rowStride: 1, columnStride: patch)
-                            let right = MatrixOperand<T>(
-                                base: g + (n * outChannels + group * groupOut) * positions, rowStride: positions,
-                                columnStride: 1)
-                            gemm(m: patch, n: positions, k: groupOut, a: left, b: right, c: scratch, ldc: positions)
-                            col2im(
-                                scratch, channels: groupIn, geometry: geometry,
-                                into: dx + (n * channels + group * groupIn) * plane)
-                        }
-                        // This image's columns for the weight gradient, straight into their
-                        // slot, unless the forward pass kept them.
-                        if unfold {
+                        for n in images {
+                            let image = x + (n * channels + group * groupIn) * plane
+                            if let dx, let scratch {
+                                // Input gradient: col2im(Wᵀ · g).
+                                gemm(
+                                    m: patch, n: positions, k: groupOut,
+                                    a: MatrixOperand(
+                                        base: w + group * groupOut * patch, rowStride: 1, columnStride: patch),
+                                    b: MatrixOperand(
+                                        base: g + (n * outChannels + group * groupOut) * positions,
+                                        rowStride: positions, columnStride: 1),
+                                    c: scratch, ldc: positions)
+                                col2im(
+                                    scratch, channels: groupIn, geometry: geometry,
+                                    into: dx + (image - x))
+                            }
                             im2col(
-                                x + (n * channels + group * groupIn) * plane, channels: groupIn, geometry: geometry,
-                                into: cols + group * patch * batch * positions + n * positions,
-                                rowStride: batch * positions)
+                                image, channels: groupIn, geometry: geometry,
+                                into: cols + (n - first) * positions, rowStride: width)
                         }
+                        // This chunk's share of the weight gradient: g [groupOut, width] · colsᵀ.
+                        gemm(
+                            m: groupOut, n: patch, k: width,
+                            a: MatrixOperand(
+                                base: gc + group * groupOut * batch * positions + first * positions,
+                                rowStride: batch * positions, columnStride: 1),
+                            b: MatrixOperand(base: cols, rowStride: 1, columnStride: width),
+                            c: partials + chunk * weightCount + group * groupOut * patch, ldc: patch)
                     }
                 }
             }
         }
-        // Weight gradient per group, computed transposed: dWᵀ [patch, groupOut] =
-        // cols [patch, batch*positions] · gᵀ. Both operands are then read along their rows
-        // (the other orientation would gather cols column by column, 200 KB apart).
-        let gradientByChannel = try gradient.reshaped([batch, outChannels, positions]).permuted([1, 0, 2]).contiguous()
         let weightGradient = Tensor(uninitializedShape: weight.shape, dtype: T.dtype)
-        let transposed = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, patch * groupOut))
-        defer { transposed.deallocate() }
-        let (gc, dw) = (gradientByChannel.elementPointer(T.self), weightGradient.elementPointer(T.self))
-        let columns = batch * positions
-        withExtendedLifetime((gradientByChannel, allCols)) {
-            for group in 0..<groups {
-                let left = MatrixOperand<T>(base: cols + group * patch * columns, rowStride: columns, columnStride: 1)
-                let right = MatrixOperand<T>(base: gc + group * groupOut * columns, rowStride: 1, columnStride: columns)
-                gemm(m: patch, n: groupOut, k: columns, a: left, b: right, c: transposed, ldc: groupOut)
-                let target = dw + group * groupOut * patch
-                for row in 0..<patch {
-                    for column in 0..<groupOut { target[column * patch + row] = transposed[row * groupOut + column] }
-                }
-            }
+        let dw = weightGradient.elementPointer(T.self)
+        dw.update(from: partials, count: weightCount)
+        for chunk in 1..<Swift.max(chunks, 1) {
+            let partial = partials + chunk * weightCount
+            for i in 0..<weightCount { dw[i] = T.add(dw[i], partial[i]) }
         }
         let biasGradient = try gradientByChannel.sum(axes: [1, 2])
         return (inputGradient, weightGradient, biasGradient)
@@ -132,15 +146,14 @@ extension Tensor {
     ) throws -> (input: Tensor, weight: Tensor, bias: Tensor) {
         let gradients = try conv2dBackward(
             weight: weight, outputGradient: outputGradient, stride: stride, padding: padding, dilation: dilation,
-            groups: groups, columns: nil, wantsInputGradient: true)
+            groups: groups, wantsInputGradient: true)
         return (gradients.input!, gradients.weight, gradients.bias)  // Invariant: asked for.
     }
 
-    /// `conv2dBackward` reusing the forward pass's columns (`conv2dKeepingColumns`), and
-    /// skipping the input gradient unless `wantsInputGradient`.
+    /// `conv2dBackward` that skips the input gradient unless `wantsInputGradient`.
     package func conv2dBackward(
         weight: Tensor, outputGradient: Tensor, stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int),
-        groups: Int, columns: Tensor?, wantsInputGradient: Bool
+        groups: Int, wantsInputGradient: Bool
     ) throws -> (input: Tensor?, weight: Tensor, bias: Tensor) {
         let expected = try conv2dOutputShape(
             weight: weight, stride: stride, padding: padding, dilation: dilation, groups: groups)
@@ -156,7 +169,7 @@ extension Tensor {
         let visitor = Conv2dBackwardVisitor(
             input: casted(to: dtype).contiguous(), weight: weight.casted(to: dtype).contiguous(),
             gradient: outputGradient.casted(to: dtype).contiguous(), geometry: geometry, groups: groups,
-            columns: columns?.dtype == dtype ? columns : nil, wantsInputGradient: wantsInputGradient)
+            wantsInputGradient: wantsInputGradient)
         return try dtype.visitNumeric(visitor, op: "conv2dBackward")
     }
 }

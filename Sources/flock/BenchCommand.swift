@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Timed repetitions per measurement (after one warm-up).")
     var repeats: Int = 5
 
-    @Option(name: .long, help: "Only run training cases whose name (e.g. lenet5-1x28x28/t1) contains this text (bench train).")
+    @Option(name: .long, help: "bench train: only the cases whose name (lenet5-1x28x28/t1) contains this text.")
     var only: String?
 
     @Flag(name: .long, help: "Smaller sizes, for a quick check.")

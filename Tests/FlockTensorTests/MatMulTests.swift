@@ -85,6 +85,30 @@ struct MatMulTests {
         }
     }
 
+    @Test("long-k products with a transposed right operand (the dot-product kernel) match a float64 loop")
+    func dotProductKernel() throws {
+        var data = TestData(seed: 12)
+        let original = (GEMMBackend.active, CPULevel.active)
+        defer {
+            GEMMBackend.select(original.0)
+            CPULevel.limit(to: original.1)
+        }
+        GEMMBackend.select(.native)
+        // Ragged tiles, a k tail shorter than a vector, one element, and k past one block.
+        for (m, n, k) in [(6, 25, 3000), (7, 13, 333), (1, 1, 1000), (64, 3, 2048), (16, 150, 4200)] {
+            let a = data.tensor([m, k])
+            let b = data.tensor([n, k])
+            let expected = Self.reference(a, b.T)
+            for level in [CPULevel.generic, .avx2, .avx512] where level <= CPULevel.detected {
+                CPULevel.limit(to: level)
+                let tolerance = 2e-6 * Double(k).squareRoot() + 1e-6
+                expectClose(
+                    try a.matmul(b.T).doubleScalars(), expected.values, rtol: tolerance, atol: tolerance,
+                    "\(m)x\(n)x\(k) \(level)")
+            }
+        }
+    }
+
     @Test("transposed and sliced views multiply without copies and give the same numbers")
     func views() throws {
         var data = TestData(seed: 11)
