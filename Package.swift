@@ -9,11 +9,14 @@ let package = Package(
         .library(name: "Flock", targets: ["Flock"]),
         .library(name: "FlockTensor", targets: ["FlockTensor"]),
         .library(name: "FlockNN", targets: ["FlockNN"]),
+        .library(name: "FlockComm", targets: ["FlockComm"]),
         .executable(name: "flock", targets: ["flock"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Per-CPU-level C micro-kernels (GEMM, vector exp) picked at run time from the
@@ -28,7 +31,17 @@ let package = Package(
             exclude: ["README.md"]
         ),
         .target(name: "FlockNN", dependencies: ["FlockTensor"], exclude: ["README.md"]),
-        .target(name: "Flock", dependencies: ["FlockTensor", "FlockNN"]),
+        // Rendezvous store, process groups and collectives over TCP (see its README).
+        .target(
+            name: "FlockComm",
+            dependencies: [
+                "FlockTensor",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"]
+        ),
+        .target(name: "Flock", dependencies: ["FlockTensor", "FlockNN", "FlockComm"]),
         // Runnable examples (the demo's training jobs), shared by the CLI and the tests.
         .target(name: "FlockExamples", dependencies: ["FlockNN"]),
         .executableTarget(
@@ -41,5 +54,8 @@ let package = Package(
         ),
         .testTarget(name: "FlockTensorTests", dependencies: ["FlockTensor"]),
         .testTarget(name: "FlockNNTests", dependencies: ["FlockNN", "FlockExamples", "Flock"]),
+        // The worker program that FlockCommTests start as real processes.
+        .executableTarget(name: "FlockCommTestWorker", dependencies: ["FlockComm"], path: "Tests/FlockCommTestWorker"),
+        .testTarget(name: "FlockCommTests", dependencies: ["FlockComm", "FlockCommTestWorker"]),
     ]
 )

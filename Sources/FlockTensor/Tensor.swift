@@ -23,7 +23,7 @@ public struct Tensor: Sendable {
     }
 
     /// A new contiguous tensor whose elements are not initialised (kernels fill it).
-    init(uninitializedShape shape: [Int], dtype: DType) {
+    package init(uninitializedShape shape: [Int], dtype: DType) {
         let count = shape.reduce(1, *)
         self.init(
             storage: TensorStorage(count: count, dtype: dtype, zeroed: false),
@@ -175,6 +175,27 @@ public struct Tensor: Sendable {
         return try withExtendedLifetime(source) {
             try body(UnsafeBufferPointer(start: source.storage.typed(T.self) + source.offset, count: count))
         }
+    }
+
+    /// Calls `body` with the elements' bytes, contiguous and row-major (copying first
+    /// only if this view is not contiguous): for I/O and communication.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let source = contiguous()
+        return try withExtendedLifetime(source) {
+            try body(
+                UnsafeRawBufferPointer(
+                    start: source.storage.pointer + source.offset * dtype.byteSize, count: count * dtype.byteSize))
+        }
+    }
+
+    /// Calls `body` with the elements' bytes as a contiguous mutable buffer; copies the
+    /// storage first if it is shared or not contiguous, so other tensors never see writes.
+    public mutating func withUnsafeMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
+        if !isContiguous || storage.count != count { self = copied() }
+        makeStorageUnique()
+        return try body(
+            UnsafeMutableRawBufferPointer(
+                start: storage.pointer + offset * dtype.byteSize, count: count * dtype.byteSize))
     }
 
     /// Whether two tensors have the same dtype, shape and elements (NaN equals nothing).

@@ -1,0 +1,43 @@
+/// All-reduce for large messages: a ring reduce-scatter, then a ring all-gather.
+///
+/// The buffer is cut into one segment per rank. In each of the n-1 reduce-scatter steps a
+/// rank sends one segment to its right neighbour while it receives another from its left
+/// (full duplex) and adds it in chunk by chunk as the chunks land, so reducing overlaps
+/// the transfer; afterwards rank r holds segment r+1 fully reduced. The n-1 all-gather
+/// steps then pass the finished segments around, straight into place. Each rank sends
+/// and receives 2(n-1)/n of the buffer: the bandwidth optimum.
+///
+/// Reduction order: segment s is accumulated along the ring starting at rank s, always
+/// as (partial from the left) combined into the local value, and computed by exactly one
+/// rank; every rank receives that rank's bytes. Results are therefore identical on every
+/// rank and from run to run (for a given world size).
+enum RingAllReduce {
+    /// Bytes reduced at a time as a segment arrives.
+    static let chunkBytes = 256 << 10
+
+    static func run(
+        _ context: CollectiveContext, buffer: UnsafeMutableRawBufferPointer, type: WireType, op: ReduceOp,
+        scratch: UnsafeMutableRawBufferPointer
+    ) throws {
+        let (rank, n) = (context.rank, context.size)
+        guard n > 1 else { return }
+        let layout = BlockLayout(count: buffer.count / type.byteSize, parts: n, elementSize: type.byteSize)
+        let (right, left) = ((rank + 1) % n, (rank + n - 1) % n)
+        let chunk = Swift.max(type.byteSize, chunkBytes / type.byteSize * type.byteSize)
+        for step in 0..<n - 1 {
+            let sent = layout.bytes(of: (rank - step + n) % n)
+            let target = buffer[bytes: layout.bytes(of: (rank - step - 1 + 2 * n) % n)]
+            let landing = scratch[bytes: 0..<target.count]
+            try context.exchange(
+                sending: [(right, UnsafeRawBufferPointer(buffer[bytes: sent]))],
+                receiving: [
+                    context.incoming(from: left, into: landing, chunkBytes: chunk) { range in
+                        combine(
+                            target.baseAddress! + range.lowerBound, landing.baseAddress! + range.lowerBound,
+                            count: range.count / type.byteSize, type: type, op: op)
+                    }
+                ])
+        }
+        try RingAllGather.circulate(context, buffer: buffer, layout: layout, firstOwned: (rank + 1) % n)
+    }
+}

@@ -1,0 +1,164 @@
+// The worker program FlockCommTests start as real processes: `FlockCommTestWorker
+// SCENARIO`, with the job in the environment (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT,
+// FLOCK_TOKEN). It prints "ok" and exits 0 when the scenario's checks pass, prints the
+// error and exits 3 when a collective fails (the fault scenarios expect that), and exits 1
+// when a check finds a wrong value.
+import FlockComm
+import FlockTensor
+import Foundation
+
+let scenario = CommandLine.arguments.dropFirst().first ?? "collectives"
+let environment = ProcessInfo.processInfo.environment
+let timeout = Duration.seconds(Int64(environment["WORKER_TIMEOUT"] ?? "30") ?? 30)
+
+/// Fails the process (exit 1) with a message naming the check.
+func check(_ condition: Bool, _ message: @autoclosure () -> String) {
+    if !condition {
+        print("check failed: \(message())")
+        exit(1)
+    }
+}
+
+/// Rank r's factors for products: 1 or 2, so products stay exact (and within int32).
+func factors(rank: Int, count: Int, dtype: DType) throws -> Tensor {
+    try Tensor((0..<count).map { Double(($0 + rank) % 2 + 1) }, shape: [count]).casted(to: dtype)
+}
+
+/// Rank r's contribution, element i: small dyadic values, so sums and products are exact
+/// in every dtype whatever the order.
+func contribution(rank: Int, count: Int, dtype: DType) throws -> Tensor {
+    let values = (0..<count).map { Double((rank + 1) * ((($0 * 7) % 5) + 1)) / (dtype.isFloatingPoint ? 4 : 1) }
+    return try Tensor(values, shape: [count]).casted(to: dtype)
+}
+
+func values(_ tensor: Tensor) -> [Double] { tensor.doubleScalars() }
+
+do {
+    let group = try ProcessGroup.initialize(timeout: timeout)
+    let (rank, world) = (group.rank, group.worldSize)
+    switch scenario {
+    case "collectives":
+        try checkEveryCollective(group)
+    case "determinism":
+        // Random float32 data, large enough for the ring: two runs and all ranks agree bitwise.
+        var generator = RandomGenerator(seed: UInt64(100 + rank))
+        let x = try Tensor.randomNormal([300_001], generator: &generator)
+        let first = try group.allReduce(x).wait()
+        let second = try group.allReduce(x).wait()
+        check(first == second, "two all-reduces of the same data differ")
+        let everyone = try group.allGather(first).wait()
+        for r in 0..<world { check(try everyone[.at(r)] == first, "rank \(r)'s result differs from rank \(rank)'s") }
+    case "subgroup":
+        let evens = Array(stride(from: 0, to: world, by: 2))
+        let sub = try group.newGroup(ranks: evens)
+        check((sub != nil) == (rank % 2 == 0), "membership of the even subgroup")
+        if let sub {
+            let summed = try sub.allReduce(Tensor([Double(rank)], shape: [1])).wait()
+            check(values(summed) == [Double(evens.reduce(0, +))], "subgroup sum \(values(summed))")
+        }
+        let all = try group.allReduce(Tensor([1.0], shape: [1])).wait()
+        check(values(all) == [Double(world)], "world sum after subgroup")
+    case "kill":
+        // Large all-reduces until a rank is killed; the survivors must fail fast.
+        let x = try Tensor.ones([4 << 20])
+        let marker = environment["WORKER_READY_FILE"].map { "\($0).\(rank)" }
+        for iteration in 0..<100_000 {
+            _ = try group.allReduce(x).wait()
+            if iteration == 2, let marker { _ = FileManager.default.createFile(atPath: marker, contents: Data()) }
+        }
+    case "mismatch":
+        let x = try Tensor.ones([1000])
+        if rank == 1 { _ = try group.broadcast(x, from: 0).wait() } else { _ = try group.allReduce(x).wait() }
+    case "count-mismatch":
+        _ = try group.allReduce(try Tensor.ones([rank == 1 ? 999 : 1000])).wait()
+    case "timeout":
+        // Rank 1 never arrives at the all-reduce (it sleeps past the others' timeout).
+        if rank == 1 {
+            Thread.sleep(forTimeInterval: 8)
+        } else {
+            _ = try group.allReduce(try Tensor.ones([10]), timeout: .seconds(3)).wait()
+        }
+    default:
+        print("unknown scenario \(scenario)")
+        exit(2)
+    }
+    print("ok")
+    exit(0)
+} catch {
+    print("error: \(error)")
+    exit(3)
+}
+
+/// Every collective on every dtype, against values computed locally.
+func checkEveryCollective(_ group: ProcessGroup) throws {
+    let (rank, world) = (group.rank, group.worldSize)
+    for dtype in [DType.float32, .float64, .int32, .int64] {
+        // Sizes around the algorithm switches: tiny, odd, recursive doubling, ring.
+        for count in [1, 7, 1000, 40_000] {
+            let mine = try contribution(rank: rank, count: count, dtype: dtype)
+            let all = try (0..<world).map { try contribution(rank: $0, count: count, dtype: dtype) }
+            let allValues = all.map(values)
+            let columns = (0..<count).map { i in allValues.map { $0[i] } }
+            let allFactors = try (0..<world).map { values(try factors(rank: $0, count: count, dtype: dtype)) }
+            let factorColumns = (0..<count).map { i in allFactors.map { $0[i] } }
+            for op in ReduceOp.allCases where op != .mean || dtype.isFloatingPoint {
+                let input = op == .product ? try factors(rank: rank, count: count, dtype: dtype) : mine
+                let expected: [Double] = (op == .product ? factorColumns : columns).map { column in
+                    switch op {
+                    case .sum: column.reduce(0, +)
+                    case .mean: column.reduce(0, +) / Double(world)
+                    case .product: column.reduce(1, *)
+                    case .min: column.min()!
+                    case .max: column.max()!
+                    }
+                }
+                let reduced = try group.allReduce(input, op: op).wait()
+                check(reduced.dtype == dtype && values(reduced) == expected, "allReduce \(op) \(dtype) x \(count)")
+                let root = count % world
+                let atRoot = try group.reduce(input, to: root, op: op).wait()
+                check(
+                    values(atRoot) == (rank == root ? expected : values(input)), "reduce \(op) \(dtype) x \(count)")
+            }
+            let root = (count + 1) % world
+            let broadcast = try group.broadcast(mine, from: root).wait()
+            check(values(broadcast) == allValues[root], "broadcast \(dtype) x \(count)")
+            let gathered = try group.allGather(mine).wait()
+            check(gathered.shape == [world, count], "allGather shape \(gathered.shape)")
+            check(values(gathered) == all.flatMap(values), "allGather \(dtype) x \(count)")
+            let atRoot = try group.gather(mine, to: root).wait()
+            check((atRoot != nil) == (rank == root), "gather result only on root")
+            if let atRoot { check(values(atRoot) == all.flatMap(values), "gather \(dtype) x \(count)") }
+            // reduceScatter and allToAll on [world * count]: rank r's block j holds the
+            // contribution of r shifted by j.
+            let blocks = try Tensor.concatenate(
+                (0..<world).map { try contribution(rank: rank + $0, count: count, dtype: dtype) }, axis: 0)
+            let scattered = try group.reduceScatter(blocks).wait()
+            // Rank r's block `rank` is contribution(r + rank).
+            let shifted = try (0..<world).map { values(try contribution(rank: $0 + rank, count: count, dtype: dtype)) }
+            let expectedBlock = (0..<count).map { i in shifted.reduce(0) { $0 + $1[i] } }
+            check(values(scattered) == expectedBlock, "reduceScatter \(dtype) x \(count)")
+            let exchanged = try group.allToAll(blocks).wait()
+            let expectedExchange = shifted.flatMap { $0 }
+            check(values(exchanged) == expectedExchange, "allToAll \(dtype) x \(count)")
+            let source = rank == root ? try Tensor.concatenate(all, axis: 0).reshaped([world, count]) : nil
+            let piece = try group.scatter(source, from: root, shape: [count], dtype: dtype).wait()
+            check(values(piece) == allValues[rank], "scatter \(dtype) x \(count)")
+            if world > 1 {
+                // A ring of sends: each rank sends to the next and receives from the previous.
+                let next = (rank + 1) % world
+                let previous = (rank + world - 1) % world
+                let sent = try group.send(mine, to: next)
+                let received = try group.receive(from: previous, shape: [count], dtype: dtype).wait()
+                try sent.wait()
+                check(values(received) == allValues[previous], "send/receive \(dtype) x \(count)")
+            }
+        }
+    }
+    try group.barrier().wait()
+    // Large messages: the ring all-reduce and the pipelined broadcast chain.
+    let large = try Tensor.full([3_000_001], value: Double(rank + 1))
+    let total = try group.allReduce(large).wait()
+    check(Set(values(total)) == [Double(world * (world + 1) / 2)], "large allReduce")
+    let fromLast = try group.broadcast(large, from: world - 1).wait()
+    check(Set(values(fromLast)) == [Double(world)], "large broadcast")
+}

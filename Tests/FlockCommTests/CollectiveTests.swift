@@ -1,0 +1,92 @@
+import FlockComm
+import Foundation
+import Testing
+
+/// Collectives across real processes on 127.0.0.1 (see WorkerJob and the worker's
+/// scenarios). Serialized: each job already uses every core.
+@Suite("Collectives across real processes", .serialized)
+struct CollectiveTests {
+    @Test("every collective and dtype matches a local reference", arguments: 1...8)
+    func everyCollective(worldSize: Int) throws {
+        let outcomes = try WorkerJob(scenario: "collectives", worldSize: worldSize).run()
+        for outcome in outcomes {
+            #expect(outcome.exitCode == 0, "rank \(outcome.rank): \(outcome.output)")
+        }
+    }
+
+    @Test("all-reduce results are bitwise identical across ranks and runs", arguments: [3, 4])
+    func determinism(worldSize: Int) throws {
+        for outcome in try WorkerJob(scenario: "determinism", worldSize: worldSize).run() {
+            #expect(outcome.exitCode == 0, "rank \(outcome.rank): \(outcome.output)")
+        }
+    }
+
+    @Test("a subgroup of the even ranks reduces on its own")
+    func subgroup() throws {
+        for outcome in try WorkerJob(scenario: "subgroup", worldSize: 5).run() {
+            #expect(outcome.exitCode == 0, "rank \(outcome.rank): \(outcome.output)")
+        }
+    }
+
+    @Test("killing a rank mid all-reduce makes the others fail fast with a clear error")
+    func killedRank() throws {
+        let ready = FileManager.default.temporaryDirectory.appendingPathComponent("flock-ready-\(UUID())").path
+        var job = WorkerJob(scenario: "kill", worldSize: 4)
+        job.kill = (rank: 2, readyFile: ready)
+        job.workerTimeoutSeconds = 120
+        let outcomes = try job.run()
+        defer { (0..<4).forEach { try? FileManager.default.removeItem(atPath: "\(ready).\($0)") } }
+        #expect(outcomes[2].exitCode == nil, "rank 2 was killed")
+        let killedAt = outcomes[2].seconds
+        for outcome in outcomes where outcome.rank != 2 {
+            #expect(outcome.exitCode == 3, "rank \(outcome.rank): \(outcome.output)")
+            #expect(outcome.output.contains("allReduce #"), "rank \(outcome.rank): \(outcome.output)")
+            #expect(
+                outcome.output.contains("closed its connection") || outcome.output.contains("aborted"),
+                "rank \(outcome.rank): \(outcome.output)")
+            // Far below the 120 s timeout: the failure spreads as closed connections.
+            #expect(outcome.seconds - killedAt < 5, "rank \(outcome.rank) took \(outcome.seconds - killedAt) s")
+        }
+    }
+
+    @Test("different collectives on different ranks are reported, never mixed")
+    func mismatchedCollective() throws {
+        for scenario in ["mismatch", "count-mismatch"] {
+            let outcomes = try WorkerJob(scenario: scenario, worldSize: 3).run()
+            for outcome in outcomes {
+                #expect(outcome.exitCode == 3, "\(scenario) rank \(outcome.rank): \(outcome.output)")
+            }
+            let reported = outcomes.map(\.output).joined()
+            #expect(reported.contains("does not match rank"), "\(scenario): \(reported)")
+            if scenario == "mismatch" {
+                #expect(reported.contains("broadcast") && reported.contains("allReduce"), "\(reported)")
+            } else {
+                #expect(reported.contains("x 999") || reported.contains("x 1000"), "\(reported)")
+            }
+        }
+    }
+
+    @Test("a timeout names the operation, its sequence number and the rank that did not come")
+    func timeoutNamesMissingRank() throws {
+        let outcomes = try WorkerJob(scenario: "timeout", worldSize: 3).run()
+        for outcome in outcomes where outcome.rank != 1 {
+            // Whichever rank times out first reports it; the other reports that rank's
+            // failure as the cause of its own.
+            #expect(outcome.exitCode == 3, "rank \(outcome.rank): \(outcome.output)")
+            #expect(
+                outcome.output.contains("allReduce #1 timed out: ranks [1] did not take part"),
+                "rank \(outcome.rank): \(outcome.output)")
+        }
+    }
+
+    @Test("a rank with the wrong token cannot join")
+    func wrongToken() throws {
+        var job = WorkerJob(scenario: "collectives", worldSize: 2)
+        job.environment = { $0 == 1 ? ["FLOCK_TOKEN": "not-the-token"] : [:] }
+        job.workerTimeoutSeconds = 5
+        let outcomes = try job.run()
+        #expect(outcomes[1].exitCode == 3)
+        #expect(outcomes[1].output.contains("authentication failed"), "\(outcomes[1].output)")
+        #expect(outcomes[0].exitCode == 3, "rank 0 waits for rank 1 and times out: \(outcomes[0].output)")
+    }
+}
