@@ -51,6 +51,6 @@ public final class CollectiveWork<Value: Sendable>: @unchecked Sendable {
         continuations = []
         condition.broadcast()
         condition.unlock()
-        waiting.forEach { $0.resume(with: outcome) }
+        for continuation in waiting { continuation.resume(with: outcome) }
     }
 }

@@ -35,7 +35,9 @@ struct CollectiveTests {
         job.kill = (rank: 2, readyFile: ready)
         job.workerTimeoutSeconds = 120
         let outcomes = try job.run()
-        defer { (0..<4).forEach { try? FileManager.default.removeItem(atPath: "\(ready).\($0)") } }
+        defer {
+            for rank in 0..<4 { try? FileManager.default.removeItem(atPath: "\(ready).\(rank)") }
+        }
         #expect(outcomes[2].exitCode == nil, "rank 2 was killed")
         let killedAt = outcomes[2].seconds
         for outcome in outcomes where outcome.rank != 2 {

@@ -44,7 +44,9 @@ struct WorkerJob {
         defer { try? FileManager.default.removeItem(at: folder) }
         let start = Date()
         var processes: [Process] = []
-        defer { processes.filter(\.isRunning).forEach { killHard($0.processIdentifier) } }
+        defer {
+            for process in processes where process.isRunning { killHard(process.processIdentifier) }
+        }
         for rank in 0..<worldSize {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Self.workerPath)

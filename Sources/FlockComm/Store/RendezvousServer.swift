@@ -45,7 +45,7 @@ public final class RendezvousServer: @unchecked Sendable {
         connectionsLock.unlock()
         guard !wasStopped else { return }
         listener.shutdown()
-        open.forEach { $0.shutdown() }
+        for socket in open { socket.shutdown() }
         state.wakeAll()
     }
 

@@ -48,7 +48,7 @@ enum StoreRequest: Equatable {
             writer.integer(timeout)
         case .wait(let keys, let timeout):
             writer.integer(UInt32(keys.count))
-            keys.forEach { writer.string($0) }
+            for key in keys { writer.string(key) }
             writer.integer(timeout)
         case .add(let key, let delta):
             writer.string(key)
@@ -62,7 +62,7 @@ enum StoreRequest: Equatable {
             writer.string(key)
         case .check(let keys):
             writer.integer(UInt32(keys.count))
-            keys.forEach { writer.string($0) }
+            for key in keys { writer.string(key) }
         }
         return writer.bytes
     }

@@ -21,7 +21,9 @@ final class TCPTransport: Transport, @unchecked Sendable {
         self.peers = peers
     }
 
-    func abort() { peers.forEach { $0?.shutdown() } }
+    func abort() {
+        for peer in peers { peer?.shutdown() }
+    }
 
     // MARK: Building the mesh
 
