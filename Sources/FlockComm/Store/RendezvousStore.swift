@@ -19,7 +19,7 @@ public final class RendezvousStore: @unchecked Sendable {
     /// may take.
     public let timeout: Duration
     private let lock = NSLock()
-    private var socket: Socket?
+    var socket: Socket?  // internal: tests break it to check reconnecting
     private var sequence: UInt64 = 0
 
     /// Connects to the server at `host:port`, retrying until `timeout` while it starts.
