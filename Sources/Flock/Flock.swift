@@ -1,3 +1,4 @@
 // The umbrella module: `import Flock` gives the public API of every layer.
+@_exported import FlockComm
 @_exported import FlockNN
 @_exported import FlockTensor

@@ -4,9 +4,9 @@ import Flock
 /// `flock bench AREA`: prints a table of measurements and optionally writes JSON records.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Run benchmarks for an area (tensor, train).")
+        commandName: "bench", abstract: "Run benchmarks for an area (tensor, train, comm).")
 
-    @Argument(help: "The area to benchmark: tensor or train.")
+    @Argument(help: "The area to benchmark: tensor, train or comm.")
     var area: String
 
     @Option(name: .long, help: "Write the results as a JSON list of {name, unit, value} records.")
@@ -21,13 +21,21 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Smaller sizes, for a quick check.")
     var quick = false
 
+    @Option(name: .long, help: "bench comm: the number of local processes.")
+    var world = 2
+
+    @Flag(name: .long, help: .hidden)
+    var commWorker = false
+
     func run() throws {
+        if commWorker { return try CommBench.worker(repeats: repeats, quick: quick) }
         var report = BenchReport()
         report.printHeader()
         switch area {
         case "tensor": try TensorBench(repeats: repeats, quick: quick).run(into: &report)
         case "train": try TrainBench(repeats: repeats, quick: quick, only: only).run(into: &report)
-        default: throw ValidationError("unknown benchmark area '\(area)' (known: tensor, train)")
+        case "comm": try CommBench(world: world, repeats: repeats, quick: quick).run(into: &report)
+        default: throw ValidationError("unknown benchmark area '\(area)' (known: tensor, train, comm)")
         }
         if let json {
             try report.write(to: json)

@@ -1,0 +1,126 @@
+import Flock
+import Foundation
+
+/// `flock bench comm --world N`: starts N local worker processes (this binary again, as
+/// `flock bench comm --comm-worker`) with the store hosted here, as a launcher would.
+/// Rank 0 times all-reduce, broadcast, all-gather and reduce-scatter of float32 data from
+/// 4 KiB to 64 MiB and the barrier, and prints its results as lines this process reads.
+/// Floors measured here: one loopback TCP stream and memcpy.
+struct CommBench {
+    let world: Int
+    let repeats: Int
+    let quick: Bool
+
+    func run(into report: inout BenchReport) throws {
+        let loopback = try LoopbackProbe.bandwidth(bytes: quick ? 64 << 20 : 1 << 30) / 1e9
+        report.addDerived("comm/floor/loopback-tcp-1stream", unit: "GB/s", value: loopback, note: "one TCP stream")
+        let copy = try memcpyBandwidth() / 1e9
+        report.addDerived("comm/floor/memcpy", unit: "GB/s", value: copy, note: "64 MiB, one thread")
+        let token = UUID().uuidString
+        let server = try RendezvousServer(host: "127.0.0.1", port: 0, token: token)
+        defer { server.stop() }
+        var workers: [(Process, Pipe)] = []
+        for rank in 0..<world {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+            process.arguments =
+                ["bench", "comm", "--comm-worker", "--repeats", "\(repeats)"] + (quick ? ["--quick"] : [])
+            var environment = ProcessInfo.processInfo.environment
+            environment["RANK"] = "\(rank)"
+            environment["WORLD_SIZE"] = "\(world)"
+            environment["MASTER_ADDR"] = "127.0.0.1"
+            environment["MASTER_PORT"] = "\(server.port)"
+            environment["FLOCK_TOKEN"] = token
+            environment["FLOCK_STORE"] = "launcher"
+            environment["FLOCK_NUM_THREADS"] = "1"
+            process.environment = environment
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            workers.append((process, pipe))
+        }
+        let output = workers.map { String(decoding: $0.1.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        for (process, _) in workers { process.waitUntilExit() }
+        guard workers.allSatisfy({ $0.0.terminationStatus == 0 }) else {
+            throw CommError.invalidArgument(op: "bench comm", reason: "a worker failed:\n\(output.joined())")
+        }
+        for line in output[0].split(separator: "\n") where line.hasPrefix("RESULT\t") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 6, let median = Double(fields[3]), let best = Double(fields[4]) else { continue }
+            report.add(fields[1], unit: fields[2], median: median, best: best, note: fields[5])
+            if fields[1].hasSuffix("/busbw") {
+                report.addRatio(
+                    fields[1] + "/vs-loopback", value: median / loopback, note: "of one loopback TCP stream")
+            }
+        }
+    }
+
+    private func memcpyBandwidth() throws -> Double {
+        let bytes = 64 << 20
+        let source = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        let target = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        defer {
+            source.deallocate()
+            target.deallocate()
+        }
+        source.initializeMemory(as: UInt8.self, repeating: 1, count: bytes)
+        target.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        let timing = measure(repeats: repeats) { target.copyMemory(from: source, byteCount: bytes) }
+        return Double(2 * bytes) / timing.median  // read + write
+    }
+
+    // MARK: The worker side
+
+    /// Runs in every worker process; rank 0 prints `RESULT` lines.
+    static func worker(repeats: Int, quick: Bool) throws {
+        let group = try ProcessGroup.initialize(timeout: .seconds(120))
+        let n = group.worldSize
+        let sizes = (quick ? [12, 16, 20, 24] : [12, 14, 16, 18, 20, 22, 24, 26]).map { 1 << $0 }
+        func emit(_ name: String, _ unit: String, _ timing: Timing, _ note: String) {
+            guard group.rank == 0 else { return }
+            print("RESULT\t\(name)\t\(unit)\t\(timing.median)\t\(timing.best)\t\(note)")
+        }
+        func time(bytes: Int, _ op: () throws -> Void) throws -> Timing {
+            let iterations = max(2, min(200, (256 << 20) / max(bytes, 1) / 4))
+            try op()
+            try op()
+            var times: [Double] = []
+            for _ in 0..<max(1, repeats) {
+                try group.barrier().wait()
+                let start = Date()
+                for _ in 0..<iterations { try op() }
+                times.append(Date().timeIntervalSince(start) / Double(iterations))
+            }
+            times.sort()
+            return Timing(median: times[times.count / 2], best: times[0])
+        }
+        let barrier = try time(bytes: 0) { try group.barrier().wait() }
+        emit("comm/barrier/world\(n)/latency", "us", Timing(median: barrier.median * 1e6, best: barrier.best * 1e6), "")
+        for bytes in sizes {
+            let count = bytes / 4 / n * n
+            let full = try Tensor.ones([count])
+            let slice = try Tensor.ones([count / n])
+            let label = bytes >= 1 << 20 ? "\(bytes >> 20)MiB" : "\(bytes >> 10)KiB"
+            let cases: [(String, Double, () throws -> Void)] = [
+                ("allreduce", 2 * Double(n - 1) / Double(n), { _ = try group.allReduce(full).wait() }),
+                ("broadcast", 1, { _ = try group.broadcast(full, from: 0).wait() }),
+                ("allgather", Double(n - 1) / Double(n), { _ = try group.allGather(slice).wait() }),
+                ("reducescatter", Double(n - 1) / Double(n), { _ = try group.reduceScatter(full).wait() }),
+            ]
+            for (name, factor, op) in cases {
+                let timing = try time(bytes: bytes, op)
+                let size = Double(count * 4)
+                let prefix = "comm/\(name)/world\(n)/\(label)"
+                emit(prefix + "/latency", "us", Timing(median: timing.median * 1e6, best: timing.best * 1e6), "")
+                emit(
+                    prefix + "/algbw", "GB/s",
+                    Timing(median: size / timing.median / 1e9, best: size / timing.best / 1e9), "")
+                emit(
+                    prefix + "/busbw", "GB/s",
+                    Timing(median: size * factor / timing.median / 1e9, best: size * factor / timing.best / 1e9),
+                    "algbw x \(String(format: "%.2f", factor))")
+            }
+        }
+        try group.barrier().wait()
+    }
+}
