@@ -21,23 +21,8 @@ enum RingAllReduce {
     ) throws {
         let (rank, n) = (context.rank, context.size)
         guard n > 1 else { return }
+        try RingReduceScatter.circulate(context, buffer: buffer, type: type, op: op, scratch: scratch, firstSent: rank)
         let layout = BlockLayout(count: buffer.count / type.byteSize, parts: n, elementSize: type.byteSize)
-        let (right, left) = ((rank + 1) % n, (rank + n - 1) % n)
-        let chunk = Swift.max(type.byteSize, chunkBytes / type.byteSize * type.byteSize)
-        for step in 0..<n - 1 {
-            let sent = layout.bytes(of: (rank - step + n) % n)
-            let target = buffer[bytes: layout.bytes(of: (rank - step - 1 + 2 * n) % n)]
-            let landing = scratch[bytes: 0..<target.count]
-            try context.exchange(
-                sending: [(right, UnsafeRawBufferPointer(buffer[bytes: sent]))],
-                receiving: [
-                    context.incoming(from: left, into: landing, chunkBytes: chunk) { range in
-                        combine(
-                            target.baseAddress! + range.lowerBound, landing.baseAddress! + range.lowerBound,
-                            count: range.count / type.byteSize, type: type, op: op)
-                    }
-                ])
-        }
         try RingAllGather.circulate(context, buffer: buffer, layout: layout, firstOwned: (rank + 1) % n)
     }
 }

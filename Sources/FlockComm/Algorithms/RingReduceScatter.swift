@@ -6,14 +6,26 @@ enum RingReduceScatter {
         _ context: CollectiveContext, buffer: UnsafeMutableRawBufferPointer, type: WireType, op: ReduceOp,
         scratch: UnsafeMutableRawBufferPointer
     ) throws {
+        let n = context.size
+        try circulate(
+            context, buffer: buffer, type: type, op: op, scratch: scratch, firstSent: (context.rank + n - 1) % n)
+    }
+
+    /// The n-1 reduce-scatter steps over `buffer`'s n blocks: step s sends block
+    /// firstSent - s right and adds block firstSent - s - 1 arriving from the left, so the
+    /// rank ends owning block firstSent + 1 (mod n) fully reduced.
+    static func circulate(
+        _ context: CollectiveContext, buffer: UnsafeMutableRawBufferPointer, type: WireType, op: ReduceOp,
+        scratch: UnsafeMutableRawBufferPointer, firstSent: Int
+    ) throws {
         let (rank, n) = (context.rank, context.size)
         guard n > 1 else { return }
         let layout = BlockLayout(count: buffer.count / type.byteSize, parts: n, elementSize: type.byteSize)
         let (right, left) = ((rank + 1) % n, (rank + n - 1) % n)
         let chunk = Swift.max(type.byteSize, RingAllReduce.chunkBytes / type.byteSize * type.byteSize)
         for step in 0..<n - 1 {
-            let sent = layout.bytes(of: (rank - step - 1 + 2 * n) % n)
-            let target = buffer[bytes: layout.bytes(of: (rank - step - 2 + 3 * n) % n)]
+            let sent = layout.bytes(of: (firstSent - step + n) % n)
+            let target = buffer[bytes: layout.bytes(of: (firstSent - step - 1 + 2 * n) % n)]
             let landing = scratch[bytes: 0..<target.count]
             try context.exchange(
                 sending: [(right, UnsafeRawBufferPointer(buffer[bytes: sent]))],
