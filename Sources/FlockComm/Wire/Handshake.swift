@@ -29,12 +29,7 @@ enum Handshake {
         hello.integer(version)
         hello.data(nonce)
         try socket.sendFrame(FrameHeader(kind: .hello), payload: hello.bytes, until: deadline)
-        let (header, payload) = try socket.receiveFrame(maxLength: maxFrame, until: deadline)
-        guard header.kind == .authenticate else {
-            throw CommError.handshakeFailed(
-                peer: socket.peer, reason: "expected an authenticate frame, got \(header.kind)")
-        }
-        var reader = PayloadReader(payload, peer: socket.peer)
+        var reader = try receive(.authenticate, on: socket, until: deadline)
         let peerVersion = try reader.integer(UInt16.self)
         let peerNonce = try reader.data()
         let identity = try reader.string()
@@ -65,12 +60,7 @@ enum Handshake {
     static func connect(
         _ socket: Socket, key: SymmetricKey, identity: String, until deadline: Deadline, version: UInt16 = version
     ) throws {
-        let (helloHeader, helloPayload) = try socket.receiveFrame(maxLength: maxFrame, until: deadline)
-        guard helloHeader.kind == .hello else {
-            throw CommError.handshakeFailed(
-                peer: socket.peer, reason: "expected a hello frame, got \(helloHeader.kind)")
-        }
-        var hello = PayloadReader(helloPayload, peer: socket.peer)
+        var hello = try receive(.hello, on: socket, until: deadline)
         let peerVersion = try hello.integer(UInt16.self)
         let peerNonce = try hello.data()
         try hello.finish()
@@ -103,6 +93,18 @@ enum Handshake {
                 peer: socket.peer,
                 reason: "protocol version mismatch: this side speaks \(version), the peer \(peerVersion)")
         }
+    }
+
+    /// Receives the next handshake frame, which must be of `kind`, and returns a reader
+    /// over its payload.
+    private static func receive(_ kind: FrameHeader.Kind, on socket: Socket, until deadline: Deadline) throws
+        -> PayloadReader
+    {
+        let (header, payload) = try socket.receiveFrame(maxLength: maxFrame, until: deadline)
+        guard header.kind == kind else {
+            throw CommError.handshakeFailed(peer: socket.peer, reason: "expected a \(kind) frame, got \(header.kind)")
+        }
+        return PayloadReader(payload, peer: socket.peer)
     }
 
     private static func randomNonce() -> [UInt8] {
