@@ -10,14 +10,25 @@ extension ProcessGroup {
 
     /// Combines every rank's `tensor` element-wise with `op`; every rank gets the result.
     /// `.mean` needs a floating-point tensor. Results are bitwise identical on all ranks
-    /// and across runs (fixed reduction order, see `RingAllReduce`).
+    /// and across runs (fixed reduction order, see `RingAllReduce` and `SharedMemoryAllReduce`).
     public func allReduce(_ tensor: Tensor, op: ReduceOp = .sum, timeout: Duration? = nil) throws
         -> CollectiveWork<Tensor>
     {
         let type = try reducible(tensor, op: op, name: "allReduce")
         let world = worldSize
+        let window = sharedMemory
         let operation = Operation(opcode: .allReduce, name: "allReduce", type: type, reduce: op, count: tensor.count)
         return enqueue(operation, timeout: timeout) { context, scratch in
+            if let window, tensor.count * type.byteSize > Self.recursiveDoublingLimit {
+                var output = Tensor(uninitializedShape: tensor.shape, dtype: tensor.dtype)
+                try tensor.withUnsafeBytes { input in
+                    try output.withUnsafeMutableBytes { buffer in
+                        try SharedMemoryAllReduce.run(
+                            context, input: input, output: buffer, type: type, op: op, window: window)
+                    }
+                }
+                return op == .mean ? try output / Double(world) : output
+            }
             var output = tensor
             try output.withUnsafeMutableBytes { buffer in
                 if buffer.count <= Self.recursiveDoublingLimit {

@@ -27,6 +27,11 @@ public final class ProcessGroup: @unchecked Sendable {
 
     let store: RendezvousStore
     private let transport: Transport
+    /// Every rank's shared memory, when all ranks share this host (see `SharedMemoryWindow`).
+    let sharedMemory: SharedMemoryWindow?
+    /// Whether large all-reduces go through shared memory (all ranks on this host, and
+    /// `FLOCK_SHM` is not 0) rather than the TCP ring.
+    public var usesSharedMemory: Bool { sharedMemory != nil }
     private let key: SymmetricKey
     private let advertisedHost: String
     /// The store server, when this process hosts it (rank 0 of a job without a launcher).
@@ -74,6 +79,8 @@ public final class ProcessGroup: @unchecked Sendable {
         transport = try TCPTransport.connectMesh(
             store: store, group: name, rank: rank, worldSize: worldSize, key: key, advertisedHost: advertisedHost,
             until: .after(timeout))
+        sharedMemory = try SharedMemoryWindow.establish(
+            store: store, group: name, rank: rank, worldSize: worldSize, until: .after(timeout))
         worker = CommunicationThread(name: "flock-comm-\(name)-\(rank)")
     }
 

@@ -42,39 +42,49 @@ enum WireType: UInt8 {
 func combine(
     _ dst: UnsafeMutableRawPointer, _ src: UnsafeRawPointer, count: Int, type: WireType, op: ReduceOp
 ) {
+    combine(into: dst, UnsafeRawPointer(dst), src, count: count, type: type, op: op)
+}
+
+/// dst[i] = a[i] (op) b[i] for `count` elements of `type`; `dst` may be `a`.
+func combine(
+    into dst: UnsafeMutableRawPointer, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int, type: WireType,
+    op: ReduceOp
+) {
     switch type {
-    case .float32: combine(dst, src, count, Float.self, op)
-    case .float64: combine(dst, src, count, Double.self, op)
-    case .int32: combineIntegers(dst, src, count, Int32.self, op)
-    case .int64: combineIntegers(dst, src, count, Int64.self, op)
+    case .float32: combine(dst, a, b, count, Float.self, op)
+    case .float64: combine(dst, a, b, count, Double.self, op)
+    case .int32: combineIntegers(dst, a, b, count, Int32.self, op)
+    case .int64: combineIntegers(dst, a, b, count, Int64.self, op)
     case .bytes: break  // Invariant: ProcessGroup never reduces raw bytes.
     }
 }
 
 private func combine<T: BinaryFloatingPoint>(
-    _ dst: UnsafeMutableRawPointer, _ src: UnsafeRawPointer, _ count: Int, _: T.Type, _ op: ReduceOp
+    _ dst: UnsafeMutableRawPointer, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int, _: T.Type,
+    _ op: ReduceOp
 ) {
     let d = dst.assumingMemoryBound(to: T.self)
-    let s = src.assumingMemoryBound(to: T.self)
+    let (x, y) = (a.assumingMemoryBound(to: T.self), b.assumingMemoryBound(to: T.self))
     switch op.combining {
-    case .sum, .mean: for i in 0..<count { d[i] += s[i] }
-    case .product: for i in 0..<count { d[i] *= s[i] }
+    case .sum, .mean: for i in 0..<count { d[i] = x[i] + y[i] }
+    case .product: for i in 0..<count { d[i] = x[i] * y[i] }
     // NaN propagates, as in PyTorch's reductions.
-    case .min: for i in 0..<count { d[i] = (s[i] < d[i] || s[i].isNaN) ? s[i] : d[i] }
-    case .max: for i in 0..<count { d[i] = (s[i] > d[i] || s[i].isNaN) ? s[i] : d[i] }
+    case .min: for i in 0..<count { d[i] = (y[i] < x[i] || y[i].isNaN) ? y[i] : x[i] }
+    case .max: for i in 0..<count { d[i] = (y[i] > x[i] || y[i].isNaN) ? y[i] : x[i] }
     }
 }
 
 private func combineIntegers<T: FixedWidthInteger>(
-    _ dst: UnsafeMutableRawPointer, _ src: UnsafeRawPointer, _ count: Int, _: T.Type, _ op: ReduceOp
+    _ dst: UnsafeMutableRawPointer, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int, _: T.Type,
+    _ op: ReduceOp
 ) {
     let d = dst.assumingMemoryBound(to: T.self)
-    let s = src.assumingMemoryBound(to: T.self)
+    let (x, y) = (a.assumingMemoryBound(to: T.self), b.assumingMemoryBound(to: T.self))
     switch op.combining {
     // Integers wrap on overflow, like FlockTensor's integer arithmetic.
-    case .sum, .mean: for i in 0..<count { d[i] &+= s[i] }
-    case .product: for i in 0..<count { d[i] &*= s[i] }
-    case .min: for i in 0..<count { d[i] = Swift.min(d[i], s[i]) }
-    case .max: for i in 0..<count { d[i] = Swift.max(d[i], s[i]) }
+    case .sum, .mean: for i in 0..<count { d[i] = x[i] &+ y[i] }
+    case .product: for i in 0..<count { d[i] = x[i] &* y[i] }
+    case .min: for i in 0..<count { d[i] = Swift.min(x[i], y[i]) }
+    case .max: for i in 0..<count { d[i] = Swift.max(x[i], y[i]) }
     }
 }

@@ -15,7 +15,11 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Timed repetitions per measurement (after one warm-up).")
     var repeats: Int = 5
 
-    @Option(name: .long, help: "bench train: only the cases whose name (lenet5-1x28x28/t1) contains this text.")
+    @Option(
+        name: .long,
+        help:
+            "bench train, comm: only the cases whose name contains this text (lenet5-1x28x28/t1, allreduce/world4/16MiB)."
+    )
     var only: String?
 
     @Flag(name: .long, help: "Smaller sizes, for a quick check.")
@@ -28,13 +32,13 @@ struct BenchCommand: ParsableCommand {
     var commWorker = false
 
     func run() throws {
-        if commWorker { return try CommBench.worker(repeats: repeats, quick: quick) }
+        if commWorker { return try CommBench.worker(repeats: repeats, quick: quick, only: only) }
         var report = BenchReport()
         report.printHeader()
         switch area {
         case "tensor": try TensorBench(repeats: repeats, quick: quick).run(into: &report)
         case "train": try TrainBench(repeats: repeats, quick: quick, only: only).run(into: &report)
-        case "comm": try CommBench(world: world, repeats: repeats, quick: quick).run(into: &report)
+        case "comm": try CommBench(world: world, repeats: repeats, quick: quick, only: only).run(into: &report)
         default: throw ValidationError("unknown benchmark area '\(area)' (known: tensor, train, comm)")
         }
         if let json {

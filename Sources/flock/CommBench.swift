@@ -10,6 +10,8 @@ struct CommBench {
     let world: Int
     let repeats: Int
     let quick: Bool
+    /// Only the measurements whose name contains this (e.g. "allreduce/world4/16MiB").
+    let only: String?
 
     func run(into report: inout BenchReport) throws {
         let loopback = try LoopbackProbe.bandwidth(bytes: quick ? 64 << 20 : 1 << 30) / 1e9
@@ -25,6 +27,7 @@ struct CommBench {
             process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
             process.arguments =
                 ["bench", "comm", "--comm-worker", "--repeats", "\(repeats)"] + (quick ? ["--quick"] : [])
+                + (only.map { ["--only", $0] } ?? [])
             var environment = ProcessInfo.processInfo.environment
             environment["RANK"] = "\(rank)"
             environment["WORLD_SIZE"] = "\(world)"
@@ -72,7 +75,7 @@ struct CommBench {
     // MARK: The worker side
 
     /// Runs in every worker process; rank 0 prints `RESULT` lines.
-    static func worker(repeats: Int, quick: Bool) throws {
+    static func worker(repeats: Int, quick: Bool, only: String?) throws {
         let group = try ProcessGroup.initialize(timeout: .seconds(120))
         let n = group.worldSize
         let sizes = (quick ? [12, 16, 20, 24] : [12, 14, 16, 18, 20, 22, 24, 26]).map { 1 << $0 }
@@ -94,8 +97,13 @@ struct CommBench {
             times.sort()
             return Timing(median: times[times.count / 2], best: times[0])
         }
-        let barrier = try time(bytes: 0) { try group.barrier().wait() }
-        emit("comm/barrier/world\(n)/latency", "us", Timing(median: barrier.median * 1e6, best: barrier.best * 1e6), "")
+        func wanted(_ name: String) -> Bool { only.map { name.contains($0) } ?? true }
+        if wanted("comm/barrier/world\(n)/latency") {
+            let barrier = try time(bytes: 0) { try group.barrier().wait() }
+            emit(
+                "comm/barrier/world\(n)/latency", "us", Timing(median: barrier.median * 1e6, best: barrier.best * 1e6),
+                "")
+        }
         for bytes in sizes {
             let count = bytes / 4 / n * n
             let full = try Tensor.ones([count])
@@ -107,7 +115,7 @@ struct CommBench {
                 ("allgather", Double(n - 1) / Double(n), { _ = try group.allGather(slice).wait() }),
                 ("reducescatter", Double(n - 1) / Double(n), { _ = try group.reduceScatter(full).wait() }),
             ]
-            for (name, factor, op) in cases {
+            for (name, factor, op) in cases where wanted("comm/\(name)/world\(n)/\(label)") {
                 let timing = try time(bytes: bytes, op)
                 let size = Double(count * 4)
                 let prefix = "comm/\(name)/world\(n)/\(label)"

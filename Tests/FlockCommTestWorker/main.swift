@@ -155,10 +155,16 @@ func checkEveryCollective(_ group: ProcessGroup) throws {
         }
     }
     try group.barrier().wait()
-    // Large messages: the ring all-reduce and the pipelined broadcast chain.
-    let large = try Tensor.full([3_000_001], value: Double(rank + 1))
-    let total = try group.allReduce(large).wait()
-    check(Set(values(total)) == [Double(world * (world + 1) / 2)], "large allReduce")
+    let wantsSharedMemory = world > 1 && environment["FLOCK_SHM"] != "0"
+    check(group.usesSharedMemory == wantsSharedMemory, "shared memory in use: \(group.usesSharedMemory)")
+    // Large messages: the ring or shared-memory all-reduce (many pieces, each element
+    // different, so a piece copied from the wrong slot shows) and the broadcast chain.
+    let count = 1_000_003
+    let ramp = try Tensor((0..<count).map { Double($0 + rank) }, shape: [count])
+    let total = try group.allReduce(ramp).wait()
+    let offset = Double(world * (world - 1) / 2)
+    check(values(total) == (0..<count).map { Double(world * $0) + offset }, "large allReduce")
+    let large = try Tensor.full([count], value: Double(rank + 1))
     let fromLast = try group.broadcast(large, from: world - 1).wait()
     check(Set(values(fromLast)) == [Double(world)], "large broadcast")
 }

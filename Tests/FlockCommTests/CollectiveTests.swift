@@ -14,6 +14,15 @@ struct CollectiveTests {
         }
     }
 
+    @Test("every collective is right over TCP alone (FLOCK_SHM=0)", arguments: [2, 5])
+    func everyCollectiveWithoutSharedMemory(worldSize: Int) throws {
+        var job = WorkerJob(scenario: "collectives", worldSize: worldSize)
+        job.environment = { _ in ["FLOCK_SHM": "0"] }
+        for outcome in try job.run() {
+            #expect(outcome.exitCode == 0, "rank \(outcome.rank): \(outcome.output)")
+        }
+    }
+
     @Test("all-reduce results are bitwise identical across ranks and runs", arguments: [3, 4])
     func determinism(worldSize: Int) throws {
         for outcome in try WorkerJob(scenario: "determinism", worldSize: worldSize).run() {
@@ -30,6 +39,7 @@ struct CollectiveTests {
 
     @Test("killing a rank mid all-reduce makes the others fail fast with a clear error")
     func killedRank() throws {
+        let segmentsBefore = Self.sharedMemorySegments()
         let ready = FileManager.default.temporaryDirectory.appendingPathComponent("flock-ready-\(UUID())").path
         var job = WorkerJob(scenario: "kill", worldSize: 4)
         job.kill = (rank: 2, readyFile: ready)
@@ -49,6 +59,14 @@ struct CollectiveTests {
             // Far below the 120 s timeout: the failure spreads as closed connections.
             #expect(outcome.seconds - killedAt < 5, "rank \(outcome.rank) took \(outcome.seconds - killedAt) s")
         }
+        // Each rank unlinks its segment once all have mapped it: nothing is left behind.
+        #expect(Self.sharedMemorySegments().isSubset(of: segmentsBefore))
+    }
+
+    /// Flock's shared-memory segment files present in /dev/shm now.
+    static func sharedMemorySegments() -> Set<String> {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []
+        return Set(names.filter { $0.hasPrefix("flock-") })
     }
 
     @Test("different collectives on different ranks are reported, never mixed")

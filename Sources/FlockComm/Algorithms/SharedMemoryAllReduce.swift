@@ -1,0 +1,83 @@
+/// All-reduce through shared memory, for groups whose ranks share a host
+/// (`SharedMemoryWindow`). The message is processed in pieces of one slot:
+///
+/// 1. each rank copies its piece into its own slot (all but its own block, which it
+///    reduces straight from its input);
+/// 2. barrier (over TCP: it also notices dead peers and timeouts);
+/// 3. each rank copies the previous piece's blocks, reduced by the others, out of their
+///    slots; then rank r reduces block r of this piece across all ranks' slots, in rank
+///    order, into its output and back into its own slot for the others.
+///
+/// After the last piece, one more barrier and its copy-out. Each byte crosses memory a
+/// few times instead of twice through the kernel per ring step, and there are
+/// pieces + 1 barriers. Slots rotate over three sets, continuing from one call to the
+/// next: when a rank writes piece p + 1, the set it overwrites (piece p - 2) has been read
+/// by everyone, because they all passed the barrier of piece p, which they reach only
+/// after copying out piece p - 2.
+///
+/// Reduction order: element i is `x_0 op x_1 op ... op x_{n-1}`, computed by the one rank
+/// owning its block, so every rank holds the same bits and runs repeat bit for bit.
+enum SharedMemoryAllReduce {
+    /// Reduces every rank's `input` into `output` (same length; they may not overlap).
+    static func run(
+        _ context: CollectiveContext, input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer,
+        type: WireType, op: ReduceOp, window: SharedMemoryWindow
+    ) throws {
+        let (rank, n) = (context.rank, context.size)
+        let pieceBytes = SharedMemoryWindow.slotBytes / type.byteSize * type.byteSize
+        let pieces = (input.count + pieceBytes - 1) / pieceBytes
+        var previous: Piece?
+        for index in 0..<pieces {
+            let bytes = index * pieceBytes..<min(input.count, (index + 1) * pieceBytes)
+            let piece = Piece(
+                slot: window.takeSlot(), bytes: bytes,
+                layout: BlockLayout(count: bytes.count / type.byteSize, parts: n, elementSize: type.byteSize))
+            let block = piece.layout.bytes(of: rank)
+            let mine = UnsafeRawBufferPointer(rebasing: input[bytes])
+            let staged = window.slot(piece.slot, of: rank)
+            // Only the blocks others reduce; this rank reads its own block from `input`.
+            staged[bytes: 0..<block.lowerBound].copyMemory(
+                from: UnsafeRawBufferPointer(rebasing: mine[..<block.lowerBound]))
+            staged[bytes: block.upperBound..<mine.count].copyMemory(
+                from: UnsafeRawBufferPointer(rebasing: mine[block.upperBound...]))
+            try DisseminationBarrier.run(context)
+            if let previous { previous.copyOut(from: window, into: output, rank: rank, size: n) }
+            if !block.isEmpty {
+                let reduced = output[bytes: bytes][bytes: block]
+                let count = block.count / type.byteSize
+                func source(_ peer: Int) -> UnsafeRawPointer {
+                    peer == rank
+                        ? mine.baseAddress! + block.lowerBound
+                        : UnsafeRawPointer(window.slot(piece.slot, of: peer).baseAddress! + block.lowerBound)
+                }
+                combine(into: reduced.baseAddress!, source(0), source(1), count: count, type: type, op: op)
+                for peer in 2..<n {
+                    combine(reduced.baseAddress!, source(peer), count: count, type: type, op: op)
+                }
+                window.slot(piece.slot, of: rank)[bytes: block].copyMemory(from: UnsafeRawBufferPointer(reduced))
+            }
+            previous = piece
+        }
+        try DisseminationBarrier.run(context)
+        if let previous { previous.copyOut(from: window, into: output, rank: rank, size: n) }
+    }
+
+    /// One staged piece of the message: its slot set, its bytes in the message, and the
+    /// blocks each rank reduces.
+    private struct Piece {
+        let slot: Int
+        let bytes: Range<Int>
+        let layout: BlockLayout
+
+        /// Copies the blocks the other ranks reduced out of their slots.
+        func copyOut(
+            from window: SharedMemoryWindow, into output: UnsafeMutableRawBufferPointer, rank: Int, size n: Int
+        ) {
+            let piece = output[bytes: bytes]
+            for peer in 0..<n where peer != rank {
+                let block = layout.bytes(of: peer)
+                piece[bytes: block].copyMemory(from: UnsafeRawBufferPointer(window.slot(slot, of: peer)[bytes: block]))
+            }
+        }
+    }
+}
