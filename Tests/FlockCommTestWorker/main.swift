@@ -154,6 +154,7 @@ func checkEveryCollective(_ group: ProcessGroup) throws {
             }
         }
     }
+    try checkByteCollectives(group)
     try group.barrier().wait()
     let wantsSharedMemory = world > 1 && environment["FLOCK_SHM"] != "0"
     check(group.usesSharedMemory == wantsSharedMemory, "shared memory in use: \(group.usesSharedMemory)")
@@ -167,4 +168,22 @@ func checkEveryCollective(_ group: ProcessGroup) throws {
     let large = try Tensor.full([count], value: Double(rank + 1))
     let fromLast = try group.broadcast(large, from: world - 1).wait()
     check(Set(values(fromLast)) == [Double(world)], "large broadcast")
+}
+
+/// Raw bytes of lengths that differ by rank (rank r has r * 37 bytes: rank 0 none).
+func checkByteCollectives(_ group: ProcessGroup) throws {
+    let (rank, world) = (group.rank, group.worldSize)
+    func message(_ rank: Int) -> [UInt8] { (0..<rank * 37).map { UInt8(truncatingIfNeeded: $0 * 13 + rank) } }
+    for root in world > 1 ? [0, world - 1] : [0] {
+        let received = try group.broadcast(bytes: message(rank), from: root).wait()
+        check(received == message(root), "broadcast(bytes) from \(root)")
+    }
+    let everyone = try group.allGather(bytes: message(rank)).wait()
+    check(everyone == (0..<world).map(message), "allGather(bytes)")
+    if world > 1 {
+        let sent = try group.send(bytes: message(rank), to: (rank + 1) % world)
+        let previous = (rank + world - 1) % world
+        check(try group.receive(bytesFrom: previous).wait() == message(previous), "send/receive(bytes)")
+        try sent.wait()
+    }
 }

@@ -53,3 +53,14 @@ extension UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(rebasing: self[range])
     }
 }
+
+extension CollectiveContext {
+    /// This operation's context with `count` in its header: the second phase of a
+    /// variable-length operation, once every rank knows the length.
+    func counting(_ count: Int) -> CollectiveContext {
+        var header = header
+        header.count = UInt64(count)
+        return CollectiveContext(
+            transport: transport, header: header, deadline: deadline, slowAfter: slowAfter, onSlowWait: onSlowWait)
+    }
+}
