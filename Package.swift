@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "FlockTensor", targets: ["FlockTensor"]),
         .library(name: "FlockNN", targets: ["FlockNN"]),
         .library(name: "FlockComm", targets: ["FlockComm"]),
+        .library(name: "FlockTrain", targets: ["FlockTrain"]),
         .executable(name: "flock", targets: ["flock"]),
     ],
     dependencies: [
@@ -41,7 +42,9 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
-        .target(name: "Flock", dependencies: ["FlockTensor", "FlockNN", "FlockComm"]),
+        .target(
+            name: "FlockTrain", dependencies: ["FlockTensor", "FlockNN", "FlockComm"], exclude: ["README.md"]),
+        .target(name: "Flock", dependencies: ["FlockTensor", "FlockNN", "FlockComm", "FlockTrain"]),
         // Runnable examples (the demo's training jobs), shared by the CLI and the tests.
         .target(name: "FlockExamples", dependencies: ["FlockNN"]),
         .executableTarget(

@@ -2,3 +2,4 @@
 @_exported import FlockComm
 @_exported import FlockNN
 @_exported import FlockTensor
+@_exported import FlockTrain

@@ -13,7 +13,8 @@ public final class Parameter {
     /// Called after a backward pass has produced this parameter's final gradient for that
     /// pass (all paths through the graph have contributed): data-parallel training starts
     /// communicating a gradient bucket from here, during the rest of the backward pass.
-    public var gradientReadyHooks: [(Parameter) -> Void] = []
+    /// An error a hook throws ends the backward pass and is rethrown by `backward()`.
+    public var gradientReadyHooks: [(Parameter) throws -> Void] = []
     /// The graph leaf for this parameter (see `leafNode`).
     var storedLeaf: GradientNode?
 

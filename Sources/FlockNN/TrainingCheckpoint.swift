@@ -5,16 +5,28 @@ import FlockTensor
 /// counter and the global random generator, in one safetensors file written atomically.
 /// PyTorch can read the model tensors with `safetensors.torch.load_file`.
 public enum TrainingCheckpoint {
-    /// Writes a checkpoint of `model` (and `optimizer`) at `step` to `path`.
-    public static func save(model: Module, optimizer: Optimizer? = nil, step: Int, to path: String) throws {
+    /// Writes a checkpoint of `model` (and `optimizer`) at `step` to `path`, with
+    /// `extraMetadata` (string pairs the caller reads back with `restore`).
+    public static func save(
+        model: Module, optimizer: Optimizer? = nil, step: Int, extraMetadata: [String: String] = [:], to path: String
+    ) throws {
         var tensors = model.stateDictionary().map { ("model.\($0.0)", $0.1) }
         if let optimizer { tensors += optimizer.stateTensors().map { ("optimizer.\($0.0)", $0.1) } }
         let random = GlobalRandom.state
-        let metadata = [
+        let metadata = extraMetadata.merging([
             "format": "pt", "flock.step": String(step), "flock.rng.state": String(random.state),
             "flock.rng.increment": String(random.increment),
-        ]
+        ]) { $1 }
         try Safetensors.write(tensors, metadata: metadata, to: path)
+    }
+
+    /// Loads a checkpoint like `load` and returns its step with all its metadata.
+    public static func restore(into model: Module, optimizer: Optimizer? = nil, from path: String) throws -> (
+        step: Int, metadata: [String: String]
+    ) {
+        let (tensors, metadata) = try Safetensors.read(from: path)
+        let step = try apply(tensors, metadata, path: path, model: model, optimizer: optimizer)
+        return (step, metadata)
     }
 
     /// Loads a checkpoint into `model` (and `optimizer`), restores the global random
@@ -22,7 +34,12 @@ public enum TrainingCheckpoint {
     /// or does not match the model.
     @discardableResult
     public static func load(into model: Module, optimizer: Optimizer? = nil, from path: String) throws -> Int {
-        let (tensors, metadata) = try Safetensors.read(from: path)
+        try restore(into: model, optimizer: optimizer, from: path).step
+    }
+
+    private static func apply(
+        _ tensors: [String: Tensor], _ metadata: [String: String], path: String, model: Module, optimizer: Optimizer?
+    ) throws -> Int {
         guard let stepText = metadata["flock.step"], let step = Int(stepText) else {
             throw CheckpointError.missingEntry(path: path, name: "flock.step")
         }

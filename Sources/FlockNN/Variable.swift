@@ -40,6 +40,20 @@ public struct Variable {
     /// The same value cut off from the graph (no gradient flows through it).
     public func detached() -> Variable { Variable(value) }
 
+    /// The parameters that `backward()` from this variable would give a gradient, in no
+    /// particular order (data-parallel training uses it to find unused parameters).
+    public func parametersReached() -> [Parameter] {
+        var seen = Set<ObjectIdentifier>()
+        var pending = node.map { [$0] } ?? []
+        var found: [Parameter] = []
+        while let current = pending.popLast() {
+            guard seen.insert(ObjectIdentifier(current)).inserted else { continue }
+            if let parameter = current.parameter { found.append(parameter) }
+            pending += current.inputs.compactMap { $0 }
+        }
+        return found
+    }
+
     /// Records an operation: returns `value` tied to `inputs` by `backward` when grad mode
     /// is on and some input needs a gradient, else a constant.
     static func record(
