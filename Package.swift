@@ -46,7 +46,7 @@ let package = Package(
             name: "FlockTrain", dependencies: ["FlockTensor", "FlockNN", "FlockComm"], exclude: ["README.md"]),
         .target(name: "Flock", dependencies: ["FlockTensor", "FlockNN", "FlockComm", "FlockTrain"]),
         // Runnable examples (the demo's training jobs), shared by the CLI and the tests.
-        .target(name: "FlockExamples", dependencies: ["FlockNN"]),
+        .target(name: "FlockExamples", dependencies: ["FlockNN", "FlockComm", "FlockTrain"]),
         .executableTarget(
             name: "flock",
             dependencies: [

@@ -11,7 +11,7 @@ import Foundation
 ///
 /// The port defaults to 29500 (torchrun's). `FLOCK_TOKEN` (required) is the shared
 /// secret every connection proves it knows. `FLOCK_STORE=launcher` says the launcher hosts
-/// the store; otherwise rank 0 does.
+/// the store; otherwise rank 0 does. `FLOCK_GROUP` names the group (default "world").
 public struct DistributedEnvironment: Sendable, Equatable {
     public var rank: Int
     public var worldSize: Int
@@ -21,6 +21,9 @@ public struct DistributedEnvironment: Sendable, Equatable {
     public var token: String
     /// Whether rank 0 starts the store server (false when a launcher hosts it).
     public var rankZeroHostsStore: Bool
+    /// The process group's name, which prefixes its keys in the store (`FLOCK_GROUP`,
+    /// default "world"; the elastic launcher gives each restart round its own).
+    public var groupName = "world"
 
     /// Reads the job description from `environment`.
     /// - Throws: `CommError.environment` naming the missing or malformed variable.
@@ -64,9 +67,11 @@ public struct DistributedEnvironment: Sendable, Equatable {
             throw CommError.environment(
                 reason: "FLOCK_TOKEN is not set: every rank needs the job's shared token (flock launch sets one)")
         }
-        return DistributedEnvironment(
+        var job = DistributedEnvironment(
             rank: found.rank, worldSize: found.size, masterAddress: host, masterPort: port, token: token,
             rankZeroHostsStore: environment["FLOCK_STORE"] != "launcher")
+        if let name = environment["FLOCK_GROUP"], !name.isEmpty { job.groupName = name }
+        return job
     }
 
     /// The first host of a Slurm node list: "node[03-05,9],gpu1" gives "node03".
@@ -107,6 +112,6 @@ extension ProcessGroup {
             ?? (loopback ? "127.0.0.1" : ProcessInfo.processInfo.hostName)
         return try ProcessGroup(
             store: store, rank: job.rank, worldSize: job.worldSize, key: Handshake.key(token: job.token),
-            name: "world", timeout: timeout, advertisedHost: advertised, server: server)
+            name: job.groupName, timeout: timeout, advertisedHost: advertised, server: server)
     }
 }

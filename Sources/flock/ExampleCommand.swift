@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlockComm
 import FlockExamples
 import Foundation
 
@@ -6,13 +7,24 @@ import Foundation
 struct ExampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "example",
-        abstract: "Run a training example: lenet (CNN on digits) or charlm (character transformer).")
+        abstract:
+            "Run a training example: lenet (CNN on digits), charlm (character transformer) or digits-ddp "
+            + "(the digits MLP data-parallel, under flock launch).")
 
-    @Argument(help: "lenet or charlm")
+    @Argument(help: "lenet, charlm or digits-ddp")
     var name: String
 
-    @Option(help: "Epochs (lenet) or steps (charlm).")
+    @Option(help: "Epochs (lenet, digits-ddp) or steps (charlm).")
     var length: Int?
+
+    @Option(help: "digits-ddp: checkpoint file to write and resume from.")
+    var checkpoint: String?
+
+    @Option(help: "digits-ddp: steps between checkpoints (0: at epoch ends).")
+    var checkpointEvery = 0
+
+    @Option(help: "digits-ddp: milliseconds to pause after each step (for fault drills).")
+    var stepDelayMs = 0
 
     func run() throws {
         switch name {
@@ -26,8 +38,23 @@ struct ExampleCommand: ParsableCommand {
                     format: "loss %.3f -> %.3f nats/char; unigram baseline %.3f", report.initialLoss, report.finalLoss,
                     report.unigramLoss))
             print("sample: \(report.sample.debugDescription)")
+        case "digits-ddp":
+            let group = try ProcessGroup.initialize(timeout: .seconds(60))
+            var configuration = DistributedDigits.Configuration()
+            configuration.epochs = length ?? configuration.epochs
+            configuration.checkpointPath = checkpoint
+            configuration.checkpointEvery = checkpointEvery
+            configuration.stepDelay = .milliseconds(stepDelayMs)
+            let report = try DistributedDigits.run(
+                csvPath: "Data/digits.csv", group: group, configuration: configuration)
+            if group.rank == 0 {
+                print(
+                    String(
+                        format: "digits-ddp test accuracy: %.2f%% after %d steps", report.testAccuracy * 100,
+                        report.steps))
+            }
         default:
-            throw ValidationError("unknown example '\(name)' (known: lenet, charlm)")
+            throw ValidationError("unknown example '\(name)' (known: lenet, charlm, digits-ddp)")
         }
     }
 }

@@ -1,13 +1,13 @@
 import ArgumentParser
 import Flock
 
-/// The `flock` command-line tool: one binary for demos, benchmarks and (later) launching.
+/// The `flock` command-line tool: one binary for demos, examples, launching and benchmarks.
 @main
 struct FlockCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flock",
         abstract: "Flock: distributed machine learning in Swift.",
-        subcommands: [DemoCommand.self, ExampleCommand.self, BenchCommand.self, InfoCommand.self])
+        subcommands: [DemoCommand.self, ExampleCommand.self, LaunchCommand.self, BenchCommand.self, InfoCommand.self])
 }
 
 /// `flock info`: what this machine gives Flock (CPU level, BLAS, threads).

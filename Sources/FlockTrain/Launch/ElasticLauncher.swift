@@ -1,0 +1,193 @@
+import FlockComm
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `flock launch`: starts and supervises this node's workers for a job of one or more
+/// launchers, restarting everyone after a failure (elastic training à la torchrun).
+///
+/// Each round: rendezvous (`Rendezvous`) fixes the members and so the world size; the
+/// workers get torchrun's environment (RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE,
+/// GROUP_RANK, MASTER_ADDR, MASTER_PORT) plus FLOCK_TOKEN, FLOCK_STORE=launcher (the
+/// launchers' store serves the workers too), FLOCK_GROUP (a fresh group name per round)
+/// and FLOCK_RESTART_COUNT. The launcher then watches, every 50 ms: its workers' exits,
+/// the round's stop key (another member's failure), newcomers waiting to join, and the
+/// other members' heartbeats. A failure stops the round on every node; the launchers
+/// meet again and restart all workers, which resume from their last checkpoint. After
+/// `maxRestarts` failed rounds the launcher exits with the failed worker's exit code.
+/// SIGINT and SIGTERM are forwarded to the workers.
+public final class ElasticLauncher: @unchecked Sendable {
+    private let configuration: LaunchConfiguration
+    private let log: (String) -> Void
+
+    /// A launcher for `configuration`; `log` receives its own messages.
+    public init(configuration: LaunchConfiguration, log: @escaping (String) -> Void) {
+        self.configuration = configuration
+        self.log = log
+    }
+
+    /// Runs the job to its end; returns the exit code for the launcher process.
+    public func run() throws -> Int32 {
+        guard configuration.processesPerNode > 0, configuration.minNodes >= 1,
+            configuration.minNodes <= configuration.maxNodes
+        else {
+            throw LaunchError.invalidArgument(
+                "need --nproc-per-node >= 1 and 1 <= MIN <= MAX nodes, got \(configuration.processesPerNode) and "
+                    + "\(configuration.minNodes):\(configuration.maxNodes)")
+        }
+        let (server, port) = try hostOrFindStore()
+        defer { server?.stop() }
+        let store = try RendezvousStore(
+            host: configuration.rendezvousHost, port: port, token: configuration.token, timeout: .seconds(30))
+        let rendezvous = Rendezvous(store: store, configuration: configuration, timeout: .seconds(600))
+        let interrupted = SignalForwarder()
+        var previous: Int?
+        var failures = 0
+        while true {
+            let round = try rendezvous.join(after: previous)
+            previous = round.number
+            log(
+                "round \(round.number): node \(round.nodeIndex) of \(round.workersPerNode.count), ranks "
+                    + "\(round.firstRank)..<\(round.firstRank + configuration.processesPerNode) of \(round.worldSize)")
+            let workers = try WorkerProcesses(
+                configuration: configuration,
+                ranks: Array(round.firstRank..<round.firstRank + configuration.processesPerNode)
+            ) { rank, localRank in
+                self.environment(rank: rank, localRank: localRank, round: round, port: port, restarts: failures)
+            }
+            interrupted.workers = workers
+            let outcome = try supervise(workers, round: round, rendezvous: rendezvous, interrupted: interrupted)
+            workers.stop(grace: configuration.stopGrace)
+            interrupted.workers = nil
+            switch outcome {
+            case .succeeded:
+                log("all workers finished")
+                return 0
+            case .interrupted(let signal):
+                return 128 + signal
+            case .membershipChanged:
+                log("round \(round.number) ends: a node wants to join")
+            case .failed(let reason, let code):
+                failures += 1
+                guard failures <= configuration.maxRestarts else {
+                    log("job failed: \(reason) (no restarts left of \(configuration.maxRestarts))")
+                    return code
+                }
+                log("round \(round.number) failed: \(reason); restart \(failures) of \(configuration.maxRestarts)")
+            }
+        }
+    }
+
+    private enum Outcome {
+        case succeeded
+        case failed(String, code: Int32)
+        case membershipChanged
+        case interrupted(Int32)
+    }
+
+    /// Watches the round until it ends one way or another.
+    private func supervise(
+        _ workers: WorkerProcesses, round: Rendezvous.Round, rendezvous: Rendezvous, interrupted: SignalForwarder
+    ) throws -> Outcome {
+        var lastBeat = ContinuousClock.now - .seconds(1)
+        var heard: [Int64] = []
+        var heardAt: [ContinuousClock.Instant] = []
+        while true {
+            if let signal = interrupted.received { return .interrupted(signal) }
+            if let exit = workers.failure {
+                let reason = try rendezvous.stop(round.number, reason: exit.description)
+                return .failed(reason, code: exit.code)
+            }
+            if workers.allSucceeded { return .succeeded }
+            if let reason = try rendezvous.stopReason(round.number) {
+                return reason == Self.joinReason ? .membershipChanged : .failed(reason, code: 1)
+            }
+            if round.workersPerNode.count < configuration.maxNodes, try rendezvous.waiting() > 0 {
+                let reason = try rendezvous.stop(round.number, reason: Self.joinReason)
+                return reason == Self.joinReason ? .membershipChanged : .failed(reason, code: 1)
+            }
+            if ContinuousClock.now - lastBeat >= .seconds(1) {
+                lastBeat = .now
+                let counts = try rendezvous.beat(round)
+                if heard.count != counts.count { (heard, heardAt) = (counts, counts.map { _ in .now }) }
+                for (node, count) in counts.enumerated() where count != heard[node] {
+                    (heard[node], heardAt[node]) = (count, .now)
+                }
+                if let silent = heardAt.indices.first(where: { .now - heardAt[$0] > configuration.heartbeatTimeout }) {
+                    let reason = try rendezvous.stop(
+                        round.number, reason: "node \(silent) sent no heartbeat for \(configuration.heartbeatTimeout)")
+                    return .failed(reason, code: 1)
+                }
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    private static let joinReason = "a node is waiting to join"
+
+    private func environment(rank: Int, localRank: Int, round: Rendezvous.Round, port: Int, restarts: Int)
+        -> [String: String]
+    {
+        [
+            "RANK": "\(rank)", "LOCAL_RANK": "\(localRank)", "WORLD_SIZE": "\(round.worldSize)",
+            "LOCAL_WORLD_SIZE": "\(configuration.processesPerNode)", "GROUP_RANK": "\(round.nodeIndex)",
+            "MASTER_ADDR": configuration.rendezvousHost, "MASTER_PORT": "\(port)", "FLOCK_TOKEN": configuration.token,
+            "FLOCK_STORE": "launcher", "FLOCK_GROUP": "world.r\(round.number)",
+            "FLOCK_RESTART_COUNT": "\(restarts)", "TORCHELASTIC_RESTART_COUNT": "\(restarts)",
+        ]
+    }
+
+    /// Hosts the store on the rendezvous port when this launcher can bind it (or on a
+    /// free port for a single-node job without an endpoint); otherwise another launcher
+    /// hosts it there.
+    private func hostOrFindStore() throws -> (RendezvousServer?, Int) {
+        guard let port = configuration.rendezvousPort else {
+            let server = try RendezvousServer(host: "127.0.0.1", port: 0, token: configuration.token)
+            return (server, server.port)
+        }
+        if let server = try? RendezvousServer(host: "0.0.0.0", port: port, token: configuration.token) {
+            return (server, port)
+        }
+        return (nil, port)
+    }
+}
+
+/// Catches SIGINT and SIGTERM for the launcher: forwards them to the current workers and
+/// remembers the first, so the launcher stops after the workers have.
+final class SignalForwarder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sources: [DispatchSourceSignal] = []
+    private var receivedSignal: Int32?
+    private var currentWorkers: WorkerProcesses?
+
+    init() {
+        for number in [SIGINT, SIGTERM] {
+            Glibc.signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in self?.handle(number) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    deinit {
+        for source in sources { source.cancel() }
+    }
+
+    var workers: WorkerProcesses? {
+        get { lock.withLock { currentWorkers } }
+        set { lock.withLock { currentWorkers = newValue } }
+    }
+
+    var received: Int32? { lock.withLock { receivedSignal } }
+
+    private func handle(_ number: Int32) {
+        let workers = lock.withLock { () -> WorkerProcesses? in
+            if receivedSignal == nil { receivedSignal = number }
+            return currentWorkers
+        }
+        workers?.signal(number)
+    }
+}

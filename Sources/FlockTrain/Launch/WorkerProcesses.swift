@@ -1,0 +1,122 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The worker processes one launcher runs for one round: started with their ranks in the
+/// environment, their output forwarded line by line with a `[rank N]` prefix, stopped
+/// with SIGTERM then SIGKILL.
+final class WorkerProcesses: @unchecked Sendable {
+    /// How a worker ended.
+    struct Exit {
+        let rank: Int
+        /// The exit status, or 128 + the signal that killed it (the shell's convention).
+        let code: Int32
+        let description: String
+    }
+
+    private let processes: [(rank: Int, process: Process)]
+    /// Left by each output reader when its worker's output has ended.
+    private let outputDone = DispatchGroup()
+
+    /// Starts one process per entry of `ranks` with `environment` plus its own variables.
+    init(configuration: LaunchConfiguration, ranks: [Int], environment: (Int, Int) -> [String: String]) throws {
+        var processes: [(Int, Process)] = []
+        for (localRank, rank) in ranks.enumerated() {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: configuration.program)
+            process.arguments = configuration.arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment(rank, localRank)) { $1 }
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            do { try process.run() } catch {
+                for (_, started) in processes { started.terminate() }
+                throw LaunchError.cannotStart(program: configuration.program, reason: "\(error)")
+            }
+            outputDone.enter()
+            Thread { [outputDone] in
+                Self.forward(pipe.fileHandleForReading, prefix: "[rank \(rank)] ")
+                outputDone.leave()
+            }.start()
+            processes.append((rank, process))
+        }
+        self.processes = processes
+    }
+
+    /// The first worker that ended unsuccessfully, if any.
+    var failure: Exit? {
+        for (rank, process) in processes where !process.isRunning {
+            let exit = Self.exit(rank: rank, process)
+            if exit.code != 0 { return exit }
+        }
+        return nil
+    }
+
+    /// Whether every worker has ended successfully.
+    var allSucceeded: Bool { processes.allSatisfy { !$0.process.isRunning && $0.process.terminationStatus == 0 } }
+
+    /// Sends `signal` to every running worker.
+    func signal(_ signal: Int32) {
+        for (_, process) in processes where process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
+    /// Stops every worker: SIGTERM, then SIGKILL after `grace`; returns when all have ended.
+    func stop(grace: Duration) {
+        signal(SIGTERM)
+        let deadline = ContinuousClock.now + grace
+        while processes.contains(where: { $0.process.isRunning }) && ContinuousClock.now < deadline {
+            usleep(20_000)
+        }
+        signal(SIGKILL)
+        for (_, process) in processes { process.waitUntilExit() }
+        _ = outputDone.wait(timeout: .now() + 2)
+    }
+
+    private static func exit(rank: Int, _ process: Process) -> Exit {
+        let status = process.terminationStatus
+        if process.terminationReason == .uncaughtSignal {
+            return Exit(rank: rank, code: 128 + status, description: "rank \(rank) was killed by signal \(status)")
+        }
+        return Exit(rank: rank, code: status, description: "rank \(rank) exited with code \(status)")
+    }
+
+    private static let outputLock = NSLock()
+
+    /// Copies `handle` to standard output, each line prefixed, until end of file.
+    private static func forward(_ handle: FileHandle, prefix: String) {
+        var pending = Data()
+        while true {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            pending.append(chunk)
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                write(prefix, pending[pending.startIndex...newline])
+                pending.removeSubrange(pending.startIndex...newline)
+            }
+        }
+        if !pending.isEmpty { write(prefix, pending + Data("\n".utf8)) }
+    }
+
+    private static func write(_ prefix: String, _ line: Data) {
+        outputLock.lock()
+        defer { outputLock.unlock() }
+        FileHandle.standardOutput.write(Data(prefix.utf8) + line)
+    }
+}
+
+/// Why the launcher could not run the job.
+public enum LaunchError: Error, CustomStringConvertible {
+    case cannotStart(program: String, reason: String)
+    case rendezvous(String)
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case .cannotStart(let program, let reason): "cannot start \(program): \(reason)"
+        case .rendezvous(let reason): "rendezvous failed: \(reason)"
+        case .invalidArgument(let reason): reason
+        }
+    }
+}
