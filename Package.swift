@@ -60,5 +60,10 @@ let package = Package(
         // The worker program that FlockCommTests start as real processes.
         .executableTarget(name: "FlockCommTestWorker", dependencies: ["FlockComm"], path: "Tests/FlockCommTestWorker"),
         .testTarget(name: "FlockCommTests", dependencies: ["FlockComm", "FlockCommTestWorker"]),
+        .executableTarget(
+            name: "FlockTrainTestWorker", dependencies: ["FlockComm", "FlockNN", "FlockTrain"],
+            path: "Tests/FlockTrainTestWorker"),
+        .testTarget(
+            name: "FlockTrainTests", dependencies: ["FlockTrain", "FlockExamples", "FlockTrainTestWorker", "flock"]),
     ]
 )

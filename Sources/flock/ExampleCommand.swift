@@ -26,6 +26,9 @@ struct ExampleCommand: ParsableCommand {
     @Option(help: "digits-ddp: milliseconds to pause after each step (for fault drills).")
     var stepDelayMs = 0
 
+    @Option(help: "digits-ddp: samples per step over all ranks (divisible by the number of ranks).")
+    var globalBatch = 64
+
     func run() throws {
         switch name {
         case "lenet":
@@ -45,6 +48,7 @@ struct ExampleCommand: ParsableCommand {
             configuration.checkpointPath = checkpoint
             configuration.checkpointEvery = checkpointEvery
             configuration.stepDelay = .milliseconds(stepDelayMs)
+            configuration.globalBatchSize = globalBatch
             let report = try DistributedDigits.run(
                 csvPath: "Data/digits.csv", group: group, configuration: configuration)
             if group.rank == 0 {

@@ -17,6 +17,9 @@ final class WorkerProcesses: @unchecked Sendable {
     }
 
     private let processes: [(rank: Int, process: Process)]
+    /// Ranks in the order their processes ended (the first failure is the cause; the
+    /// others usually fail because of it).
+    private let exitOrder = ExitOrder()
     /// Left by each output reader when its worker's output has ended.
     private let outputDone = DispatchGroup()
 
@@ -28,6 +31,7 @@ final class WorkerProcesses: @unchecked Sendable {
             process.executableURL = URL(fileURLWithPath: configuration.program)
             process.arguments = configuration.arguments
             process.environment = ProcessInfo.processInfo.environment.merging(environment(rank, localRank)) { $1 }
+            process.terminationHandler = { [exitOrder] _ in exitOrder.record(rank) }
             let pipe = Pipe()
             process.standardOutput = pipe
             process.standardError = pipe
@@ -47,7 +51,8 @@ final class WorkerProcesses: @unchecked Sendable {
 
     /// The first worker that ended unsuccessfully, if any.
     var failure: Exit? {
-        for (rank, process) in processes where !process.isRunning {
+        for rank in exitOrder.ranks {
+            guard let process = processes.first(where: { $0.rank == rank })?.process else { continue }
             let exit = Self.exit(rank: rank, process)
             if exit.code != 0 { return exit }
         }
@@ -104,6 +109,15 @@ final class WorkerProcesses: @unchecked Sendable {
         defer { outputLock.unlock() }
         FileHandle.standardOutput.write(Data(prefix.utf8) + line)
     }
+}
+
+/// Ranks in the order their processes ended, recorded from termination handlers.
+private final class ExitOrder: @unchecked Sendable {  // state guarded by `lock`
+    private let lock = NSLock()
+    private var order: [Int] = []
+
+    func record(_ rank: Int) { lock.withLock { order.append(rank) } }
+    var ranks: [Int] { lock.withLock { order } }
 }
 
 /// Why the launcher could not run the job.

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Data-parallel training and the elastic launcher with real processes on 127.0.0.1.
+@Suite("flock launch and data-parallel training across processes", .serialized)
+struct LaunchTests {
+    static let worker = LaunchedJob.binary("FlockTrainTestWorker")
+
+    @Test("DDP on 2 and 3 ranks gives the parameters of one process on the combined batch", arguments: [2, 3])
+    func matchesSingleProcess(ranks: Int) throws {
+        let job = try LaunchedJob(["--nproc-per-node", "\(ranks)"], program: [Self.worker, "equivalence"])
+        #expect(job.finish(within: 120) == 0, "\(job.output)")
+        #expect(job.output.components(separatedBy: "] ok").count == ranks + 1, "\(job.output)")
+    }
+
+    @Test("a rank that throws ends the whole job with its error and exit code, without a hang")
+    func failingRankEndsJob() throws {
+        let job = try LaunchedJob(["--nproc-per-node", "3"], program: [Self.worker, "raise"])
+        #expect(job.finish(within: 60) == 3, "\(job.output)")
+        #expect(job.output.contains("[rank 1] error: deliberate failure in rank 1"), "\(job.output)")
+        #expect(job.output.contains("job failed: rank 1 exited with code 3"), "\(job.output)")
+        #expect(job.elapsed < 30, "took \(job.elapsed) s")
+    }
+
+    @Test("kill -9 of a worker mid-epoch: the job restarts from its checkpoint and reaches the accuracy")
+    func killedWorkerResumes() throws {
+        let checkpoint = FileManager.default.temporaryDirectory.appendingPathComponent("flock-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: checkpoint) }
+        let job = try LaunchedJob(
+            ["--nproc-per-node", "2", "--max-restarts", "2"],
+            program: [
+                LaunchedJob.binary("flock"), "example", "digits-ddp", "--length", "8", "--checkpoint", checkpoint.path,
+                "--checkpoint-every", "10", "--step-delay-ms", "15",
+            ])
+        #expect(job.waitFor(seconds: 60) { $0.contains("epoch 2/8") }, "\(job.output)")
+        let workers = LaunchedJob.workerIDs(matching: checkpoint.path)
+        #expect(workers.count == 2, "workers \(workers)")
+        if let victim = workers.last { kill(victim, SIGKILL) }
+        #expect(job.finish(within: 120) == 0, "\(job.output)")
+        let output = job.output
+        #expect(output.contains("killed by signal 9; restart 1 of 2"), "\(output)")
+        #expect(output.contains("resuming at epoch"), "\(output)")
+        // 8 epochs of 1,437 samples in global batches of 64: 23 steps each, none lost or repeated.
+        #expect(output.contains("after 184 steps"), "\(output)")
+        let accuracy = output.components(separatedBy: "digits-ddp test accuracy: ").last.flatMap {
+            Double($0.prefix { $0 != "%" })
+        }
+        #expect((accuracy ?? 0) >= 95, "\(output)")
+    }
+
+    @Test("a second launcher joining between rounds grows the job from 2 to 3 workers")
+    func nodeJoins() throws {
+        let checkpoint = FileManager.default.temporaryDirectory.appendingPathComponent("flock-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: checkpoint) }
+        let port = Int.random(in: 30000..<60000)
+        let program = [
+            LaunchedJob.binary("flock"), "example", "digits-ddp", "--length", "6", "--checkpoint", checkpoint.path,
+            "--checkpoint-every", "5", "--step-delay-ms", "20", "--global-batch", "48",
+        ]
+        let common = ["--nnodes", "1:2", "--rdzv-endpoint", "127.0.0.1:\(port)", "--rdzv-last-call", "0.3"]
+        let environment = ["FLOCK_TOKEN": "join-test-\(UUID())"]
+        let first = try LaunchedJob(common + ["--nproc-per-node", "2"], program: program, environment: environment)
+        #expect(first.waitFor(seconds: 60) { $0.contains("epoch 1/6") }, "\(first.output)")
+        let second = try LaunchedJob(common + ["--nproc-per-node", "1"], program: program, environment: environment)
+        #expect(first.finish(within: 120) == 0, "\(first.output)")
+        #expect(second.finish(within: 30) == 0, "\(second.output)")
+        #expect(first.output.contains("a node wants to join"), "\(first.output)")
+        #expect(first.output.contains("ranks 0..<2 of 3"), "\(first.output)")
+        #expect(second.output.contains("ranks 2..<3 of 3"), "\(second.output)")
+        #expect(first.output.contains("on 3 ranks"), "\(first.output)")
+    }
+}
