@@ -31,13 +31,11 @@ func globalBatch() throws -> (Tensor, Tensor) {
     return (features, labels)
 }
 
-/// Five SGD steps (momentum, weight decay) of cross-entropy on `features`/`labels`.
-func train(_ forward: (Tensor) throws -> Variable, parameters: [Parameter], batches: () throws -> (Tensor, Tensor))
-    throws
-{
+/// Five SGD steps (momentum, weight decay) of cross-entropy on `batch`.
+func train(_ forward: (Tensor) throws -> Variable, parameters: [Parameter], batch: (Tensor, Tensor)) throws {
     let optimizer = SGD(parameters, learningRate: 0.1, momentum: 0.9, weightDecay: 0.01)
+    let (features, labels) = batch
     for _ in 0..<5 {
-        let (features, labels) = try batches()
         optimizer.zeroGrad()
         try Loss.crossEntropy(forward(features), labels: labels).backward()
         try optimizer.step()
@@ -54,14 +52,12 @@ do {
         let share = 12 / world
         let ddp = try DistributedDataParallel(makeModel(), group: group, bucketCapacityBytes: 512)
         check(ddp.bucketCount > 1, "several buckets (\(ddp.bucketCount))")
-        try train({ try ddp($0) }, parameters: ddp.module.parameters()) {
-            (
-                try features[.range(rank * share, (rank + 1) * share)],
-                try labels[.range(rank * share, (rank + 1) * share)]
-            )
-        }
+        let shard = (
+            try features[.range(rank * share, (rank + 1) * share)], try labels[.range(rank * share, (rank + 1) * share)]
+        )
+        try train({ try ddp($0) }, parameters: ddp.module.parameters(), batch: shard)
         let reference = makeModel()
-        try train({ try reference($0) }, parameters: reference.parameters()) { (features, labels) }
+        try train({ try reference($0) }, parameters: reference.parameters(), batch: (features, labels))
         for ((name, mine), (_, expected)) in zip(ddp.module.stateDictionary(), reference.stateDictionary()) {
             let difference = try (mine - expected).abs().max().item(as: Float.self)
             check(difference < 1e-5, "\(name) differs from single-process training by \(difference)")
