@@ -4,9 +4,9 @@ import Flock
 /// `flock bench AREA`: prints a table of measurements and optionally writes JSON records.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Run benchmarks for an area (tensor, train, comm).")
+        commandName: "bench", abstract: "Run benchmarks for an area (tensor, train, comm, ddp).")
 
-    @Argument(help: "The area to benchmark: tensor, train or comm.")
+    @Argument(help: "The area to benchmark: tensor, train, comm or ddp.")
     var area: String
 
     @Option(name: .long, help: "Write the results as a JSON list of {name, unit, value} records.")
@@ -31,15 +31,25 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: .hidden)
     var commWorker = false
 
+    @Option(name: .long, help: .hidden)
+    var ddpWorker: String?
+
+    @Option(name: .long, help: .hidden)
+    var checkpoint: String?
+
     func run() throws {
         if commWorker { return try CommBench.worker(repeats: repeats, quick: quick, only: only) }
+        if let ddpWorker {
+            return try DDPBench.worker(mode: ddpWorker, repeats: repeats, quick: quick, checkpoint: checkpoint)
+        }
         var report = BenchReport()
         report.printHeader()
         switch area {
         case "tensor": try TensorBench(repeats: repeats, quick: quick).run(into: &report)
         case "train": try TrainBench(repeats: repeats, quick: quick, only: only).run(into: &report)
         case "comm": try CommBench(world: world, repeats: repeats, quick: quick, only: only).run(into: &report)
-        default: throw ValidationError("unknown benchmark area '\(area)' (known: tensor, train, comm)")
+        case "ddp": try DDPBench(repeats: repeats, quick: quick, only: only).run(into: &report)
+        default: throw ValidationError("unknown benchmark area '\(area)' (known: tensor, train, comm, ddp)")
         }
         if let json {
             try report.write(to: json)
