@@ -29,6 +29,9 @@ struct LaunchCommand: ParsableCommand {
     @Option(name: .customLong("rdzv-last-call"), help: "Seconds to wait for more than MIN nodes.")
     var lastCall = 2.0
 
+    @Option(name: .customLong("heartbeat-timeout"), help: "Seconds of silence after which a node counts as dead.")
+    var heartbeatTimeout = 10.0
+
     @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.")
     var command: [String] = []
 
@@ -49,6 +52,7 @@ struct LaunchCommand: ParsableCommand {
         configuration.maxNodes = maxNodes
         configuration.maxRestarts = maxRestarts
         configuration.lastCall = .milliseconds(Int64(lastCall * 1000))
+        configuration.heartbeatTimeout = .milliseconds(Int64(heartbeatTimeout * 1000))
         if let endpoint {
             guard let colon = endpoint.lastIndex(of: ":"), let port = Int(endpoint[endpoint.index(after: colon)...])
             else { throw ValidationError("--rdzv-endpoint takes HOST:PORT, got \(endpoint)") }

@@ -73,4 +73,42 @@ struct LaunchTests {
         #expect(second.output.contains("ranks 2..<3 of 3"), "\(second.output)")
         #expect(first.output.contains("on 3 ranks"), "\(first.output)")
     }
+
+    @Test("a node that stops responding is noticed by heartbeat and the job finishes without it")
+    func silentNodeIsDropped() throws {
+        let checkpoint = FileManager.default.temporaryDirectory.appendingPathComponent("flock-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: checkpoint) }
+        let port = Int.random(in: 30000..<60000)
+        let program = [
+            LaunchedJob.binary("flock"), "example", "digits-ddp", "--length", "4", "--checkpoint", checkpoint.path,
+            "--checkpoint-every", "5", "--step-delay-ms", "20",
+        ]
+        let common = [
+            "--nnodes", "1:2", "--rdzv-endpoint", "127.0.0.1:\(port)", "--rdzv-last-call", "3", "--heartbeat-timeout",
+            "2", "--max-restarts", "1",
+        ]
+        let environment = ["FLOCK_TOKEN": "heartbeat-test-\(UUID())"]
+        let first = try LaunchedJob(common + ["--nproc-per-node", "1"], program: program, environment: environment)
+        let second = try LaunchedJob(common + ["--nproc-per-node", "1"], program: program, environment: environment)
+        #expect(first.waitFor(seconds: 60) { $0.contains("epoch 1/4") }, "\(first.output)")
+        // The second node "vanishes": its launcher and worker freeze (as a hung machine would).
+        let frozen = [second.process.processIdentifier] + LaunchedJob.workerIDs(matching: checkpoint.path).filter {
+            Self.environment(of: $0).contains("RANK=1")
+        }
+        for pid in frozen { kill(pid, SIGSTOP) }
+        defer {
+            for pid in frozen { kill(pid, SIGKILL) }
+            _ = second.finish(within: 5)
+        }
+        #expect(first.finish(within: 120) == 0, "\(first.output)")
+        #expect(first.output.contains("sent no heartbeat"), "\(first.output)")
+        #expect(first.output.contains("ranks 0..<1 of 1"), "\(first.output)")
+        #expect(first.output.contains("after 92 steps"), "\(first.output)")
+    }
+
+    /// The environment of process `pid`, as "NAME=value" lines.
+    static func environment(of pid: Int32) -> [String] {
+        let raw = FileManager.default.contents(atPath: "/proc/\(pid)/environ") ?? Data()
+        return raw.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+    }
 }
