@@ -62,9 +62,10 @@ public enum DistributedDigits {
         let resumed = try configuration.checkpointPath.flatMap {
             try DistributedCheckpoint.resume(model: model.module, optimizer: optimizer, group: group, from: $0)
         }
+        let ranks = world == 1 ? "1 rank" : "\(world) ranks"
         var position = resumed ?? .start
         if let resumed, group.rank == 0 {
-            say("resuming at epoch \(resumed.epoch + 1), step \(resumed.step) on \(world) ranks")
+            say("resuming at epoch \(resumed.epoch + 1), step \(resumed.step) on \(ranks)")
         }
         func checkpoint() throws {
             guard let path = configuration.checkpointPath else { return }
@@ -97,8 +98,8 @@ public enum DistributedDigits {
                 let accuracy = try ClassifierTraining.accuracy(model.module, test)
                 say(
                     String(
-                        format: "epoch %d/%d: loss %.4f, test accuracy %.4f (%d ranks)", position.epoch,
-                        configuration.epochs, total / Double(max(steps, 1)), accuracy, world))
+                        format: "epoch %d/%d: loss %.4f, test accuracy %.4f", position.epoch,
+                        configuration.epochs, total / Double(max(steps, 1)), accuracy) + " (\(ranks))")
             }
         }
         return Report(

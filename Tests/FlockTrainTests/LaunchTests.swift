@@ -92,9 +92,11 @@ struct LaunchTests {
         let second = try LaunchedJob(common + ["--nproc-per-node", "1"], program: program, environment: environment)
         #expect(first.waitFor(seconds: 60) { $0.contains("epoch 1/4") }, "\(first.output)")
         // The second node "vanishes": its launcher and worker freeze (as a hung machine would).
-        let frozen = [second.process.processIdentifier] + LaunchedJob.workerIDs(matching: checkpoint.path).filter {
-            Self.environment(of: $0).contains("RANK=1")
-        }
+        let frozen =
+            [second.process.processIdentifier]
+            + LaunchedJob.workerIDs(matching: checkpoint.path).filter {
+                Self.environment(of: $0).contains("RANK=1")
+            }
         for pid in frozen { kill(pid, SIGSTOP) }
         defer {
             for pid in frozen { kill(pid, SIGKILL) }
