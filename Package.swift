@@ -64,6 +64,7 @@ let package = Package(
             name: "FlockTrainTestWorker", dependencies: ["FlockComm", "FlockNN", "FlockTrain"],
             path: "Tests/FlockTrainTestWorker"),
         .testTarget(
-            name: "FlockTrainTests", dependencies: ["FlockTrain", "FlockExamples", "FlockTrainTestWorker", "flock"]),
+            name: "FlockTrainTests",
+            dependencies: ["FlockComm", "FlockNN", "FlockTrain", "FlockExamples", "FlockTrainTestWorker", "flock"]),
     ]
 )
