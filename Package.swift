@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
     ],
     targets: [
         // Per-CPU-level C micro-kernels (GEMM, vector exp) picked at run time from the
@@ -32,13 +33,14 @@ let package = Package(
             exclude: ["README.md"]
         ),
         .target(name: "FlockNN", dependencies: ["FlockTensor"], exclude: ["README.md"]),
-        // Rendezvous store, process groups and collectives over TCP (see its README).
+        // Rendezvous store, process groups and collectives over TCP and shared memory (see its README).
         .target(
             name: "FlockComm",
             dependencies: [
                 "FlockTensor",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Atomics", package: "swift-atomics"),
             ],
             exclude: ["README.md"]
         ),

@@ -156,7 +156,7 @@ func checkEveryCollective(_ group: ProcessGroup) throws {
     }
     try checkByteCollectives(group)
     try group.barrier().wait()
-    let wantsSharedMemory = world > 1 && environment["FLOCK_SHM"] != "0"
+    let wantsSharedMemory = world > 1 && environment["FLOCK_SHM"] != "0" && environment["EXPECT_TCP"] == nil
     check(group.usesSharedMemory == wantsSharedMemory, "shared memory in use: \(group.usesSharedMemory)")
     // Large messages: the ring or shared-memory all-reduce (many pieces, each element
     // different, so a piece copied from the wrong slot shows) and the broadcast chain.

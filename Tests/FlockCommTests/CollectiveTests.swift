@@ -23,6 +23,15 @@ struct CollectiveTests {
         }
     }
 
+    @Test("ranks that disagree on the shared-memory layout all fall back to TCP and stay correct")
+    func sharedMemoryDisagreement() throws {
+        var job = WorkerJob(scenario: "collectives", worldSize: 3)
+        job.environment = { rank in ["EXPECT_TCP": "1"].merging(rank == 0 ? ["FLOCK_SHM_SLOT_KIB": "64"] : [:]) { $1 } }
+        for outcome in try job.run() {
+            #expect(outcome.exitCode == 0, "rank \(outcome.rank): \(outcome.output)")
+        }
+    }
+
     @Test("all-reduce results are bitwise identical across ranks and runs", arguments: [3, 4])
     func determinism(worldSize: Int) throws {
         for outcome in try WorkerJob(scenario: "determinism", worldSize: worldSize).run() {

@@ -3,7 +3,8 @@
 ///
 /// 1. each rank copies its piece into its own slot (all but its own block, which it
 ///    reduces straight from its input);
-/// 2. barrier (over TCP: it also notices dead peers and timeouts);
+/// 2. barrier (the call's first over TCP, the others through flags in shared memory;
+///    both notice dead peers and timeouts);
 /// 3. each rank copies the previous piece's blocks, reduced by the others, out of their
 ///    slots; then rank r reduces block r of this piece across all ranks' slots, in rank
 ///    order, into its output and back into its own slot for the others.
@@ -24,7 +25,7 @@ enum SharedMemoryAllReduce {
         type: WireType, op: ReduceOp, window: SharedMemoryWindow
     ) throws {
         let (rank, n) = (context.rank, context.size)
-        let pieceBytes = SharedMemoryWindow.slotBytes / type.byteSize * type.byteSize
+        let pieceBytes = window.slotBytes / type.byteSize * type.byteSize
         let pieces = (input.count + pieceBytes - 1) / pieceBytes
         var previous: Piece?
         for index in 0..<pieces {
@@ -40,7 +41,7 @@ enum SharedMemoryAllReduce {
                 from: UnsafeRawBufferPointer(rebasing: mine[..<block.lowerBound]))
             staged[bytes: block.upperBound..<mine.count].copyMemory(
                 from: UnsafeRawBufferPointer(rebasing: mine[block.upperBound...]))
-            try DisseminationBarrier.run(context)
+            try barrier(context, window: window, first: index == 0)
             if let previous { previous.copyOut(from: window, into: output, rank: rank, size: n) }
             if !block.isEmpty {
                 let reduced = output[bytes: bytes][bytes: block]
@@ -58,8 +59,19 @@ enum SharedMemoryAllReduce {
             }
             previous = piece
         }
-        try DisseminationBarrier.run(context)
+        try barrier(context, window: window, first: false)
         if let previous { previous.copyOut(from: window, into: output, rank: rank, size: n) }
+    }
+
+    /// The call's first barrier goes over TCP (peers may still be busy before the call,
+    /// and poll waits without burning a core); the rest through shared memory, as every
+    /// rank is then inside this call.
+    private static func barrier(_ context: CollectiveContext, window: SharedMemoryWindow, first: Bool) throws {
+        if first {
+            try DisseminationBarrier.run(context)
+        } else {
+            try SharedMemoryBarrier.run(context, window: window)
+        }
     }
 
     /// One staged piece of the message: its slot set, its bytes in the message, and the

@@ -1,3 +1,4 @@
+import Atomics
 import Foundation
 import Logging
 
@@ -20,18 +21,27 @@ import Logging
 /// processes end (even by kill -9). Ranks on different hosts cannot open each other's
 /// files, so such groups fall back to TCP. `FLOCK_SHM=0` turns the window off.
 final class SharedMemoryWindow: @unchecked Sendable {
-    /// Bytes of one slot: the piece of a message each rank stages at a time.
-    static let slotBytes = 2 << 20
+    /// Bytes of one slot: the piece of a message each rank stages at a time. Small enough
+    /// that three sets of every rank's slots stay in a last-level cache, large enough that
+    /// the barrier between pieces costs little. `FLOCK_SHM_SLOT_KIB` overrides it (every
+    /// rank must use the same value, or the group falls back to TCP).
+    let slotBytes: Int
     /// Slots per rank; the all-reduce rotates through them (see `SharedMemoryAllReduce`).
     static let slotsPerRank = 3
 
     private let segments: [UnsafeMutableRawBufferPointer]
+    /// The last barrier generation this rank began (see `SharedMemoryBarrier`); only the
+    /// communication thread touches it.
+    private var generation: UInt64 = 0
     /// The slot the next staged piece goes to. Rotation continues across operations (a
     /// fast rank's next all-reduce must not overwrite a slot a slow rank still reads), so
     /// every rank advances it identically; only the communication thread touches it.
     private var nextSlot = 0
 
-    private init(segments: [UnsafeMutableRawBufferPointer]) { self.segments = segments }
+    private init(segments: [UnsafeMutableRawBufferPointer], slotBytes: Int) {
+        self.segments = segments
+        self.slotBytes = slotBytes
+    }
 
     deinit {
         for segment in segments { munmap(segment.baseAddress, segment.count) }
@@ -43,12 +53,28 @@ final class SharedMemoryWindow: @unchecked Sendable {
         return nextSlot
     }
 
-    /// Slot `index` of `rank`'s segment.
+    /// Slot `index` of `rank`'s segment (after the segment's control page).
     func slot(_ index: Int, of rank: Int) -> UnsafeMutableRawBufferPointer {
-        segments[rank][bytes: index * Self.slotBytes..<(index + 1) * Self.slotBytes]
+        let start = Self.controlBytes + index * slotBytes
+        return segments[rank][bytes: start..<start + slotBytes]
     }
 
-    private static let segmentBytes = slotBytes * slotsPerRank
+    /// The next barrier generation, advancing it (every rank advances it identically).
+    func nextGeneration() -> UInt64 {
+        generation += 1
+        return generation
+    }
+
+    /// `rank`'s barrier flag: the last generation it reached, in its control page.
+    func flag(of rank: Int) -> UnsafeAtomic<UInt64> {
+        UnsafeAtomic(at: segments[rank].baseAddress!.assumingMemoryBound(to: UnsafeAtomic<UInt64>.Storage.self))
+    }
+
+    /// The control page at the start of each segment: the barrier flag (a page, so the
+    /// slots stay page-aligned and the flag shares no cache line with data).
+    private static let controlBytes = 4096
+    /// The default `slotBytes`.
+    static let defaultSlotBytes = 256 << 10
     private static let logger = Logger(label: "flock.comm")
 
     /// Builds the window for `group` with the other ranks, or returns nil (every rank
@@ -57,11 +83,14 @@ final class SharedMemoryWindow: @unchecked Sendable {
         store: RendezvousStore, group: String, rank: Int, worldSize: Int, until deadline: Deadline
     ) throws -> SharedMemoryWindow? {
         guard worldSize > 1 else { return nil }
-        let enabled = ProcessInfo.processInfo.environment["FLOCK_SHM"] != "0"
+        let environment = ProcessInfo.processInfo.environment
+        let enabled = environment["FLOCK_SHM"] != "0"
+        let slotBytes = environment["FLOCK_SHM_SLOT_KIB"].flatMap(Int.init).map { max(4, $0) << 10 } ?? defaultSlotBytes
+        let segmentBytes = controlBytes + slotBytes * slotsPerRank
         let path = "/dev/shm/flock-\(UUID().uuidString.lowercased())-\(rank)"
         var own: UnsafeMutableRawBufferPointer?
         if enabled {
-            do { own = try map(path, creating: true) } catch {
+            do { own = try map(path, bytes: segmentBytes, creating: true) } catch {
                 logger.info("shared memory unavailable, ranks use TCP: \(error)")
             }
         }
@@ -72,7 +101,7 @@ final class SharedMemoryWindow: @unchecked Sendable {
         for peer in 0..<worldSize where peer != rank && own != nil {
             let peerPath = String(
                 decoding: try store.get("\(group)/shm/\(peer)", timeout: remaining(deadline)), as: UTF8.self)
-            segments[peer] = peerPath.isEmpty ? nil : try? map(peerPath, creating: false)
+            segments[peer] = peerPath.isEmpty ? nil : try? map(peerPath, bytes: segmentBytes, creating: false)
         }
         let mappedAll = segments.allSatisfy { $0 != nil }
         try store.set("\(group)/shm-ok/\(rank)", mappedAll ? [1] : [0])
@@ -85,16 +114,18 @@ final class SharedMemoryWindow: @unchecked Sendable {
             for segment in mapped { munmap(segment.baseAddress, segment.count) }
             return nil
         }
-        return SharedMemoryWindow(segments: mapped)
+        return SharedMemoryWindow(segments: mapped, slotBytes: slotBytes)
     }
 
     private static func remaining(_ deadline: Deadline) -> Duration {
         .milliseconds(Int64(max(1, deadline.pollMilliseconds)))
     }
 
-    /// Maps the segment at `path`, creating it (exclusively, with its space reserved) or
-    /// opening an existing one of the expected size.
-    private static func map(_ path: String, creating: Bool) throws -> UnsafeMutableRawBufferPointer {
+    /// Maps the `segmentBytes`-long segment at `path`, creating it (exclusively, with its
+    /// space reserved) or opening an existing one of that size.
+    private static func map(_ path: String, bytes segmentBytes: Int, creating: Bool) throws
+        -> UnsafeMutableRawBufferPointer
+    {
         let fd = creating ? open(path, O_RDWR | O_CREAT | O_EXCL, 0o600) : open(path, O_RDWR)
         guard fd >= 0 else {
             throw CommError.environment(reason: "cannot open \(path): \(String(cString: strerror(errno)))")

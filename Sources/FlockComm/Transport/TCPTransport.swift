@@ -21,6 +21,17 @@ final class TCPTransport: Transport, @unchecked Sendable {
         self.peers = peers
     }
 
+    func closedPeer() -> Int? {
+        let open = peers.enumerated().compactMap { peer, socket in socket.map { (peer, $0) } }
+        // POLLRDHUP (0x2000 on Linux; Glibc's module hides it behind _GNU_SOURCE): the peer
+        // shut its side down, which is how a dead process's socket looks.
+        let peerHangUp: Int16 = 0x2000
+        var descriptors = open.map { pollfd(fd: $0.1.fd, events: peerHangUp, revents: 0) }
+        guard poll(&descriptors, nfds_t(descriptors.count), 0) > 0 else { return nil }
+        let closed = peerHangUp | Int16(POLLHUP) | Int16(POLLERR)
+        return zip(open, descriptors).first { $0.1.revents & closed != 0 }?.0.0
+    }
+
     func abort() {
         for peer in peers { peer?.shutdown() }
     }

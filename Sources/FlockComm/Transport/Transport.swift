@@ -40,6 +40,10 @@ protocol Transport: AnyObject, Sendable {
         slowAfter: Duration, onSlowWait: () -> Void
     ) throws
 
+    /// A peer whose connection has closed (it exited or crashed), checked without
+    /// waiting or consuming data; nil when all look alive.
+    func closedPeer() -> Int?
+
     /// Closes every connection, waking any exchange in progress (here and, by the closed
     /// connections, on the peers).
     func abort()
