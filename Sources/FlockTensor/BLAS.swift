@@ -70,11 +70,15 @@ public final class BLAS: @unchecked Sendable {
             }
             let dgemm = dlsym(handle, "cblas_dgemm")
             let threads = dlsym(handle, "openblas_set_num_threads")
-            return BLAS(
+            let blas = BLAS(
                 name: candidate,
                 sgemm: unsafeBitCast(sgemm, to: GEMMFloat.self),
                 dgemm: dgemm.map { unsafeBitCast($0, to: GEMMDouble.self) },
                 setThreads: threads.map { unsafeBitCast($0, to: SetThreads.self) })
+            // The library's own threads follow FLOCK_NUM_THREADS like Flock's pool does
+            // (OpenBLAS would otherwise start one per core in every process).
+            blas.setThreadCount(ThreadPool.defaultThreadCount)
+            return blas
         }
         return nil
     }
