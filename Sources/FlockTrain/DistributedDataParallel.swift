@@ -14,8 +14,9 @@ import FlockTensor
 /// Underneath: parameters are grouped into buckets (reverse registration order, about the
 /// order backward finishes them; the first bucket small so communication starts early).
 /// A hook on each parameter counts it ready when its gradient is final; a full bucket is
-/// packed and its all-reduce (mean) queued on the group's communication thread, so it runs
-/// while backward computes the next gradients. Buckets launch in index order on every rank.
+/// packed (divided by the world size) and its all-reduce (sum) queued on the group's
+/// communication thread, so it runs while backward computes the next gradients. Buckets
+/// launch in index order on every rank.
 /// When the last bucket has launched, the hook waits for all of them and writes the
 /// averages back into `grad`.
 ///
@@ -59,6 +60,9 @@ public final class DistributedDataParallel {
         var current: [Parameter] = []
         var currentBytes = 0
         for parameter in module.parameters().reversed() where parameter.requiresGrad {
+            guard [.float32, .float64].contains(parameter.value.dtype) else {
+                throw DataParallelError.unsupportedType(parameter.value.dtype)
+            }
             let bytes = parameter.value.count * parameter.value.dtype.byteSize
             let capacity = buckets.isEmpty ? min(bucketCapacityBytes, 1 << 20) : bucketCapacityBytes
             if !current.isEmpty && (currentBytes + bytes > capacity || current[0].value.dtype != parameter.value.dtype)
@@ -148,12 +152,16 @@ public enum DataParallelError: Error, CustomStringConvertible {
     case unusedParameters([String])
     /// The previous backward pass did not give these parameters a gradient (or was never run).
     case unfinishedReduction(parameters: [String])
+    /// Gradients of this dtype cannot be averaged (float32 and float64 can).
+    case unsupportedType(DType)
 
     public var description: String {
         switch self {
         case .unusedParameters(let names):
             "parameters \(names) did not take part in producing the output, so their gradients would never be "
                 + "averaged; pass allowUnusedParameters: true to average them as zeros"
+        case .unsupportedType(let dtype):
+            "DistributedDataParallel averages float32 and float64 gradients, not \(dtype)"
         case .unfinishedReduction(let names):
             "the previous backward pass did not finish averaging gradients: parameters \(names) got none "
                 + "(call backward() on a loss computed from every output, once per forward)"

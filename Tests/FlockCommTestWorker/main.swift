@@ -71,6 +71,17 @@ do {
         if rank == 1 { _ = try group.broadcast(x, from: 0).wait() } else { _ = try group.allReduce(x).wait() }
     case "count-mismatch":
         _ = try group.allReduce(try Tensor.ones([rank == 1 ? 999 : 1000])).wait()
+    case "stall":
+        // Rank 1 freezes (SIGSTOP) inside a large shared-memory all-reduce, between its
+        // pieces; the others must time out naming it.
+        let x = try Tensor.ones([16 << 20])
+        _ = try group.allReduce(x, timeout: .seconds(3)).wait()
+        let work = try group.allReduce(x, timeout: .seconds(3))
+        if rank == 1 {
+            usleep(5000)
+            kill(getpid(), SIGSTOP)
+        }
+        _ = try work.wait()
     case "timeout":
         // Rank 1 never arrives at the all-reduce (it sleeps past the others' timeout).
         if rank == 1 {

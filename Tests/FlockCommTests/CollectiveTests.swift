@@ -108,6 +108,19 @@ struct CollectiveTests {
         }
     }
 
+    @Test("a rank that freezes mid shared-memory all-reduce is named in the others' timeout")
+    func frozenRankTimesOut() throws {
+        var job = WorkerJob(scenario: "stall", worldSize: 3)
+        job.deadline = .seconds(10)
+        let outcomes = try job.run()
+        for outcome in outcomes where outcome.rank != 1 {
+            #expect(outcome.exitCode == 3, "rank \(outcome.rank): \(outcome.output)")
+            #expect(
+                outcome.output.contains("allReduce #2 timed out: ranks [1] did not take part"),
+                "rank \(outcome.rank): \(outcome.output)")
+        }
+    }
+
     @Test("a rank with the wrong token cannot join")
     func wrongToken() throws {
         var job = WorkerJob(scenario: "collectives", worldSize: 2)
