@@ -101,6 +101,7 @@ extension ProcessGroup {
         _ environment: DistributedEnvironment? = nil, timeout: Duration = .seconds(300)
     ) throws -> ProcessGroup {
         let job = try environment ?? DistributedEnvironment.detect()
+        LauncherWatch.start(ProcessInfo.processInfo.environment)
         let server =
             job.rank == 0 && job.rankZeroHostsStore
             ? try RendezvousServer(host: "0.0.0.0", port: job.masterPort, token: job.token) : nil

@@ -78,6 +78,25 @@ struct LaunchTests {
         #expect(LaunchedJob.workerIDs(matching: "digits-ddp --length 50").isEmpty)
     }
 
+    @Test("workers of a launcher killed with -9 exit instead of running on as orphans")
+    func orphansExit() throws {
+        let marker = "example digits-ddp --length 60 --step-delay-ms 40"
+        let job = try LaunchedJob(
+            ["--nproc-per-node", "2"],
+            program: [LaunchedJob.binary("flock")] + marker.split(separator: " ").map(String.init))
+        #expect(job.waitFor(seconds: 60) { $0.contains("epoch 1/60") }, "\(job.output)")
+        #expect(LaunchedJob.workerIDs(matching: marker).count == 2)
+        kill(job.process.processIdentifier, SIGKILL)
+        job.process.waitUntilExit()
+        let deadline = Date().addingTimeInterval(5)
+        while !LaunchedJob.workerIDs(matching: marker).isEmpty && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let survivors = LaunchedJob.workerIDs(matching: marker)
+        for pid in survivors { kill(pid, SIGKILL) }
+        #expect(survivors.isEmpty, "workers still running: \(survivors)")
+    }
+
     @Test("the same program runs without the launcher from Slurm's variables")
     func runsUnderSlurmVariables() throws {
         let port = Int.random(in: 30000..<60000)

@@ -12,7 +12,8 @@ import Foundation
 /// workers get torchrun's environment (RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE,
 /// GROUP_RANK, MASTER_ADDR, MASTER_PORT) plus FLOCK_TOKEN, FLOCK_STORE=launcher (the
 /// launchers' store serves the workers too), FLOCK_GROUP (a fresh group name per round)
-/// and FLOCK_RESTART_COUNT. The launcher then watches, every 50 ms: its workers' exits,
+/// FLOCK_RESTART_COUNT and FLOCK_LAUNCHER_PID (a worker whose launcher dies exits, see
+/// FlockComm's `LauncherWatch`). The launcher then watches, every 50 ms: its workers' exits,
 /// the round's stop key (another member's failure), newcomers waiting to join, and the
 /// other members' heartbeats. A failure stops the round on every node; the launchers
 /// meet again and restart all workers, which resume from their last checkpoint. After
@@ -136,6 +137,7 @@ public final class ElasticLauncher: @unchecked Sendable {
             "MASTER_ADDR": configuration.rendezvousHost, "MASTER_PORT": "\(port)", "FLOCK_TOKEN": configuration.token,
             "FLOCK_STORE": "launcher", "FLOCK_GROUP": "world.r\(round.number)",
             "FLOCK_RESTART_COUNT": "\(restarts)", "TORCHELASTIC_RESTART_COUNT": "\(restarts)",
+            "FLOCK_LAUNCHER_PID": "\(getpid())",
         ]
     }
 

@@ -1,0 +1,34 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Ends a worker whose launcher has died. `flock launch` puts its process id in
+/// `FLOCK_LAUNCHER_PID`; a worker that joins its group from the environment watches its
+/// parent, and when the parent is no longer the launcher (it was killed, so the worker was
+/// re-parented), it exits instead of running on as an orphan no one supervises.
+enum LauncherWatch {
+    private static let started = NSLock()
+    nonisolated(unsafe) private static var isStarted = false
+
+    /// Starts the watch once per process, if `environment` names a launcher that is this
+    /// process's parent.
+    static func start(_ environment: [String: String]) {
+        guard let launcher = environment["FLOCK_LAUNCHER_PID"].flatMap(Int32.init), getppid() == launcher else {
+            return
+        }
+        let first = started.withLock {
+            defer { isStarted = true }
+            return !isStarted
+        }
+        guard first else { return }
+        let thread = Thread {
+            while getppid() == launcher { usleep(200_000) }
+            FileHandle.standardError.write(Data("flock: the launcher (pid \(launcher)) is gone; exiting\n".utf8))
+            exit(70)
+        }
+        thread.name = "flock-launcher-watch"
+        thread.start()
+    }
+}
