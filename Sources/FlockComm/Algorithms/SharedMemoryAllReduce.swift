@@ -63,9 +63,10 @@ enum SharedMemoryAllReduce {
         if let previous { previous.copyOut(from: window, into: output, rank: rank, size: n) }
     }
 
-    /// The call's first barrier goes over TCP (peers may still be busy before the call,
-    /// and poll waits without burning a core); the rest through shared memory, as every
-    /// rank is then inside this call.
+    /// The call's first barrier goes over TCP: its messages carry the operation's header,
+    /// so a rank that called another collective (or another size) is reported as a
+    /// mismatch rather than read from, and poll waits for late peers without burning a
+    /// core. The rest go through shared memory, as every rank is then inside this call.
     private static func barrier(_ context: CollectiveContext, window: SharedMemoryWindow, first: Bool) throws {
         if first {
             try DisseminationBarrier.run(context)
