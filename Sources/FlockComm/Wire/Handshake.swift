@@ -10,6 +10,9 @@ import Crypto
 /// Fresh nonces on both sides make a recorded exchange useless for a replay. A wrong
 /// token, another version or a malformed frame ends in a `CommError.handshakeFailed` on
 /// the side that noticed (the acceptor also tells the connector why, then closes).
+///
+/// The two halves are `Acceptor` and `Connector`: steps on frame payloads without I/O,
+/// so any transport can drive them; `accept` and `connect` drive them over a `Socket`.
 enum Handshake {
     /// The protocol version spoken by this build.
     static let version: UInt16 = 1
@@ -21,38 +24,121 @@ enum Handshake {
         SymmetricKey(data: SHA256.hash(data: Array("flock-token:\(token)".utf8)))
     }
 
+    /// Why an acceptor refuses a connector: sent to it in a reject frame.
+    struct Rejection: Error {
+        let reason: String
+    }
+
+    /// The acceptor's half.
+    struct Acceptor {
+        let key: SymmetricKey
+        let nonce = randomNonce()
+
+        /// The payload of the hello frame that opens the exchange.
+        var hello: [UInt8] {
+            var writer = PayloadWriter()
+            writer.integer(version)
+            writer.data(nonce)
+            return writer.bytes
+        }
+
+        /// Checks the connector's authenticate payload: returns the identity it claims and
+        /// the payload of the accept frame, or throws a `Rejection` (wrong version or
+        /// token) or `CommError.badFrame` (malformed).
+        func verify(authenticate payload: [UInt8], peer: String) throws -> (identity: String, accept: [UInt8]) {
+            var reader = PayloadReader(payload, peer: peer)
+            let peerVersion = try reader.integer(UInt16.self)
+            let peerNonce = try reader.data()
+            let identity = try reader.string()
+            let mac = try reader.data()
+            try reader.finish()
+            guard peerVersion == version else {
+                throw Rejection(
+                    reason: "protocol version mismatch: this side speaks \(version), the peer \(peerVersion)")
+            }
+            let message = transcript("auth", nonce, peerNonce, identity)
+            guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: message, using: key) else {
+                throw Rejection(reason: "authentication failed: the peer does not know the shared token (FLOCK_TOKEN)")
+            }
+            var accept = PayloadWriter()
+            accept.data(
+                Array(
+                    HMAC<SHA256>.authenticationCode(for: transcript("accept", peerNonce, nonce, identity), using: key)))
+            return (identity, accept.bytes)
+        }
+    }
+
+    /// The connector's half.
+    struct Connector {
+        let key: SymmetricKey
+        let identity: String
+        let version: UInt16
+        private let nonce = randomNonce()
+        private var peerNonce: [UInt8] = []
+        private var peerVersion: UInt16 = 0
+
+        init(key: SymmetricKey, identity: String, version: UInt16 = Handshake.version) {
+            self.key = key
+            self.identity = identity
+            self.version = version
+        }
+
+        /// The payload of the authenticate frame that answers the acceptor's hello.
+        mutating func authenticate(hello payload: [UInt8], peer: String) throws -> [UInt8] {
+            var hello = PayloadReader(payload, peer: peer)
+            peerVersion = try hello.integer(UInt16.self)
+            peerNonce = try hello.data()
+            try hello.finish()
+            var writer = PayloadWriter()
+            writer.integer(version)
+            writer.data(nonce)
+            writer.string(identity)
+            writer.data(
+                Array(HMAC<SHA256>.authenticationCode(for: transcript("auth", peerNonce, nonce, identity), using: key)))
+            return writer.bytes
+        }
+
+        /// Checks the acceptor's answer: an accept frame proving it knows the token too.
+        func finish(kind: FrameHeader.Kind, payload: [UInt8], peer: String) throws {
+            var reader = PayloadReader(payload, peer: peer)
+            switch kind {
+            case .accept:
+                let mac = try reader.data()
+                try reader.finish()
+                let message = transcript("accept", nonce, peerNonce, identity)
+                guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: message, using: key) else {
+                    throw CommError.handshakeFailed(
+                        peer: peer, reason: "the acceptor could not prove it knows the shared token")
+                }
+            case .reject:
+                throw CommError.handshakeFailed(peer: peer, reason: "rejected: \(try reader.string())")
+            default:
+                throw CommError.handshakeFailed(peer: peer, reason: "unexpected \(kind) frame")
+            }
+            if peerVersion != version {
+                throw CommError.handshakeFailed(
+                    peer: peer,
+                    reason: "protocol version mismatch: this side speaks \(version), the peer \(peerVersion)")
+            }
+        }
+    }
+
     /// Acceptor side, on a freshly accepted socket; returns the identity the peer claimed
     /// (for example "store" or "group world rank 3").
     static func accept(_ socket: Socket, key: SymmetricKey, until deadline: Deadline) throws -> String {
-        let nonce = randomNonce()
-        var hello = PayloadWriter()
-        hello.integer(version)
-        hello.data(nonce)
-        try socket.sendFrame(FrameHeader(kind: .hello), payload: hello.bytes, until: deadline)
-        var reader = try receive(.authenticate, on: socket, until: deadline)
-        let peerVersion = try reader.integer(UInt16.self)
-        let peerNonce = try reader.data()
-        let identity = try reader.string()
-        let mac = try reader.data()
-        try reader.finish()
-        func reject(_ reason: String) throws -> Never {
+        let acceptor = Acceptor(key: key)
+        try socket.sendFrame(FrameHeader(kind: .hello), payload: acceptor.hello, until: deadline)
+        let payload = try receive(.authenticate, on: socket, until: deadline)
+        do {
+            let (identity, accept) = try acceptor.verify(authenticate: payload, peer: socket.peer)
+            try socket.sendFrame(FrameHeader(kind: .accept), payload: accept, until: deadline)
+            return identity
+        } catch let rejection as Rejection {
             var writer = PayloadWriter()
-            writer.string(reason)
+            writer.string(rejection.reason)
             try? socket.sendFrame(FrameHeader(kind: .reject), payload: writer.bytes, until: deadline)
-            throw CommError.handshakeFailed(peer: socket.peer, reason: reason)
+            throw CommError.handshakeFailed(peer: socket.peer, reason: rejection.reason)
         }
-        guard peerVersion == version else {
-            try reject("protocol version mismatch: this side speaks \(version), the peer \(peerVersion)")
-        }
-        let message = transcript("auth", nonce, peerNonce, identity)
-        guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: message, using: key) else {
-            try reject("authentication failed: the peer does not know the shared token (FLOCK_TOKEN)")
-        }
-        var accept = PayloadWriter()
-        accept.data(
-            Array(HMAC<SHA256>.authenticationCode(for: transcript("accept", peerNonce, nonce, identity), using: key)))
-        try socket.sendFrame(FrameHeader(kind: .accept), payload: accept.bytes, until: deadline)
-        return identity
     }
 
     /// Connector side: authenticates as `identity` and checks that the acceptor knows
@@ -60,51 +146,23 @@ enum Handshake {
     static func connect(
         _ socket: Socket, key: SymmetricKey, identity: String, until deadline: Deadline, version: UInt16 = version
     ) throws {
-        var hello = try receive(.hello, on: socket, until: deadline)
-        let peerVersion = try hello.integer(UInt16.self)
-        let peerNonce = try hello.data()
-        try hello.finish()
-        let nonce = randomNonce()
-        var writer = PayloadWriter()
-        writer.integer(version)
-        writer.data(nonce)
-        writer.string(identity)
-        writer.data(
-            Array(HMAC<SHA256>.authenticationCode(for: transcript("auth", peerNonce, nonce, identity), using: key)))
-        try socket.sendFrame(FrameHeader(kind: .authenticate), payload: writer.bytes, until: deadline)
+        var connector = Connector(key: key, identity: identity, version: version)
+        let hello = try receive(.hello, on: socket, until: deadline)
+        let authenticate = try connector.authenticate(hello: hello, peer: socket.peer)
+        try socket.sendFrame(FrameHeader(kind: .authenticate), payload: authenticate, until: deadline)
         let (header, payload) = try socket.receiveFrame(maxLength: maxFrame, until: deadline)
-        var reader = PayloadReader(payload, peer: socket.peer)
-        switch header.kind {
-        case .accept:
-            let mac = try reader.data()
-            try reader.finish()
-            let message = transcript("accept", nonce, peerNonce, identity)
-            guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: message, using: key) else {
-                throw CommError.handshakeFailed(
-                    peer: socket.peer, reason: "the acceptor could not prove it knows the shared token")
-            }
-        case .reject:
-            throw CommError.handshakeFailed(peer: socket.peer, reason: "rejected: \(try reader.string())")
-        default:
-            throw CommError.handshakeFailed(peer: socket.peer, reason: "unexpected \(header.kind) frame")
-        }
-        if peerVersion != version {
-            throw CommError.handshakeFailed(
-                peer: socket.peer,
-                reason: "protocol version mismatch: this side speaks \(version), the peer \(peerVersion)")
-        }
+        try connector.finish(kind: header.kind, payload: payload, peer: socket.peer)
     }
 
-    /// Receives the next handshake frame, which must be of `kind`, and returns a reader
-    /// over its payload.
+    /// Receives the next handshake frame, which must be of `kind`, and returns its payload.
     private static func receive(_ kind: FrameHeader.Kind, on socket: Socket, until deadline: Deadline) throws
-        -> PayloadReader
+        -> [UInt8]
     {
         let (header, payload) = try socket.receiveFrame(maxLength: maxFrame, until: deadline)
         guard header.kind == kind else {
             throw CommError.handshakeFailed(peer: socket.peer, reason: "expected a \(kind) frame, got \(header.kind)")
         }
-        return PayloadReader(payload, peer: socket.peer)
+        return payload
     }
 
     private static func randomNonce() -> [UInt8] {
