@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "FlockNN", targets: ["FlockNN"]),
         .library(name: "FlockComm", targets: ["FlockComm"]),
         .library(name: "FlockTrain", targets: ["FlockTrain"]),
+        .library(name: "FlockRuntime", targets: ["FlockRuntime"]),
         .executable(name: "flock", targets: ["flock"]),
     ],
     dependencies: [
@@ -19,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Per-CPU-level C micro-kernels (GEMM, vector exp) picked at run time from the
@@ -44,6 +46,17 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
+        // The cluster runtime (issue 6; so far its wire: framed, authenticated NIO channels).
+        .target(
+            name: "FlockRuntime",
+            dependencies: [
+                "FlockComm",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"]
+        ),
         .target(
             name: "FlockTrain", dependencies: ["FlockTensor", "FlockNN", "FlockComm"], exclude: ["README.md"]),
         .target(name: "Flock", dependencies: ["FlockTensor", "FlockNN", "FlockComm", "FlockTrain"]),
@@ -62,6 +75,12 @@ let package = Package(
         // The worker program that FlockCommTests start as real processes.
         .executableTarget(name: "FlockCommTestWorker", dependencies: ["FlockComm"], path: "Tests/FlockCommTestWorker"),
         .testTarget(name: "FlockCommTests", dependencies: ["FlockComm", "FlockCommTestWorker"]),
+        .testTarget(
+            name: "FlockRuntimeTests",
+            dependencies: [
+                "FlockRuntime", "FlockComm", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         .executableTarget(
             name: "FlockTrainTestWorker", dependencies: ["FlockComm", "FlockNN", "FlockTrain"],
             path: "Tests/FlockTrainTestWorker"),

@@ -7,12 +7,12 @@
 /// Collective messages carry the whole operation's description (opcode, dtype, reduce op,
 /// element count, root, sequence number), so a receiver checks every message against
 /// the call it is running and reports a mismatch instead of mixing data.
-struct FrameHeader: Equatable {
-    static let size = 40
-    static let magic: UInt32 = 0x314B_4C46  // "FLK1" read little-endian
+package struct FrameHeader: Equatable, Sendable {
+    package static let size = 40
+    package static let magic: UInt32 = 0x314B_4C46  // "FLK1" read little-endian
 
     /// What a frame is.
-    enum Kind: UInt8 {
+    package enum Kind: UInt8, Sendable {
         case hello = 1
         case authenticate, accept, reject
         case storeRequest = 10
@@ -20,17 +20,32 @@ struct FrameHeader: Equatable {
         case collective = 20
     }
 
-    var kind: Kind
-    var opcode: UInt8 = 0
-    var dtype: UInt8 = 0
-    var reduce: UInt8 = 0
-    var sequence: UInt64 = 0
-    var count: UInt64 = 0
-    var root: Int64 = 0
-    var length: UInt64 = 0
+    package var kind: Kind
+    package var opcode: UInt8
+    package var dtype: UInt8
+    package var reduce: UInt8
+    package var sequence: UInt64
+    package var count: UInt64
+    package var root: Int64
+    package var length: UInt64
+
+    /// A header of `kind`; the other fields default to 0.
+    package init(
+        kind: Kind, opcode: UInt8 = 0, dtype: UInt8 = 0, reduce: UInt8 = 0, sequence: UInt64 = 0, count: UInt64 = 0,
+        root: Int64 = 0, length: UInt64 = 0
+    ) {
+        self.kind = kind
+        self.opcode = opcode
+        self.dtype = dtype
+        self.reduce = reduce
+        self.sequence = sequence
+        self.count = count
+        self.root = root
+        self.length = length
+    }
 
     /// The 40 bytes on the wire.
-    func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var bytes = [UInt8]()
         bytes.reserveCapacity(Self.size)
         func put<T: FixedWidthInteger>(_ value: T) {
@@ -47,7 +62,7 @@ struct FrameHeader: Equatable {
 
     /// Parses 40 bytes, checking the magic, the kind and that the payload is at most
     /// `maxLength` bytes (so a bad length never makes us allocate gigabytes).
-    static func decode(_ bytes: UnsafeRawBufferPointer, maxLength: UInt64, peer: String) throws -> FrameHeader {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, maxLength: UInt64, peer: String) throws -> FrameHeader {
         precondition(bytes.count >= size)  // Invariant: callers read exactly `size` bytes.
         func get<T: FixedWidthInteger>(_: T.Type, _ offset: Int) -> T {
             T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))

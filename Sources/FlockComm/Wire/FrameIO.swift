@@ -26,34 +26,36 @@ extension Socket {
 
 /// Little-endian reading and writing of the small binary payloads of handshakes and store
 /// messages: fixed-width integers and length-prefixed byte strings.
-struct PayloadWriter {
-    private(set) var bytes: [UInt8] = []
+package struct PayloadWriter {
+    package private(set) var bytes: [UInt8] = []
 
-    mutating func integer<T: FixedWidthInteger>(_ value: T) {
+    package init() {}
+
+    package mutating func integer<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
-    mutating func data(_ value: [UInt8]) {
+    package mutating func data(_ value: [UInt8]) {
         integer(UInt32(value.count))
         bytes += value
     }
 
-    mutating func string(_ value: String) { data(Array(value.utf8)) }
+    package mutating func string(_ value: String) { data(Array(value.utf8)) }
 }
 
 /// Reads what `PayloadWriter` wrote; every read checks the bounds and throws a `badFrame`
 /// naming the peer instead of reading past the end.
-struct PayloadReader {
+package struct PayloadReader {
     private let bytes: [UInt8]
     private var position = 0
     private let peer: String
 
-    init(_ bytes: [UInt8], peer: String) {
+    package init(_ bytes: [UInt8], peer: String) {
         self.bytes = bytes
         self.peer = peer
     }
 
-    mutating func integer<T: FixedWidthInteger>(_: T.Type) throws -> T {
+    package mutating func integer<T: FixedWidthInteger>(_: T.Type) throws -> T {
         let size = MemoryLayout<T>.size
         guard position + size <= bytes.count else { throw truncated() }
         let value = bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: position, as: T.self)) }
@@ -61,14 +63,14 @@ struct PayloadReader {
         return value
     }
 
-    mutating func data() throws -> [UInt8] {
+    package mutating func data() throws -> [UInt8] {
         let count = Int(try integer(UInt32.self))
         guard count <= bytes.count - position else { throw truncated() }
         defer { position += count }
         return Array(bytes[position..<position + count])
     }
 
-    mutating func string() throws -> String {
+    package mutating func string() throws -> String {
         let raw = try data()
         guard let text = String(validating: raw, as: UTF8.self) else {
             throw CommError.badFrame(peer: peer, reason: "a string field is not valid UTF-8")
@@ -77,7 +79,7 @@ struct PayloadReader {
     }
 
     /// Throws unless every byte was read (trailing bytes mean a malformed message).
-    func finish() throws {
+    package func finish() throws {
         guard position == bytes.count else {
             throw CommError.badFrame(peer: peer, reason: "\(bytes.count - position) unexpected trailing bytes")
         }

@@ -13,29 +13,32 @@ import Crypto
 ///
 /// The two halves are `Acceptor` and `Connector`: steps on frame payloads without I/O,
 /// so any transport can drive them; `accept` and `connect` drive them over a `Socket`.
-enum Handshake {
+package enum Handshake {
     /// The protocol version spoken by this build.
-    static let version: UInt16 = 1
+    package static let version: UInt16 = 1
     /// Handshake frames are small; anything larger is not a Flock peer.
-    static let maxFrame: UInt64 = 4096
+    package static let maxFrame: UInt64 = 4096
 
     /// The key derived from the shared token.
-    static func key(token: String) -> SymmetricKey {
+    package static func key(token: String) -> SymmetricKey {
         SymmetricKey(data: SHA256.hash(data: Array("flock-token:\(token)".utf8)))
     }
 
     /// Why an acceptor refuses a connector: sent to it in a reject frame.
-    struct Rejection: Error {
-        let reason: String
+    package struct Rejection: Error {
+        package let reason: String
     }
 
     /// The acceptor's half.
-    struct Acceptor {
+    package struct Acceptor {
         let key: SymmetricKey
         let nonce = randomNonce()
 
+        /// An acceptor proving knowledge of `key`.
+        package init(key: SymmetricKey) { self.key = key }
+
         /// The payload of the hello frame that opens the exchange.
-        var hello: [UInt8] {
+        package var hello: [UInt8] {
             var writer = PayloadWriter()
             writer.integer(version)
             writer.data(nonce)
@@ -45,7 +48,7 @@ enum Handshake {
         /// Checks the connector's authenticate payload: returns the identity it claims and
         /// the payload of the accept frame, or throws a `Rejection` (wrong version or
         /// token) or `CommError.badFrame` (malformed).
-        func verify(authenticate payload: [UInt8], peer: String) throws -> (identity: String, accept: [UInt8]) {
+        package func verify(authenticate payload: [UInt8], peer: String) throws -> (identity: String, accept: [UInt8]) {
             var reader = PayloadReader(payload, peer: peer)
             let peerVersion = try reader.integer(UInt16.self)
             let peerNonce = try reader.data()
@@ -69,22 +72,22 @@ enum Handshake {
     }
 
     /// The connector's half.
-    struct Connector {
+    package struct Connector {
         let key: SymmetricKey
-        let identity: String
+        package let identity: String
         let version: UInt16
         private let nonce = randomNonce()
         private var peerNonce: [UInt8] = []
         private var peerVersion: UInt16 = 0
 
-        init(key: SymmetricKey, identity: String, version: UInt16 = Handshake.version) {
+        package init(key: SymmetricKey, identity: String, version: UInt16 = Handshake.version) {
             self.key = key
             self.identity = identity
             self.version = version
         }
 
         /// The payload of the authenticate frame that answers the acceptor's hello.
-        mutating func authenticate(hello payload: [UInt8], peer: String) throws -> [UInt8] {
+        package mutating func authenticate(hello payload: [UInt8], peer: String) throws -> [UInt8] {
             var hello = PayloadReader(payload, peer: peer)
             peerVersion = try hello.integer(UInt16.self)
             peerNonce = try hello.data()
@@ -99,7 +102,7 @@ enum Handshake {
         }
 
         /// Checks the acceptor's answer: an accept frame proving it knows the token too.
-        func finish(kind: FrameHeader.Kind, payload: [UInt8], peer: String) throws {
+        package func finish(kind: FrameHeader.Kind, payload: [UInt8], peer: String) throws {
             var reader = PayloadReader(payload, peer: peer)
             switch kind {
             case .accept:

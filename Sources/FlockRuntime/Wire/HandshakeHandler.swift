@@ -1,0 +1,95 @@
+import FlockComm
+import Logging
+import NIOCore
+
+/// Runs FlockComm's handshake (`Handshake.Acceptor` / `Handshake.Connector`: the same
+/// logic and bytes as the collectives' sockets) at the start of a channel, then removes
+/// itself, so the handlers after it only ever see an authenticated peer's frames.
+/// `authenticated` is completed with the identity the connector claimed (acceptor side)
+/// or its own identity (connector side), or failed with the reason; on failure the
+/// channel is closed (the acceptor first tells the connector why).
+package final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
+    package typealias InboundIn = Frame
+    package typealias InboundOut = Frame
+    package typealias OutboundOut = Frame
+
+    /// Which half this side plays.
+    package enum Role {
+        case acceptor(Handshake.Acceptor)
+        case connector(Handshake.Connector)
+    }
+
+    private var role: Role
+    private let authenticated: EventLoopPromise<String>
+    private static let logger = Logger(label: "flock.runtime")
+
+    package init(_ role: Role, authenticated: EventLoopPromise<String>) {
+        self.role = role
+        self.authenticated = authenticated
+    }
+
+    package func channelActive(context: ChannelHandlerContext) {
+        if case .acceptor(let acceptor) = role {
+            context.writeAndFlush(
+                wrapOutboundOut(Frame(FrameHeader(kind: .hello), payload: acceptor.hello)), promise: nil)
+        }
+        context.fireChannelActive()
+    }
+
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        let peer = context.remoteAddress.map { "\($0)" } ?? "peer"
+        do {
+            switch role {
+            case .acceptor(let acceptor):
+                guard frame.header.kind == .authenticate else {
+                    throw CommError.handshakeFailed(
+                        peer: peer, reason: "expected an authenticate frame, got \(frame.header.kind)")
+                }
+                let (identity, accept) = try acceptor.verify(authenticate: frame.payload, peer: peer)
+                context.writeAndFlush(wrapOutboundOut(Frame(FrameHeader(kind: .accept), payload: accept)), promise: nil)
+                succeed(identity, context: context)
+            case .connector(var connector):
+                if frame.header.kind == .hello {
+                    let payload = try connector.authenticate(hello: frame.payload, peer: peer)
+                    role = .connector(connector)
+                    context.writeAndFlush(
+                        wrapOutboundOut(Frame(FrameHeader(kind: .authenticate), payload: payload)), promise: nil)
+                } else {
+                    try connector.finish(kind: frame.header.kind, payload: frame.payload, peer: peer)
+                    succeed(connector.identity, context: context)
+                }
+            }
+        } catch let rejection as Handshake.Rejection {
+            var writer = PayloadWriter()
+            writer.string(rejection.reason)
+            let reject = Frame(FrameHeader(kind: .reject), payload: writer.bytes)
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(reject)).whenComplete { _ in channel.close(promise: nil) }
+            fail(CommError.handshakeFailed(peer: peer, reason: rejection.reason), context: context, close: false)
+        } catch {
+            fail(error, context: context, close: true)
+        }
+    }
+
+    package func errorCaught(context: ChannelHandlerContext, error: Error) {
+        fail(error, context: context, close: true)
+    }
+
+    package func channelInactive(context: ChannelHandlerContext) {
+        authenticated.fail(
+            CommError.handshakeFailed(peer: "peer", reason: "the connection closed during the handshake"))
+        context.fireChannelInactive()
+    }
+
+    private func succeed(_ identity: String, context: ChannelHandlerContext) {
+        authenticated.succeed(identity)
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    private func fail(_ error: Error, context: ChannelHandlerContext, close: Bool) {
+        Self.logger.warning("closing connection from \(context.remoteAddress.map { "\($0)" } ?? "peer"): \(error)")
+        authenticated.fail(error)
+        if close { context.close(promise: nil) }
+    }
+}
