@@ -59,7 +59,7 @@ let package = Package(
         ),
         .target(
             name: "FlockTrain", dependencies: ["FlockTensor", "FlockNN", "FlockComm"], exclude: ["README.md"]),
-        .target(name: "Flock", dependencies: ["FlockTensor", "FlockNN", "FlockComm", "FlockTrain"]),
+        .target(name: "Flock", dependencies: ["FlockTensor", "FlockNN", "FlockComm", "FlockTrain", "FlockRuntime"]),
         // Runnable examples (the demo's training jobs), shared by the CLI and the tests.
         .target(name: "FlockExamples", dependencies: ["FlockNN", "FlockComm", "FlockTrain"]),
         .executableTarget(
