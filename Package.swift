@@ -75,10 +75,12 @@ let package = Package(
         // The worker program that FlockCommTests start as real processes.
         .executableTarget(name: "FlockCommTestWorker", dependencies: ["FlockComm"], path: "Tests/FlockCommTestWorker"),
         .testTarget(name: "FlockCommTests", dependencies: ["FlockComm", "FlockCommTestWorker"]),
+        .executableTarget(
+            name: "FlockRuntimeTestWorker", dependencies: ["FlockRuntime"], path: "Tests/FlockRuntimeTestWorker"),
         .testTarget(
             name: "FlockRuntimeTests",
             dependencies: [
-                "FlockRuntime", "FlockComm", .product(name: "NIOCore", package: "swift-nio"),
+                "FlockRuntime", "FlockComm", "FlockRuntimeTestWorker", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .executableTarget(

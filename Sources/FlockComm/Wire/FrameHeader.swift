@@ -18,6 +18,7 @@ package struct FrameHeader: Equatable, Sendable {
         case storeRequest = 10
         case storeResponse
         case collective = 20
+        case runtime = 30
     }
 
     package var kind: Kind

@@ -63,6 +63,12 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     case unknownTask(String, known: [String])
     /// A task's (or its result's) bytes that do not decode as its type.
     case malformedTask(name: String, reason: String)
+    /// The task threw; the text is its error's description.
+    case taskFailed(String)
+    /// The workers running the task died `attempts` times.
+    case workerLost(task: String, attempts: Int)
+    /// Workers did not connect in time.
+    case startTimeout(expected: Int, connected: Int)
 
     public var description: String {
         switch self {
@@ -72,6 +78,12 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
             "unknown task \"\(name)\" (this process knows \(known)); do all processes run the same build?"
         case .malformedTask(let name, let reason):
             "task \"\(name)\" could not be decoded: \(reason)"
+        case .taskFailed(let reason):
+            "the task failed: \(reason)"
+        case .workerLost(let task, let attempts):
+            "task \"\(task)\" was lost with its worker \(attempts) times; giving up"
+        case .startTimeout(let expected, let connected):
+            "only \(connected) of \(expected) workers connected in time"
         }
     }
 }

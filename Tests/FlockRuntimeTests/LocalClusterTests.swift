@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+
+/// A local cluster with real worker processes (FlockRuntimeTestWorker's scenarios).
+@Suite("Local cluster with worker processes", .serialized)
+struct LocalClusterTests {
+    static var driver: String {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [bundle, bundle.deletingLastPathComponent()].map {
+            $0.appendingPathComponent("FlockRuntimeTestWorker").path
+        }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
+
+    /// Runs the driver with `scenario`; returns its exit status and output.
+    func run(_ scenario: String) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.driver)
+        process.arguments = [scenario]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return (
+            process.terminationStatus,
+            String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        )
+    }
+
+    @Test("2,000 tasks fan out over both workers and come back in order")
+    func tasksRun() throws {
+        let (status, output) = try run("squares")
+        #expect(status == 0 && output.contains("ok"), "\(output)")
+    }
+
+    @Test("a task's error reaches the caller with its message; the cluster carries on")
+    func failures() throws {
+        let (status, output) = try run("failure")
+        #expect(status == 0 && output.contains("ok"), "\(output)")
+    }
+
+    @Test("kill -9 of a worker mid-task: its tasks run again on the other worker")
+    func killedWorker() throws {
+        let (status, output) = try run("kill")
+        #expect(status == 0 && output.contains("ok"), "\(output)")
+    }
+}
