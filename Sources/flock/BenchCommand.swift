@@ -2,11 +2,11 @@ import ArgumentParser
 import Flock
 
 /// `flock bench AREA`: prints a table of measurements and optionally writes JSON records.
-struct BenchCommand: ParsableCommand {
+struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Run benchmarks for an area (tensor, train, comm, ddp).")
+        commandName: "bench", abstract: "Run benchmarks for an area (tensor, train, comm, ddp, runtime).")
 
-    @Argument(help: "The area to benchmark: tensor, train, comm or ddp.")
+    @Argument(help: "The area to benchmark: tensor, train, comm, ddp or runtime.")
     var area: String
 
     @Option(name: .long, help: "Write the results as a JSON list of {name, unit, value} records.")
@@ -37,7 +37,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: .hidden)
     var checkpoint: String?
 
-    func run() throws {
+    func run() async throws {
+        // The runtime benchmark's workers are this command started again.
+        if area == "runtime" { try await Cluster.serveIfWorker(RuntimeBench.tasks) }
         if commWorker { return try CommBench.worker(repeats: repeats, quick: quick, only: only) }
         if let ddpWorker {
             return try DDPBench.worker(mode: ddpWorker, repeats: repeats, quick: quick, checkpoint: checkpoint)
@@ -49,7 +51,8 @@ struct BenchCommand: ParsableCommand {
         case "train": try TrainBench(repeats: repeats, quick: quick, only: only).run(into: &report)
         case "comm": try CommBench(world: world, repeats: repeats, quick: quick, only: only).run(into: &report)
         case "ddp": try DDPBench(repeats: repeats, quick: quick, only: only).run(into: &report)
-        default: throw ValidationError("unknown benchmark area '\(area)' (known: tensor, train, comm, ddp)")
+        case "runtime": try await RuntimeBench(repeats: repeats, quick: quick).run(into: &report)
+        default: throw ValidationError("unknown benchmark area '\(area)' (known: tensor, train, comm, ddp, runtime)")
         }
         if let json {
             try report.write(to: json)

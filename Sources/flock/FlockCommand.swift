@@ -3,7 +3,7 @@ import Flock
 
 /// The `flock` command-line tool: one binary for demos, examples, launching and benchmarks.
 @main
-struct FlockCommand: ParsableCommand {
+struct FlockCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flock",
         abstract: "Flock: distributed machine learning in Swift.",

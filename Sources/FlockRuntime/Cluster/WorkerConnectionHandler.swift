@@ -27,7 +27,10 @@ final class WorkerConnectionHandler: ChannelInboundHandler, Sendable {
                 for task in tasks {
                     group.addTask {
                         do {
-                            return (task.id, true, try await registry.run(name: task.name, bytes: task.bytes))
+                            // Awaited before the tuple is built: with the await inside the
+                            // tuple, optimized builds (Swift 6.3) returned a zeroed id and flag.
+                            let output = try await registry.run(name: task.name, bytes: task.bytes)
+                            return (task.id, true, output)
                         } catch {
                             return (task.id, false, Array("\(error)".utf8))
                         }
