@@ -26,7 +26,10 @@ enum LauncherWatch {
         let thread = Thread {
             while getppid() == launcher { usleep(200_000) }
             FileHandle.standardError.write(Data("flock: the launcher (pid \(launcher)) is gone; exiting\n".utf8))
-            exit(70)
+            // _exit, not exit: other threads are still running, and exit's atexit handlers
+            // and destructors can deadlock with them (a test under load caught a worker
+            // that never finished exiting).
+            _exit(70)
         }
         thread.name = "flock-launcher-watch"
         thread.start()

@@ -69,14 +69,16 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         let failed = lock.withLock { () -> [(UInt64, Error)] in
             guard let worker = workers.removeValue(forKey: ObjectIdentifier(channel)) else { return [] }
             var failed: [(UInt64, Error)] = []
+            var retried: [QueuedTask] = []
             for var task in worker.running.values.sorted(by: { $0.id < $1.id }) {
                 task.attempts += 1
                 if task.attempts >= maxAttempts {
                     failed.append((task.id, RuntimeError.workerLost(task: task.name, attempts: task.attempts)))
                 } else {
-                    queue.insert(task, at: 0)
+                    retried.append(task)
                 }
             }
+            queue.insert(contentsOf: retried, at: 0)  // first in line, in submission order
             return failed
         }
         for (id, error) in failed { complete(id, .failure(error)) }
