@@ -25,7 +25,11 @@ enum LauncherWatch {
         guard first else { return }
         let thread = Thread {
             while getppid() == launcher { usleep(200_000) }
-            FileHandle.standardError.write(Data("flock: the launcher (pid \(launcher)) is gone; exiting\n".utf8))
+            // A plain write(2) whose failure is ignored: stderr is usually a pipe to the dead
+            // launcher, and FileHandle.write traps on EPIPE when SIGPIPE is ignored (the crash
+            // report then kept workers alive for seconds under CI load).
+            let message = "flock: the launcher (pid \(launcher)) is gone; exiting\n"
+            _ = message.withCString { write(STDERR_FILENO, $0, strlen($0)) }
             // _exit, not exit: other threads are still running, and exit's atexit handlers
             // and destructors can deadlock with them (a test under load caught a worker
             // that never finished exiting).
