@@ -23,6 +23,60 @@ struct Slow: RemoteTask {
     }
 }
 
+/// Sums part of an array held in the object store, read in place.
+struct SumSlice: RemoteTask {
+    let data: ObjectRef<[Float]>
+    let range: Range<Int>
+    func run() async throws -> Double {
+        try await data.withUnsafeElements { elements in elements[range].reduce(0) { $0 + Double($1) } }
+    }
+}
+
+/// Fan-in: adds up other tasks' results.
+struct Total: RemoteTask {
+    let parts: [ObjectRef<Double>]
+    func run() async throws -> Double {
+        var total = 0.0
+        for part in parts { total += try await part.get() }
+        return total
+    }
+}
+
+/// One link of a chain.
+struct Increment: RemoteTask {
+    let previous: ObjectRef<Int>
+    func run() async throws -> Int { try await previous.get() + 1 }
+}
+
+/// Returns a large array (stored in shared memory by the worker).
+struct Ramp: RemoteTask {
+    let count: Int
+    let start: Float
+    func run() async throws -> [Float] { (0..<count).map { start + Float($0) } }
+}
+
+/// Checks that an array read in the worker is the ramp it should be.
+struct CheckRamp: RemoteTask {
+    let data: ObjectRef<[Float]>
+    let start: Float
+    func run() async throws -> Bool {
+        try await data.withUnsafeElements { elements in
+            elements.indices.allSatisfy { elements[$0] == start + Float($0) }
+        }
+    }
+}
+
+/// Waits for another task's result.
+struct After: RemoteTask {
+    let input: ObjectRef<Int32>
+    func run() async throws -> Int32 { try await input.get() }
+}
+
+/// Crashes its worker process.
+struct Crashes: RemoteTask {
+    func run() async throws -> Int { fatalError("crashing on purpose") }
+}
+
 func check(_ condition: Bool, _ message: String) {
     if !condition {
         print("check failed: \(message)")
@@ -30,10 +84,19 @@ func check(_ condition: Bool, _ message: String) {
     }
 }
 
-let tasks = try TaskRegistry([Square.self, Fails.self, Slow.self])
+func expectError(_ error: Error, _ text: String) {
+    check("\(error)".contains(text), "expected an error saying \"\(text)\", got: \(error)")
+}
+
+let tasks = try TaskRegistry([
+    Square.self, Fails.self, Slow.self, SumSlice.self, Total.self, Increment.self, Ramp.self, CheckRamp.self,
+    After.self, Crashes.self,
+])
 try await Cluster.serveIfWorker(tasks)
 let scenario = CommandLine.arguments.dropFirst().first ?? "squares"
-let cluster = try await Cluster.local(workers: 2, tasks: tasks)
+let storeLimit = 8 << 20
+let cluster = try await Cluster.local(
+    workers: 2, tasks: tasks, objectStoreBytes: scenario == "spill" ? storeLimit : nil)
 switch scenario {
 case "squares":
     let refs = try (0..<2000).map { try cluster.submit(Square(x: $0)) }
@@ -56,8 +119,114 @@ case "kill":
     let victim = cluster.workerProcessIDs[0]
     kill(victim, SIGKILL)
     let ran = try await cluster.get(refs)
-    let survivor = cluster.workerProcessIDs[1]
-    check(ran == Array(repeating: survivor, count: 6), "results should all come from the survivor: \(ran)")
+    check(!ran.contains(victim), "results came from the killed worker: \(ran)")
+    // The killed worker is replaced; a task that crashes its worker every time fails after
+    // its attempts, and the cluster carries on at full strength.
+    do {
+        _ = try await cluster.submit(Crashes(), maxAttempts: 2).get()
+        check(false, "a crashing task returned")
+    } catch {
+        expectError(error, "was lost with its worker 2 times")
+    }
+    let deadline = ContinuousClock.now + .seconds(20)
+    while cluster.statistics.workers < 2 && ContinuousClock.now < deadline {
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    check(cluster.statistics.workers == 2 && cluster.statistics.workerRestarts == 3, "\(cluster.statistics)")
+    let pids = Set(try await cluster.get(try (0..<8).map { _ in try cluster.submit(Slow(milliseconds: 50)) }))
+    check(pids.count == 2 && !pids.contains(victim), "after the restarts tasks ran in \(pids)")
+case "graph":
+    // Fan-out over slices of one stored array, fan-in of the partial sums, and a chain.
+    let values = (0..<1_000_000).map { Float($0 % 1000) }
+    let data = try cluster.put(values)
+    let parts = try (0..<10).map {
+        try cluster.submit(SumSlice(data: data, range: ($0 * 100_000)..<(($0 + 1) * 100_000)))
+    }
+    let total = try await cluster.get(try cluster.submit(Total(parts: parts)))
+    check(total == values.reduce(0) { $0 + Double($1) }, "fan-in total \(total)")
+    var link = try cluster.submit(Square(x: 0))
+    for _ in 0..<200 { link = try cluster.submit(Increment(previous: link)) }
+    check(try await link.get() == 200, "the chain ended at the wrong value")
+    // A failed input fails its dependents, and theirs, without running them.
+    let downstream = try cluster.submit(
+        Increment(previous: try cluster.submit(Increment(previous: try cluster.submit(Fails())))))
+    do {
+        _ = try await downstream.get()
+        check(false, "a task with a failed input returned a value")
+    } catch {
+        expectError(error, "did not run because its input object")
+        expectError(error, "refused on purpose")
+    }
+case "objects":
+    // A large result made in a worker is read in place by the driver and by another task;
+    // dropping the refs frees the store.
+    var ramp: ObjectRef<[Float]>? = try cluster.submit(Ramp(count: 3_000_000, start: 5))
+    let first = try await ramp!.withUnsafeElements { Array($0.prefix(3)) }
+    check(first == [5, 6, 7], "the ramp starts \(first)")
+    check(try await cluster.get(try cluster.submit(CheckRamp(data: ramp!, start: 5))), "the worker read another ramp")
+    check(cluster.statistics.storeMemoryBytes >= 12_000_000, "the ramp is not in the store: \(cluster.statistics)")
+    ramp = nil
+    let statistics = cluster.statistics
+    check(statistics.objects == 0 && statistics.storeMemoryBytes == 0, "dropping the refs left \(statistics)")
+case "spill":
+    // Twice the memory limit in 1 MiB objects, half put by the driver and half made by
+    // workers: some spill to disk, and all read back intact in the driver and in workers.
+    let count = 2 * storeLimit / (1 << 20)
+    let length = 1 << 18
+    var refs: [ObjectRef<[Float]>] = []
+    for index in 0..<count / 2 { refs.append(try cluster.put((0..<length).map { Float(index) + Float($0) })) }
+    for index in count / 2..<count { refs.append(try cluster.submit(Ramp(count: length, start: Float(index)))) }
+    _ = try await cluster.wait(for: refs, count: count)
+    let statistics = cluster.statistics
+    check(
+        statistics.spilledObjects > 0 && statistics.storeMemoryBytes <= storeLimit,
+        "nothing spilled or memory above the limit: \(statistics)")
+    for (index, ref) in refs.enumerated() {
+        let intact = try await ref.withUnsafeElements { elements in
+            elements.count == length && elements.indices.allSatisfy { elements[$0] == Float(index) + Float($0) }
+        }
+        check(intact, "object \(index) came back changed")
+    }
+    let checks = try refs.enumerated().map { try cluster.submit(CheckRamp(data: $1, start: Float($0))) }
+    check(try await cluster.get(checks).allSatisfy { $0 }, "a worker read a changed object")
+case "cancel":
+    // Cancelling a running task fails it and its dependents at once.
+    let long = try cluster.submit(Slow(milliseconds: 20_000))
+    let dependent = try cluster.submit(After(input: long))
+    try await Task.sleep(for: .milliseconds(200))
+    let start = ContinuousClock.now
+    cluster.cancel(long)
+    do {
+        _ = try await long.get()
+        check(false, "a cancelled task returned")
+    } catch {
+        expectError(error, "was cancelled")
+    }
+    do {
+        _ = try await dependent.get()
+        check(false, "the dependent of a cancelled task returned")
+    } catch {
+        expectError(error, "did not run because its input object")
+    }
+    check(ContinuousClock.now - start < .seconds(3), "cancellation took \(ContinuousClock.now - start)")
+    // A task's timeout, and a get's.
+    do {
+        _ = try await cluster.submit(Slow(milliseconds: 20_000), timeout: .milliseconds(300)).get()
+        check(false, "a task past its timeout returned")
+    } catch {
+        expectError(error, "did not finish within")
+    }
+    do {
+        _ = try await cluster.get(try cluster.submit(Slow(milliseconds: 3_000)), timeout: .milliseconds(100))
+        check(false, "a get past its timeout returned")
+    } catch {
+        expectError(error, "was not ready within")
+    }
+    // The first 2 of 4.
+    let mixed = try [2_500, 30, 2_000, 60].map { try cluster.submit(Slow(milliseconds: $0)) }
+    let (ready, pending) = try await cluster.wait(for: mixed, count: 2, timeout: .seconds(20))
+    check(Set(ready) == [mixed[1], mixed[3]] && pending == [mixed[0], mixed[2]], "wait returned \(ready.map(\.id))")
+    check(try await cluster.wait(for: [mixed[0]], count: 1, timeout: .milliseconds(10)).ready.isEmpty, "not ready yet")
 default:
     check(false, "unknown scenario \(scenario)")
 }

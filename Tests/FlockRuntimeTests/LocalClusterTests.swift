@@ -43,9 +43,35 @@ struct LocalClusterTests {
         #expect(status == 0 && output.contains("ok"), "\(output)")
     }
 
-    @Test("kill -9 of a worker mid-task: its tasks run again on the other worker")
+    @Test(
+        "kill -9 of a worker mid-task: its tasks run again elsewhere, the worker is replaced, and a task that crashes every worker fails after its attempts"
+    )
     func killedWorker() throws {
         let (status, output) = try run("kill")
+        #expect(status == 0 && output.contains("ok"), "\(output)")
+    }
+
+    @Test("task graphs: fan-out over a stored array, fan-in, a chain of 200, and a failed input failing its dependents")
+    func graphs() throws {
+        let (status, output) = try run("graph")
+        #expect(status == 0 && output.contains("ok"), "\(output)")
+    }
+
+    @Test("a large result is read in place by the driver and by another task; dropping its refs frees the store")
+    func objects() throws {
+        let (status, output) = try run("objects")
+        #expect(status == 0 && output.contains("ok"), "\(output)")
+    }
+
+    @Test("twice the store's memory limit in objects: some spill to disk and all read back intact")
+    func spill() throws {
+        let (status, output) = try run("spill")
+        #expect(status == 0 && output.contains("ok"), "\(output)")
+    }
+
+    @Test("cancelling a running task, a task's timeout, a get's timeout, and waiting for the first 2 of 4")
+    func cancellation() throws {
+        let (status, output) = try run("cancel")
         #expect(status == 0 && output.contains("ok"), "\(output)")
     }
 }

@@ -23,47 +23,57 @@ import NIOPosix
 public final class Cluster: Sendable {
     private let head: ClusterHead
     private let server: Channel
-    private let processes: [Process]
+    private let workers: LocalWorkers
 
-    private init(head: ClusterHead, server: Channel, processes: [Process]) {
+    private init(head: ClusterHead, server: Channel, workers: LocalWorkers) {
         self.head = head
         self.server = server
-        self.processes = processes
+        self.workers = workers
     }
 
     /// Starts `workers` worker processes of this binary and waits (up to `timeout`) until
-    /// all have connected.
+    /// all have connected. A worker that exits is replaced. Objects above
+    /// `objectStoreBytes` in memory spill to disk (default: a third of the shared-memory
+    /// file system, at most 30% of RAM).
     /// - Throws: `RuntimeError.startTimeout` when some did not connect in time.
-    public static func local(workers: Int, tasks: TaskRegistry, timeout: Duration = .seconds(30)) async throws
-        -> Cluster
-    {
+    public static func local(
+        workers count: Int, tasks: TaskRegistry, objectStoreBytes: Int? = nil, timeout: Duration = .seconds(30)
+    ) async throws -> Cluster {
+        ObjectDirectory.removeLeftovers()
         let token = UUID().uuidString
-        let head = ClusterHead(eventLoop: MultiThreadedEventLoopGroup.singleton.next())
-        let server = try await FrameChannel.listen(host: "127.0.0.1", port: 0, token: token) {
-            [HeadConnectionHandler(head: head)]
-        }
-        let executable =
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var processes: [Process] = []
-        for index in 0..<workers {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = Array(CommandLine.arguments.dropFirst())
-            process.environment = ProcessInfo.processInfo.environment.merging([
-                "FLOCK_RUNTIME_HEAD": "127.0.0.1:\(server.localAddress?.port ?? 0)", "FLOCK_TOKEN": token,
-                "FLOCK_RUNTIME_WORKER": "\(index)",
-            ]) { $1 }
-            try process.run()
-            processes.append(process)
-        }
-        let cluster = Cluster(head: head, server: server, processes: processes)
-        let deadline = ContinuousClock.now + timeout
-        while head.workerCount < workers {
-            guard ContinuousClock.now < deadline else {
-                await cluster.shutdown()
-                throw RuntimeError.startTimeout(expected: workers, connected: head.workerCount)
+        let directory = try ObjectDirectory.create()
+        let store = ObjectStore(directory: directory, memoryLimit: objectStoreBytes ?? defaultStoreBytes(directory))
+        let head = ClusterHead(eventLoop: MultiThreadedEventLoopGroup.singleton.next(), store: store)
+        let server: Channel
+        do {
+            server = try await FrameChannel.listen(host: "127.0.0.1", port: 0, token: token) {
+                [HeadConnectionHandler(head: head)]
             }
-            try await Task.sleep(for: .milliseconds(2))
+        } catch {
+            directory.removeAll()
+            throw error
+        }
+        let workers = LocalWorkers(
+            executable: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0],
+            arguments: Array(CommandLine.arguments.dropFirst()),
+            environment: [
+                "FLOCK_RUNTIME_HEAD": "127.0.0.1:\(server.localAddress?.port ?? 0)", "FLOCK_TOKEN": token,
+                "FLOCK_RUNTIME_OBJECTS": directory.memory, "FLOCK_RUNTIME_SPILL": directory.spill,
+            ])
+        let cluster = Cluster(head: head, server: server, workers: workers)
+        do {
+            for index in 0..<count { try workers.start(index) }
+            let deadline = ContinuousClock.now + timeout
+            while head.workerCount < count {
+                guard ContinuousClock.now < deadline else {
+                    throw RuntimeError.startTimeout(expected: count, connected: head.workerCount)
+                }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+        } catch {
+            await cluster.shutdown()
+            throw error
         }
         return cluster
     }
@@ -73,48 +83,153 @@ public final class Cluster: Sendable {
     public static func serveIfWorker(_ tasks: TaskRegistry) async throws {
         let environment = ProcessInfo.processInfo.environment
         guard let address = environment["FLOCK_RUNTIME_HEAD"], let colon = address.lastIndex(of: ":"),
-            let port = Int(address[address.index(after: colon)...]), let token = environment["FLOCK_TOKEN"]
+            let port = Int(address[address.index(after: colon)...]), let token = environment["FLOCK_TOKEN"],
+            let memory = environment["FLOCK_RUNTIME_OBJECTS"], let spill = environment["FLOCK_RUNTIME_SPILL"]
         else { return }
         let index = Int(environment["FLOCK_RUNTIME_WORKER"] ?? "0") ?? 0
+        let directory = ObjectDirectory(memory: memory, spill: spill)
         let channel = try await FrameChannel.connect(
             host: String(address[..<colon]), port: port, token: token, identity: "worker \(index)"
-        ) { [WorkerConnectionHandler(registry: tasks)] }
+        ) { [WorkerConnectionHandler(registry: tasks, directory: directory)] }
         try await channel.writeAndFlush(TaskMessage.workerReady(index: index).frame)
         try await channel.closeFuture.get()
         exit(0)
     }
 
-    /// Queues `task` and returns a reference to its future output at once.
-    public func submit<Task: RemoteTask>(_ task: Task) throws -> ObjectRef<Task.Output> {
-        ObjectRef(id: head.submit(name: Task.taskName, bytes: try TaskRegistry.encode(task)))
+    /// Queues `task` and returns a reference to its future output at once. The task runs
+    /// once every ref among its fields is ready. A task whose worker dies runs again, up to
+    /// `maxAttempts` runs in all; one that has not finished after `timeout` is cancelled.
+    public func submit<Task: RemoteTask>(_ task: Task, maxAttempts: Int = 3, timeout: Duration? = nil) throws
+        -> ObjectRef<Task.Output>
+    {
+        let (bytes, references) = try TaskRegistry.encode(task)
+        let id = try head.submit(
+            name: Task.taskName, bytes: bytes, arguments: references, maxAttempts: max(1, maxAttempts),
+            timeout: timeout)
+        return ObjectRef(id: id, owner: ObjectOwner(id: id, head: head))
     }
 
-    /// The value behind `ref`, waiting for its task.
-    /// - Throws: `RuntimeError.taskFailed` with the task's own error, `.workerLost`, ...
-    public func get<Value>(_ ref: ObjectRef<Value>) async throws -> Value {
-        let bytes = try await head.outcome(of: ref.id)
-        do {
-            return try JSONDecoder().decode(Value.self, from: Data(bytes))
-        } catch {
-            throw RuntimeError.malformedTask(name: "\(Value.self) result", reason: "\(error)")
+    /// Stores `value` in the cluster's object store (large arrays of numbers as their raw
+    /// bytes in shared memory) and returns its ref, which tasks can take as a field.
+    /// - Throws: `RuntimeError.storeFull` when it cannot be written.
+    public func put<Value: Codable & Sendable>(_ value: Value) throws -> ObjectRef<Value> {
+        let id = head.reserveID()
+        head.put(id, at: try head.store.directory.store(value, as: id))
+        return ObjectRef(id: id, owner: ObjectOwner(id: id, head: head))
+    }
+
+    /// The value behind `ref`, waiting for its task (see `ObjectRef.get`); with a
+    /// `timeout`, throws `RuntimeError.waitTimedOut` when it is not ready by then (the task
+    /// goes on).
+    public func get<Value>(_ ref: ObjectRef<Value>, timeout: Duration? = nil) async throws -> Value {
+        guard let timeout else { return try await ref.get() }
+        guard try await wait(for: [ref], count: 1, timeout: timeout).ready.count == 1 else {
+            throw RuntimeError.waitTimedOut(ref.id, after: timeout)
         }
+        return try await ref.get()
     }
 
     /// The values behind `refs`, in order.
     public func get<Value>(_ refs: [ObjectRef<Value>]) async throws -> [Value] {
         var values: [Value] = []
         values.reserveCapacity(refs.count)
-        for ref in refs { values.append(try await get(ref)) }
+        for ref in refs { values.append(try await ref.get()) }
         return values
     }
 
-    /// The process ids of the workers (for tools and fault drills).
-    public var workerProcessIDs: [Int32] { processes.map(\.processIdentifier) }
-
-    /// Stops the workers and the head.
-    public func shutdown() async {
-        try? await server.close()
-        for process in processes where process.isRunning { process.terminate() }
-        for process in processes { process.waitUntilExit() }
+    /// Waits until `count` of `refs` are ready (made or failed) or `timeout` passes, and
+    /// returns which are ready (in the order they became so, at most `count`) and which not
+    /// (in the given order).
+    public func wait<Value>(for refs: [ObjectRef<Value>], count: Int, timeout: Duration? = nil) async throws
+        -> (ready: [ObjectRef<Value>], pending: [ObjectRef<Value>])
+    {
+        let wanted = min(max(count, 0), refs.count)
+        let head = self.head
+        var ready: [Int] = []
+        if wanted > 0 {
+            ready = try await withThrowingTaskGroup(of: Int?.self) { group in
+                for (index, ref) in refs.enumerated() {
+                    group.addTask {
+                        do {
+                            _ = try await head.location(of: ref.id)
+                        } catch is CancellationError {
+                            return nil
+                        } catch {}  // a failed object is ready too: its get throws
+                        return index
+                    }
+                }
+                if let timeout {
+                    group.addTask {
+                        try? await Task.sleep(for: timeout)
+                        return nil
+                    }
+                }
+                var ready: [Int] = []
+                while ready.count < wanted, let next = try await group.next() {
+                    guard let index = next else { break }  // the timeout
+                    ready.append(index)
+                }
+                group.cancelAll()
+                return ready
+            }
+        }
+        let readySet = Set(ready)
+        return (ready.map { refs[$0] }, refs.indices.filter { !readySet.contains($0) }.map { refs[$0] })
     }
+
+    /// Cancels the task behind `ref`: its `get` then throws `RuntimeError.cancelled`. A
+    /// queued task never runs; a running one sees Swift task cancellation (it stops at its
+    /// next cancellation check); a finished one keeps its value.
+    public func cancel<Value>(_ ref: ObjectRef<Value>) {
+        head.cancel(ref.id, reason: .cancelled(task: "\(ref.id)"))
+    }
+
+    /// What the cluster holds: objects referenced, unfinished tasks, and the store's
+    /// memory and spilled bytes.
+    public var statistics: ClusterStatistics {
+        let (objects, tasks) = head.counts
+        head.store.settle()
+        let store = head.store.current
+        return ClusterStatistics(
+            workers: head.workerCount, workerRestarts: workers.restarts, objects: objects, unfinishedTasks: tasks,
+            storeMemoryBytes: store.memoryBytes,
+            spilledObjects: store.spilled, spilledBytes: store.spilledBytes, storeMemoryLimit: head.store.memoryLimit)
+    }
+
+    /// The process ids of the running workers, by index (for tools and fault drills).
+    public var workerProcessIDs: [Int32] { workers.processIDs }
+
+    /// Stops the workers and the head, and deletes the object store's files.
+    public func shutdown() async {
+        workers.stop()
+        try? await server.close()
+        head.store.settle()
+        head.store.directory.removeAll()
+    }
+
+    private static func defaultStoreBytes(_ directory: ObjectDirectory) -> Int {
+        let memory = Int(ProcessInfo.processInfo.physicalMemory)
+        guard let attributes = try? FileManager.default.attributesOfFileSystem(forPath: directory.memory),
+            let size = attributes[.systemSize] as? Int
+        else { return memory * 3 / 10 }
+        return min(size / 3, memory * 3 / 10)
+    }
+}
+
+/// A snapshot of what a cluster holds.
+public struct ClusterStatistics: Sendable, Equatable {
+    /// Connected workers.
+    public var workers: Int
+    /// Workers replaced after they exited.
+    public var workerRestarts: Int
+    /// Objects held by refs or by tasks that will read them.
+    public var objects: Int
+    /// Tasks waiting for inputs, queued or running.
+    public var unfinishedTasks: Int
+    /// Bytes of stored objects in shared memory, and the limit past which they spill.
+    public var storeMemoryBytes: Int
+    /// Objects and bytes spilled to disk.
+    public var spilledObjects: Int
+    public var spilledBytes: Int
+    public var storeMemoryLimit: Int
 }

@@ -2,78 +2,197 @@ import FlockComm
 import Foundation
 import NIOCore
 
-/// The head of a cluster: the queue of submitted tasks, the workers and what each is
-/// running, and the outcomes waiting to be fetched. Submissions are coalesced: a burst of
-/// `submit` calls becomes one batch frame per worker (an equal share of the queue, up to
-/// `window` tasks in flight per worker), which is what lets tiny tasks run at tens of
-/// thousands per second. A worker
-/// whose connection closes has its running tasks put back in the queue (up to
-/// `maxAttempts` runs per task), so a killed worker costs a retry, not the job.
+/// The head of a cluster: the task graph (tasks waiting for inputs, queued, running), the
+/// workers, the objects (their locations and how many references hold each) and whoever
+/// waits for them.
+///
+/// - A task waits until every object it takes exists, then joins the queue; a failed
+///   input fails it (`dependencyFailed`) without running.
+/// - Submissions are coalesced: a burst of `submit` calls becomes one batch frame per
+///   worker (an equal share of the queue, up to `window` tasks in flight per worker),
+///   which is what lets tiny tasks run at tens of thousands per second.
+/// - A worker whose connection closes has its running tasks put back in the queue (up to
+///   their attempt limit), so a killed worker costs a retry, not the job.
+/// - An object lives while the driver holds a ref to it or a waiting task needs it.
 final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
-    struct QueuedTask {
+    struct PendingTask {
         let id: UInt64
         let name: String
         let bytes: [UInt8]
+        /// Distinct input objects, each holding one reference until the task ends.
+        let arguments: [UInt64]
+        let maxAttempts: Int
         var attempts = 0
+        var cancellation: RuntimeError?
     }
 
+    private struct Worker {
+        let channel: Channel
+        var running: [UInt64: PendingTask] = [:]
+    }
+
+    private typealias Waiter = CheckedContinuation<ObjectLocation, Error>
+
+    let store: ObjectStore
     private let lock = NSLock()
     private let eventLoop: EventLoop
     private let window = 1024
-    private let maxAttempts = 3
-    private var queue: [QueuedTask] = []
-    private var workers: [ObjectIdentifier: (channel: Channel, running: [UInt64: QueuedTask])] = [:]
-    private var outcomes: [UInt64: Result<[UInt8], Error>] = [:]
-    private var waiters: [UInt64: [CheckedContinuation<[UInt8], Error>]] = [:]
+    private var queue: [PendingTask] = []
+    private var blocked: [UInt64: (task: PendingTask, missing: Int)] = [:]
+    private var dependents: [UInt64: [UInt64]] = [:]
+    private var workers: [ObjectIdentifier: Worker] = [:]
+    private var objects: [UInt64: Result<ObjectLocation, RuntimeError>] = [:]
+    private var references: [UInt64: Int] = [:]
+    private var waiters: [UInt64: [UInt64: Waiter]] = [:]
     private var nextID: UInt64 = 0
+    private var nextWaiter: UInt64 = 0
     private var dispatchScheduled = false
 
-    init(eventLoop: EventLoop) { self.eventLoop = eventLoop }
+    init(eventLoop: EventLoop, store: ObjectStore) {
+        self.eventLoop = eventLoop
+        self.store = store
+    }
 
     /// How many workers are connected and ready.
     var workerCount: Int { lock.withLock { workers.count } }
 
-    /// Queues a task; returns its id.
-    func submit(name: String, bytes: [UInt8]) -> UInt64 {
-        let (id, schedule) = lock.withLock { () -> (UInt64, Bool) in
+    /// How many objects are held (by refs or waiting tasks) and how many tasks are not done.
+    var counts: (objects: Int, unfinishedTasks: Int) {
+        lock.withLock {
+            (references.count, queue.count + blocked.count + workers.values.map(\.running.count).reduce(0, +))
+        }
+    }
+
+    /// A fresh object id (for `put`, whose bytes are written before the head learns of them).
+    func reserveID() -> UInt64 {
+        lock.withLock {
             nextID += 1
-            queue.append(QueuedTask(id: nextID, name: name, bytes: bytes))
-            defer { dispatchScheduled = true }
-            return (nextID, !dispatchScheduled)
+            return nextID
+        }
+    }
+
+    /// Records object `id` at `location`, held by one reference.
+    func put(_ id: UInt64, at location: ObjectLocation) {
+        lock.withLock {
+            objects[id] = .success(location)
+            references[id] = 1
+        }
+        if case .stored(let size) = location { store.added(id, size: size) }
+    }
+
+    /// Queues a task that reads `arguments`; returns its id, held by one reference.
+    /// `timeout` cancels it when it has not finished by then.
+    /// - Throws: `RuntimeError.unboundReference` for an argument this head does not hold.
+    func submit(name: String, bytes: [UInt8], arguments: [UInt64], maxAttempts: Int, timeout: Duration?) throws
+        -> UInt64
+    {
+        let inputs = Array(Set(arguments)).sorted()
+        let (id, schedule, failedInput) = try lock.withLock { () -> (UInt64, Bool, PendingTask?) in
+            if let unknown = inputs.first(where: { references[$0] == nil }) {
+                throw RuntimeError.unboundReference(unknown)
+            }
+            nextID += 1
+            let task = PendingTask(id: nextID, name: name, bytes: bytes, arguments: inputs, maxAttempts: maxAttempts)
+            references[task.id] = 1
+            for input in inputs { references[input]! += 1 }  // Invariant: checked above.
+            if inputs.contains(where: { if case .failure = objects[$0] { true } else { false } }) {
+                return (task.id, false, task)
+            }
+            let missing = inputs.filter { objects[$0] == nil }
+            if missing.isEmpty {
+                queue.append(task)
+            } else {
+                blocked[task.id] = (task, missing.count)
+                for input in missing { dependents[input, default: []].append(task.id) }
+            }
+            defer { if missing.isEmpty { dispatchScheduled = true } }
+            return (task.id, missing.isEmpty && !dispatchScheduled, nil)
+        }
+        if let failedInput { finish([(failedInput, inputFailure(failedInput))]) }
+        if let timeout {
+            eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+                self.cancel(id, reason: .timedOut(task: name, after: timeout))
+            }
         }
         if schedule { eventLoop.execute { self.dispatch() } }
         return id
     }
 
-    /// The encoded output of task `id`, once it has one.
-    func outcome(of id: UInt64) async throws -> [UInt8] {
-        try await withCheckedThrowingContinuation { continuation in
-            let ready = lock.withLock { () -> Result<[UInt8], Error>? in
-                if let outcome = outcomes[id] { return outcome }
-                waiters[id, default: []].append(continuation)
-                return nil
+    /// Where object `id` is, once it exists.
+    /// - Throws: the error of the task that was to make it, or `CancellationError` when
+    ///   the calling task is cancelled first.
+    func location(of id: UInt64) async throws -> ObjectLocation {
+        let token = lock.withLock {
+            nextWaiter += 1
+            return nextWaiter
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: Waiter) in
+                let ready = lock.withLock { () -> Result<ObjectLocation, RuntimeError>? in
+                    if let outcome = objects[id] { return outcome }
+                    waiters[id, default: [:]][token] = continuation
+                    return nil
+                }
+                if let ready {
+                    if case .success(.stored) = ready { store.used(id) }
+                    continuation.resume(with: ready)
+                } else if Task.isCancelled {
+                    abandonWait(for: id, token: token)
+                }
             }
-            if let ready { continuation.resume(with: ready) }
+        } onCancel: {
+            abandonWait(for: id, token: token)
+        }
+    }
+
+    /// One reference to object `id` is gone; the object goes with the last.
+    func release(_ id: UInt64) {
+        let freed = lock.withLock { dropReference(id) }
+        for id in freed { store.removed(id) }
+    }
+
+    /// Stops task `id`: a queued or waiting task ends at once, a running one is asked to
+    /// stop. Either way its ref then fails with `reason`.
+    func cancel(_ id: UInt64, reason: RuntimeError) {
+        enum Found {
+            case waiting(PendingTask)
+            case running(Channel)
+        }
+        let found = lock.withLock { () -> Found? in
+            if let index = queue.firstIndex(where: { $0.id == id }) { return .waiting(queue.remove(at: index)) }
+            if let entry = blocked.removeValue(forKey: id) { return .waiting(entry.task) }
+            for (key, worker) in workers where worker.running[id] != nil {
+                workers[key]!.running[id]!.cancellation = reason  // Invariant: found just now.
+                return .running(worker.channel)
+            }
+            return nil
+        }
+        switch found {
+        case .waiting(let task): finish([(task, .failure(reason))])
+        case .running(let channel): channel.writeAndFlush(TaskMessage.cancel([id]).frame, promise: nil)
+        case nil: break
         }
     }
 
     /// A worker said it is ready on `channel`.
     func workerJoined(_ channel: Channel) {
-        lock.withLock { workers[ObjectIdentifier(channel)] = (channel, [:]) }
+        lock.withLock { workers[ObjectIdentifier(channel)] = Worker(channel: channel) }
         dispatch()
     }
 
     /// A worker's connection closed: its running tasks go back to the queue (or fail
-    /// after `maxAttempts`).
+    /// after their last attempt).
     func workerLost(_ channel: Channel) {
-        let failed = lock.withLock { () -> [(UInt64, Error)] in
+        let failed = lock.withLock { () -> [(PendingTask, Result<ObjectLocation, RuntimeError>)] in
             guard let worker = workers.removeValue(forKey: ObjectIdentifier(channel)) else { return [] }
-            var failed: [(UInt64, Error)] = []
-            var retried: [QueuedTask] = []
+            var failed: [(PendingTask, Result<ObjectLocation, RuntimeError>)] = []
+            var retried: [PendingTask] = []
             for var task in worker.running.values.sorted(by: { $0.id < $1.id }) {
                 task.attempts += 1
-                if task.attempts >= maxAttempts {
-                    failed.append((task.id, RuntimeError.workerLost(task: task.name, attempts: task.attempts)))
+                if let cancellation = task.cancellation {
+                    failed.append((task, .failure(cancellation)))
+                } else if task.attempts >= task.maxAttempts {
+                    failed.append((task, .failure(.workerLost(task: task.name, attempts: task.attempts))))
                 } else {
                     retried.append(task)
                 }
@@ -81,30 +200,105 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
             queue.insert(contentsOf: retried, at: 0)  // first in line, in submission order
             return failed
         }
-        for (id, error) in failed { complete(id, .failure(error)) }
+        finish(failed)
         dispatch()
     }
 
     /// Outcomes from a worker.
-    func received(_ results: [(id: UInt64, succeeded: Bool, bytes: [UInt8])], from channel: Channel) {
-        lock.withLock {
-            for result in results { workers[ObjectIdentifier(channel)]?.running[result.id] = nil }
+    func received(_ results: [(id: UInt64, outcome: TaskOutcome)], from channel: Channel) {
+        let finished = lock.withLock { () -> [(PendingTask, Result<ObjectLocation, RuntimeError>)] in
+            results.compactMap { result in
+                guard let task = workers[ObjectIdentifier(channel)]?.running.removeValue(forKey: result.id) else {
+                    return nil
+                }
+                switch result.outcome {
+                case .value(let location): return (task, .success(location))
+                case .failed(let reason): return (task, .failure(.taskFailed(reason)))
+                case .cancelled: return (task, .failure(task.cancellation ?? .cancelled(task: task.name)))
+                }
+            }
         }
-        for result in results {
-            complete(
-                result.id,
-                result.succeeded
-                    ? .success(result.bytes)
-                    : .failure(RuntimeError.taskFailed(String(decoding: result.bytes, as: UTF8.self))))
+        for (task, outcome) in finished {
+            if case .success(.stored(let size)) = outcome { store.added(task.id, size: size) }
         }
+        finish(finished)
         dispatch()
+    }
+
+    /// Records how tasks ended, wakes whoever waits for their objects, releases their
+    /// inputs, and moves tasks whose inputs are now all there to the queue (or fails them
+    /// when an input failed, and so on down the graph).
+    private func finish(_ outcomes: [(PendingTask, Result<ObjectLocation, RuntimeError>)]) {
+        var wake: [(Waiter, Result<ObjectLocation, RuntimeError>)] = []
+        var freed: [UInt64] = []
+        lock.withLock {
+            var work = outcomes
+            while let (task, outcome) = work.popLast() {
+                if references[task.id] == nil {
+                    if case .success(.stored) = outcome { freed.append(task.id) }  // no one holds it any more
+                } else {
+                    objects[task.id] = outcome
+                }
+                for waiter in (waiters.removeValue(forKey: task.id) ?? [:]).values { wake.append((waiter, outcome)) }
+                for input in task.arguments { freed += dropReference(input) }
+                for waitingID in dependents.removeValue(forKey: task.id) ?? [] {
+                    guard var entry = blocked[waitingID] else { continue }  // cancelled meanwhile
+                    if case .failure = outcome {
+                        blocked[waitingID] = nil
+                        work.append((entry.task, inputFailure(entry.task, lockHeld: true)))
+                    } else {
+                        entry.missing -= 1
+                        if entry.missing == 0 {
+                            blocked[waitingID] = nil
+                            queue.append(entry.task)
+                        } else {
+                            blocked[waitingID] = entry
+                        }
+                    }
+                }
+            }
+        }
+        for id in freed { store.removed(id) }
+        for (waiter, outcome) in wake { waiter.resume(with: outcome) }
+    }
+
+    /// The failure of a task one of whose inputs failed (the first, by id).
+    private func inputFailure(_ task: PendingTask, lockHeld: Bool = false) -> Result<ObjectLocation, RuntimeError> {
+        let failure = { () -> Result<ObjectLocation, RuntimeError> in
+            for input in task.arguments {
+                if case .failure(let error) = self.objects[input] {
+                    return .failure(.dependencyFailed(task: task.name, input: input, reason: "\(error)"))
+                }
+            }
+            return .failure(.dependencyFailed(task: task.name, input: 0, reason: "unknown"))
+        }
+        return lockHeld ? failure() : lock.withLock(failure)
+    }
+
+    /// Drops one reference to `id` (called under the lock); returns the stored objects
+    /// that are no longer held, whose files the caller removes outside the lock.
+    private func dropReference(_ id: UInt64) -> [UInt64] {
+        guard let count = references[id] else { return [] }
+        guard count <= 1 else {
+            references[id] = count - 1
+            return []
+        }
+        references[id] = nil
+        guard let outcome = objects.removeValue(forKey: id) else { return [] }  // its task will free it
+        if case .success(.stored) = outcome { return [id] }
+        return []
+    }
+
+    private func abandonWait(for id: UInt64, token: UInt64) {
+        let waiter = lock.withLock { waiters[id]?.removeValue(forKey: token) }
+        waiter?.resume(throwing: CancellationError())
     }
 
     /// Hands queued tasks to the least busy workers, a batch frame each.
     private func dispatch() {
-        let batches = lock.withLock { () -> [(Channel, [QueuedTask])] in
+        let batches = lock.withLock { () -> [(Channel, [TaskAssignment])] in
             dispatchScheduled = false
-            var batches: [(Channel, [QueuedTask])] = []
+            var batches: [(Channel, [TaskAssignment])] = []
             // An equal share of the queue per worker, least busy first: big batches for
             // tiny tasks, and long tasks spread over every worker.
             let share = (queue.count + max(workers.count, 1) - 1) / max(workers.count, 1)
@@ -115,46 +309,21 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
                 let batch = Array(queue.prefix(take))
                 queue.removeFirst(take)
                 for task in batch { workers[key]!.running[task.id] = task }
-                batches.append((worker.channel, batch))
+                batches.append((worker.channel, batch.map(assignment)))
             }
             return batches
         }
         for (channel, batch) in batches {
-            channel.writeAndFlush(TaskMessage.tasks(batch.map { ($0.id, $0.name, $0.bytes) }).frame, promise: nil)
+            channel.writeAndFlush(TaskMessage.tasks(batch).frame, promise: nil)
         }
     }
 
-    private func complete(_ id: UInt64, _ outcome: Result<[UInt8], Error>) {
-        let waiting = lock.withLock { () -> [CheckedContinuation<[UInt8], Error>] in
-            outcomes[id] = outcome
-            return waiters.removeValue(forKey: id) ?? []
+    /// What a worker needs to run `task` (called under the lock: its inputs all exist).
+    private func assignment(_ task: PendingTask) -> TaskAssignment {
+        var arguments: [UInt64: ObjectLocation] = [:]
+        for input in task.arguments {
+            if case .success(let location) = objects[input] { arguments[input] = location }
         }
-        for waiter in waiting { waiter.resume(with: outcome) }
-    }
-}
-
-/// The head's side of one worker connection.
-final class HeadConnectionHandler: ChannelInboundHandler, Sendable {
-    typealias InboundIn = Frame
-    private let head: ClusterHead
-
-    init(head: ClusterHead) { self.head = head }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let peer = context.remoteAddress.map { "\($0)" } ?? "worker"
-        do {
-            switch try TaskMessage(unwrapInboundIn(data), peer: peer) {
-            case .workerReady: head.workerJoined(context.channel)
-            case .results(let results): head.received(results, from: context.channel)
-            case .tasks: throw CommError.badFrame(peer: peer, reason: "a worker sent tasks to the head")
-            }
-        } catch {
-            context.fireErrorCaught(error)
-        }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        head.workerLost(context.channel)
-        context.fireChannelInactive()
+        return TaskAssignment(id: task.id, name: task.name, bytes: task.bytes, arguments: arguments)
     }
 }

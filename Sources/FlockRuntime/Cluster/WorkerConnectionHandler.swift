@@ -1,44 +1,70 @@
 import FlockComm
+import Foundation
 import NIOCore
 
-/// A worker's side of its connection to the head: runs each batch of tasks concurrently
-/// and sends the batch's outcomes back in one frame.
-final class WorkerConnectionHandler: ChannelInboundHandler, Sendable {
+/// A worker's side of its connection to the head: runs each task it is handed as its own
+/// Swift task (so it can be cancelled alone), inside a `TaskEnvironment` that lets the
+/// task read its input objects, and sends outcomes back coalesced: whatever finished
+/// before the event loop got round to sending goes in one frame.
+final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable {  // state guarded by `lock`
     typealias InboundIn = Frame
     private let registry: TaskRegistry
+    private let directory: ObjectDirectory
+    private let lock = NSLock()
+    private var running: [UInt64: Task<Void, Never>] = [:]
+    private var outbox: [(id: UInt64, outcome: TaskOutcome)] = []
 
-    init(registry: TaskRegistry) { self.registry = registry }
+    init(registry: TaskRegistry, directory: ObjectDirectory) {
+        self.registry = registry
+        self.directory = directory
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let peer = context.remoteAddress.map { "\($0)" } ?? "head"
-        let tasks: [(id: UInt64, name: String, bytes: [UInt8])]
         do {
-            guard case .tasks(let batch) = try TaskMessage(unwrapInboundIn(data), peer: peer) else {
-                throw CommError.badFrame(peer: peer, reason: "the head sent something other than tasks")
+            switch try TaskMessage(unwrapInboundIn(data), peer: peer) {
+            case .tasks(let batch): for task in batch { start(task, replyingOn: context.channel) }
+            case .cancel(let ids): for handle in lock.withLock({ ids.compactMap { running[$0] } }) { handle.cancel() }
+            case .workerReady, .results:
+                throw CommError.badFrame(peer: peer, reason: "the head sent a worker's message")
             }
-            tasks = batch
         } catch {
             context.fireErrorCaught(error)
-            return
         }
-        let (channel, registry) = (context.channel, registry)
-        Task {
-            let results = await withTaskGroup(of: (UInt64, Bool, [UInt8]).self) { group in
-                for task in tasks {
-                    group.addTask {
-                        do {
-                            // Awaited before the tuple is built: with the await inside the
-                            // tuple, optimized builds (Swift 6.3) returned a zeroed id and flag.
-                            let output = try await registry.run(name: task.name, bytes: task.bytes)
-                            return (task.id, true, output)
-                        } catch {
-                            return (task.id, false, Array("\(error)".utf8))
-                        }
+    }
+
+    private func start(_ assignment: TaskAssignment, replyingOn channel: Channel) {
+        let (registry, directory) = (registry, directory)
+        let environment = TaskEnvironment(arguments: assignment.arguments, directory: directory)
+        // Registered before it can finish: the task removes itself under the same lock.
+        lock.withLock {
+            running[assignment.id] = Task {
+                let outcome: TaskOutcome
+                do {
+                    let location = try await TaskEnvironment.$current.withValue(environment) {
+                        try await registry.run(
+                            name: assignment.name, bytes: assignment.bytes, id: assignment.id, directory: directory)
                     }
+                    outcome = .value(location)
+                } catch {
+                    outcome = Task.isCancelled ? .cancelled : .failed("\(error)")
                 }
-                var results: [(id: UInt64, succeeded: Bool, bytes: [UInt8])] = []
-                for await result in group { results.append(result) }
-                return results
+                self.report(assignment.id, outcome, on: channel)
+            }
+        }
+    }
+
+    private func report(_ id: UInt64, _ outcome: TaskOutcome, on channel: Channel) {
+        let first = lock.withLock { () -> Bool in
+            running[id] = nil
+            outbox.append((id, outcome))
+            return outbox.count == 1
+        }
+        guard first else { return }  // a send is already on its way and will take this one
+        channel.eventLoop.execute {
+            let results = self.lock.withLock { () -> [(id: UInt64, outcome: TaskOutcome)] in
+                defer { self.outbox.removeAll(keepingCapacity: true) }
+                return self.outbox
             }
             channel.writeAndFlush(TaskMessage.results(results).frame, promise: nil)
         }

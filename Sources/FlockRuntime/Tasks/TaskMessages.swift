@@ -1,20 +1,42 @@
 import FlockComm
 
+/// A task as the head hands it to a worker: its id (also the id of its result object),
+/// registered name, encoded value, and where each of its input objects is.
+struct TaskAssignment: Equatable, Sendable {
+    let id: UInt64
+    let name: String
+    let bytes: [UInt8]
+    let arguments: [UInt64: ObjectLocation]
+}
+
+/// How a task ended, as a worker reports it.
+enum TaskOutcome: Equatable, Sendable {
+    /// Its result object, inline or written to the node's store.
+    case value(ObjectLocation)
+    /// It threw; the text is its error's description.
+    case failed(String)
+    /// It stopped because the head cancelled it.
+    case cancelled
+}
+
 /// The runtime's task messages between head and workers, as frames of kind `.runtime`
 /// whose opcode says which message it is. Batches carry many tasks or results in one
 /// frame: per-task frames would cap throughput at the frame rate.
 enum TaskMessage: Equatable {
     /// worker -> head: ready to run tasks.
     case workerReady(index: Int)
-    /// head -> worker: tasks to run (id, registered name, encoded task).
-    case tasks([(id: UInt64, name: String, bytes: [UInt8])])
-    /// worker -> head: outcomes (id, success, encoded output or error text).
-    case results([(id: UInt64, succeeded: Bool, bytes: [UInt8])])
+    /// head -> worker: tasks to run.
+    case tasks([TaskAssignment])
+    /// worker -> head: outcomes of tasks, by id.
+    case results([(id: UInt64, outcome: TaskOutcome)])
+    /// head -> worker: stop these tasks.
+    case cancel([UInt64])
 
     private enum Opcode: UInt8 {
         case workerReady = 1
         case tasks
         case results
+        case cancel
     }
 
     /// The frame carrying this message.
@@ -32,15 +54,32 @@ enum TaskMessage: Equatable {
                 writer.integer(task.id)
                 writer.string(task.name)
                 writer.data(task.bytes)
+                writer.integer(UInt32(task.arguments.count))
+                for (id, location) in task.arguments.sorted(by: { $0.key < $1.key }) {
+                    writer.integer(id)
+                    location.write(to: &writer)
+                }
             }
         case .results(let results):
             opcode = .results
             writer.integer(UInt32(results.count))
             for result in results {
                 writer.integer(result.id)
-                writer.integer(UInt8(result.succeeded ? 1 : 0))
-                writer.data(result.bytes)
+                switch result.outcome {
+                case .value(let location):
+                    writer.integer(UInt8(0))
+                    location.write(to: &writer)
+                case .failed(let reason):
+                    writer.integer(UInt8(1))
+                    writer.string(reason)
+                case .cancelled:
+                    writer.integer(UInt8(2))
+                }
             }
+        case .cancel(let ids):
+            opcode = .cancel
+            writer.integer(UInt32(ids.count))
+            for id in ids { writer.integer(id) }
         }
         return Frame(FrameHeader(kind: .runtime, opcode: opcode.rawValue), payload: writer.bytes)
     }
@@ -57,29 +96,45 @@ enum TaskMessage: Equatable {
         case .workerReady:
             self = .workerReady(index: Int(try reader.integer(UInt32.self)))
         case .tasks:
-            let count = try Self.count(&reader, entryBytes: 16, frame: frame, peer: peer)
+            let count = try Self.count(&reader, entryBytes: 20, frame: frame, peer: peer)
             self = .tasks(
                 try (0..<count).map { _ in
-                    (try reader.integer(UInt64.self), try reader.string(), try reader.data())
+                    let (id, name, bytes) = (try reader.integer(UInt64.self), try reader.string(), try reader.data())
+                    let arguments = try Self.count(&reader, entryBytes: 9, frame: frame, peer: peer)
+                    var locations: [UInt64: ObjectLocation] = [:]
+                    for _ in 0..<arguments {
+                        let argument = try reader.integer(UInt64.self)
+                        locations[argument] = try ObjectLocation(from: &reader, peer: peer)
+                    }
+                    return TaskAssignment(id: id, name: name, bytes: bytes, arguments: locations)
                 })
         case .results:
-            let count = try Self.count(&reader, entryBytes: 13, frame: frame, peer: peer)
+            let count = try Self.count(&reader, entryBytes: 9, frame: frame, peer: peer)
             self = .results(
                 try (0..<count).map { _ in
-                    (try reader.integer(UInt64.self), try reader.integer(UInt8.self) != 0, try reader.data())
+                    let id = try reader.integer(UInt64.self)
+                    switch try reader.integer(UInt8.self) {
+                    case 0: return (id, .value(try ObjectLocation(from: &reader, peer: peer)))
+                    case 1: return (id, .failed(try reader.string()))
+                    case 2: return (id, .cancelled)
+                    case let tag: throw CommError.badFrame(peer: peer, reason: "unknown task outcome tag \(tag)")
+                    }
                 })
+        case .cancel:
+            let count = try Self.count(&reader, entryBytes: 8, frame: frame, peer: peer)
+            self = .cancel(try (0..<count).map { _ in try reader.integer(UInt64.self) })
         }
         try reader.finish()
     }
 
-    /// A batch's entry count, refused when the payload could not hold that many entries
+    /// A list's entry count, refused when the payload could not hold that many entries
     /// of at least `entryBytes` (so a bad count never makes us reserve memory for it).
     private static func count(_ reader: inout PayloadReader, entryBytes: Int, frame: Frame, peer: String) throws -> Int
     {
         let count = Int(try reader.integer(UInt32.self))
         guard count <= frame.payload.count / entryBytes else {
             throw CommError.badFrame(
-                peer: peer, reason: "a batch announces \(count) entries in \(frame.payload.count) bytes")
+                peer: peer, reason: "a list announces \(count) entries in \(frame.payload.count) bytes")
         }
         return count
     }

@@ -4,8 +4,10 @@ import Foundation
 /// on the wire and the Swift type that decodes and runs it. Every process builds the same
 /// registry (they run the same binary), so a worker can run what the driver submits.
 public struct TaskRegistry: Sendable {
-    /// Runs an encoded task of one registered type and returns its encoded output.
-    typealias Runner = @Sendable ([UInt8]) async throws -> [UInt8]
+    /// Runs an encoded task of one registered type and stores its output as object `id`.
+    typealias Runner =
+        @Sendable (_ bytes: [UInt8], _ id: UInt64, _ directory: ObjectDirectory) async throws
+        -> ObjectLocation
 
     private var runners: [String: Runner] = [:]
 
@@ -19,39 +21,37 @@ public struct TaskRegistry: Sendable {
     /// - Throws: `RuntimeError.duplicateTaskName` when its name is taken.
     public mutating func register<Task: RemoteTask>(_ type: Task.Type) throws {
         guard runners[Task.taskName] == nil else { throw RuntimeError.duplicateTaskName(Task.taskName) }
-        runners[Task.taskName] = { bytes in
+        runners[Task.taskName] = { bytes, id, directory in
             let task: Task
             do {
                 task = try JSONDecoder().decode(Task.self, from: Data(bytes))
             } catch {
                 throw RuntimeError.malformedTask(name: Task.taskName, reason: "\(error)")
             }
-            return Array(try JSONEncoder().encode(try await task.run()))
+            let output = try await task.run()
+            return try directory.store(output, as: id)
         }
     }
 
     /// The registered names, sorted.
     public var names: [String] { runners.keys.sorted() }
 
-    /// Decodes and runs the task named `name` from `bytes`; returns its encoded output.
+    /// Decodes and runs the task named `name` from `bytes`; stores its output as object
+    /// `id` and returns where.
     /// - Throws: `RuntimeError.unknownTask` for a name not registered here (a worker
     ///   running another build), `.malformedTask` for bytes that do not decode, or
     ///   whatever the task itself throws.
-    func run(name: String, bytes: [UInt8]) async throws -> [UInt8] {
+    func run(name: String, bytes: [UInt8], id: UInt64, directory: ObjectDirectory) async throws -> ObjectLocation {
         guard let runner = runners[name] else { throw RuntimeError.unknownTask(name, known: names) }
-        return try await runner(bytes)
+        return try await runner(bytes, id, directory)
     }
 
-    /// The encoded form of `task`, as `run(name:bytes:)` takes it.
-    static func encode<Task: RemoteTask>(_ task: Task) throws -> [UInt8] { Array(try JSONEncoder().encode(task)) }
-
-    /// The output of a task of type `Task` from its encoded form.
-    static func decodeOutput<Task: RemoteTask>(_: Task.Type, from bytes: [UInt8]) throws -> Task.Output {
-        do {
-            return try JSONDecoder().decode(Task.Output.self, from: Data(bytes))
-        } catch {
-            throw RuntimeError.malformedTask(name: Task.taskName, reason: "its result does not decode: \(error)")
-        }
+    /// The encoded form of `task`, as `run` takes it, and the ids of the refs inside it.
+    static func encode<Task: RemoteTask>(_ task: Task) throws -> (bytes: [UInt8], references: [UInt64]) {
+        let encoder = JSONEncoder()
+        let collector = ReferenceCollector()
+        encoder.userInfo[ReferenceCollector.key] = collector
+        return (Array(try encoder.encode(task)), collector.ids)
     }
 }
 
@@ -69,6 +69,22 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     case workerLost(task: String, attempts: Int)
     /// Workers did not connect in time.
     case startTimeout(expected: Int, connected: Int)
+    /// A task's input failed, so the task did not run.
+    case dependencyFailed(task: String, input: UInt64, reason: String)
+    /// The task was cancelled before it finished.
+    case cancelled(task: String)
+    /// The task did not finish within its timeout.
+    case timedOut(task: String, after: Duration)
+    /// `get` waited longer than its timeout.
+    case waitTimedOut(UInt64, after: Duration)
+    /// A ref that belongs to no cluster here (decoded outside a task, or from another cluster).
+    case unboundReference(UInt64)
+    /// An object's bytes are gone (its store's files were deleted).
+    case objectLost(UInt64, reason: String)
+    /// Bytes that are not an object of the expected type.
+    case malformedObject(String)
+    /// The store could not write or spill an object.
+    case storeFull(String)
 
     public var description: String {
         switch self {
@@ -84,6 +100,23 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
             "task \"\(task)\" was lost with its worker \(attempts) times; giving up"
         case .startTimeout(let expected, let connected):
             "only \(connected) of \(expected) workers connected in time"
+        case .dependencyFailed(let task, let input, let reason):
+            "task \"\(task)\" did not run because its input object \(input) failed: \(reason)"
+        case .cancelled(let task):
+            "task \"\(task)\" was cancelled"
+        case .timedOut(let task, let after):
+            "task \"\(task)\" did not finish within \(after); it was cancelled"
+        case .waitTimedOut(let id, let after):
+            "object \(id) was not ready within \(after)"
+        case .unboundReference(let id):
+            "object ref \(id) belongs to no cluster here (refs can be read in the driver that made them "
+                + "and inside tasks that take them as fields)"
+        case .objectLost(let id, let reason):
+            "object \(id) is lost: \(reason)"
+        case .malformedObject(let reason):
+            "malformed object: \(reason)"
+        case .storeFull(let reason):
+            "the object store cannot take the object: \(reason)"
         }
     }
 }

@@ -1,0 +1,66 @@
+import Foundation
+
+/// The worker processes of a local cluster, supervised: each is this same binary started
+/// again with the cluster's address in its environment, and one that exits while the
+/// cluster runs (killed, crashed in a task) is replaced by a fresh one under the same
+/// index, so a crashing task costs its retries, not the cluster's capacity.
+final class LocalWorkers: @unchecked Sendable {  // state guarded by `lock`
+    private let executable: String
+    private let arguments: [String]
+    private let environment: [String: String]
+    private let lock = NSLock()
+    private var processes: [Int: Process] = [:]
+    private var stopping = false
+    private var restartCount = 0
+
+    /// Prepares workers that run `executable` with `environment` added to ours.
+    init(executable: String, arguments: [String], environment: [String: String]) {
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
+
+    /// The running workers' process ids, by index.
+    var processIDs: [Int32] {
+        lock.withLock { processes.keys.sorted().compactMap { processes[$0]?.processIdentifier } }
+    }
+
+    /// How many workers were replaced so far.
+    var restarts: Int { lock.withLock { restartCount } }
+
+    /// Starts worker `index`.
+    /// - Throws: when the process cannot be started.
+    func start(_ index: Int) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = environment.merging(["FLOCK_RUNTIME_WORKER": "\(index)"]) { $1 }
+        process.terminationHandler = { [weak self] _ in self?.exited(index) }
+        try lock.withLock {
+            guard !stopping else { return }
+            try process.run()
+            processes[index] = process
+        }
+    }
+
+    /// Stops every worker and waits for them; none is replaced from here on.
+    func stop() {
+        let all = lock.withLock {
+            stopping = true
+            return Array(processes.values)
+        }
+        for process in all where process.isRunning { process.terminate() }
+        for process in all { process.waitUntilExit() }
+    }
+
+    private func exited(_ index: Int) {
+        let replace = lock.withLock { () -> Bool in
+            guard !stopping else { return false }
+            restartCount += 1
+            return true
+        }
+        guard replace else { return }
+        // A short pause so that a binary that cannot start does not spin.
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(50)) { try? self.start(index) }
+    }
+}

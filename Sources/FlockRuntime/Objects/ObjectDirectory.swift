@@ -1,0 +1,115 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The files of one node's object store, shared by every process of the node: large
+/// objects live in `memory` (a folder in /dev/shm, so reading one is mapping it) and are
+/// moved to `spill` (on disk) when the store passes its memory limit. A file is named by
+/// its object's id, so any process finds an object from its id alone; it is written under
+/// a temporary name and renamed into place, so a reader never sees half an object, and a
+/// spilled object is in place on disk before its memory copy goes, so a reader that misses
+/// the one finds the other.
+struct ObjectDirectory: Sendable {
+    /// The folder of objects in memory.
+    let memory: String
+    /// The folder of spilled objects.
+    let spill: String
+
+    /// Fresh folders for a new store (named after this process, so that a later store can
+    /// tell leftovers of a dead one).
+    static func create() throws -> ObjectDirectory {
+        let shm = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        let name = "flock-objects-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let directory = ObjectDirectory(
+            memory: "\(shm)/\(name)", spill: "\(NSTemporaryDirectory())/\(name)-spill")
+        for path in [directory.memory, directory.spill] {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+        return directory
+    }
+
+    /// The location of `value` as object `id`: inline when small, else a new file.
+    /// - Throws: the encoding's error, or `RuntimeError.storeFull` when the file cannot be written.
+    func store<Value: Encodable>(_ value: Value, as id: UInt64) throws -> ObjectLocation {
+        try ObjectCoding.withEncoded(value) { header, payload in
+            let size = header.count + payload.count
+            guard size > ObjectLocation.inlineLimit else { return .inline(header + Array(payload)) }
+            let path = "\(memory)/\(id)"
+            let temporary = "\(path).\(getpid()).partial"
+            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else { throw storeError("create \(temporary)") }
+            defer { close(descriptor) }
+            try header.withUnsafeBytes { try writeAll(descriptor, $0, temporary) }
+            try writeAll(descriptor, payload, temporary)
+            guard rename(temporary, path) == 0 else { throw storeError("rename \(temporary)") }
+            return .stored(size: size)
+        }
+    }
+
+    /// The bytes of object `id` at `location`.
+    /// - Throws: `RuntimeError.objectLost` when its file is gone from memory and disk.
+    func read(_ id: UInt64, at location: ObjectLocation) throws -> ObjectBytes {
+        switch location {
+        case .inline(let bytes):
+            return ObjectBytes(bytes)
+        case .stored:
+            for path in ["\(memory)/\(id)", "\(spill)/\(id)"] {
+                if let bytes = try ObjectBytes(mapping: path) { return bytes }
+            }
+            throw RuntimeError.objectLost(id, reason: "its file is in neither \(memory) nor \(spill)")
+        }
+    }
+
+    /// Moves object `id` from memory to disk.
+    func spillObject(_ id: UInt64) throws {
+        let source = "\(memory)/\(id)"
+        let temporary = "\(spill)/\(id).partial"
+        unlink(temporary)
+        do {
+            try FileManager.default.copyItem(atPath: source, toPath: temporary)
+        } catch {
+            throw RuntimeError.storeFull("cannot spill object \(id) to \(spill): \(error)")
+        }
+        guard rename(temporary, "\(spill)/\(id)") == 0 else { throw storeError("rename \(temporary)") }
+        unlink(source)
+    }
+
+    /// Deletes object `id`'s files.
+    func remove(_ id: UInt64) {
+        unlink("\(memory)/\(id)")
+        unlink("\(spill)/\(id)")
+    }
+
+    /// Deletes both folders and everything in them.
+    func removeAll() {
+        for path in [memory, spill] { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    /// Deletes the folders of stores whose process is gone (a driver killed with -9).
+    static func removeLeftovers() {
+        for folder in Set(["/dev/shm", NSTemporaryDirectory()]) {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            for name in names where name.hasPrefix("flock-objects-") {
+                let parts = name.split(separator: "-")
+                guard parts.count >= 4, let pid = Int32(parts[2]), kill(pid, 0) != 0, errno == ESRCH else { continue }
+                try? FileManager.default.removeItem(atPath: "\(folder)/\(name)")
+            }
+        }
+    }
+
+    private func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, _ path: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)  // Invariant: count > 0.
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { throw storeError("write \(path)") }
+            offset += written
+        }
+    }
+
+    private func storeError(_ what: String) -> RuntimeError {
+        .storeFull("cannot \(what): \(String(cString: strerror(errno)))")
+    }
+}
