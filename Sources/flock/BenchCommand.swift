@@ -18,7 +18,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(
         name: .long,
         help:
-            "bench train, comm: only the cases whose name contains this text (lenet5-1x28x28/t1, allreduce/world4/16MiB)."
+            "bench train, comm, ddp, runtime: only the cases whose name contains this text (lenet5-1x28x28/t1, allreduce/world4/16MiB)."
     )
     var only: String?
 
@@ -51,7 +51,7 @@ struct BenchCommand: AsyncParsableCommand {
         case "train": try TrainBench(repeats: repeats, quick: quick, only: only).run(into: &report)
         case "comm": try CommBench(world: world, repeats: repeats, quick: quick, only: only).run(into: &report)
         case "ddp": try DDPBench(repeats: repeats, quick: quick, only: only).run(into: &report)
-        case "runtime": try await RuntimeBench(repeats: repeats, quick: quick).run(into: &report)
+        case "runtime": try await RuntimeBench(repeats: repeats, quick: quick, only: only).run(into: &report)
         default: throw ValidationError("unknown benchmark area '\(area)' (known: tensor, train, comm, ddp, runtime)")
         }
         if let json {

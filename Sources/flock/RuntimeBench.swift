@@ -7,19 +7,65 @@ import Foundation
 struct RuntimeBench {
     let repeats: Int
     let quick: Bool
+    /// Runs only the sections (noop, chain, object) whose name contains this text.
+    let only: String?
 
     /// A task that does nothing: measures the runtime's own cost per task.
     struct NoOp: RemoteTask {
         func run() async throws -> Int { 0 }
     }
 
+    /// One link of a chain: waits for the previous link's value.
+    struct Link: RemoteTask {
+        let previous: ObjectRef<Int>
+        func run() async throws -> Int { try await previous.get() + 1 }
+    }
+
+    /// Sums an array from the object store, read in place.
+    struct Sum: RemoteTask {
+        let data: ObjectRef<[Float]>
+        func run() async throws -> Float { try await data.withUnsafeElements(RuntimeBench.sum) }
+    }
+
     /// The task types the benchmark's workers run.
     static var tasks: TaskRegistry {
-        // Invariant: one type, so no duplicate names.
-        try! TaskRegistry([NoOp.self])
+        // Invariant: distinct types, so no duplicate names.
+        try! TaskRegistry([NoOp.self, Link.self, Sum.self])
+    }
+
+    /// The sum of `values`, 4 x 8 lanes at a time (memory-bound on any machine).
+    static func sum(_ values: UnsafeBufferPointer<Float>) -> Float {
+        var lanes = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+        let raw = UnsafeRawPointer(values.baseAddress!)  // Invariant: the bench's arrays are not empty.
+        var index = 0
+        while index + 32 <= values.count {
+            lanes.0 += raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+            lanes.1 += raw.loadUnaligned(fromByteOffset: index * 4 + 32, as: SIMD8<Float>.self)
+            lanes.2 += raw.loadUnaligned(fromByteOffset: index * 4 + 64, as: SIMD8<Float>.self)
+            lanes.3 += raw.loadUnaligned(fromByteOffset: index * 4 + 96, as: SIMD8<Float>.self)
+            index += 32
+        }
+        var total = ((lanes.0 + lanes.1) + (lanes.2 + lanes.3)).sum()
+        while index < values.count {
+            total += values[index]
+            index += 1
+        }
+        return total
     }
 
     func run(into report: inout BenchReport) async throws {
+        let cluster = try await startup(into: &report)
+        if selected("noop") { try await noOps(on: cluster, into: &report) }
+        if selected("chain") { try await chain(on: cluster, into: &report) }
+        if selected("object") { try await putThenSum(on: cluster, into: &report) }
+        await cluster.shutdown()
+    }
+
+    /// Whether `--only` (if given) selects the section `name`.
+    private func selected(_ name: String) -> Bool { only.map { name.contains($0) || $0.contains(name) } ?? true }
+
+    /// Local cluster start-up, repeated; returns the last cluster.
+    private func startup(into report: inout BenchReport) async throws -> Cluster {
         var startups: [Double] = []
         var cluster: Cluster?
         for _ in 0..<max(1, repeats) {
@@ -28,11 +74,15 @@ struct RuntimeBench {
             cluster = try await Cluster.local(workers: 2, tasks: Self.tasks)
             startups.append(seconds(ContinuousClock.now - start))
         }
-        guard let cluster else { return }
         startups.sort()
         report.add(
             "runtime/local-cluster/startup", unit: "s", median: startups[startups.count / 2], best: startups[0],
             note: "2 workers; Ray 2.4 s, Dask 0.64 s")
+        return cluster!  // Invariant: at least one round ran.
+    }
+
+    /// No-op tasks submitted in a burst, then gathered.
+    private func noOps(on cluster: Cluster, into report: inout BenchReport) async throws {
         let count = quick ? 2_000 : 10_000
         var rates: [Double] = []
         for round in 0...max(1, repeats) {
@@ -41,13 +91,69 @@ struct RuntimeBench {
             _ = try await cluster.get(refs)
             if round > 0 { rates.append(Double(count) / seconds(ContinuousClock.now - start)) }  // round 0 warms up
         }
-        await cluster.shutdown()
         rates.sort()
         let median = rates[rates.count / 2]
         report.add(
             "runtime/noop-tasks/throughput", unit: "tasks/s", median: median, best: rates.last!,
             note: "\(count) submitted then gathered")
         report.addRatio("runtime/noop-tasks/throughput/vs-ray", value: median / 2_050, note: "Ray 2.60: 2,050 tasks/s")
+    }
+
+    /// A chain of dependent tasks, each waiting for the one before: latency per link.
+    private func chain(on cluster: Cluster, into report: inout BenchReport) async throws {
+        let length = quick ? 200 : 1_000
+        var latencies: [Double] = []
+        for round in 0...max(1, repeats) {
+            let start = ContinuousClock.now
+            var link = try cluster.submit(NoOp())
+            for _ in 0..<length { link = try cluster.submit(Link(previous: link)) }
+            guard try await link.get() == length else { throw RuntimeError.taskFailed("the chain ended wrong") }
+            if round > 0 { latencies.append(seconds(ContinuousClock.now - start) / Double(length + 1)) }
+        }
+        latencies.sort()
+        let median = latencies[latencies.count / 2]
+        report.add(
+            "runtime/chained-tasks/latency", unit: "us", median: median * 1e6, best: latencies[0] * 1e6,
+            note: "\(length) dependent tasks; Ray 1.4 ms, Dask 6 ms")
+        report.addRatio("runtime/chained-tasks/latency/ray-over-ours", value: 1.4e-3 / median, note: "target >= 10")
+    }
+
+    /// `put` of a 100 MiB float32 array, then a task that sums it from the store; and the
+    /// driver reading it back in place.
+    private func putThenSum(on cluster: Cluster, into report: inout BenchReport) async throws {
+        let count = (quick ? 16 : 100) << 18  // float32s: 100 MiB
+        let values = [Float](repeating: 1, count: count)
+        let bytes = Double(count * 4)
+        var (putRates, sumRates, bothRates, readRates) = ([Double](), [Double](), [Double](), [Double]())
+        for round in 0...max(1, repeats) {
+            let start = ContinuousClock.now
+            let ref = try cluster.put(values)
+            let stored = ContinuousClock.now
+            let total = try await cluster.submit(Sum(data: ref)).get()
+            let summed = ContinuousClock.now
+            let local = try await ref.withUnsafeElements(Self.sum)
+            let read = ContinuousClock.now
+            guard total == Float(count), local == Float(count) else {
+                throw RuntimeError.taskFailed("the sums are \(total) and \(local), not \(count)")
+            }
+            guard round > 0 else { continue }
+            putRates.append(bytes / seconds(stored - start) / 1e9)
+            sumRates.append(bytes / seconds(summed - stored) / 1e9)
+            bothRates.append(bytes / seconds(summed - start) / 1e9)
+            readRates.append(bytes / seconds(read - summed) / 1e9)
+        }
+        let size = "\(count >> 18)MiB"
+        for (name, rates, note) in [
+            ("put", putRates, "driver -> /dev/shm"), ("task-sum", sumRates, "a worker sums it in place"),
+            ("put-then-sum", bothRates, "Ray 1.7 GB/s"), ("driver-read-sum", readRates, "the driver sums it in place"),
+        ] {
+            let sorted = rates.sorted()
+            report.add(
+                "runtime/object/\(size)/\(name)", unit: "GB/s", median: sorted[sorted.count / 2], best: sorted.last!,
+                note: note)
+        }
+        let median = bothRates.sorted()[bothRates.count / 2]
+        report.addRatio("runtime/object/\(size)/put-then-sum/vs-ray", value: median / 1.7, note: "target >= 2")
     }
 
     private func seconds(_ duration: Duration) -> Double {

@@ -1,6 +1,7 @@
 // The program FlockRuntimeTests run: a driver that starts a local cluster of two workers
 // (this same binary again) and checks a SCENARIO; prints "ok" and exits 0 when it holds,
 // prints what failed and exits 1 otherwise.
+import Distributed
 import FlockRuntime
 import Foundation
 
@@ -77,6 +78,24 @@ struct Crashes: RemoteTask {
     func run() async throws -> Int { fatalError("crashing on purpose") }
 }
 
+/// An actor with state, an error and its process id.
+distributed actor Counter: ClusterActor {
+    var value = 0
+    init(actorSystem: FlockActorSystem) { self.actorSystem = actorSystem }
+    distributed func add(_ amount: Int) -> Int {
+        value += amount
+        return value
+    }
+    distributed func refuse() throws { throw Fails.Refused() }
+    distributed func processID() -> Int32 { getpid() }
+}
+
+/// A task that calls an actor it was handed.
+struct Bump: RemoteTask {
+    let counter: Counter
+    func run() async throws -> Int { try await counter.add(10) }
+}
+
 func check(_ condition: Bool, _ message: String) {
     if !condition {
         print("check failed: \(message)")
@@ -88,10 +107,11 @@ func expectError(_ error: Error, _ text: String) {
     check("\(error)".contains(text), "expected an error saying \"\(text)\", got: \(error)")
 }
 
-let tasks = try TaskRegistry([
-    Square.self, Fails.self, Slow.self, SumSlice.self, Total.self, Increment.self, Ramp.self, CheckRamp.self,
-    After.self, Crashes.self,
-])
+let tasks = try TaskRegistry(
+    [
+        Square.self, Fails.self, Slow.self, SumSlice.self, Total.self, Increment.self, Ramp.self, CheckRamp.self,
+        After.self, Crashes.self, Bump.self,
+    ], actors: [Counter.self])
 try await Cluster.serveIfWorker(tasks)
 let scenario = CommandLine.arguments.dropFirst().first ?? "squares"
 let storeLimit = 8 << 20
@@ -227,6 +247,61 @@ case "cancel":
     let (ready, pending) = try await cluster.wait(for: mixed, count: 2, timeout: .seconds(20))
     check(Set(ready) == [mixed[1], mixed[3]] && pending == [mixed[0], mixed[2]], "wait returned \(ready.map(\.id))")
     check(try await cluster.wait(for: [mixed[0]], count: 1, timeout: .milliseconds(10)).ready.isEmpty, "not ready yet")
+case "actors":
+    let counter = try await cluster.spawn(Counter.self, named: "hits")
+    let one = try await counter.add(1)
+    let three = try await counter.add(2)
+    check(one == 1 && three == 3, "sequential calls gave \(one), \(three)")
+    // 200 calls in flight at once; the mailbox runs them one at a time.
+    let seen = try await withThrowingTaskGroup(of: Int.self) { group in
+        for _ in 0..<200 { group.addTask { try await counter.add(1) } }
+        var seen: [Int] = []
+        for try await value in group { seen.append(value) }
+        return seen
+    }
+    check(seen.sorted() == Array(4...203), "pipelined calls saw \(seen.sorted().prefix(5))...")
+    let found = try cluster.actor(named: "hits", as: Counter.self)
+    check(try await found.add(0) == 203, "the named actor is another one")
+    check(try await cluster.submit(Bump(counter: counter)).get() == 213, "a task's call on a handed actor")
+    do {
+        try await counter.refuse()
+        check(false, "a throwing actor method returned")
+    } catch {
+        expectError(error, "refused on purpose")
+    }
+    do {
+        _ = try cluster.actor(named: "nobody", as: Counter.self)
+        check(false, "an unknown name resolved")
+    } catch {
+        expectError(error, "no actor is named \"nobody\"")
+    }
+    do {
+        _ = try await cluster.spawn(Counter.self, named: "hits")
+        check(false, "a taken name was given twice")
+    } catch {
+        expectError(error, "is taken")
+    }
+case "actor-restart":
+    // Kill the actor's worker: the actor is made again elsewhere (fresh state) and serves calls.
+    let counter = try await cluster.spawn(Counter.self, maxRestarts: 1)
+    check(try await counter.add(7) == 7, "first call")
+    let first = try await counter.processID()
+    kill(first, SIGKILL)
+    let deadline = ContinuousClock.now + .seconds(20)
+    var restarted: Int32?
+    while restarted == nil && ContinuousClock.now < deadline {
+        restarted = try? await counter.processID()
+        if restarted == first { restarted = nil }  // the kill has not landed yet
+    }
+    check(restarted != nil && restarted != first, "the actor did not come back: \(String(describing: restarted))")
+    check(try await counter.add(5) == 5, "the restarted actor kept old state")
+    kill(restarted!, SIGKILL)
+    // Calls in flight when the worker dies fail as such; after that the actor is gone.
+    var last: Error?
+    while !"\(String(describing: last))".contains("is gone") && ContinuousClock.now < deadline {
+        do { _ = try await counter.add(1) } catch { last = error }
+    }
+    expectError(last ?? RuntimeError.unknownActor("-"), "is gone")
 default:
     check(false, "unknown scenario \(scenario)")
 }

@@ -74,4 +74,18 @@ struct LocalClusterTests {
         let (status, output) = try run("cancel")
         #expect(status == 0 && output.contains("ok"), "\(output)")
     }
+
+    @Test("actors: type-checked calls, 200 pipelined calls in order, a name, a handle passed to a task, errors")
+    func actors() throws {
+        let (status, output) = try run("actors")
+        #expect(status == 0 && output.contains("ok"), "\(output)")
+    }
+
+    @Test(
+        "kill -9 of an actor's worker: the actor is made again elsewhere and serves calls; past its restarts it is gone"
+    )
+    func actorRestart() throws {
+        let (status, output) = try run("actor-restart")
+        #expect(status == 0 && output.contains("ok"), "\(output)")
+    }
 }

@@ -22,11 +22,13 @@ import NIOPosix
 /// exit when their connection to the head closes, so they never outlive the driver.
 public final class Cluster: Sendable {
     private let head: ClusterHead
+    private let router: ActorRouter
     private let server: Channel
     private let workers: LocalWorkers
 
-    private init(head: ClusterHead, server: Channel, workers: LocalWorkers) {
+    private init(head: ClusterHead, router: ActorRouter, server: Channel, workers: LocalWorkers) {
         self.head = head
+        self.router = router
         self.server = server
         self.workers = workers
     }
@@ -44,10 +46,11 @@ public final class Cluster: Sendable {
         let directory = try ObjectDirectory.create()
         let store = ObjectStore(directory: directory, memoryLimit: objectStoreBytes ?? defaultStoreBytes(directory))
         let head = ClusterHead(eventLoop: MultiThreadedEventLoopGroup.singleton.next(), store: store)
+        let router = ActorRouter { head.reserveID() }
         let server: Channel
         do {
             server = try await FrameChannel.listen(host: "127.0.0.1", port: 0, token: token) {
-                [HeadConnectionHandler(head: head)]
+                [HeadConnectionHandler(head: head, router: router)]
             }
         } catch {
             directory.removeAll()
@@ -61,7 +64,7 @@ public final class Cluster: Sendable {
                 "FLOCK_RUNTIME_HEAD": "127.0.0.1:\(server.localAddress?.port ?? 0)", "FLOCK_TOKEN": token,
                 "FLOCK_RUNTIME_OBJECTS": directory.memory, "FLOCK_RUNTIME_SPILL": directory.spill,
             ])
-        let cluster = Cluster(head: head, server: server, workers: workers)
+        let cluster = Cluster(head: head, router: router, server: server, workers: workers)
         do {
             for index in 0..<count { try workers.start(index) }
             let deadline = ContinuousClock.now + timeout
@@ -182,6 +185,29 @@ public final class Cluster: Sendable {
     /// next cancellation check); a finished one keeps its value.
     public func cancel<Value>(_ ref: ObjectRef<Value>) {
         head.cancel(ref.id, reason: .cancelled(task: "\(ref.id)"))
+    }
+
+    /// The driver's actor system (to resolve actor ids or make local actors).
+    public var actorSystem: FlockActorSystem { router.driver }
+
+    /// Creates an actor of a registered type in a worker and returns a handle whose calls
+    /// go to it. With a `name`, others find it with `actor(named:as:)`. When its worker
+    /// dies, it is created again (fresh state) up to `maxRestarts` times; calls in flight
+    /// at that moment fail, later ones reach the new instance.
+    /// - Throws: `RuntimeError.actorCallFailed` when the name is taken or the type is not
+    ///   registered in the workers.
+    public func spawn<Actor: ClusterActor>(_ type: Actor.Type, named name: String? = nil, maxRestarts: Int = 0)
+        async throws -> Actor
+    {
+        let id = try await router.spawn(type: Actor.actorName, name: name, maxRestarts: max(0, maxRestarts))
+        return try Actor.resolve(id: id, using: router.driver)
+    }
+
+    /// A handle to the actor registered under `name`.
+    /// - Throws: `RuntimeError.unknownActor` when there is none.
+    public func actor<Actor: ClusterActor>(named name: String, as type: Actor.Type) throws -> Actor {
+        guard let id = router.lookup(name) else { throw RuntimeError.unknownActor(name) }
+        return try Actor.resolve(id: id, using: router.driver)
     }
 
     /// What the cluster holds: objects referenced, unfinished tasks, and the store's

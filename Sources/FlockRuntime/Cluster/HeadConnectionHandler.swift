@@ -1,18 +1,30 @@
 import FlockComm
 import NIOCore
 
-/// The head's side of one worker connection: hands the worker's messages to the head.
+/// The head's side of one worker connection: hands the worker's task messages to the
+/// head and its actor messages to the router.
 final class HeadConnectionHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = Frame
     private let head: ClusterHead
+    private let router: ActorRouter
 
-    init(head: ClusterHead) { self.head = head }
+    init(head: ClusterHead, router: ActorRouter) {
+        self.head = head
+        self.router = router
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let peer = context.remoteAddress.map { "\($0)" } ?? "worker"
+        let frame = unwrapInboundIn(data)
         do {
-            switch try TaskMessage(unwrapInboundIn(data), peer: peer) {
-            case .workerReady: head.workerJoined(context.channel)
+            if ActorMessage.carries(frame) {
+                try router.received(try ActorMessage(frame, peer: peer), from: context.channel, peer: peer)
+                return
+            }
+            switch try TaskMessage(frame, peer: peer) {
+            case .workerReady:
+                head.workerJoined(context.channel)
+                router.workerJoined(context.channel)
             case .results(let results): head.received(results, from: context.channel)
             case .tasks, .cancel:
                 throw CommError.badFrame(peer: peer, reason: "a worker sent the head a head's message")
@@ -24,6 +36,7 @@ final class HeadConnectionHandler: ChannelInboundHandler, Sendable {
 
     func channelInactive(context: ChannelHandlerContext) {
         head.workerLost(context.channel)
+        router.workerLost(context.channel)
         context.fireChannelInactive()
     }
 }

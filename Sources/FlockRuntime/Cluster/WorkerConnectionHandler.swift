@@ -5,7 +5,8 @@ import NIOCore
 /// A worker's side of its connection to the head: runs each task it is handed as its own
 /// Swift task (so it can be cancelled alone), inside a `TaskEnvironment` that lets the
 /// task read its input objects, and sends outcomes back coalesced: whatever finished
-/// before the event loop got round to sending goes in one frame.
+/// before the event loop got round to sending goes in one frame. It also hosts the
+/// worker's actors (`FlockActorSystem`) and carries their calls and replies.
 final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable {  // state guarded by `lock`
     typealias InboundIn = Frame
     private let registry: TaskRegistry
@@ -13,16 +14,34 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private let lock = NSLock()
     private var running: [UInt64: Task<Void, Never>] = [:]
     private var outbox: [(id: UInt64, outcome: TaskOutcome)] = []
+    private let head = HeadLink()
+    private let system: FlockActorSystem
 
     init(registry: TaskRegistry, directory: ObjectDirectory) {
         self.registry = registry
         self.directory = directory
+        system = FlockActorSystem { [head] message in head.send(message.frame) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        head.connected(context.channel)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        system.failAllCalls("the connection to the head closed")
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let peer = context.remoteAddress.map { "\($0)" } ?? "head"
+        let frame = unwrapInboundIn(data)
         do {
-            switch try TaskMessage(unwrapInboundIn(data), peer: peer) {
+            if ActorMessage.carries(frame) {
+                try received(try ActorMessage(frame, peer: peer), on: context.channel, peer: peer)
+                return
+            }
+            switch try TaskMessage(frame, peer: peer) {
             case .tasks(let batch): for task in batch { start(task, replyingOn: context.channel) }
             case .cancel(let ids): for handle in lock.withLock({ ids.compactMap { running[$0] } }) { handle.cancel() }
             case .workerReady, .results:
@@ -33,9 +52,24 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         }
     }
 
+    private func received(_ message: ActorMessage, on channel: Channel, peer: String) throws {
+        switch message {
+        case .spawn(let actor, let type):
+            var error: String?
+            do { try system.host(actor, type: type, registry: registry) } catch let failure { error = "\(failure)" }
+            channel.writeAndFlush(ActorMessage.spawned(actor: actor, error: error).frame, promise: nil)
+        case .call(let id, let actor, let target, let generics, let arguments):
+            system.received(call: id, actor: actor, target: target, generics: generics, arguments: arguments)
+        case .reply(let id, let succeeded, let bytes):
+            system.received(reply: id, succeeded: succeeded, bytes: bytes)
+        case .spawned:
+            throw CommError.badFrame(peer: peer, reason: "the head sent a worker's message")
+        }
+    }
+
     private func start(_ assignment: TaskAssignment, replyingOn channel: Channel) {
         let (registry, directory) = (registry, directory)
-        let environment = TaskEnvironment(arguments: assignment.arguments, directory: directory)
+        let environment = TaskEnvironment(arguments: assignment.arguments, directory: directory, actorSystem: system)
         // Registered before it can finish: the task removes itself under the same lock.
         lock.withLock {
             running[assignment.id] = Task {
@@ -69,4 +103,15 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             channel.writeAndFlush(TaskMessage.results(results).frame, promise: nil)
         }
     }
+}
+
+/// The worker's channel to the head, for the actor system's outgoing messages (the system
+/// exists before the channel is active).
+private final class HeadLink: @unchecked Sendable {  // state guarded by `lock`
+    private let lock = NSLock()
+    private var channel: Channel?
+
+    func connected(_ channel: Channel) { lock.withLock { self.channel = channel } }
+
+    func send(_ frame: Frame) { lock.withLock { channel }?.writeAndFlush(frame, promise: nil) }
 }

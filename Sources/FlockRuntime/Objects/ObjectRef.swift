@@ -89,6 +89,8 @@ final class ReferenceCollector: @unchecked Sendable {  // used by one encoder at
 struct TaskEnvironment: Sendable {
     let arguments: [UInt64: ObjectLocation]
     let directory: ObjectDirectory
+    /// The worker's actor system (actor handles among a task's fields resolve through it).
+    let actorSystem: FlockActorSystem
 
     @TaskLocal static var current: TaskEnvironment?
 }

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 
 /// The task types a job's processes can run, by name: the bridge between a task's bytes
@@ -9,13 +10,31 @@ public struct TaskRegistry: Sendable {
         @Sendable (_ bytes: [UInt8], _ id: UInt64, _ directory: ObjectDirectory) async throws
         -> ObjectLocation
 
-    private var runners: [String: Runner] = [:]
+    /// Makes an actor of one registered type in a process's actor system.
+    typealias ActorMaker = @Sendable (FlockActorSystem) -> any DistributedActor
 
-    /// A registry of `types`.
+    private var runners: [String: Runner] = [:]
+    private var actors: [String: ActorMaker] = [:]
+
+    /// A registry of task `types` and the `actors` workers can host.
     /// - Throws: `RuntimeError.duplicateTaskName` when two types share a name.
-    public init(_ types: [any RemoteTask.Type] = []) throws {
+    public init(_ types: [any RemoteTask.Type] = [], actors: [any ClusterActor.Type] = []) throws {
         for type in types { try register(type) }
+        for type in actors { try register(actor: type) }
     }
+
+    /// Adds the actor type `type`.
+    /// - Throws: `RuntimeError.duplicateTaskName` when its name is taken.
+    public mutating func register<Actor: ClusterActor>(actor type: Actor.Type) throws {
+        guard actors[Actor.actorName] == nil else { throw RuntimeError.duplicateTaskName(Actor.actorName) }
+        actors[Actor.actorName] = { system in Actor(actorSystem: system) }
+    }
+
+    /// The registered actor type names, sorted.
+    public var actorNames: [String] { actors.keys.sorted() }
+
+    /// How to make an actor of the type named `name`.
+    func actorMaker(_ name: String) -> ActorMaker? { actors[name] }
 
     /// Adds `type`.
     /// - Throws: `RuntimeError.duplicateTaskName` when its name is taken.
@@ -24,7 +43,8 @@ public struct TaskRegistry: Sendable {
         runners[Task.taskName] = { bytes, id, directory in
             let task: Task
             do {
-                task = try JSONDecoder().decode(Task.self, from: Data(bytes))
+                task = try (TaskEnvironment.current?.actorSystem.decoder() ?? JSONDecoder())
+                    .decode(Task.self, from: Data(bytes))
             } catch {
                 throw RuntimeError.malformedTask(name: Task.taskName, reason: "\(error)")
             }
@@ -85,6 +105,10 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     case malformedObject(String)
     /// The store could not write or spill an object.
     case storeFull(String)
+    /// An actor call failed: the method threw, or the actor is gone.
+    case actorCallFailed(String)
+    /// No actor has this name.
+    case unknownActor(String)
 
     public var description: String {
         switch self {
@@ -117,6 +141,10 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
             "malformed object: \(reason)"
         case .storeFull(let reason):
             "the object store cannot take the object: \(reason)"
+        case .actorCallFailed(let reason):
+            "the actor call failed: \(reason)"
+        case .unknownActor(let name):
+            "no actor is named \"\(name)\""
         }
     }
 }
