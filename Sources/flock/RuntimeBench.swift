@@ -1,13 +1,15 @@
+import Distributed
 import Flock
 import Foundation
 
 /// `flock bench runtime`: a local cluster of 2 workers (this binary again): start-up
-/// time, and 10,000 no-op tasks submitted then gathered, next to Ray's and Dask's numbers
-/// on this machine kind (from the issue).
+/// time, 10,000 no-op tasks submitted then gathered, a chain of 1,000 dependent tasks,
+/// put-then-sum of a 100 MiB float32 array, and sequential and pipelined actor calls,
+/// next to Ray's and Dask's numbers on the issue's machine.
 struct RuntimeBench {
     let repeats: Int
     let quick: Bool
-    /// Runs only the sections (noop, chain, object) whose name contains this text.
+    /// Runs only the sections (noop, chain, object, actor) whose name contains this text.
     let only: String?
 
     /// A task that does nothing: measures the runtime's own cost per task.
@@ -27,10 +29,20 @@ struct RuntimeBench {
         func run() async throws -> Float { try await data.withUnsafeElements(RuntimeBench.sum) }
     }
 
-    /// The task types the benchmark's workers run.
+    /// An actor whose method does almost nothing: measures the cost of a call.
+    distributed actor Tally: ClusterActor {
+        var count = 0
+        init(actorSystem: FlockActorSystem) { self.actorSystem = actorSystem }
+        distributed func bump() -> Int {
+            count += 1
+            return count
+        }
+    }
+
+    /// The task and actor types the benchmark's workers run.
     static var tasks: TaskRegistry {
         // Invariant: distinct types, so no duplicate names.
-        try! TaskRegistry([NoOp.self, Link.self, Sum.self])
+        try! TaskRegistry([NoOp.self, Link.self, Sum.self], actors: [Tally.self])
     }
 
     /// The sum of `values`, 4 x 8 lanes at a time (memory-bound on any machine).
@@ -58,6 +70,7 @@ struct RuntimeBench {
         if selected("noop") { try await noOps(on: cluster, into: &report) }
         if selected("chain") { try await chain(on: cluster, into: &report) }
         if selected("object") { try await putThenSum(on: cluster, into: &report) }
+        if selected("actor") { try await actorCalls(on: cluster, into: &report) }
         await cluster.shutdown()
     }
 
@@ -97,6 +110,36 @@ struct RuntimeBench {
             "runtime/noop-tasks/throughput", unit: "tasks/s", median: median, best: rates.last!,
             note: "\(count) submitted then gathered")
         report.addRatio("runtime/noop-tasks/throughput/vs-ray", value: median / 2_050, note: "Ray 2.60: 2,050 tasks/s")
+    }
+
+    /// Sequential actor calls (each waits for the reply) and pipelined ones (all in flight).
+    private func actorCalls(on cluster: Cluster, into report: inout BenchReport) async throws {
+        let count = quick ? 2_000 : 10_000
+        let tally = try await cluster.spawn(Tally.self)
+        var (latencies, rates) = ([Double](), [Double]())
+        for round in 0...max(1, repeats) {
+            let start = ContinuousClock.now
+            for _ in 0..<count { _ = try await tally.bump() }
+            let sequential = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<count { group.addTask { try await tally.bump() } }
+                for try await _ in group {}
+            }
+            guard round > 0 else { continue }
+            latencies.append(seconds(sequential - start) / Double(count))
+            rates.append(Double(count) / seconds(ContinuousClock.now - sequential))
+        }
+        latencies.sort()
+        rates.sort()
+        report.add(
+            "runtime/actor-calls/sync-latency", unit: "us", median: latencies[latencies.count / 2] * 1e6,
+            best: latencies[0] * 1e6, note: "\(count) calls, one at a time; Ray 780 us, target < 80")
+        report.add(
+            "runtime/actor-calls/pipelined", unit: "calls/s", median: rates[rates.count / 2], best: rates.last!,
+            note: "\(count) calls in flight; Ray 4,400")
+        report.addRatio(
+            "runtime/actor-calls/sync-latency/ray-over-ours", value: 780e-6 / latencies[latencies.count / 2],
+            note: "target >= 9.75 (80 us)")
     }
 
     /// A chain of dependent tasks, each waiting for the one before: latency per link.
