@@ -1,5 +1,6 @@
 import Distributed
 import Flock
+import FlockComm
 import Foundation
 
 /// `flock bench runtime`: a local cluster of 2 workers (this binary again): start-up
@@ -66,11 +67,15 @@ struct RuntimeBench {
     }
 
     func run(into report: inout BenchReport) async throws {
+        let roundTrip = try LoopbackProbe.roundTrip()
+        report.addDerived(
+            "runtime/floor/loopback-tcp-round-trip", unit: "us", value: roundTrip * 1e6,
+            note: "64 bytes between two threads")
         let cluster = try await startup(into: &report)
         if selected("noop") { try await noOps(on: cluster, into: &report) }
-        if selected("chain") { try await chain(on: cluster, into: &report) }
+        if selected("chain") { try await chain(on: cluster, roundTrip: roundTrip, into: &report) }
         if selected("object") { try await putThenSum(on: cluster, into: &report) }
-        if selected("actor") { try await actorCalls(on: cluster, into: &report) }
+        if selected("actor") { try await actorCalls(on: cluster, roundTrip: roundTrip, into: &report) }
         await cluster.shutdown()
     }
 
@@ -113,7 +118,7 @@ struct RuntimeBench {
     }
 
     /// Sequential actor calls (each waits for the reply) and pipelined ones (all in flight).
-    private func actorCalls(on cluster: Cluster, into report: inout BenchReport) async throws {
+    private func actorCalls(on cluster: Cluster, roundTrip: Double, into report: inout BenchReport) async throws {
         let count = quick ? 2_000 : 10_000
         let tally = try await cluster.spawn(Tally.self)
         var (latencies, rates) = ([Double](), [Double]())
@@ -140,10 +145,13 @@ struct RuntimeBench {
         report.addRatio(
             "runtime/actor-calls/sync-latency/ray-over-ours", value: 780e-6 / latencies[latencies.count / 2],
             note: "target >= 9.75 (80 us)")
+        report.addRatio(
+            "runtime/actor-calls/sync-latency/over-round-trip", value: latencies[latencies.count / 2] / roundTrip,
+            note: "in loopback TCP round trips")
     }
 
     /// A chain of dependent tasks, each waiting for the one before: latency per link.
-    private func chain(on cluster: Cluster, into report: inout BenchReport) async throws {
+    private func chain(on cluster: Cluster, roundTrip: Double, into report: inout BenchReport) async throws {
         let length = quick ? 200 : 1_000
         var latencies: [Double] = []
         for round in 0...max(1, repeats) {
@@ -159,6 +167,9 @@ struct RuntimeBench {
             "runtime/chained-tasks/latency", unit: "us", median: median * 1e6, best: latencies[0] * 1e6,
             note: "\(length) dependent tasks; Ray 1.4 ms, Dask 6 ms")
         report.addRatio("runtime/chained-tasks/latency/ray-over-ours", value: 1.4e-3 / median, note: "target >= 10")
+        report.addRatio(
+            "runtime/chained-tasks/latency/over-round-trip", value: median / roundTrip,
+            note: "in loopback TCP round trips")
     }
 
     /// `put` of a 100 MiB float32 array, then a task that sums it from the store; and the
