@@ -71,3 +71,18 @@ struct BenchReport {
         try encoder.encode(records).write(to: URL(fileURLWithPath: path))
     }
 }
+
+/// Bytes per second that one thread copies with memcpy between two buffers of `bytes`
+/// (median of `repeats`): the floor for anything that must copy its data once.
+func copyRate(bytes: Int, repeats: Int) -> Double {
+    let source = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+    let target = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+    defer {
+        source.deallocate()
+        target.deallocate()
+    }
+    source.initializeMemory(as: UInt8.self, repeating: 1, count: bytes)
+    target.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+    let timing = measure(repeats: repeats) { target.copyMemory(from: source, byteCount: bytes) }
+    return Double(bytes) / timing.median
+}

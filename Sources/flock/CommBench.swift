@@ -16,7 +16,7 @@ struct CommBench {
     func run(into report: inout BenchReport) throws {
         let loopback = try LoopbackProbe.bandwidth(bytes: quick ? 64 << 20 : 1 << 30) / 1e9
         report.addDerived("comm/floor/loopback-tcp-1stream", unit: "GB/s", value: loopback, note: "one TCP stream")
-        let copy = try memcpyBandwidth() / 1e9
+        let copy = 2 * copyRate(bytes: 64 << 20, repeats: repeats) / 1e9  // read + write
         report.addDerived("comm/floor/memcpy", unit: "GB/s", value: copy, note: "64 MiB, one thread")
         let token = UUID().uuidString
         let server = try RendezvousServer(host: "127.0.0.1", port: 0, token: token)
@@ -56,20 +56,6 @@ struct CommBench {
                     fields[1] + "/vs-loopback", value: median / loopback, note: "of one loopback TCP stream")
             }
         }
-    }
-
-    private func memcpyBandwidth() throws -> Double {
-        let bytes = 64 << 20
-        let source = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        let target = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        defer {
-            source.deallocate()
-            target.deallocate()
-        }
-        source.initializeMemory(as: UInt8.self, repeating: 1, count: bytes)
-        target.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
-        let timing = measure(repeats: repeats) { target.copyMemory(from: source, byteCount: bytes) }
-        return Double(2 * bytes) / timing.median  // read + write
     }
 
     // MARK: The worker side

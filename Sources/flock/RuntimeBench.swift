@@ -208,6 +208,12 @@ struct RuntimeBench {
         }
         let median = bothRates.sorted()[bothRates.count / 2]
         report.addRatio("runtime/object/\(size)/put-then-sum/vs-ray", value: median / 1.7, note: "target >= 2")
+        let copy = copyRate(bytes: count * 4, repeats: max(3, repeats)) / 1e9
+        report.addDerived(
+            "runtime/floor/memcpy-\(size)", unit: "GB/s", value: copy, note: "bytes copied per second, one thread")
+        report.addRatio(
+            "runtime/object/\(size)/put/vs-memcpy", value: putRates.sorted()[putRates.count / 2] / copy,
+            note: "put copies once")
     }
 
     private func seconds(_ duration: Duration) -> Double {

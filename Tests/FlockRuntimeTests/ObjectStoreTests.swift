@@ -94,6 +94,29 @@ struct ObjectStoreTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.spill).isEmpty)
     }
 
+    @Test("a freed object's file is written over by the next put of a size it holds, and reads back the new value")
+    func reuse() throws {
+        let directory = try ObjectDirectory.create()
+        defer { directory.removeAll() }
+        let store = ObjectStore(directory: directory, memoryLimit: 64 << 20)
+        let old = [Float](repeating: 7, count: 1 << 20)
+        guard case .stored(let size) = try directory.store(old, as: 1) else {
+            Issue.record("a 4 MiB object should be stored")
+            return
+        }
+        store.added(1, size: size)
+        store.removed(1)
+        #expect(store.reusableFile(for: size + 1) == nil)  // too small for that
+        let smaller = (0..<(1 << 19)).map { Float($0) }
+        let location = try directory.store(smaller, as: 2, reuse: store.reusableFile)
+        #expect(store.reusableFile(for: 1) == nil)  // the kept file was taken
+        let back = try directory.read(2, at: location).withUnsafeBytes {
+            try ObjectCoding.decode([Float].self, from: $0)
+        }
+        #expect(back == smaller)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.memory) == ["2"])
+    }
+
     @Test("encoding a task collects the refs among its fields")
     func collectsReferences() throws {
         let task = TakesRefs(

@@ -117,7 +117,8 @@ public final class Cluster: Sendable {
     /// - Throws: `RuntimeError.storeFull` when it cannot be written.
     public func put<Value: Codable & Sendable>(_ value: Value) throws -> ObjectRef<Value> {
         let id = head.reserveID()
-        head.put(id, at: try head.store.directory.store(value, as: id))
+        let store = head.store
+        head.put(id, at: try store.directory.store(value, as: id, reuse: store.reusableFile))
         return ObjectRef(id: id, owner: ObjectOwner(id: id, head: head))
     }
 

@@ -30,19 +30,32 @@ struct ObjectDirectory: Sendable {
         return directory
     }
 
-    /// The location of `value` as object `id`: inline when small, else a new file.
+    /// The location of `value` as object `id`: inline when small, else a file. `reuse`
+    /// picks a free file for a value of a given size (`ObjectStore.reusableFile`): writing
+    /// over pages that already exist is about twice as fast as making new ones.
     /// - Throws: the encoding's error, or `RuntimeError.storeFull` when the file cannot be written.
-    func store<Value: Encodable>(_ value: Value, as id: UInt64) throws -> ObjectLocation {
+    func store<Value: Encodable>(_ value: Value, as id: UInt64, reuse: (Int) -> String? = { _ in nil }) throws
+        -> ObjectLocation
+    {
         try ObjectCoding.withEncoded(value) { header, payload in
             let size = header.count + payload.count
             guard size > ObjectLocation.inlineLimit else { return .inline(header + Array(payload)) }
             let path = "\(memory)/\(id)"
             let temporary = "\(path).\(getpid()).partial"
-            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            if let free = reuse(size), rename(free, temporary) != 0 { unlink(free) }
+            let descriptor = open(temporary, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
             guard descriptor >= 0 else { throw storeError("create \(temporary)") }
             defer { close(descriptor) }
-            try header.withUnsafeBytes { try writeAll(descriptor, $0, temporary) }
-            try writeAll(descriptor, payload, temporary)
+            guard ftruncate(descriptor, off_t(size)) == 0 else { throw storeError("size \(temporary)") }
+            // Copied through a mapping: write(2) into tmpfs costs about twice a memcpy.
+            guard let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, descriptor, 0),
+                address != MAP_FAILED
+            else { throw storeError("map \(temporary)") }
+            defer { munmap(address, size) }
+            header.withUnsafeBytes { address.copyMemory(from: $0.baseAddress!, byteCount: header.count) }
+            if let base = payload.baseAddress {
+                (address + header.count).copyMemory(from: base, byteCount: payload.count)
+            }
             guard rename(temporary, path) == 0 else { throw storeError("rename \(temporary)") }
             return .stored(size: size)
         }
@@ -76,6 +89,9 @@ struct ObjectDirectory: Sendable {
         unlink(source)
     }
 
+    /// Renames object `id`'s memory file to `free`, for reuse; false when it is not there.
+    func keepForReuse(_ id: UInt64, as free: String) -> Bool { rename("\(memory)/\(id)", free) == 0 }
+
     /// Deletes object `id`'s files.
     func remove(_ id: UInt64) {
         unlink("\(memory)/\(id)")
@@ -96,16 +112,6 @@ struct ObjectDirectory: Sendable {
                 guard parts.count >= 4, let pid = Int32(parts[2]), kill(pid, 0) != 0, errno == ESRCH else { continue }
                 try? FileManager.default.removeItem(atPath: "\(folder)/\(name)")
             }
-        }
-    }
-
-    private func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, _ path: String) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)  // Invariant: count > 0.
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { throw storeError("write \(path)") }
-            offset += written
         }
     }
 

@@ -1,10 +1,18 @@
 import Foundation
 import Logging
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The head's account of a node's stored (large) objects: their sizes, which are in memory
 /// and when each was last used. When the bytes in memory pass `memoryLimit`, the least
 /// recently used objects spill to disk on a background queue (the event loops never copy
 /// files); readers find them there by id (`ObjectDirectory`).
+///
+/// The memory files of freed objects are kept (a few, up to a quarter of the limit) for
+/// the driver's next `put` to write over: a freed object has no reader left (refs pin
+/// their objects while they are read, tasks their inputs while they run).
 final class ObjectStore: @unchecked Sendable {  // state guarded by `lock`
     /// What the store holds now.
     struct Statistics: Sendable, Equatable {
@@ -26,6 +34,9 @@ final class ObjectStore: @unchecked Sendable {  // state guarded by `lock`
     private var spilled: [UInt64: Int] = [:]
     private var uses: UInt64 = 0
     private var statistics = Statistics()
+    private var reusable: [(path: String, size: Int)] = []
+    private var reusableBytes: Int { reusable.reduce(0) { $0 + $1.size } }
+    private var reusableNames = 0
 
     init(directory: ObjectDirectory, memoryLimit: Int) {
         self.directory = directory
@@ -55,19 +66,40 @@ final class ObjectStore: @unchecked Sendable {  // state guarded by `lock`
         }
     }
 
-    /// Object `id` is no longer referenced: its files go.
+    /// Object `id` is no longer referenced: its files go (its memory file may be kept for reuse).
     func removed(_ id: UInt64) {
-        lock.withLock {
-            if let entry = inMemory.removeValue(forKey: id) {
-                statistics.inMemory -= 1
-                statistics.memoryBytes -= entry.size
-            }
+        let keep = lock.withLock { () -> String? in
             if let size = spilled.removeValue(forKey: id) {
                 statistics.spilled -= 1
                 statistics.spilledBytes -= size
             }
+            guard let entry = inMemory.removeValue(forKey: id) else { return nil }
+            statistics.inMemory -= 1
+            statistics.memoryBytes -= entry.size
+            guard !spilling.contains(id), entry.size >= 1 << 20, reusable.count < 4,
+                reusableBytes + entry.size <= memoryLimit / 4
+            else { return nil }
+            reusableNames += 1
+            let path = "\(directory.memory)/free-\(reusableNames)"
+            reusable.append((path, entry.size))
+            return path
         }
+        if let keep, directory.keepForReuse(id, as: keep) { return }
+        if let keep { lock.withLock { reusable.removeAll { $0.path == keep } } }
         directory.remove(id)
+    }
+
+    /// A kept file to write an object of `size` bytes over (the smallest that is large
+    /// enough; it leaves the pool), or nil.
+    func reusableFile(for size: Int) -> String? {
+        lock.withLock {
+            guard
+                let index = reusable.indices.filter({ reusable[$0].size >= size }).min(by: {
+                    reusable[$0].size < reusable[$1].size
+                })
+            else { return nil }
+            return reusable.remove(at: index).path
+        }
     }
 
     /// Waits until spills under way are done (for tests and statistics).
@@ -76,6 +108,9 @@ final class ObjectStore: @unchecked Sendable {  // state guarded by `lock`
     /// Least recently used objects to spill until memory is under the limit (not counting
     /// those already being spilled). Called under the lock.
     private func chooseVictims() -> [UInt64] {
+        while !reusable.isEmpty && statistics.memoryBytes + reusableBytes > memoryLimit {
+            unlink(reusable.removeLast().path)  // kept files go before any object spills
+        }
         var excess = statistics.memoryBytes - memoryLimit
         for id in spilling { excess -= inMemory[id]?.size ?? 0 }
         guard excess > 0 else { return [] }
