@@ -116,7 +116,8 @@ try await Cluster.serveIfWorker(tasks)
 let scenario = CommandLine.arguments.dropFirst().first ?? "squares"
 let storeLimit = 8 << 20
 let cluster = try await Cluster.local(
-    workers: 2, tasks: tasks, objectStoreBytes: scenario == "spill" ? storeLimit : nil)
+    workers: 2, tasks: tasks, objectStoreBytes: scenario == "spill" ? storeLimit : nil,
+    heartbeatTimeout: scenario == "hang" ? .seconds(1) : .seconds(5))
 switch scenario {
 case "squares":
     let refs = try (0..<2000).map { try cluster.submit(Square(x: $0)) }
@@ -247,6 +248,23 @@ case "cancel":
     let (ready, pending) = try await cluster.wait(for: mixed, count: 2, timeout: .seconds(20))
     check(Set(ready) == [mixed[1], mixed[3]] && pending == [mixed[0], mixed[2]], "wait returned \(ready.map(\.id))")
     check(try await cluster.wait(for: [mixed[0]], count: 1, timeout: .milliseconds(10)).ready.isEmpty, "not ready yet")
+case "hang":
+    // A worker that stops (SIGSTOP) sends no heartbeat: the head drops it within the
+    // timeout, its tasks run on the other worker, and it is killed and replaced.
+    let refs = try (0..<4).map { _ in try cluster.submit(Slow(milliseconds: 1_500)) }
+    try await Task.sleep(for: .milliseconds(200))
+    let frozen = cluster.workerProcessIDs[0]
+    kill(frozen, SIGSTOP)
+    let start = ContinuousClock.now
+    let ran = try await cluster.get(refs)
+    check(!ran.contains(frozen), "results came from the frozen worker: \(ran)")
+    check(ContinuousClock.now - start < .seconds(10), "the hung worker took \(ContinuousClock.now - start) to notice")
+    let deadline = ContinuousClock.now + .seconds(20)
+    while cluster.statistics.workers < 2 && ContinuousClock.now < deadline {
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    check(!cluster.workerProcessIDs.contains(frozen) && cluster.statistics.workers == 2, "\(cluster.statistics)")
+    check(kill(frozen, 0) != 0, "the frozen worker was not killed")
 case "actors":
     let counter = try await cluster.spawn(Counter.self, named: "hits")
     let one = try await counter.add(1)

@@ -88,4 +88,10 @@ struct LocalClusterTests {
         let (status, output) = try run("actor-restart")
         #expect(status == 0 && output.contains("ok"), "\(output)")
     }
+
+    @Test("a stopped worker misses its heartbeats: it is dropped, its tasks run elsewhere, it is killed and replaced")
+    func hungWorker() throws {
+        let (status, output) = try run("hang")
+        #expect(status == 0 && output.contains("ok"), "\(output)")
+    }
 }

@@ -34,12 +34,15 @@ public final class Cluster: Sendable {
     }
 
     /// Starts `workers` worker processes of this binary and waits (up to `timeout`) until
-    /// all have connected. A worker that exits is replaced. Objects above
+    /// all have connected. A worker that exits is replaced; one silent for
+    /// `heartbeatTimeout` (hung, stopped) is killed, its tasks run elsewhere, and it is
+    /// replaced too. Objects above
     /// `objectStoreBytes` in memory spill to disk (default: a third of the shared-memory
     /// file system, at most 30% of RAM).
     /// - Throws: `RuntimeError.startTimeout` when some did not connect in time.
     public static func local(
-        workers count: Int, tasks: TaskRegistry, objectStoreBytes: Int? = nil, timeout: Duration = .seconds(30)
+        workers count: Int, tasks: TaskRegistry, objectStoreBytes: Int? = nil,
+        heartbeatTimeout: Duration = .seconds(5), timeout: Duration = .seconds(30)
     ) async throws -> Cluster {
         ObjectDirectory.removeLeftovers()
         let token = UUID().uuidString
@@ -47,10 +50,14 @@ public final class Cluster: Sendable {
         let store = ObjectStore(directory: directory, memoryLimit: objectStoreBytes ?? defaultStoreBytes(directory))
         let head = ClusterHead(eventLoop: MultiThreadedEventLoopGroup.singleton.next(), store: store)
         let router = ActorRouter { head.reserveID() }
+        let hung = HungWorkers()
         let server: Channel
         do {
             server = try await FrameChannel.listen(host: "127.0.0.1", port: 0, token: token) {
-                [HeadConnectionHandler(head: head, router: router)]
+                [
+                    IdleStateHandler(readTimeout: TimeAmount(heartbeatTimeout)),
+                    HeadConnectionHandler(head: head, router: router) { hung.workers?.kill($0) },
+                ]
             }
         } catch {
             directory.removeAll()
@@ -64,6 +71,7 @@ public final class Cluster: Sendable {
                 "FLOCK_RUNTIME_HEAD": "127.0.0.1:\(server.localAddress?.port ?? 0)", "FLOCK_TOKEN": token,
                 "FLOCK_RUNTIME_OBJECTS": directory.memory, "FLOCK_RUNTIME_SPILL": directory.spill,
             ])
+        hung.workers = workers
         let cluster = Cluster(head: head, router: router, server: server, workers: workers)
         do {
             for index in 0..<count { try workers.start(index) }
@@ -259,4 +267,9 @@ public struct ClusterStatistics: Sendable, Equatable {
     public var spilledObjects: Int
     public var spilledBytes: Int
     public var storeMemoryLimit: Int
+}
+
+/// The supervisor that hung workers are reported to (it exists after the listener does).
+private final class HungWorkers: @unchecked Sendable {  // set once, before any worker connects
+    var workers: LocalWorkers?
 }

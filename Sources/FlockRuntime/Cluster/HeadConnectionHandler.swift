@@ -1,16 +1,35 @@
 import FlockComm
+import Foundation
+import Logging
 import NIOCore
 
 /// The head's side of one worker connection: hands the worker's task messages to the
-/// head and its actor messages to the router.
-final class HeadConnectionHandler: ChannelInboundHandler, Sendable {
+/// head and its actor messages to the router. Behind an `IdleStateHandler`: a worker that
+/// sends nothing (not even its heartbeat) for the read timeout is hung or gone; its
+/// connection is closed (so its tasks run elsewhere) and `silent` is told its index.
+final class HeadConnectionHandler: ChannelInboundHandler, @unchecked Sendable {  // `index` guarded by `lock`
     typealias InboundIn = Frame
     private let head: ClusterHead
     private let router: ActorRouter
+    private let silent: @Sendable (Int) -> Void
+    private let lock = NSLock()
+    private var index: Int?
+    private static let logger = Logger(label: "flock.runtime")
 
-    init(head: ClusterHead, router: ActorRouter) {
+    init(head: ClusterHead, router: ActorRouter, silent: @escaping @Sendable (Int) -> Void) {
         self.head = head
         self.router = router
+        self.silent = silent
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard case IdleStateHandler.IdleStateEvent.read = event else {
+            return context.fireUserInboundEventTriggered(event)
+        }
+        let worker = lock.withLock { index }
+        Self.logger.warning("worker \(worker.map(String.init) ?? "?") sent no heartbeat in time; dropping it")
+        if let worker { silent(worker) }
+        context.close(promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -22,7 +41,10 @@ final class HeadConnectionHandler: ChannelInboundHandler, Sendable {
                 return
             }
             switch try TaskMessage(frame, peer: peer) {
-            case .workerReady:
+            case .heartbeat:
+                break
+            case .workerReady(let index):
+                lock.withLock { self.index = index }
                 head.workerJoined(context.channel)
                 router.workerJoined(context.channel)
             case .results(let results): head.received(results, from: context.channel)

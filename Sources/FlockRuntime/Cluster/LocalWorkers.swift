@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The worker processes of a local cluster, supervised: each is this same binary started
 /// again with the cluster's address in its environment, and one that exits while the
 /// cluster runs (killed, crashed in a task) is replaced by a fresh one under the same
@@ -41,6 +45,12 @@ final class LocalWorkers: @unchecked Sendable {  // state guarded by `lock`
             try process.run()
             processes[index] = process
         }
+    }
+
+    /// Kills worker `index` (hung or silent); it is replaced like any worker that exits.
+    func kill(_ index: Int) {
+        guard let process = lock.withLock({ processes[index] }), process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
     }
 
     /// Stops every worker and waits for them; none is replaced from here on.

@@ -25,8 +25,16 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func channelActive(context: ChannelHandlerContext) {
         head.connected(context.channel)
+        let channel = context.channel
+        context.eventLoop.scheduleRepeatedTask(initialDelay: Self.heartbeat, delay: Self.heartbeat) { task in
+            guard channel.isActive else { return task.cancel() }
+            channel.writeAndFlush(TaskMessage.heartbeat.frame, promise: nil)
+        }
         context.fireChannelActive()
     }
+
+    /// How often the worker tells the head it is alive.
+    static let heartbeat = TimeAmount.milliseconds(500)
 
     func channelInactive(context: ChannelHandlerContext) {
         system.failAllCalls("the connection to the head closed")
@@ -44,7 +52,7 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             switch try TaskMessage(frame, peer: peer) {
             case .tasks(let batch): for task in batch { start(task, replyingOn: context.channel) }
             case .cancel(let ids): for handle in lock.withLock({ ids.compactMap { running[$0] } }) { handle.cancel() }
-            case .workerReady, .results:
+            case .workerReady, .results, .heartbeat:
                 throw CommError.badFrame(peer: peer, reason: "the head sent a worker's message")
             }
         } catch {

@@ -31,12 +31,15 @@ enum TaskMessage: Equatable {
     case results([(id: UInt64, outcome: TaskOutcome)])
     /// head -> worker: stop these tasks.
     case cancel([UInt64])
+    /// worker -> head, twice a second: still alive (the head drops a worker that goes silent).
+    case heartbeat
 
     private enum Opcode: UInt8 {
         case workerReady = 1
         case tasks
         case results
         case cancel
+        case heartbeat
     }
 
     /// The frame carrying this message.
@@ -80,6 +83,8 @@ enum TaskMessage: Equatable {
             opcode = .cancel
             writer.integer(UInt32(ids.count))
             for id in ids { writer.integer(id) }
+        case .heartbeat:
+            opcode = .heartbeat
         }
         return Frame(FrameHeader(kind: .runtime, opcode: opcode.rawValue), payload: writer.bytes)
     }
@@ -123,6 +128,8 @@ enum TaskMessage: Equatable {
         case .cancel:
             let count = try Self.count(&reader, entryBytes: 8, frame: frame, peer: peer)
             self = .cancel(try (0..<count).map { _ in try reader.integer(UInt64.self) })
+        case .heartbeat:
+            self = .heartbeat
         }
         try reader.finish()
     }
