@@ -66,6 +66,8 @@ let package = Package(
             name: "flock",
             dependencies: [
                 "Flock",
+                // Named as well as re-exported by Flock: the build then notices its changes.
+                "FlockRuntime",
                 "FlockExamples",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -1,6 +1,7 @@
 import Distributed
 import Flock
 import FlockComm
+import FlockRuntime
 import Foundation
 
 /// `flock bench runtime`: a local cluster of 2 workers (this binary again): start-up

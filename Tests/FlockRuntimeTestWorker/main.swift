@@ -116,7 +116,9 @@ try await Cluster.serveIfWorker(tasks)
 let scenario = CommandLine.arguments.dropFirst().first ?? "squares"
 let storeLimit = 8 << 20
 let cluster = try await Cluster.local(
-    workers: 2, tasks: tasks, objectStoreBytes: scenario == "spill" ? storeLimit : nil,
+    workers: 2, tasks: tasks,
+    resources: scenario == "resources" ? [Resources(cpus: 1), Resources(cpus: 1, custom: ["gpu": 1])] : [],
+    objectStoreBytes: scenario == "spill" ? storeLimit : nil,
     heartbeatTimeout: scenario == "hang" ? .seconds(1) : .seconds(5))
 switch scenario {
 case "squares":
@@ -265,6 +267,29 @@ case "hang":
     }
     check(!cluster.workerProcessIDs.contains(frozen) && cluster.statistics.workers == 2, "\(cluster.statistics)")
     check(kill(frozen, 0) != 0, "the frozen worker was not killed")
+case "resources":
+    // Tasks that need the one "gpu" run on its worker, one at a time; tasks that need a
+    // whole CPU run one per worker; tasks that need nothing run side by side.
+    let gpuWorker = cluster.workerProcessIDs[1]
+    var start = ContinuousClock.now
+    let onGPU = try await cluster.get(
+        try (0..<4).map { _ in try cluster.submit(Slow(milliseconds: 150), resources: Resources(custom: ["gpu": 1])) })
+    check(onGPU.allSatisfy { $0 == gpuWorker }, "gpu tasks ran in \(onGPU), not \(gpuWorker)")
+    check(ContinuousClock.now - start >= .milliseconds(600), "gpu tasks overlapped: \(ContinuousClock.now - start)")
+    start = ContinuousClock.now
+    let onCPU = try await cluster.get(
+        try (0..<4).map { _ in try cluster.submit(Slow(milliseconds: 300), resources: Resources(cpus: 1)) })
+    check(Set(onCPU).count == 2, "CPU tasks ran in \(Set(onCPU))")
+    check(ContinuousClock.now - start >= .milliseconds(600), "more than one CPU task per worker at once")
+    start = ContinuousClock.now
+    _ = try await cluster.get(try (0..<8).map { _ in try cluster.submit(Slow(milliseconds: 300)) })
+    check(ContinuousClock.now - start < .milliseconds(2_400), "tasks without demands ran one by one")
+    do {
+        _ = try cluster.submit(Square(x: 1), resources: Resources(custom: ["tpu": 1]))
+        check(false, "a task no worker can run was accepted")
+    } catch {
+        expectError(error, "needs 1.0 tpu, which no worker offers")
+    }
 case "actors":
     let counter = try await cluster.spawn(Counter.self, named: "hits")
     let one = try await counter.add(1)

@@ -94,4 +94,12 @@ struct LocalClusterTests {
         let (status, output) = try run("hang")
         #expect(status == 0 && output.contains("ok"), "\(output)")
     }
+
+    @Test(
+        "resources: tasks needing a custom resource run only where it is, one at a time; CPU demands limit concurrency; an impossible demand is refused"
+    )
+    func resources() throws {
+        let (status, output) = try run("resources")
+        #expect(status == 0 && output.contains("ok"), "\(output)")
+    }
 }

@@ -34,21 +34,23 @@ public final class Cluster: Sendable {
     }
 
     /// Starts `workers` worker processes of this binary and waits (up to `timeout`) until
-    /// all have connected. A worker that exits is replaced; one silent for
+    /// all have connected. Worker i offers `resources[i]` (default: an equal share of the
+    /// machine's CPUs and memory). A worker that exits is replaced; one silent for
     /// `heartbeatTimeout` (hung, stopped) is killed, its tasks run elsewhere, and it is
     /// replaced too. Objects above
     /// `objectStoreBytes` in memory spill to disk (default: a third of the shared-memory
     /// file system, at most 30% of RAM).
     /// - Throws: `RuntimeError.startTimeout` when some did not connect in time.
     public static func local(
-        workers count: Int, tasks: TaskRegistry, objectStoreBytes: Int? = nil,
+        workers count: Int, tasks: TaskRegistry, resources: [Resources] = [], objectStoreBytes: Int? = nil,
         heartbeatTimeout: Duration = .seconds(5), timeout: Duration = .seconds(30)
     ) async throws -> Cluster {
+        let offers = (0..<count).map { $0 < resources.count ? resources[$0] : defaultOffer(workers: count) }
         ObjectDirectory.removeLeftovers()
         let token = UUID().uuidString
         let directory = try ObjectDirectory.create()
         let store = ObjectStore(directory: directory, memoryLimit: objectStoreBytes ?? defaultStoreBytes(directory))
-        let head = ClusterHead(eventLoop: MultiThreadedEventLoopGroup.singleton.next(), store: store)
+        let head = ClusterHead(eventLoop: MultiThreadedEventLoopGroup.singleton.next(), store: store, offers: offers)
         let router = ActorRouter { head.reserveID() }
         let hung = HungWorkers()
         let server: Channel
@@ -74,7 +76,11 @@ public final class Cluster: Sendable {
         hung.workers = workers
         let cluster = Cluster(head: head, router: router, server: server, workers: workers)
         do {
-            for index in 0..<count { try workers.start(index) }
+            for index in 0..<count {
+                // Invariant: Resources is plain numbers and strings, which always encode.
+                let offer = String(decoding: try! JSONEncoder().encode(offers[index]), as: UTF8.self)
+                try workers.start(index, environment: ["FLOCK_RUNTIME_RESOURCES": offer])
+            }
             let deadline = ContinuousClock.now + timeout
             while head.workerCount < count {
                 guard ContinuousClock.now < deadline else {
@@ -98,25 +104,31 @@ public final class Cluster: Sendable {
             let memory = environment["FLOCK_RUNTIME_OBJECTS"], let spill = environment["FLOCK_RUNTIME_SPILL"]
         else { return }
         let index = Int(environment["FLOCK_RUNTIME_WORKER"] ?? "0") ?? 0
+        let offer = environment["FLOCK_RUNTIME_RESOURCES"].flatMap {
+            try? JSONDecoder().decode(Resources.self, from: Data($0.utf8))
+        }
         let directory = ObjectDirectory(memory: memory, spill: spill)
         let channel = try await FrameChannel.connect(
             host: String(address[..<colon]), port: port, token: token, identity: "worker \(index)"
         ) { [WorkerConnectionHandler(registry: tasks, directory: directory)] }
-        try await channel.writeAndFlush(TaskMessage.workerReady(index: index).frame)
+        try await channel.writeAndFlush(
+            TaskMessage.workerReady(index: index, resources: offer ?? defaultOffer(workers: 1)).frame)
         try await channel.closeFuture.get()
         exit(0)
     }
 
     /// Queues `task` and returns a reference to its future output at once. The task runs
-    /// once every ref among its fields is ready. A task whose worker dies runs again, up to
+    /// once every ref among its fields is ready, on a worker whose free resources cover
+    /// `resources` (held while it runs). A task whose worker dies runs again, up to
     /// `maxAttempts` runs in all; one that has not finished after `timeout` is cancelled.
-    public func submit<Task: RemoteTask>(_ task: Task, maxAttempts: Int = 3, timeout: Duration? = nil) throws
-        -> ObjectRef<Task.Output>
-    {
+    /// - Throws: `RuntimeError.infeasible` when no worker offers `resources`.
+    public func submit<Task: RemoteTask>(
+        _ task: Task, resources: Resources = .none, maxAttempts: Int = 3, timeout: Duration? = nil
+    ) throws -> ObjectRef<Task.Output> {
         let (bytes, references) = try TaskRegistry.encode(task)
         let id = try head.submit(
-            name: Task.taskName, bytes: bytes, arguments: references, maxAttempts: max(1, maxAttempts),
-            timeout: timeout)
+            name: Task.taskName, bytes: bytes, arguments: references, demand: resources,
+            maxAttempts: max(1, maxAttempts), timeout: timeout)
         return ObjectRef(id: id, owner: ObjectOwner(id: id, head: head))
     }
 
@@ -240,6 +252,15 @@ public final class Cluster: Sendable {
         try? await server.close()
         head.store.settle()
         head.store.directory.removeAll()
+    }
+
+    /// What a worker offers unless told otherwise: an equal share of this machine's CPUs
+    /// and memory.
+    private static func defaultOffer(workers: Int) -> Resources {
+        let share = Double(max(1, workers))
+        return Resources(
+            cpus: Double(ProcessInfo.processInfo.activeProcessorCount) / share,
+            memoryBytes: Int(Double(ProcessInfo.processInfo.physicalMemory) / share))
     }
 
     private static func defaultStoreBytes(_ directory: ObjectDirectory) -> Int {

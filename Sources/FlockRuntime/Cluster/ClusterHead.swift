@@ -21,6 +21,7 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         let bytes: [UInt8]
         /// Distinct input objects, each holding one reference until the task ends.
         let arguments: [UInt64]
+        let demand: Resources
         let maxAttempts: Int
         var attempts = 0
         var cancellation: RuntimeError?
@@ -28,6 +29,8 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
 
     private struct Worker {
         let channel: Channel
+        let capacity: Resources
+        var used = Resources.none
         var running: [UInt64: PendingTask] = [:]
     }
 
@@ -47,10 +50,13 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
     private var nextID: UInt64 = 0
     private var nextWaiter: UInt64 = 0
     private var dispatchScheduled = false
+    private let offers: [Resources]
 
-    init(eventLoop: EventLoop, store: ObjectStore) {
+    /// A head whose workers will offer `offers` (a task no offer covers is refused).
+    init(eventLoop: EventLoop, store: ObjectStore, offers: [Resources]) {
         self.eventLoop = eventLoop
         self.store = store
+        self.offers = offers
     }
 
     /// How many workers are connected and ready.
@@ -80,19 +86,24 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         if case .stored(let size) = location { store.added(id, size: size) }
     }
 
-    /// Queues a task that reads `arguments`; returns its id, held by one reference.
-    /// `timeout` cancels it when it has not finished by then.
-    /// - Throws: `RuntimeError.unboundReference` for an argument this head does not hold.
-    func submit(name: String, bytes: [UInt8], arguments: [UInt64], maxAttempts: Int, timeout: Duration?) throws
-        -> UInt64
-    {
+    /// Queues a task that reads `arguments` and needs `demand`; returns its id, held by
+    /// one reference. `timeout` cancels it when it has not finished by then.
+    /// - Throws: `RuntimeError.unboundReference` for an argument this head does not hold,
+    ///   `.infeasible` for a demand no worker offers.
+    func submit(
+        name: String, bytes: [UInt8], arguments: [UInt64], demand: Resources, maxAttempts: Int, timeout: Duration?
+    ) throws -> UInt64 {
+        guard demand.isNone || offers.contains(where: demand.fits) else {
+            throw RuntimeError.infeasible(task: name, demand: demand, offers: offers)
+        }
         let inputs = Array(Set(arguments)).sorted()
         let (id, schedule, failedInput) = try lock.withLock { () -> (UInt64, Bool, PendingTask?) in
             if let unknown = inputs.first(where: { references[$0] == nil }) {
                 throw RuntimeError.unboundReference(unknown)
             }
             nextID += 1
-            let task = PendingTask(id: nextID, name: name, bytes: bytes, arguments: inputs, maxAttempts: maxAttempts)
+            let task = PendingTask(
+                id: nextID, name: name, bytes: bytes, arguments: inputs, demand: demand, maxAttempts: maxAttempts)
             references[task.id] = 1
             for input in inputs { references[input]! += 1 }  // Invariant: checked above.
             if inputs.contains(where: { if case .failure = objects[$0] { true } else { false } }) {
@@ -174,9 +185,9 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         }
     }
 
-    /// A worker said it is ready on `channel`.
-    func workerJoined(_ channel: Channel) {
-        lock.withLock { workers[ObjectIdentifier(channel)] = Worker(channel: channel) }
+    /// A worker offering `capacity` said it is ready on `channel`.
+    func workerJoined(_ channel: Channel, capacity: Resources) {
+        lock.withLock { workers[ObjectIdentifier(channel)] = Worker(channel: channel, capacity: capacity) }
         dispatch()
     }
 
@@ -208,9 +219,9 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
     func received(_ results: [(id: UInt64, outcome: TaskOutcome)], from channel: Channel) {
         let finished = lock.withLock { () -> [(PendingTask, Result<ObjectLocation, RuntimeError>)] in
             results.compactMap { result in
-                guard let task = workers[ObjectIdentifier(channel)]?.running.removeValue(forKey: result.id) else {
-                    return nil
-                }
+                let key = ObjectIdentifier(channel)
+                guard let task = workers[key]?.running.removeValue(forKey: result.id) else { return nil }
+                workers[key]!.used = workers[key]!.used.adding(task.demand, sign: -1)  // Invariant: found just now.
                 switch result.outcome {
                 case .value(let location): return (task, .success(location))
                 case .failed(let reason): return (task, .failure(.taskFailed(reason)))
@@ -294,24 +305,37 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         waiter?.resume(throwing: CancellationError())
     }
 
-    /// Hands queued tasks to the least busy workers, a batch frame each.
+    /// Hands queued tasks to workers, a batch frame each: each task, in queue order, to the
+    /// least busy worker whose free resources cover its demand and that has fewer than
+    /// `window` tasks in flight. Tasks that fit nowhere yet wait in the queue (in order)
+    /// until a worker frees what they need: a pull from the head's queue, so an idle worker
+    /// takes the next task instead of work piling up behind a busy one.
     private func dispatch() {
         let batches = lock.withLock { () -> [(Channel, [TaskAssignment])] in
             dispatchScheduled = false
-            var batches: [(Channel, [TaskAssignment])] = []
-            // An equal share of the queue per worker, least busy first: big batches for
-            // tiny tasks, and long tasks spread over every worker.
-            let share = (queue.count + max(workers.count, 1) - 1) / max(workers.count, 1)
-            for key in workers.keys.sorted(by: { workers[$0]!.running.count < workers[$1]!.running.count }) {
-                guard !queue.isEmpty, let worker = workers[key] else { break }
-                let take = min(window - worker.running.count, share, queue.count)
-                guard take > 0 else { continue }
-                let batch = Array(queue.prefix(take))
-                queue.removeFirst(take)
-                for task in batch { workers[key]!.running[task.id] = task }
-                batches.append((worker.channel, batch.map(assignment)))
+            var batches: [ObjectIdentifier: [TaskAssignment]] = [:]
+            var waiting: [PendingTask] = []
+            let keys = Array(workers.keys)
+            for task in queue {
+                var chosen: ObjectIdentifier?
+                var fewest = window
+                for key in keys {
+                    let worker = workers[key]!  // Invariant: keys of this dictionary.
+                    guard worker.running.count < fewest,
+                        task.demand.isNone || task.demand.fits(in: worker.capacity.adding(worker.used, sign: -1))
+                    else { continue }
+                    (chosen, fewest) = (key, worker.running.count)
+                }
+                guard let key = chosen else {
+                    waiting.append(task)
+                    continue
+                }
+                workers[key]!.running[task.id] = task  // Invariant: chosen from the keys.
+                workers[key]!.used = workers[key]!.used.adding(task.demand)
+                batches[key, default: []].append(assignment(task))
             }
-            return batches
+            queue = waiting
+            return batches.compactMap { key, batch in workers[key].map { ($0.channel, batch) } }
         }
         for (channel, batch) in batches {
             channel.writeAndFlush(TaskMessage.tasks(batch).frame, promise: nil)

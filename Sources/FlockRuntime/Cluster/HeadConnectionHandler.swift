@@ -43,9 +43,9 @@ final class HeadConnectionHandler: ChannelInboundHandler, @unchecked Sendable { 
             switch try TaskMessage(frame, peer: peer) {
             case .heartbeat:
                 break
-            case .workerReady(let index):
+            case .workerReady(let index, let resources):
                 lock.withLock { self.index = index }
-                head.workerJoined(context.channel)
+                head.workerJoined(context.channel, capacity: resources)
                 router.workerJoined(context.channel)
             case .results(let results): head.received(results, from: context.channel)
             case .tasks, .cancel:

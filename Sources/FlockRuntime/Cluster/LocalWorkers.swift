@@ -14,6 +14,7 @@ final class LocalWorkers: @unchecked Sendable {  // state guarded by `lock`
     private let environment: [String: String]
     private let lock = NSLock()
     private var processes: [Int: Process] = [:]
+    private var extraEnvironment: [Int: [String: String]] = [:]
     private var stopping = false
     private var restartCount = 0
 
@@ -32,13 +33,17 @@ final class LocalWorkers: @unchecked Sendable {  // state guarded by `lock`
     /// How many workers were replaced so far.
     var restarts: Int { lock.withLock { restartCount } }
 
-    /// Starts worker `index`.
+    /// Starts worker `index` with `extra` in its environment (kept for its replacements).
     /// - Throws: when the process cannot be started.
-    func start(_ index: Int) throws {
+    func start(_ index: Int, environment extra: [String: String]? = nil) throws {
+        let extra = lock.withLock {
+            if let extra { extraEnvironment[index] = extra }
+            return extraEnvironment[index] ?? [:]
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.environment = environment.merging(["FLOCK_RUNTIME_WORKER": "\(index)"]) { $1 }
+        process.environment = environment.merging(extra) { $1 }.merging(["FLOCK_RUNTIME_WORKER": "\(index)"]) { $1 }
         process.terminationHandler = { [weak self] _ in self?.exited(index) }
         try lock.withLock {
             guard !stopping else { return }

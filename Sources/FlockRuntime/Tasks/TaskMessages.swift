@@ -1,4 +1,5 @@
 import FlockComm
+import Foundation
 
 /// A task as the head hands it to a worker: its id (also the id of its result object),
 /// registered name, encoded value, and where each of its input objects is.
@@ -23,8 +24,8 @@ enum TaskOutcome: Equatable, Sendable {
 /// whose opcode says which message it is. Batches carry many tasks or results in one
 /// frame: per-task frames would cap throughput at the frame rate.
 enum TaskMessage: Equatable {
-    /// worker -> head: ready to run tasks.
-    case workerReady(index: Int)
+    /// worker -> head: ready to run tasks, offering these resources.
+    case workerReady(index: Int, resources: Resources)
     /// head -> worker: tasks to run.
     case tasks([TaskAssignment])
     /// worker -> head: outcomes of tasks, by id.
@@ -47,9 +48,13 @@ enum TaskMessage: Equatable {
         var writer = PayloadWriter()
         let opcode: Opcode
         switch self {
-        case .workerReady(let index):
+        case .workerReady(let index, let resources):
             opcode = .workerReady
             writer.integer(UInt32(index))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys  // the same offer, the same bytes
+            // Invariant: Resources is plain numbers and strings, which always encode.
+            writer.data(Array(try! encoder.encode(resources)))
         case .tasks(let tasks):
             opcode = .tasks
             writer.integer(UInt32(tasks.count))
@@ -99,7 +104,12 @@ enum TaskMessage: Equatable {
         var reader = PayloadReader(frame.payload, peer: peer)
         switch opcode {
         case .workerReady:
-            self = .workerReady(index: Int(try reader.integer(UInt32.self)))
+            let index = Int(try reader.integer(UInt32.self))
+            let bytes = try reader.data()
+            guard let resources = try? JSONDecoder().decode(Resources.self, from: Data(bytes)) else {
+                throw CommError.badFrame(peer: peer, reason: "a worker offered resources that do not decode")
+            }
+            self = .workerReady(index: index, resources: resources)
         case .tasks:
             let count = try Self.count(&reader, entryBytes: 20, frame: frame, peer: peer)
             self = .tasks(

@@ -105,6 +105,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     case malformedObject(String)
     /// The store could not write or spill an object.
     case storeFull(String)
+    /// No worker offers what the task demands, so it could never run.
+    case infeasible(task: String, demand: Resources, offers: [Resources])
     /// An actor call failed: the method threw, or the actor is gone.
     case actorCallFailed(String)
     /// No actor has this name.
@@ -141,6 +143,9 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
             "malformed object: \(reason)"
         case .storeFull(let reason):
             "the object store cannot take the object: \(reason)"
+        case .infeasible(let task, let demand, let offers):
+            "task \"\(task)\" needs \(demand), which no worker offers (they offer: "
+                + "\(offers.map(\.description).joined(separator: "; ")))"
         case .actorCallFailed(let reason):
             "the actor call failed: \(reason)"
         case .unknownActor(let name):
