@@ -61,7 +61,7 @@ let package = Package(
             name: "FlockTrain", dependencies: ["FlockTensor", "FlockNN", "FlockComm"], exclude: ["README.md"]),
         .target(name: "Flock", dependencies: ["FlockTensor", "FlockNN", "FlockComm", "FlockTrain", "FlockRuntime"]),
         // Runnable examples (the demo's training jobs), shared by the CLI and the tests.
-        .target(name: "FlockExamples", dependencies: ["FlockNN", "FlockComm", "FlockTrain"]),
+        .target(name: "FlockExamples", dependencies: ["FlockNN", "FlockComm", "FlockTrain", "FlockRuntime"]),
         .executableTarget(
             name: "flock",
             dependencies: [
@@ -78,7 +78,8 @@ let package = Package(
         .executableTarget(name: "FlockCommTestWorker", dependencies: ["FlockComm"], path: "Tests/FlockCommTestWorker"),
         .testTarget(name: "FlockCommTests", dependencies: ["FlockComm", "FlockCommTestWorker"]),
         .executableTarget(
-            name: "FlockRuntimeTestWorker", dependencies: ["FlockRuntime"], path: "Tests/FlockRuntimeTestWorker"),
+            name: "FlockRuntimeTestWorker", dependencies: ["FlockRuntime", "FlockExamples"],
+            path: "Tests/FlockRuntimeTestWorker"),
         .testTarget(
             name: "FlockRuntimeTests",
             dependencies: [

@@ -1,17 +1,19 @@
 import ArgumentParser
 import FlockComm
 import FlockExamples
+import FlockRuntime
 import Foundation
 
-/// `flock example NAME`: the other training examples (the MLP is `flock demo`).
-struct ExampleCommand: ParsableCommand {
+/// `flock example NAME`: the other training examples (the MLP is `flock demo`) and the
+/// runtime's tasks-and-actors example.
+struct ExampleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "example",
         abstract:
-            "Run a training example: lenet (CNN on digits), charlm (character transformer) or digits-ddp "
-            + "(the digits MLP data-parallel, under flock launch).")
+            "Run an example: lenet (CNN on digits), charlm (character transformer), digits-ddp "
+            + "(the digits MLP data-parallel, under flock launch) or tasks-and-actors (a local cluster).")
 
-    @Argument(help: "lenet, charlm or digits-ddp")
+    @Argument(help: "lenet, charlm, digits-ddp or tasks-and-actors")
     var name: String
 
     @Option(help: "Epochs (lenet, digits-ddp) or steps (charlm).")
@@ -29,8 +31,12 @@ struct ExampleCommand: ParsableCommand {
     @Option(help: "digits-ddp: samples per step over all ranks (divisible by the number of ranks).")
     var globalBatch = 64
 
-    func run() throws {
+    func run() async throws {
         switch name {
+        case "tasks-and-actors":
+            // The workers are this binary run again with the same arguments: they serve here.
+            try await Cluster.serveIfWorker(TasksAndActors.registry)
+            for line in try await TasksAndActors.run() { print(line) }
         case "lenet":
             let accuracy = try LeNetDigits.run(csvPath: "Data/digits.csv", epochs: length ?? 15)
             print(String(format: "LeNet test accuracy: %.2f%%", accuracy * 100))

@@ -2,6 +2,7 @@
 // (this same binary again) and checks a SCENARIO; prints "ok" and exits 0 when it holds,
 // prints what failed and exits 1 otherwise.
 import Distributed
+import FlockExamples
 import FlockRuntime
 import Foundation
 
@@ -112,8 +113,17 @@ let tasks = try TaskRegistry(
         Square.self, Fails.self, Slow.self, SumSlice.self, Total.self, Increment.self, Ramp.self, CheckRamp.self,
         After.self, Crashes.self, Bump.self,
     ], actors: [Counter.self])
-try await Cluster.serveIfWorker(tasks)
 let scenario = CommandLine.arguments.dropFirst().first ?? "squares"
+if scenario == "example" {
+    // The README's tasks-and-actors example, as a newcomer runs it.
+    try await Cluster.serveIfWorker(TasksAndActors.registry)
+    let lines = try await TasksAndActors.run()
+    check(
+        lines == ["sum of squares 1...100: 338350", "counter after adding 1, 2, 3: 6"], "the example printed \(lines)")
+    print("ok")
+    exit(0)
+}
+try await Cluster.serveIfWorker(tasks)
 let storeLimit = 8 << 20
 let cluster = try await Cluster.local(
     workers: 2, tasks: tasks,

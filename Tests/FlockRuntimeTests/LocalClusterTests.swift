@@ -102,4 +102,10 @@ struct LocalClusterTests {
         let (status, output) = try run("resources")
         #expect(status == 0 && output.contains("ok"), "\(output)")
     }
+
+    @Test("the README's tasks-and-actors example prints what the README says")
+    func readmeExample() throws {
+        let (status, output) = try run("example")
+        #expect(status == 0 && output.contains("ok"), "\(output)")
+    }
 }
