@@ -136,7 +136,8 @@ case "squares":
     let squares = try await cluster.get(refs)
     check(squares == (0..<2000).map { $0 * $0 }, "squares came back wrong")
     let ran = Set(try await cluster.get(try (0..<8).map { _ in try cluster.submit(Slow(milliseconds: 50)) }))
-    check(ran.isSubset(of: Set(cluster.workerProcessIDs)) && ran.count == 2, "tasks ran in \(ran), not both workers")
+    let pids = try await cluster.statistics().workerProcessIDs
+    check(ran.isSubset(of: Set(pids)) && ran.count == 2, "tasks ran in \(ran), not both workers")
 case "failure":
     do {
         _ = try await cluster.get(try cluster.submit(Fails()))
@@ -149,7 +150,7 @@ case "kill":
     // Kill a worker while it runs tasks: they run again on the other one.
     let refs = try (0..<6).map { _ in try cluster.submit(Slow(milliseconds: 400)) }
     try await Task.sleep(for: .milliseconds(150))
-    let victim = cluster.workerProcessIDs[0]
+    let victim = try await cluster.statistics().workerProcessIDs[0]
     kill(victim, SIGKILL)
     let ran = try await cluster.get(refs)
     check(!ran.contains(victim), "results came from the killed worker: \(ran)")
@@ -162,10 +163,12 @@ case "kill":
         expectError(error, "was lost with its worker 2 times")
     }
     let deadline = ContinuousClock.now + .seconds(20)
-    while cluster.statistics.workers < 2 && ContinuousClock.now < deadline {
+    var statistics = try await cluster.statistics()
+    while statistics.workers < 2 && ContinuousClock.now < deadline {
         try await Task.sleep(for: .milliseconds(20))
+        statistics = try await cluster.statistics()
     }
-    check(cluster.statistics.workers == 2 && cluster.statistics.workerRestarts == 3, "\(cluster.statistics)")
+    check(statistics.workers == 2 && statistics.workerRestarts == 3, "\(statistics)")
     let pids = Set(try await cluster.get(try (0..<8).map { _ in try cluster.submit(Slow(milliseconds: 50)) }))
     check(pids.count == 2 && !pids.contains(victim), "after the restarts tasks ran in \(pids)")
 case "graph":
@@ -197,9 +200,10 @@ case "objects":
     let first = try await ramp!.withUnsafeElements { Array($0.prefix(3)) }
     check(first == [5, 6, 7], "the ramp starts \(first)")
     check(try await cluster.get(try cluster.submit(CheckRamp(data: ramp!, start: 5))), "the worker read another ramp")
-    check(cluster.statistics.storeMemoryBytes >= 12_000_000, "the ramp is not in the store: \(cluster.statistics)")
+    let holding = try await cluster.statistics()
+    check(holding.storeMemoryBytes >= 12_000_000, "the ramp is not in the store: \(holding)")
     ramp = nil
-    let statistics = cluster.statistics
+    let statistics = try await cluster.statistics()
     check(statistics.objects == 0 && statistics.storeMemoryBytes == 0, "dropping the refs left \(statistics)")
 case "spill":
     // Twice the memory limit in 1 MiB objects, half put by the driver and half made by
@@ -210,7 +214,7 @@ case "spill":
     for index in 0..<count / 2 { refs.append(try cluster.put((0..<length).map { Float(index) + Float($0) })) }
     for index in count / 2..<count { refs.append(try cluster.submit(Ramp(count: length, start: Float(index)))) }
     _ = try await cluster.wait(for: refs, count: count)
-    let statistics = cluster.statistics
+    let statistics = try await cluster.statistics()
     check(
         statistics.spilledObjects > 0 && statistics.storeMemoryBytes <= storeLimit,
         "nothing spilled or memory above the limit: \(statistics)")
@@ -265,22 +269,24 @@ case "hang":
     // timeout, its tasks run on the other worker, and it is killed and replaced.
     let refs = try (0..<4).map { _ in try cluster.submit(Slow(milliseconds: 1_500)) }
     try await Task.sleep(for: .milliseconds(200))
-    let frozen = cluster.workerProcessIDs[0]
+    let frozen = try await cluster.statistics().workerProcessIDs[0]
     kill(frozen, SIGSTOP)
     let start = ContinuousClock.now
     let ran = try await cluster.get(refs)
     check(!ran.contains(frozen), "results came from the frozen worker: \(ran)")
     check(ContinuousClock.now - start < .seconds(10), "the hung worker took \(ContinuousClock.now - start) to notice")
     let deadline = ContinuousClock.now + .seconds(20)
-    while cluster.statistics.workers < 2 && ContinuousClock.now < deadline {
+    var statistics = try await cluster.statistics()
+    while statistics.workers < 2 && ContinuousClock.now < deadline {
         try await Task.sleep(for: .milliseconds(20))
+        statistics = try await cluster.statistics()
     }
-    check(!cluster.workerProcessIDs.contains(frozen) && cluster.statistics.workers == 2, "\(cluster.statistics)")
+    check(!statistics.workerProcessIDs.contains(frozen) && statistics.workers == 2, "\(statistics)")
     check(kill(frozen, 0) != 0, "the frozen worker was not killed")
 case "resources":
     // Tasks that need the one "gpu" run on its worker, one at a time; tasks that need a
     // whole CPU run one per worker; tasks that need nothing run side by side.
-    let gpuWorker = cluster.workerProcessIDs[1]
+    let gpuWorker = try await cluster.statistics().workerProcessIDs[1]
     var start = ContinuousClock.now
     let onGPU = try await cluster.get(
         try (0..<4).map { _ in try cluster.submit(Slow(milliseconds: 150), resources: Resources(custom: ["gpu": 1])) })
@@ -313,7 +319,7 @@ case "actors":
         return seen
     }
     check(seen.sorted() == Array(4...203), "pipelined calls saw \(seen.sorted().prefix(5))...")
-    let found = try cluster.actor(named: "hits", as: Counter.self)
+    let found = try await cluster.actor(named: "hits", as: Counter.self)
     check(try await found.add(0) == 203, "the named actor is another one")
     check(try await cluster.submit(Bump(counter: counter)).get() == 213, "a task's call on a handed actor")
     do {
@@ -323,7 +329,7 @@ case "actors":
         expectError(error, "refused on purpose")
     }
     do {
-        _ = try cluster.actor(named: "nobody", as: Counter.self)
+        _ = try await cluster.actor(named: "nobody", as: Counter.self)
         check(false, "an unknown name resolved")
     } catch {
         expectError(error, "no actor is named \"nobody\"")

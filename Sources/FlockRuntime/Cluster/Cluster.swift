@@ -21,78 +21,31 @@ import NIOPosix
 /// Connections are authenticated with a fresh token (FlockComm's handshake). Workers
 /// exit when their connection to the head closes, so they never outlive the driver.
 public final class Cluster: Sendable {
-    private let head: ClusterHead
-    private let router: ActorRouter
-    private let server: Channel
-    private let workers: LocalWorkers
+    private let backend: any ClusterBackend
 
-    private init(head: ClusterHead, router: ActorRouter, server: Channel, workers: LocalWorkers) {
-        self.head = head
-        self.router = router
-        self.server = server
-        self.workers = workers
-    }
+    init(backend: any ClusterBackend) { self.backend = backend }
 
     /// Starts `workers` worker processes of this binary and waits (up to `timeout`) until
     /// all have connected. Worker i offers `resources[i]` (default: an equal share of the
     /// machine's CPUs and memory). A worker that exits is replaced; one silent for
     /// `heartbeatTimeout` (hung, stopped) is killed, its tasks run elsewhere, and it is
-    /// replaced too. Objects above
-    /// `objectStoreBytes` in memory spill to disk (default: a third of the shared-memory
-    /// file system, at most 30% of RAM).
+    /// replaced too. Objects above `objectStoreBytes` in memory spill to disk (default: a
+    /// third of the shared-memory file system, at most 30% of RAM).
     /// - Throws: `RuntimeError.startTimeout` when some did not connect in time.
     public static func local(
         workers count: Int, tasks: TaskRegistry, resources: [Resources] = [], objectStoreBytes: Int? = nil,
         heartbeatTimeout: Duration = .seconds(5), timeout: Duration = .seconds(30)
     ) async throws -> Cluster {
-        let offers = (0..<count).map { $0 < resources.count ? resources[$0] : defaultOffer(workers: count) }
-        ObjectDirectory.removeLeftovers()
-        let token = UUID().uuidString
-        let directory = try ObjectDirectory.create()
-        let store = ObjectStore(directory: directory, memoryLimit: objectStoreBytes ?? defaultStoreBytes(directory))
-        let head = ClusterHead(eventLoop: MultiThreadedEventLoopGroup.singleton.next(), store: store, offers: offers)
-        let router = ActorRouter { head.reserveID() }
-        let hung = HungWorkers()
-        let server: Channel
-        do {
-            server = try await FrameChannel.listen(host: "127.0.0.1", port: 0, token: token) {
-                [
-                    IdleStateHandler(readTimeout: TimeAmount(heartbeatTimeout)),
-                    HeadConnectionHandler(head: head, router: router) { hung.workers?.kill($0) },
-                ]
-            }
-        } catch {
-            directory.removeAll()
-            throw error
-        }
-        let workers = LocalWorkers(
-            executable: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-                ?? CommandLine.arguments[0],
-            arguments: Array(CommandLine.arguments.dropFirst()),
-            environment: [
-                "FLOCK_RUNTIME_HEAD": "127.0.0.1:\(server.localAddress?.port ?? 0)", "FLOCK_TOKEN": token,
-                "FLOCK_RUNTIME_OBJECTS": directory.memory, "FLOCK_RUNTIME_SPILL": directory.spill,
-            ])
-        hung.workers = workers
-        let cluster = Cluster(head: head, router: router, server: server, workers: workers)
-        do {
-            for index in 0..<count {
-                // Invariant: Resources is plain numbers and strings, which always encode.
-                let offer = String(decoding: try! JSONEncoder().encode(offers[index]), as: UTF8.self)
-                try workers.start(index, environment: ["FLOCK_RUNTIME_RESOURCES": offer])
-            }
-            let deadline = ContinuousClock.now + timeout
-            while head.workerCount < count {
-                guard ContinuousClock.now < deadline else {
-                    throw RuntimeError.startTimeout(expected: count, connected: head.workerCount)
-                }
-                try await Task.sleep(for: .milliseconds(2))
-            }
-        } catch {
-            await cluster.shutdown()
-            throw error
-        }
-        return cluster
+        Cluster(
+            backend: try await LocalCluster.start(
+                workers: count, executable: currentExecutable, arguments: Array(CommandLine.arguments.dropFirst()),
+                environment: [:], resources: resources, objectStoreBytes: objectStoreBytes,
+                heartbeatTimeout: heartbeatTimeout, timeout: timeout))
+    }
+
+    /// This process's executable (workers are this binary started again).
+    static var currentExecutable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
     /// In a worker process (started by `local`), connects to the head and runs tasks
@@ -112,7 +65,7 @@ public final class Cluster: Sendable {
             host: String(address[..<colon]), port: port, token: token, identity: "worker \(index)"
         ) { [WorkerConnectionHandler(registry: tasks, directory: directory)] }
         try await channel.writeAndFlush(
-            TaskMessage.workerReady(index: index, resources: offer ?? defaultOffer(workers: 1)).frame)
+            TaskMessage.workerReady(index: index, resources: offer ?? .share(of: 1)).frame)
         try await channel.closeFuture.get()
         exit(0)
     }
@@ -126,20 +79,20 @@ public final class Cluster: Sendable {
         _ task: Task, resources: Resources = .none, maxAttempts: Int = 3, timeout: Duration? = nil
     ) throws -> ObjectRef<Task.Output> {
         let (bytes, references) = try TaskRegistry.encode(task)
-        let id = try head.submit(
-            name: Task.taskName, bytes: bytes, arguments: references, demand: resources,
+        let id = backend.newObjectID()
+        try backend.submit(
+            id: id, name: Task.taskName, bytes: bytes, arguments: references, demand: resources,
             maxAttempts: max(1, maxAttempts), timeout: timeout)
-        return ObjectRef(id: id, owner: ObjectOwner(id: id, head: head))
+        return ObjectRef(id: id, owner: ObjectOwner(id: id, backend: backend))
     }
 
     /// Stores `value` in the cluster's object store (large arrays of numbers as their raw
     /// bytes in shared memory) and returns its ref, which tasks can take as a field.
     /// - Throws: `RuntimeError.storeFull` when it cannot be written.
     public func put<Value: Codable & Sendable>(_ value: Value) throws -> ObjectRef<Value> {
-        let id = head.reserveID()
-        let store = head.store
-        head.put(id, at: try store.directory.store(value, as: id, reuse: store.reusableFile))
-        return ObjectRef(id: id, owner: ObjectOwner(id: id, head: head))
+        let id = backend.newObjectID()
+        backend.put(id, at: try backend.directory.store(value, as: id, reuse: backend.reusableFile))
+        return ObjectRef(id: id, owner: ObjectOwner(id: id, backend: backend))
     }
 
     /// The value behind `ref`, waiting for its task (see `ObjectRef.get`); with a
@@ -168,14 +121,14 @@ public final class Cluster: Sendable {
         -> (ready: [ObjectRef<Value>], pending: [ObjectRef<Value>])
     {
         let wanted = min(max(count, 0), refs.count)
-        let head = self.head
+        let backend = self.backend
         var ready: [Int] = []
         if wanted > 0 {
             ready = try await withThrowingTaskGroup(of: Int?.self) { group in
                 for (index, ref) in refs.enumerated() {
                     group.addTask {
                         do {
-                            _ = try await head.location(of: ref.id)
+                            _ = try await backend.location(of: ref.id)
                         } catch is CancellationError {
                             return nil
                         } catch {}  // a failed object is ready too: its get throws
@@ -205,11 +158,11 @@ public final class Cluster: Sendable {
     /// queued task never runs; a running one sees Swift task cancellation (it stops at its
     /// next cancellation check); a finished one keeps its value.
     public func cancel<Value>(_ ref: ObjectRef<Value>) {
-        head.cancel(ref.id, reason: .cancelled(task: "\(ref.id)"))
+        backend.cancel(ref.id, reason: .cancelled(task: "\(ref.id)"))
     }
 
     /// The driver's actor system (to resolve actor ids or make local actors).
-    public var actorSystem: FlockActorSystem { router.driver }
+    public var actorSystem: FlockActorSystem { backend.actorSystem }
 
     /// Creates an actor of a registered type in a worker and returns a handle whose calls
     /// go to it. With a `name`, others find it with `actor(named:as:)`. When its worker
@@ -220,62 +173,32 @@ public final class Cluster: Sendable {
     public func spawn<Actor: ClusterActor>(_ type: Actor.Type, named name: String? = nil, maxRestarts: Int = 0)
         async throws -> Actor
     {
-        let id = try await router.spawn(type: Actor.actorName, name: name, maxRestarts: max(0, maxRestarts))
-        return try Actor.resolve(id: id, using: router.driver)
+        let id = try await backend.spawn(type: Actor.actorName, name: name, maxRestarts: max(0, maxRestarts))
+        return try Actor.resolve(id: id, using: backend.actorSystem)
     }
 
     /// A handle to the actor registered under `name`.
     /// - Throws: `RuntimeError.unknownActor` when there is none.
-    public func actor<Actor: ClusterActor>(named name: String, as type: Actor.Type) throws -> Actor {
-        guard let id = router.lookup(name) else { throw RuntimeError.unknownActor(name) }
-        return try Actor.resolve(id: id, using: router.driver)
+    public func actor<Actor: ClusterActor>(named name: String, as type: Actor.Type) async throws -> Actor {
+        guard let id = try await backend.lookup(name) else { throw RuntimeError.unknownActor(name) }
+        return try Actor.resolve(id: id, using: backend.actorSystem)
     }
 
-    /// What the cluster holds: objects referenced, unfinished tasks, and the store's
-    /// memory and spilled bytes.
-    public var statistics: ClusterStatistics {
-        let (objects, tasks) = head.counts
-        head.store.settle()
-        let store = head.store.current
-        return ClusterStatistics(
-            workers: head.workerCount, workerRestarts: workers.restarts, objects: objects, unfinishedTasks: tasks,
-            storeMemoryBytes: store.memoryBytes,
-            spilledObjects: store.spilled, spilledBytes: store.spilledBytes, storeMemoryLimit: head.store.memoryLimit)
-    }
+    /// What the cluster holds now: workers, objects referenced, unfinished tasks, and the
+    /// store's memory and spilled bytes.
+    public func statistics() async throws -> ClusterStatistics { try await backend.statistics() }
 
-    /// The process ids of the running workers, by index (for tools and fault drills).
-    public var workerProcessIDs: [Int32] { workers.processIDs }
-
-    /// Stops the workers and the head, and deletes the object store's files.
-    public func shutdown() async {
-        workers.stop()
-        try? await server.close()
-        head.store.settle()
-        head.store.directory.removeAll()
-    }
-
-    /// What a worker offers unless told otherwise: an equal share of this machine's CPUs
-    /// and memory.
-    private static func defaultOffer(workers: Int) -> Resources {
-        let share = Double(max(1, workers))
-        return Resources(
-            cpus: Double(ProcessInfo.processInfo.activeProcessorCount) / share,
-            memoryBytes: Int(Double(ProcessInfo.processInfo.physicalMemory) / share))
-    }
-
-    private static func defaultStoreBytes(_ directory: ObjectDirectory) -> Int {
-        let memory = Int(ProcessInfo.processInfo.physicalMemory)
-        guard let attributes = try? FileManager.default.attributesOfFileSystem(forPath: directory.memory),
-            let size = attributes[.systemSize] as? Int
-        else { return memory * 3 / 10 }
-        return min(size / 3, memory * 3 / 10)
-    }
+    /// Ends this driver's use of the cluster: a local cluster stops its workers and
+    /// deletes its object store's files.
+    public func shutdown() async { await backend.shutdown() }
 }
 
 /// A snapshot of what a cluster holds.
-public struct ClusterStatistics: Sendable, Equatable {
+public struct ClusterStatistics: Sendable, Equatable, Codable {
     /// Connected workers.
     public var workers: Int
+    /// The process ids of the running workers, by index.
+    public var workerProcessIDs: [Int32]
     /// Workers replaced after they exited.
     public var workerRestarts: Int
     /// Objects held by refs or by tasks that will read them.
@@ -288,9 +211,4 @@ public struct ClusterStatistics: Sendable, Equatable {
     public var spilledObjects: Int
     public var spilledBytes: Int
     public var storeMemoryLimit: Int
-}
-
-/// The supervisor that hung workers are reported to (it exists after the listener does).
-private final class HungWorkers: @unchecked Sendable {  // set once, before any worker connects
-    var workers: LocalWorkers?
 }

@@ -86,28 +86,32 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         if case .stored(let size) = location { store.added(id, size: size) }
     }
 
-    /// Queues a task that reads `arguments` and needs `demand`; returns its id, held by
-    /// one reference. `timeout` cancels it when it has not finished by then.
+    /// Queues task `id` (a fresh id: from `reserveID`, or a remote driver's own range),
+    /// which reads `arguments` and needs `demand`; its result is held by one reference.
+    /// `timeout` cancels it when it has not finished by then.
     /// - Throws: `RuntimeError.unboundReference` for an argument this head does not hold,
     ///   `.infeasible` for a demand no worker offers.
     func submit(
-        name: String, bytes: [UInt8], arguments: [UInt64], demand: Resources, maxAttempts: Int, timeout: Duration?
-    ) throws -> UInt64 {
+        id: UInt64, name: String, bytes: [UInt8], arguments: [UInt64], demand: Resources, maxAttempts: Int,
+        timeout: Duration?
+    ) throws {
         guard demand.isNone || offers.contains(where: demand.fits) else {
             throw RuntimeError.infeasible(task: name, demand: demand, offers: offers)
         }
         let inputs = Array(Set(arguments)).sorted()
-        let (id, schedule, failedInput) = try lock.withLock { () -> (UInt64, Bool, PendingTask?) in
+        let (schedule, failedInput) = try lock.withLock { () -> (Bool, PendingTask?) in
             if let unknown = inputs.first(where: { references[$0] == nil }) {
                 throw RuntimeError.unboundReference(unknown)
             }
-            nextID += 1
+            guard references[id] == nil else {
+                throw RuntimeError.malformedTask(name: name, reason: "id \(id) is taken")
+            }
             let task = PendingTask(
-                id: nextID, name: name, bytes: bytes, arguments: inputs, demand: demand, maxAttempts: maxAttempts)
+                id: id, name: name, bytes: bytes, arguments: inputs, demand: demand, maxAttempts: maxAttempts)
             references[task.id] = 1
             for input in inputs { references[input]! += 1 }  // Invariant: checked above.
             if inputs.contains(where: { if case .failure = objects[$0] { true } else { false } }) {
-                return (task.id, false, task)
+                return (false, task)
             }
             let missing = inputs.filter { objects[$0] == nil }
             if missing.isEmpty {
@@ -117,7 +121,7 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
                 for input in missing { dependents[input, default: []].append(task.id) }
             }
             defer { if missing.isEmpty { dispatchScheduled = true } }
-            return (task.id, missing.isEmpty && !dispatchScheduled, nil)
+            return (missing.isEmpty && !dispatchScheduled, nil)
         }
         if let failedInput { finish([(failedInput, inputFailure(failedInput))]) }
         if let timeout {
@@ -126,7 +130,6 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
             }
         }
         if schedule { eventLoop.execute { self.dispatch() } }
-        return id
     }
 
     /// Where object `id` is, once it exists.

@@ -40,8 +40,8 @@ public struct ObjectRef<Value: Codable & Sendable>: Sendable, Hashable, Codable 
 
     private func bytes() async throws -> ObjectBytes {
         if let owner {
-            let location = try await owner.head.location(of: id)
-            return try owner.head.store.directory.read(id, at: location)
+            let location = try await owner.backend.location(of: id)
+            return try owner.backend.directory.read(id, at: location)
         }
         guard let environment = TaskEnvironment.current, let location = environment.arguments[id] else {
             throw RuntimeError.unboundReference(id)
@@ -69,14 +69,14 @@ public struct ObjectRef<Value: Codable & Sendable>: Sendable, Hashable, Codable 
 /// the last copy of a ref going away releases it.
 final class ObjectOwner: Sendable {
     let id: UInt64
-    let head: ClusterHead
+    let backend: any ClusterBackend
 
-    init(id: UInt64, head: ClusterHead) {
+    init(id: UInt64, backend: any ClusterBackend) {
         self.id = id
-        self.head = head
+        self.backend = backend
     }
 
-    deinit { head.release(id) }
+    deinit { backend.release(id) }
 }
 
 /// Gathers the ids of the refs inside a task while it is encoded: they are its inputs.

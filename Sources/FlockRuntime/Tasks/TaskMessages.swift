@@ -51,10 +51,7 @@ enum TaskMessage: Equatable {
         case .workerReady(let index, let resources):
             opcode = .workerReady
             writer.integer(UInt32(index))
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys  // the same offer, the same bytes
-            // Invariant: Resources is plain numbers and strings, which always encode.
-            writer.data(Array(try! encoder.encode(resources)))
+            writer.string(resources.json)
         case .tasks(let tasks):
             opcode = .tasks
             writer.integer(UInt32(tasks.count))

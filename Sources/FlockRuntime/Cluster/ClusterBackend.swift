@@ -1,0 +1,34 @@
+/// What `Cluster` (and the refs it hands out) needs from a cluster, whether its head runs
+/// in this process (`LocalCluster`) or in a `flock start` daemon reached over the network
+/// (`RemoteCluster`). Object ids are chosen by the caller (`newObjectID`), so submitting
+/// never waits for the head.
+protocol ClusterBackend: AnyObject, Sendable {
+    /// The node's object store folders (the driver reads and writes objects there itself).
+    var directory: ObjectDirectory { get }
+    /// The driver's actor system.
+    var actorSystem: FlockActorSystem { get }
+    /// A fresh id for a task's result or a put object.
+    func newObjectID() -> UInt64
+    /// A kept file of the store to write an object of `size` bytes over, if any.
+    func reusableFile(for size: Int) -> String?
+    /// Queues a task under `id` (see `ClusterHead.submit`).
+    func submit(
+        id: UInt64, name: String, bytes: [UInt8], arguments: [UInt64], demand: Resources, maxAttempts: Int,
+        timeout: Duration?) throws
+    /// Records object `id`, written by the driver, at `location`.
+    func put(_ id: UInt64, at location: ObjectLocation)
+    /// Where object `id` is, once it exists; throws its task's error.
+    func location(of id: UInt64) async throws -> ObjectLocation
+    /// One driver reference to `id` is gone.
+    func release(_ id: UInt64)
+    /// Stops task `id`.
+    func cancel(_ id: UInt64, reason: RuntimeError)
+    /// Creates an actor of registered type `type` in a worker.
+    func spawn(type: String, name: String?, maxRestarts: Int) async throws -> FlockActorID
+    /// The actor registered under `name`, if any.
+    func lookup(_ name: String) async throws -> FlockActorID?
+    /// A snapshot of what the cluster holds.
+    func statistics() async throws -> ClusterStatistics
+    /// Ends the driver's use of the cluster (a local one stops).
+    func shutdown() async
+}

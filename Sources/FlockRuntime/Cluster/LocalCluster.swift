@@ -1,0 +1,149 @@
+import FlockComm
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// A cluster on this machine whose head runs in this process: the head (`ClusterHead`,
+/// `ActorRouter`, `ObjectStore`), a listener for its workers, and the supervised worker
+/// processes (`LocalWorkers`), which run `executable` with `arguments`. `Cluster.local`
+/// makes one for the driver's own binary; a `flock start` daemon makes one per connected
+/// driver, for that driver's binary.
+final class LocalCluster: ClusterBackend {
+    let head: ClusterHead
+    let router: ActorRouter
+    private let server: Channel
+    private let workers: LocalWorkers
+
+    private init(head: ClusterHead, router: ActorRouter, server: Channel, workers: LocalWorkers) {
+        self.head = head
+        self.router = router
+        self.server = server
+        self.workers = workers
+    }
+
+    /// Starts `count` workers and waits (up to `timeout`) until all have connected.
+    /// - Throws: `RuntimeError.startTimeout` when some did not connect in time.
+    static func start(
+        workers count: Int, executable: String, arguments: [String], environment: [String: String],
+        resources: [Resources], objectStoreBytes: Int?, heartbeatTimeout: Duration, timeout: Duration
+    ) async throws -> LocalCluster {
+        ObjectDirectory.removeLeftovers()
+        let offers = (0..<count).map { $0 < resources.count ? resources[$0] : Resources.share(of: count) }
+        let token = UUID().uuidString
+        let directory = try ObjectDirectory.create()
+        let store = ObjectStore(directory: directory, memoryLimit: objectStoreBytes ?? defaultStoreBytes(directory))
+        let head = ClusterHead(eventLoop: MultiThreadedEventLoopGroup.singleton.next(), store: store, offers: offers)
+        let router = ActorRouter { head.reserveID() }
+        let hung = HungWorkers()
+        let server: Channel
+        do {
+            server = try await FrameChannel.listen(host: "127.0.0.1", port: 0, token: token) {
+                [
+                    IdleStateHandler(readTimeout: TimeAmount(heartbeatTimeout)),
+                    HeadConnectionHandler(head: head, router: router) { hung.workers?.kill($0) },
+                ]
+            }
+        } catch {
+            directory.removeAll()
+            throw error
+        }
+        let workers = LocalWorkers(
+            executable: executable, arguments: arguments,
+            environment: environment.merging([
+                "FLOCK_RUNTIME_HEAD": "127.0.0.1:\(server.localAddress?.port ?? 0)", "FLOCK_TOKEN": token,
+                "FLOCK_RUNTIME_OBJECTS": directory.memory, "FLOCK_RUNTIME_SPILL": directory.spill,
+            ]) { $1 })
+        hung.workers = workers
+        let cluster = LocalCluster(head: head, router: router, server: server, workers: workers)
+        do {
+            for index in 0..<count {
+                try workers.start(index, environment: ["FLOCK_RUNTIME_RESOURCES": offers[index].json])
+            }
+            let deadline = ContinuousClock.now + timeout
+            while head.workerCount < count {
+                guard ContinuousClock.now < deadline else {
+                    throw RuntimeError.startTimeout(expected: count, connected: head.workerCount)
+                }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        return cluster
+    }
+
+    var directory: ObjectDirectory { head.store.directory }
+    var actorSystem: FlockActorSystem { router.driver }
+    func newObjectID() -> UInt64 { head.reserveID() }
+    func reusableFile(for size: Int) -> String? { head.store.reusableFile(for: size) }
+
+    func submit(
+        id: UInt64, name: String, bytes: [UInt8], arguments: [UInt64], demand: Resources, maxAttempts: Int,
+        timeout: Duration?
+    ) throws {
+        try head.submit(
+            id: id, name: name, bytes: bytes, arguments: arguments, demand: demand, maxAttempts: maxAttempts,
+            timeout: timeout)
+    }
+
+    func put(_ id: UInt64, at location: ObjectLocation) { head.put(id, at: location) }
+    func location(of id: UInt64) async throws -> ObjectLocation { try await head.location(of: id) }
+    func release(_ id: UInt64) { head.release(id) }
+    func cancel(_ id: UInt64, reason: RuntimeError) { head.cancel(id, reason: reason) }
+
+    func spawn(type: String, name: String?, maxRestarts: Int) async throws -> FlockActorID {
+        try await router.spawn(type: type, name: name, maxRestarts: maxRestarts)
+    }
+
+    func lookup(_ name: String) async throws -> FlockActorID? { router.lookup(name) }
+
+    func statistics() async throws -> ClusterStatistics {
+        let (objects, tasks) = head.counts
+        head.store.settle()
+        let store = head.store.current
+        return ClusterStatistics(
+            workers: head.workerCount, workerProcessIDs: workers.processIDs, workerRestarts: workers.restarts,
+            objects: objects, unfinishedTasks: tasks, storeMemoryBytes: store.memoryBytes,
+            spilledObjects: store.spilled, spilledBytes: store.spilledBytes, storeMemoryLimit: head.store.memoryLimit)
+    }
+
+    func shutdown() async {
+        workers.stop()
+        try? await server.close()
+        head.store.settle()
+        head.store.directory.removeAll()
+    }
+
+    private static func defaultStoreBytes(_ directory: ObjectDirectory) -> Int {
+        let memory = Int(ProcessInfo.processInfo.physicalMemory)
+        guard let attributes = try? FileManager.default.attributesOfFileSystem(forPath: directory.memory),
+            let size = attributes[.systemSize] as? Int
+        else { return memory * 3 / 10 }
+        return min(size / 3, memory * 3 / 10)
+    }
+}
+
+/// The supervisor that hung workers are reported to (it exists after the listener does).
+private final class HungWorkers: @unchecked Sendable {  // set once, before any worker connects
+    var workers: LocalWorkers?
+}
+
+extension Resources {
+    /// What a worker offers unless told otherwise: an equal share of this machine's CPUs
+    /// and memory among `workers`.
+    static func share(of workers: Int) -> Resources {
+        let share = Double(max(1, workers))
+        return Resources(
+            cpus: Double(ProcessInfo.processInfo.activeProcessorCount) / share,
+            memoryBytes: Int(Double(ProcessInfo.processInfo.physicalMemory) / share))
+    }
+
+    /// The JSON form workers read from their environment (sorted keys: stable bytes).
+    var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        // Invariant: Resources is plain numbers and strings, which always encode.
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+}
