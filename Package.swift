@@ -83,7 +83,8 @@ let package = Package(
         .testTarget(
             name: "FlockRuntimeTests",
             dependencies: [
-                "FlockRuntime", "FlockComm", "FlockRuntimeTestWorker", .product(name: "NIOCore", package: "swift-nio"),
+                "FlockRuntime", "FlockComm", "FlockRuntimeTestWorker", "flock",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .executableTarget(

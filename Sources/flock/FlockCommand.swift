@@ -7,7 +7,10 @@ struct FlockCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flock",
         abstract: "Flock: distributed machine learning in Swift.",
-        subcommands: [DemoCommand.self, ExampleCommand.self, LaunchCommand.self, BenchCommand.self, InfoCommand.self])
+        subcommands: [
+            DemoCommand.self, ExampleCommand.self, LaunchCommand.self, BenchCommand.self, InfoCommand.self,
+            StartCommand.self, StatusCommand.self, StopCommand.self,
+        ])
 }
 
 /// `flock info`: what this machine gives Flock (CPU level, BLAS, threads).

@@ -125,11 +125,14 @@ if scenario == "example" {
 }
 try await Cluster.serveIfWorker(tasks)
 let storeLimit = 8 << 20
-let cluster = try await Cluster.local(
-    workers: 2, tasks: tasks,
-    resources: scenario == "resources" ? [Resources(cpus: 1), Resources(cpus: 1, custom: ["gpu": 1])] : [],
-    objectStoreBytes: scenario == "spill" ? storeLimit : nil,
-    heartbeatTimeout: scenario == "hang" ? .seconds(1) : .seconds(5))
+let cluster =
+    scenario == "remote"
+    ? try await Cluster.connect(workers: 2)
+    : try await Cluster.local(
+        workers: 2, tasks: tasks,
+        resources: scenario == "resources" ? [Resources(cpus: 1), Resources(cpus: 1, custom: ["gpu": 1])] : [],
+        objectStoreBytes: scenario == "spill" ? storeLimit : nil,
+        heartbeatTimeout: scenario == "hang" ? .seconds(1) : .seconds(5))
 switch scenario {
 case "squares":
     let refs = try (0..<2000).map { try cluster.submit(Square(x: $0)) }
@@ -306,6 +309,39 @@ case "resources":
     } catch {
         expectError(error, "needs 1.0 tpu, which no worker offers")
     }
+case "remote":
+    // A job on a `flock start` daemon: tasks, a graph over a put array, a failure, an
+    // actor and the job's statistics, all through the daemon.
+    let squares = try await cluster.get(try (0..<500).map { try cluster.submit(Square(x: $0)) })
+    check(squares == (0..<500).map { $0 * $0 }, "squares came back wrong")
+    let values = (0..<200_000).map { Float($0 % 100) }
+    let data = try cluster.put(values)
+    let parts = try (0..<4).map { try cluster.submit(SumSlice(data: data, range: ($0 * 50_000)..<(($0 + 1) * 50_000))) }
+    let total = try await cluster.submit(Total(parts: parts)).get()
+    check(total == values.reduce(0) { $0 + Double($1) }, "the remote fan-in total is \(total)")
+    do {
+        _ = try await cluster.submit(Increment(previous: try cluster.submit(Fails()))).get()
+        check(false, "a task with a failed input returned")
+    } catch {
+        expectError(error, "refused on purpose")
+    }
+    do {
+        _ = try await cluster.submit(Square(x: 1), resources: Resources(custom: ["tpu": 1])).get()
+        check(false, "an impossible task returned")
+    } catch {
+        expectError(error, "which no worker offers")
+    }
+    let counter = try await cluster.spawn(Counter.self, named: "remote-hits")
+    _ = try await counter.add(2)
+    let found = try await cluster.actor(named: "remote-hits", as: Counter.self)
+    let value = try await found.add(3)
+    check(value == 5, "the remote actor counted \(value)")
+    let statistics = try await cluster.statistics()
+    check(statistics.workers == 2 && statistics.workerProcessIDs.count == 2, "remote statistics: \(statistics)")
+    // What `flock status` sees meanwhile: this job.
+    guard let file = ClusterFile.read() else { fatalError("no cluster file") }
+    let status = try await ClusterDaemon.status(address: file.address, token: file.token)
+    check(status.jobs.count == 1 && status.jobs[0].statistics.workers == 2, "the daemon's status: \(status)")
 case "actors":
     let counter = try await cluster.spawn(Counter.self, named: "hits")
     let one = try await counter.add(1)

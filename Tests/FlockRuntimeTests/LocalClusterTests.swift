@@ -4,19 +4,27 @@ import Testing
 /// A local cluster with real worker processes (FlockRuntimeTestWorker's scenarios).
 @Suite("Local cluster with worker processes", .serialized)
 struct LocalClusterTests {
-    static var driver: String {
+    /// The path of a product built beside the tests.
+    static func binary(_ name: String) -> String {
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [bundle, bundle.deletingLastPathComponent()].map {
-            $0.appendingPathComponent("FlockRuntimeTestWorker").path
-        }
+        let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent(name).path }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }
 
     /// Runs the driver with `scenario`; returns its exit status and output.
     func run(_ scenario: String) throws -> (Int32, String) {
+        try Self.run(Self.binary("FlockRuntimeTestWorker"), [scenario])
+    }
+
+    /// Runs `executable` with `arguments` and `environment` added (killed after 60 s);
+    /// returns its exit status and output.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (
+        Int32, String
+    ) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.driver)
-        process.arguments = [scenario]
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output

@@ -1,7 +1,7 @@
 import FlockComm
 
-/// The runtime's actor messages, frames of kind `.runtime` with opcodes from 16 (task
-/// messages use the low ones). Calls and replies flow driver <-> head <-> worker; the
+/// The runtime's actor messages, frames of kind `.runtime` with opcodes 16-19 (task
+/// messages use 1-5, driver messages 32). Calls and replies flow driver <-> head <-> worker; the
 /// head routes them by actor id and renumbers calls it forwards.
 enum ActorMessage: Equatable {
     /// head -> worker: create an actor of the registered type `type` under id `actor`.
@@ -14,8 +14,6 @@ enum ActorMessage: Equatable {
     /// The outcome of call `id`: the encoded return value, or the error's description.
     case reply(id: UInt64, succeeded: Bool, bytes: [UInt8])
 
-    static let firstOpcode: UInt8 = 16
-
     private enum Opcode: UInt8 {
         case spawn = 16
         case spawned
@@ -24,7 +22,9 @@ enum ActorMessage: Equatable {
     }
 
     /// Whether `frame` carries an actor message (rather than a task message).
-    static func carries(_ frame: Frame) -> Bool { frame.header.kind == .runtime && frame.header.opcode >= firstOpcode }
+    static func carries(_ frame: Frame) -> Bool {
+        frame.header.kind == .runtime && Opcode(rawValue: frame.header.opcode) != nil
+    }
 
     /// The frame carrying this message.
     var frame: Frame {

@@ -43,6 +43,28 @@ public final class Cluster: Sendable {
                 heartbeatTimeout: heartbeatTimeout, timeout: timeout))
     }
 
+    /// Connects to the long-running cluster on this machine (`flock start --head`) and
+    /// starts a job there: `workers` workers (the daemon's default when nil) that run this
+    /// same binary, so, as with `local`, the program calls `serveIfWorker` first. The
+    /// address and token come from the arguments, else `FLOCK_ADDRESS` / `FLOCK_TOKEN`, else
+    /// the file `flock start` wrote (`ClusterFile`). The job ends when this process
+    /// disconnects (`shutdown`, or exit).
+    /// - Throws: `RuntimeError.clusterUnreachable` when no cluster is found or it cannot
+    ///   start the job, `CommError.handshakeFailed` for a wrong token.
+    public static func connect(address: String? = nil, token: String? = nil, workers: Int? = nil) async throws
+        -> Cluster
+    {
+        let environment = ProcessInfo.processInfo.environment
+        let file = ClusterFile.read()
+        guard let address = address ?? environment["FLOCK_ADDRESS"] ?? file?.address,
+            let token = token ?? environment["FLOCK_TOKEN"] ?? file?.token
+        else {
+            throw RuntimeError.clusterUnreachable(
+                "no cluster address: start one with `flock start --head`, or set FLOCK_ADDRESS and FLOCK_TOKEN")
+        }
+        return Cluster(backend: try await RemoteCluster.connect(address: address, token: token, workers: workers))
+    }
+
     /// This process's executable (workers are this binary started again).
     static var currentExecutable: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]

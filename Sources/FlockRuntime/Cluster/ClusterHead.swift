@@ -86,6 +86,17 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         if case .stored(let size) = location { store.added(id, size: size) }
     }
 
+    /// Records object `id` as failed with `error`, held by one reference (a remote driver's
+    /// submission the head refused: its `get` throws the reason).
+    func recordFailure(_ id: UInt64, _ error: RuntimeError) {
+        let waiting = lock.withLock { () -> [Waiter] in
+            objects[id] = .failure(error)
+            references[id] = references[id] ?? 1
+            return Array((waiters.removeValue(forKey: id) ?? [:]).values)
+        }
+        for waiter in waiting { waiter.resume(throwing: error) }
+    }
+
     /// Queues task `id` (a fresh id: from `reserveID`, or a remote driver's own range),
     /// which reads `arguments` and needs `demand`; its result is held by one reference.
     /// `timeout` cancels it when it has not finished by then.

@@ -3,7 +3,7 @@ import FlockComm
 /// Where an object's bytes are: small objects travel inline in messages; large ones are
 /// files of the node's object store (in shared memory, or spilled to disk), which every
 /// process of the node maps instead of copying.
-enum ObjectLocation: Equatable, Sendable {
+enum ObjectLocation: Equatable, Sendable, Codable {
     /// The object bytes themselves (header included).
     case inline([UInt8])
     /// A file of `size` bytes in the store, named by the object's id.

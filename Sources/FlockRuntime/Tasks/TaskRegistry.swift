@@ -76,7 +76,7 @@ public struct TaskRegistry: Sendable {
 }
 
 /// What the runtime reports when work cannot be done.
-public enum RuntimeError: Error, CustomStringConvertible, Equatable {
+public enum RuntimeError: Error, CustomStringConvertible, Equatable, Codable {
     /// Two task types registered under one name.
     case duplicateTaskName(String)
     /// A task name this process does not know (workers built from another version?).
@@ -111,6 +111,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     case actorCallFailed(String)
     /// No actor has this name.
     case unknownActor(String)
+    /// The connection to a cluster's daemon failed or closed.
+    case clusterUnreachable(String)
 
     public var description: String {
         switch self {
@@ -150,6 +152,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
             "the actor call failed: \(reason)"
         case .unknownActor(let name):
             "no actor is named \"\(name)\""
+        case .clusterUnreachable(let reason):
+            "the cluster cannot be reached: \(reason)"
         }
     }
 }

@@ -1,0 +1,146 @@
+import FlockComm
+import Foundation
+import NIOCore
+
+/// A long-running cluster on this machine (`flock start --head`): it listens for drivers
+/// (`Cluster.connect`), runs a job for each (a head and workers of the driver's own
+/// binary, ended when the driver disconnects), answers `flock status` and stops on
+/// `flock stop`. Every connection must know the cluster's token.
+public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lock`
+    /// Workers started for a job whose driver does not ask for a number.
+    public let workersPerJob: Int
+    /// The memory limit of each job's object store (nil: the default).
+    public let objectStoreBytes: Int?
+    private let lock = NSLock()
+    private var jobs: [ObjectIdentifier: (job: LocalCluster, executable: String, driver: String)] = [:]
+    private var server: Channel?
+    private var address = ""
+
+    private init(workersPerJob: Int, objectStoreBytes: Int?) {
+        self.workersPerJob = workersPerJob
+        self.objectStoreBytes = objectStoreBytes
+    }
+
+    /// Serves on `host:port` (0: any free port) until `flock stop`; `ready` is told the
+    /// address once it listens.
+    public static func run(
+        host: String, port: Int, token: String, workersPerJob: Int, objectStoreBytes: Int? = nil,
+        ready: @Sendable (String) throws -> Void
+    ) async throws {
+        let daemon = ClusterDaemon(workersPerJob: workersPerJob, objectStoreBytes: objectStoreBytes)
+        let server = try await FrameChannel.listen(host: host, port: port, token: token) {
+            [DriverSession(daemon: daemon)]
+        }
+        let address = "\(host):\(server.localAddress?.port ?? port)"
+        daemon.lock.withLock {
+            daemon.server = server
+            daemon.address = address
+        }
+        try ready(address)
+        try await server.closeFuture.get()
+        let jobs = daemon.lock.withLock { daemon.jobs.values.map(\.job) }
+        for job in jobs { await job.shutdown() }
+    }
+
+    /// Asks the daemon at `address` for its status (`flock status`).
+    /// - Throws: `RuntimeError.clusterUnreachable`, or `CommError.handshakeFailed` for a wrong token.
+    public static func status(address: String, token: String) async throws -> DaemonStatus {
+        let (link, channel) = try await connect(address: address, token: token)
+        defer { channel.close(promise: nil) }
+        guard case .statusReply(_, let status) = try await link.request({ .status(request: $0) }) else {
+            throw RuntimeError.clusterUnreachable("the daemon did not answer with its status")
+        }
+        return status
+    }
+
+    /// Tells the daemon at `address` to end its jobs and exit (`flock stop`).
+    public static func stop(address: String, token: String) async throws {
+        let (_, channel) = try await connect(address: address, token: token)
+        try await channel.writeAndFlush(DriverMessage.stop.frame)
+        try await channel.closeFuture.get()  // the daemon closes it as it exits
+    }
+
+    /// An authenticated connection to the daemon at `address` ("host:port").
+    static func connect(address: String, token: String) async throws -> (RemoteLink, Channel) {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+            throw RuntimeError.clusterUnreachable("\"\(address)\" is not host:port")
+        }
+        let link = RemoteLink()
+        let channel: Channel
+        do {
+            channel = try await FrameChannel.connect(
+                host: String(address[..<colon]), port: port, token: token, identity: "flock \(getpid())"
+            ) { [RemoteDriverHandler(link: link)] }
+        } catch let error as CommError {
+            throw error
+        } catch {
+            throw RuntimeError.clusterUnreachable("no daemon answers at \(address): \(error)")
+        }
+        link.connected(channel)
+        return (link, channel)
+    }
+
+    /// What `flock status` shows.
+    func status() async -> DaemonStatus {
+        let (entries, address) = lock.withLock { (Array(jobs.values), self.address) }
+        var reports: [DaemonStatus.Job] = []
+        for entry in entries {
+            guard let statistics = try? await entry.job.statistics() else { continue }
+            reports.append(DaemonStatus.Job(executable: entry.executable, driver: entry.driver, statistics: statistics))
+        }
+        return DaemonStatus(processID: getpid(), address: address, workersPerJob: workersPerJob, jobs: reports)
+    }
+
+    func started(_ job: LocalCluster, executable: String, driver: String) {
+        lock.withLock { jobs[ObjectIdentifier(job)] = (job, executable, driver) }
+    }
+
+    func ended(_ job: LocalCluster) {
+        _ = lock.withLock { jobs.removeValue(forKey: ObjectIdentifier(job)) }
+    }
+
+    /// Stops listening; `run` then ends every job and returns.
+    func stop() {
+        lock.withLock { server }?.close(promise: nil)
+    }
+}
+
+/// Where `flock start` leaves the running cluster's address and token for `flock status`,
+/// `flock stop` and `Cluster.connect()` on this machine: `FLOCK_CLUSTER_FILE`, else
+/// `flock-cluster.json` in the temporary folder; readable by its owner only.
+public struct ClusterFile: Codable, Sendable, Equatable {
+    /// host:port of the daemon.
+    public var address: String
+    /// The cluster's token.
+    public var token: String
+    /// The daemon's process id.
+    public var processID: Int32
+
+    /// A record of a daemon at `address`.
+    public init(address: String, token: String, processID: Int32) {
+        self.address = address
+        self.token = token
+        self.processID = processID
+    }
+
+    /// The file's path.
+    public static var path: String {
+        ProcessInfo.processInfo.environment["FLOCK_CLUSTER_FILE"] ?? NSTemporaryDirectory() + "/flock-cluster.json"
+    }
+
+    /// The record in the file, or nil when there is none.
+    public static func read() -> ClusterFile? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try? JSONDecoder().decode(ClusterFile.self, from: data)
+    }
+
+    /// Writes this record (owner-only permissions).
+    public func write() throws {
+        let url = URL(fileURLWithPath: Self.path)
+        try JSONEncoder().encode(self).write(to: url, options: .atomic)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+    }
+
+    /// Deletes the file.
+    public static func remove() { try? FileManager.default.removeItem(atPath: path) }
+}

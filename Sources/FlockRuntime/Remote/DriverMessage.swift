@@ -1,0 +1,87 @@
+import FlockComm
+import Foundation
+
+/// A task as a remote driver submits it.
+struct SubmittedTask: Codable, Equatable, Sendable {
+    let id: UInt64
+    let name: String
+    let bytes: [UInt8]
+    let arguments: [UInt64]
+    let demand: Resources
+    let maxAttempts: Int
+    let timeout: Duration?
+}
+
+/// What a job's driver and a `flock start` daemon say to each other (and `flock status` /
+/// `flock stop` to the daemon), as frames of kind `.runtime` with opcode 32 and a JSON
+/// payload. Requests that wait for an answer carry a request number the answer repeats.
+/// Actor calls and replies travel as `ActorMessage`s on the same connection.
+enum DriverMessage: Codable, Equatable, Sendable {
+    /// driver -> daemon: start a job whose workers run `executable` with `arguments` and
+    /// `environment` (the driver's own binary: workers call `serveIfWorker` first).
+    case registerJob(executable: String, arguments: [String], environment: [String: String], workers: Int?)
+    /// daemon -> driver: the job's workers are up; its object store folders.
+    case jobReady(memory: String, spill: String)
+    /// daemon -> driver: the job could not start.
+    case jobFailed(String)
+    case submit([SubmittedTask])
+    case put(id: UInt64, location: ObjectLocation)
+    case release([UInt64])
+    case cancel(id: UInt64, reason: RuntimeError)
+    case locate(request: UInt64, id: UInt64)
+    case located(request: UInt64, location: ObjectLocation?, error: RuntimeError?)
+    case spawn(request: UInt64, type: String, name: String?, maxRestarts: Int)
+    case spawned(request: UInt64, actor: UInt64?, error: RuntimeError?)
+    case lookup(request: UInt64, name: String)
+    case lookedUp(request: UInt64, actor: UInt64?)
+    case statistics(request: UInt64)
+    case statisticsReply(request: UInt64, statistics: ClusterStatistics?, error: RuntimeError?)
+    /// `flock status` -> daemon, and its answer.
+    case status(request: UInt64)
+    case statusReply(request: UInt64, status: DaemonStatus)
+    /// `flock stop` -> daemon: end every job and exit.
+    case stop
+
+    static let opcode: UInt8 = 32
+
+    /// Whether `frame` carries a driver message.
+    static func carries(_ frame: Frame) -> Bool { frame.header.kind == .runtime && frame.header.opcode == opcode }
+
+    /// The frame carrying this message.
+    var frame: Frame {
+        // Invariant: every case holds plain Codable values, which always encode.
+        Frame(FrameHeader(kind: .runtime, opcode: Self.opcode), payload: Array(try! JSONEncoder().encode(self)))
+    }
+
+    /// Parses a frame.
+    /// - Throws: `CommError.badFrame` when the payload is not a driver message.
+    init(_ frame: Frame, peer: String) throws {
+        guard Self.carries(frame) else {
+            throw CommError.badFrame(peer: peer, reason: "not a driver message: opcode \(frame.header.opcode)")
+        }
+        do {
+            self = try JSONDecoder().decode(DriverMessage.self, from: Data(frame.payload))
+        } catch {
+            throw CommError.badFrame(peer: peer, reason: "a driver message that does not decode: \(error)")
+        }
+    }
+}
+
+/// What a `flock start` daemon reports to `flock status`.
+public struct DaemonStatus: Codable, Equatable, Sendable {
+    /// One driver's job.
+    public struct Job: Codable, Equatable, Sendable {
+        /// The driver's binary and where it connected from.
+        public var executable: String
+        public var driver: String
+        /// Its workers, objects, tasks and store.
+        public var statistics: ClusterStatistics
+    }
+
+    /// The daemon's process id, address and default workers per job.
+    public var processID: Int32
+    public var address: String
+    public var workersPerJob: Int
+    /// The jobs of connected drivers.
+    public var jobs: [Job]
+}

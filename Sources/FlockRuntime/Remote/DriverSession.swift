@@ -1,0 +1,154 @@
+import FlockComm
+import Foundation
+import Logging
+import NIOCore
+
+/// The daemon's side of one connection: a job's driver (which registers a job first), or
+/// `flock status` / `flock stop`. A job is a `LocalCluster` running the driver's binary;
+/// the driver's messages become calls on it, and answers go back on the connection. The
+/// job ends (workers stopped, objects deleted) when the connection closes.
+final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job` guarded by `lock`
+    typealias InboundIn = Frame
+    private let daemon: ClusterDaemon
+    private let lock = NSLock()
+    private var job: LocalCluster?
+    private var starting = false
+    private static let logger = Logger(label: "flock.daemon")
+
+    init(daemon: ClusterDaemon) { self.daemon = daemon }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let peer = context.remoteAddress.map { "\($0)" } ?? "driver"
+        let frame = unwrapInboundIn(data)
+        let channel = context.channel
+        do {
+            if ActorMessage.carries(frame) {
+                guard let job = lock.withLock({ job }) else {
+                    throw CommError.badFrame(peer: peer, reason: "an actor call before the job started")
+                }
+                try job.router.received(try ActorMessage(frame, peer: peer), from: channel, peer: peer)
+            } else {
+                try handle(try DriverMessage(frame, peer: peer), on: channel, peer: peer)
+            }
+        } catch {
+            context.fireErrorCaught(error)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let job = lock.withLock { () -> LocalCluster? in
+            defer { self.job = nil }
+            return self.job
+        }
+        if let job {
+            daemon.ended(job)
+            Task { await job.shutdown() }
+        }
+        context.fireChannelInactive()
+    }
+
+    private func handle(_ message: DriverMessage, on channel: Channel, peer: String) throws {
+        switch message {
+        case .registerJob(let executable, let arguments, let environment, let workers):
+            try start(executable, arguments, environment, workers ?? daemon.workersPerJob, on: channel, peer: peer)
+        case .status(let request):
+            let daemon = self.daemon
+            Task { reply(.statusReply(request: request, status: await daemon.status()), on: channel) }
+        case .stop:
+            daemon.stop()
+        default:
+            guard let job = lock.withLock({ job }) else {
+                throw CommError.badFrame(peer: peer, reason: "a job message before the job started")
+            }
+            serve(message, for: job, on: channel, peer: peer)
+        }
+    }
+
+    private func start(
+        _ executable: String, _ arguments: [String], _ environment: [String: String], _ workers: Int,
+        on channel: Channel, peer: String
+    ) throws {
+        try lock.withLock {
+            guard !starting else { throw CommError.badFrame(peer: peer, reason: "a second job on one connection") }
+            starting = true
+        }
+        let daemon = self.daemon
+        Task {
+            do {
+                let job = try await LocalCluster.start(
+                    workers: max(1, workers), executable: executable, arguments: arguments, environment: environment,
+                    resources: [], objectStoreBytes: daemon.objectStoreBytes, heartbeatTimeout: .seconds(5),
+                    timeout: .seconds(60))
+                let open = lock.withLock { () -> Bool in
+                    guard channel.isActive else { return false }
+                    self.job = job
+                    return true
+                }
+                guard open else { return await job.shutdown() }
+                daemon.started(job, executable: executable, driver: peer)
+                Self.logger.info("job of \(executable) from \(peer): \(workers) workers")
+                reply(.jobReady(memory: job.directory.memory, spill: job.directory.spill), on: channel)
+            } catch {
+                reply(.jobFailed("\(error)"), on: channel)
+            }
+        }
+    }
+
+    private func serve(_ message: DriverMessage, for job: LocalCluster, on channel: Channel, peer: String) {
+        switch message {
+        case .submit(let tasks):
+            for task in tasks {
+                do {
+                    try job.submit(
+                        id: task.id, name: task.name, bytes: task.bytes, arguments: task.arguments,
+                        demand: task.demand, maxAttempts: task.maxAttempts, timeout: task.timeout)
+                } catch {
+                    job.head.recordFailure(task.id, error as? RuntimeError ?? .taskFailed("\(error)"))
+                }
+            }
+        case .put(let id, let location): job.put(id, at: location)
+        case .release(let ids): for id in ids { job.release(id) }
+        case .cancel(let id, let reason): job.cancel(id, reason: reason)
+        case .locate(let request, let id):
+            Task {
+                do {
+                    reply(.located(request: request, location: try await job.location(of: id), error: nil), on: channel)
+                } catch {
+                    reply(.located(request: request, location: nil, error: Self.runtimeError(error)), on: channel)
+                }
+            }
+        case .spawn(let request, let type, let name, let maxRestarts):
+            Task {
+                do {
+                    let actor = try await job.spawn(type: type, name: name, maxRestarts: maxRestarts)
+                    reply(.spawned(request: request, actor: actor.value, error: nil), on: channel)
+                } catch {
+                    reply(.spawned(request: request, actor: nil, error: Self.runtimeError(error)), on: channel)
+                }
+            }
+        case .lookup(let request, let name):
+            reply(.lookedUp(request: request, actor: job.router.lookup(name)?.value), on: channel)
+        case .statistics(let request):
+            Task {
+                do {
+                    let statistics = try await job.statistics()
+                    reply(.statisticsReply(request: request, statistics: statistics, error: nil), on: channel)
+                } catch {
+                    reply(
+                        .statisticsReply(request: request, statistics: nil, error: Self.runtimeError(error)),
+                        on: channel)
+                }
+            }
+        default:
+            Self.logger.warning("ignoring \(message) from \(peer): the daemon does not take it")
+        }
+    }
+
+    private func reply(_ message: DriverMessage, on channel: Channel) {
+        channel.writeAndFlush(message.frame, promise: nil)
+    }
+
+    private static func runtimeError(_ error: Error) -> RuntimeError {
+        error as? RuntimeError ?? .taskFailed("\(error)")
+    }
+}

@@ -1,0 +1,139 @@
+import ArgumentParser
+import FlockRuntime
+import Foundation
+
+/// `flock start --head`: starts a long-running cluster on this machine in the background
+/// (the same binary with `--foreground`), waits until it listens, and records its address
+/// and a fresh token in the cluster file for `flock status`, `flock stop` and
+/// `Cluster.connect()`.
+struct StartCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start",
+        abstract: "Start a long-running cluster on this machine (programs join with Cluster.connect).")
+
+    @Flag(help: "Start the head (the only role so far: nodes on other machines are not supported yet).")
+    var head = false
+
+    @Option(help: "Interface to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0: any free port).")
+    var port = 6380
+
+    @Option(help: "Workers started for each program that connects (default: the number of cores).")
+    var workers = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Memory limit of each job's object store in MiB before objects spill to disk.")
+    var objectStoreMib: Int?
+
+    @Flag(help: "Run the daemon in this process instead of in the background.")
+    var foreground = false
+
+    func validate() throws {
+        guard head else { throw ValidationError("only `flock start --head` is supported so far") }
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+    }
+
+    func run() async throws {
+        if foreground {
+            let token = ProcessInfo.processInfo.environment["FLOCK_TOKEN"] ?? UUID().uuidString
+            try await ClusterDaemon.run(
+                host: host, port: port, token: token, workersPerJob: workers,
+                objectStoreBytes: objectStoreMib.map { $0 << 20 }
+            ) { address in
+                try ClusterFile(address: address, token: token, processID: getpid()).write()
+                print("flock: cluster listening at \(address)")
+            }
+            ClusterFile.remove()
+            return
+        }
+        if let running = ClusterFile.read(), kill(running.processID, 0) == 0 {
+            throw ValidationError("a cluster is already running at \(running.address) (pid \(running.processID))")
+        }
+        ClusterFile.remove()
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        daemon.arguments = Array(CommandLine.arguments.dropFirst()) + ["--foreground"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["FLOCK_TOKEN"] = environment["FLOCK_TOKEN"] ?? UUID().uuidString
+        daemon.environment = environment
+        let log = ClusterFile.path + ".log"
+        guard FileManager.default.createFile(atPath: log, contents: nil) else {
+            throw ValidationError("cannot write the cluster's log \(log)")
+        }
+        daemon.standardOutput = FileHandle(forWritingAtPath: log)
+        daemon.standardError = FileHandle(forWritingAtPath: log)
+        try daemon.run()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let file = ClusterFile.read(), file.processID == daemon.processIdentifier {
+                print("flock: cluster started at \(file.address) (pid \(file.processID); log \(log))")
+                print("programs on this machine join it with Cluster.connect(); `flock status`, `flock stop`")
+                return
+            }
+            guard daemon.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        throw ValidationError("the cluster did not start:\n\(output)")
+    }
+}
+
+/// `flock status`: the running cluster's jobs, workers, tasks, objects and store memory.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show the running cluster: jobs, workers, tasks, objects, memory.")
+
+    @Option(help: "host:port of the cluster (default: the one `flock start` recorded).")
+    var address: String?
+
+    func run() async throws {
+        let (address, token) = try ClusterTarget.resolve(address)
+        let status = try await ClusterDaemon.status(address: address, token: token)
+        print("cluster at \(status.address) (pid \(status.processID)), \(status.workersPerJob) workers per job")
+        print("\(status.jobs.count) job\(status.jobs.count == 1 ? "" : "s")")
+        for job in status.jobs {
+            let statistics = job.statistics
+            print("- \(job.executable) (driver \(job.driver))")
+            print(
+                "  workers \(statistics.workers) (pids \(statistics.workerProcessIDs), \(statistics.workerRestarts) "
+                    + "restarted), unfinished tasks \(statistics.unfinishedTasks), objects \(statistics.objects)")
+            print(
+                "  store \(statistics.storeMemoryBytes >> 20) of \(statistics.storeMemoryLimit >> 20) MiB in memory, "
+                    + "\(statistics.spilledObjects) objects (\(statistics.spilledBytes >> 20) MiB) spilled")
+        }
+    }
+}
+
+/// `flock stop`: ends the running cluster's jobs and the cluster.
+struct StopCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stop", abstract: "Stop the running cluster (its jobs end).")
+
+    @Option(help: "host:port of the cluster (default: the one `flock start` recorded).")
+    var address: String?
+
+    func run() async throws {
+        let (address, token) = try ClusterTarget.resolve(address)
+        try await ClusterDaemon.stop(address: address, token: token)
+        print("flock: cluster at \(address) stopped")
+    }
+}
+
+/// Which cluster `status` and `stop` talk to.
+enum ClusterTarget {
+    /// The address (given, else FLOCK_ADDRESS, else the cluster file) and the token
+    /// (FLOCK_TOKEN, else the cluster file).
+    static func resolve(_ address: String?) throws -> (String, String) {
+        let environment = ProcessInfo.processInfo.environment
+        let file = ClusterFile.read()
+        guard let address = address ?? environment["FLOCK_ADDRESS"] ?? file?.address else {
+            throw ValidationError(
+                "no running cluster recorded in \(ClusterFile.path); start one with `flock start --head`")
+        }
+        guard let token = environment["FLOCK_TOKEN"] ?? file?.token else {
+            throw ValidationError("no token: set FLOCK_TOKEN to the cluster's token")
+        }
+        return (address, token)
+    }
+}
