@@ -84,11 +84,10 @@ struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Show the running cluster: jobs, workers, tasks, objects, memory.")
 
-    @Option(help: "host:port of the cluster (default: the one `flock start` recorded).")
-    var address: String?
+    @OptionGroup var target: ClusterTarget
 
     func run() async throws {
-        let (address, token) = try ClusterTarget.resolve(address)
+        let (address, token) = try target.resolve()
         let status = try await ClusterDaemon.status(address: address, token: token)
         print("cluster at \(status.address) (pid \(status.processID)), \(status.workersPerJob) workers per job")
         print("\(status.jobs.count) job\(status.jobs.count == 1 ? "" : "s")")
@@ -110,30 +109,20 @@ struct StopCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stop", abstract: "Stop the running cluster (its jobs end).")
 
-    @Option(help: "host:port of the cluster (default: the one `flock start` recorded).")
-    var address: String?
+    @OptionGroup var target: ClusterTarget
 
     func run() async throws {
-        let (address, token) = try ClusterTarget.resolve(address)
+        let (address, token) = try target.resolve()
         try await ClusterDaemon.stop(address: address, token: token)
         print("flock: cluster at \(address) stopped")
     }
 }
 
 /// Which cluster `status` and `stop` talk to.
-enum ClusterTarget {
-    /// The address (given, else FLOCK_ADDRESS, else the cluster file) and the token
-    /// (FLOCK_TOKEN, else the cluster file).
-    static func resolve(_ address: String?) throws -> (String, String) {
-        let environment = ProcessInfo.processInfo.environment
-        let file = ClusterFile.read()
-        guard let address = address ?? environment["FLOCK_ADDRESS"] ?? file?.address else {
-            throw ValidationError(
-                "no running cluster recorded in \(ClusterFile.path); start one with `flock start --head`")
-        }
-        guard let token = environment["FLOCK_TOKEN"] ?? file?.token else {
-            throw ValidationError("no token: set FLOCK_TOKEN to the cluster's token")
-        }
-        return (address, token)
-    }
+struct ClusterTarget: ParsableArguments {
+    @Option(help: "host:port of the cluster (default: the one `flock start` recorded).")
+    var address: String?
+
+    /// The address and token (see `ClusterFile.target`).
+    func resolve() throws -> (String, String) { try ClusterFile.target(address: address) }
 }

@@ -78,23 +78,17 @@ enum ActorMessage: Equatable {
             let (id, actor, target) = (
                 try reader.integer(UInt64.self), try reader.integer(UInt64.self), try reader.string()
             )
-            let generics = try (0..<Self.count(&reader, frame: frame, peer: peer)).map { _ in try reader.string() }
-            let arguments = try (0..<Self.count(&reader, frame: frame, peer: peer)).map { _ in try reader.data() }
+            let generics = try (0..<reader.listCount(entryBytes: 4, in: frame, peer: peer)).map { _ in
+                try reader.string()
+            }
+            let arguments = try (0..<reader.listCount(entryBytes: 4, in: frame, peer: peer)).map { _ in
+                try reader.data()
+            }
             self = .call(id: id, actor: actor, target: target, generics: generics, arguments: arguments)
         case .reply:
             let (id, succeeded) = (try reader.integer(UInt64.self), try reader.integer(UInt8.self) != 0)
             self = .reply(id: id, succeeded: succeeded, bytes: try reader.data())
         }
         try reader.finish()
-    }
-
-    /// A list's length, refused when the payload could not hold that many entries.
-    private static func count(_ reader: inout PayloadReader, frame: Frame, peer: String) throws -> Int {
-        let count = Int(try reader.integer(UInt32.self))
-        guard count <= frame.payload.count / 4 else {  // each entry has a 4-byte length
-            throw CommError.badFrame(
-                peer: peer, reason: "a list announces \(count) entries in \(frame.payload.count) bytes")
-        }
-        return count
     }
 }

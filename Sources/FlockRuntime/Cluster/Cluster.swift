@@ -54,15 +54,9 @@ public final class Cluster: Sendable {
     public static func connect(address: String? = nil, token: String? = nil, workers: Int? = nil) async throws
         -> Cluster
     {
-        let environment = ProcessInfo.processInfo.environment
-        let file = ClusterFile.read()
-        guard let address = address ?? environment["FLOCK_ADDRESS"] ?? file?.address,
-            let token = token ?? environment["FLOCK_TOKEN"] ?? file?.token
-        else {
-            throw RuntimeError.clusterUnreachable(
-                "no cluster address: start one with `flock start --head`, or set FLOCK_ADDRESS and FLOCK_TOKEN")
-        }
-        return Cluster(backend: try await RemoteCluster.connect(address: address, token: token, workers: workers))
+        let target = try ClusterFile.target(address: address, token: token)
+        return Cluster(
+            backend: try await RemoteCluster.connect(address: target.address, token: target.token, workers: workers))
     }
 
     /// This process's executable (workers are this binary started again).

@@ -123,6 +123,22 @@ public struct ClusterFile: Codable, Sendable, Equatable {
         self.processID = processID
     }
 
+    /// The cluster to talk to: `address` and `token` when given, else `FLOCK_ADDRESS` and
+    /// `FLOCK_TOKEN`, else this file's record.
+    /// - Throws: `RuntimeError.clusterUnreachable` saying how to start or name one.
+    public static func target(address: String? = nil, token: String? = nil) throws -> (address: String, token: String) {
+        let environment = ProcessInfo.processInfo.environment
+        let file = read()
+        guard let address = address ?? environment["FLOCK_ADDRESS"] ?? file?.address else {
+            throw RuntimeError.clusterUnreachable(
+                "no cluster recorded in \(path): start one with `flock start --head`, or set FLOCK_ADDRESS")
+        }
+        guard let token = token ?? environment["FLOCK_TOKEN"] ?? file?.token else {
+            throw RuntimeError.clusterUnreachable("no token for \(address): set FLOCK_TOKEN to the cluster's token")
+        }
+        return (address, token)
+    }
+
     /// The file's path.
     public static var path: String {
         ProcessInfo.processInfo.environment["FLOCK_CLUSTER_FILE"] ?? NSTemporaryDirectory() + "/flock-cluster.json"

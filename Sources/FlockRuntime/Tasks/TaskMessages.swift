@@ -108,11 +108,11 @@ enum TaskMessage: Equatable {
             }
             self = .workerReady(index: index, resources: resources)
         case .tasks:
-            let count = try Self.count(&reader, entryBytes: 20, frame: frame, peer: peer)
+            let count = try reader.listCount(entryBytes: 20, in: frame, peer: peer)
             self = .tasks(
                 try (0..<count).map { _ in
                     let (id, name, bytes) = (try reader.integer(UInt64.self), try reader.string(), try reader.data())
-                    let arguments = try Self.count(&reader, entryBytes: 9, frame: frame, peer: peer)
+                    let arguments = try reader.listCount(entryBytes: 9, in: frame, peer: peer)
                     var locations: [UInt64: ObjectLocation] = [:]
                     for _ in 0..<arguments {
                         let argument = try reader.integer(UInt64.self)
@@ -121,7 +121,7 @@ enum TaskMessage: Equatable {
                     return TaskAssignment(id: id, name: name, bytes: bytes, arguments: locations)
                 })
         case .results:
-            let count = try Self.count(&reader, entryBytes: 9, frame: frame, peer: peer)
+            let count = try reader.listCount(entryBytes: 9, in: frame, peer: peer)
             self = .results(
                 try (0..<count).map { _ in
                     let id = try reader.integer(UInt64.self)
@@ -133,7 +133,7 @@ enum TaskMessage: Equatable {
                     }
                 })
         case .cancel:
-            let count = try Self.count(&reader, entryBytes: 8, frame: frame, peer: peer)
+            let count = try reader.listCount(entryBytes: 8, in: frame, peer: peer)
             self = .cancel(try (0..<count).map { _ in try reader.integer(UInt64.self) })
         case .heartbeat:
             self = .heartbeat
@@ -141,17 +141,18 @@ enum TaskMessage: Equatable {
         try reader.finish()
     }
 
-    /// A list's entry count, refused when the payload could not hold that many entries
-    /// of at least `entryBytes` (so a bad count never makes us reserve memory for it).
-    private static func count(_ reader: inout PayloadReader, entryBytes: Int, frame: Frame, peer: String) throws -> Int
-    {
-        let count = Int(try reader.integer(UInt32.self))
+    static func == (lhs: TaskMessage, rhs: TaskMessage) -> Bool { lhs.frame == rhs.frame }
+}
+
+extension PayloadReader {
+    /// A list's entry count, refused when the frame's payload could not hold that many
+    /// entries of at least `entryBytes` (so a bad count never makes us reserve memory).
+    mutating func listCount(entryBytes: Int, in frame: Frame, peer: String) throws -> Int {
+        let count = Int(try integer(UInt32.self))
         guard count <= frame.payload.count / entryBytes else {
             throw CommError.badFrame(
                 peer: peer, reason: "a list announces \(count) entries in \(frame.payload.count) bytes")
         }
         return count
     }
-
-    static func == (lhs: TaskMessage, rhs: TaskMessage) -> Bool { lhs.frame == rhs.frame }
 }
