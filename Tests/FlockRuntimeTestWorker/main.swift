@@ -74,6 +74,11 @@ struct After: RemoteTask {
     func run() async throws -> Int32 { try await input.get() }
 }
 
+/// A task type no registry here knows.
+struct Unregistered: RemoteTask {
+    func run() async throws -> Int { 0 }
+}
+
 /// Crashes its worker process.
 struct Crashes: RemoteTask {
     func run() async throws -> Int { fatalError("crashing on purpose") }
@@ -132,7 +137,7 @@ let cluster =
         workers: 2, tasks: tasks,
         resources: scenario == "resources" ? [Resources(cpus: 1), Resources(cpus: 1, custom: ["gpu": 1])] : [],
         objectStoreBytes: scenario == "spill" ? storeLimit : nil,
-        heartbeatTimeout: scenario == "hang" ? .seconds(1) : .seconds(5))
+        heartbeatTimeout: scenario == "hang" ? .seconds(2) : .seconds(5))
 switch scenario {
 case "squares":
     let refs = try (0..<2000).map { try cluster.submit(Square(x: $0)) }
@@ -147,6 +152,13 @@ case "failure":
         check(false, "a failing task returned a value")
     } catch {
         check("\(error)" == "the task failed: refused on purpose", "error was \(error)")
+    }
+    // A task type the workers do not know (another build): a clear error, not a hang.
+    do {
+        _ = try await cluster.submit(Unregistered()).get()
+        check(false, "an unregistered task returned a value")
+    } catch {
+        expectError(error, "unknown task \"Unregistered\"")
     }
     check(try await cluster.get(try cluster.submit(Square(x: 3))) == 9, "the cluster works after a failure")
 case "kill":

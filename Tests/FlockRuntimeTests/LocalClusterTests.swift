@@ -45,7 +45,7 @@ struct LocalClusterTests {
         #expect(status == 0 && output.contains("ok"), "\(output)")
     }
 
-    @Test("a task's error reaches the caller with its message; the cluster carries on")
+    @Test("a task's error, and an unknown task type, reach the caller with their messages; the cluster carries on")
     func failures() throws {
         let (status, output) = try run("failure")
         #expect(status == 0 && output.contains("ok"), "\(output)")
