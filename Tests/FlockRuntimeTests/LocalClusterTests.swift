@@ -17,26 +17,32 @@ struct LocalClusterTests {
     }
 
     /// Runs `executable` with `arguments` and `environment` added (killed after 60 s);
-    /// returns its exit status and output.
+    /// returns its exit status and output. The output goes to a file, not a pipe: a process
+    /// the program leaves behind (a crash reporter of a crashed worker) may hold its output
+    /// open long after the program ended, and reading a pipe to its end would wait for it.
+    /// Crash reports are off (the scenarios crash workers on purpose).
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (
         Int32, String
     ) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flock-test-\(UUID()).log").path
+        guard FileManager.default.createFile(atPath: path, contents: nil), let log = FileHandle(forWritingAtPath: path)
+        else { throw CocoaError(.fileWriteUnknown) }
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { old, _ in old }
+        ) { $1 }
+        process.standardOutput = log
+        process.standardError = log
         try process.run()
         let deadline = Date().addingTimeInterval(60)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
-        return (
-            process.terminationStatus,
-            String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        )
+        try? log.close()
+        return (process.terminationStatus, (try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
     }
 
     @Test("2,000 tasks fan out over both workers and come back in order")

@@ -55,9 +55,11 @@ public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lo
 
     /// Tells the daemon at `address` to end its jobs and exit (`flock stop`).
     public static func stop(address: String, token: String) async throws {
-        let (_, channel) = try await connect(address: address, token: token)
-        try await channel.writeAndFlush(DriverMessage.stop.frame)
-        try await channel.closeFuture.get()  // the daemon closes it as it exits
+        let (link, channel) = try await connect(address: address, token: token)
+        defer { channel.close(promise: nil) }
+        guard case .stopping = try await link.request({ .stop(request: $0) }) else {
+            throw RuntimeError.clusterUnreachable("the daemon did not acknowledge the stop")
+        }
     }
 
     /// An authenticated connection to the daemon at `address` ("host:port").

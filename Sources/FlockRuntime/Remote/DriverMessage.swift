@@ -39,8 +39,9 @@ enum DriverMessage: Codable, Equatable, Sendable {
     /// `flock status` -> daemon, and its answer.
     case status(request: UInt64)
     case statusReply(request: UInt64, status: DaemonStatus)
-    /// `flock stop` -> daemon: end every job and exit.
-    case stop
+    /// `flock stop` -> daemon: end every job and exit; and its acknowledgement.
+    case stop(request: UInt64)
+    case stopping(request: UInt64)
 
     static let opcode: UInt8 = 32
 

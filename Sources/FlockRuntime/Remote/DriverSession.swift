@@ -54,8 +54,11 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
         case .status(let request):
             let daemon = self.daemon
             Task { reply(.statusReply(request: request, status: await daemon.status()), on: channel) }
-        case .stop:
-            daemon.stop()
+        case .stop(let request):
+            Self.logger.info("stopping on request from \(peer)")
+            channel.writeAndFlush(DriverMessage.stopping(request: request).frame).whenComplete { [daemon] _ in
+                daemon.stop()
+            }
         default:
             guard let job = lock.withLock({ job }) else {
                 throw CommError.badFrame(peer: peer, reason: "a job message before the job started")

@@ -196,7 +196,7 @@ final class RemoteLink: @unchecked Sendable {  // state guarded by `lock`
         switch message {
         case .jobReady, .jobFailed: number = 1  // the job registration is the first request
         case .located(let request, _, _), .spawned(let request, _, _), .lookedUp(let request, _),
-            .statisticsReply(let request, _, _), .statusReply(let request, _):
+            .statisticsReply(let request, _, _), .statusReply(let request, _), .stopping(let request):
             number = request
         default: number = nil
         }
