@@ -3,6 +3,13 @@ import Testing
 
 @testable import FlockRuntime
 
+extension ObjectCoding {
+    /// The object bytes of `value` in one array.
+    static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
+        try withEncoded(value) { header, payload in header + Array(payload) }
+    }
+}
+
 /// A task with refs among its fields (for the reference collector).
 struct TakesRefs: RemoteTask {
     let first: ObjectRef<[Float]>

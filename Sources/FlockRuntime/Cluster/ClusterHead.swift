@@ -144,8 +144,9 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
     }
 
     /// Where object `id` is, once it exists.
-    /// - Throws: the error of the task that was to make it, or `CancellationError` when
-    ///   the calling task is cancelled first.
+    /// - Throws: the error of the task that was to make it, `RuntimeError.unboundReference`
+    ///   for an id no reference holds, or `CancellationError` when the calling task is
+    ///   cancelled first.
     func location(of id: UInt64) async throws -> ObjectLocation {
         let token = lock.withLock {
             nextWaiter += 1
@@ -155,6 +156,8 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
             try await withCheckedThrowingContinuation { (continuation: Waiter) in
                 let ready = lock.withLock { () -> Result<ObjectLocation, RuntimeError>? in
                     if let outcome = objects[id] { return outcome }
+                    // Neither made nor held: an id this head never gave out, or freed.
+                    guard references[id] != nil else { return .failure(.unboundReference(id)) }
                     waiters[id, default: [:]][token] = continuation
                     return nil
                 }

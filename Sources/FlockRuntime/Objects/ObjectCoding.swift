@@ -22,11 +22,6 @@ enum ObjectCoding {
         return try json.withUnsafeBytes { try body([self.json, 0, 0, 0, 0, 0, 0, 0], $0) }
     }
 
-    /// The object bytes of `value` in one array.
-    static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
-        try withEncoded(value) { header, payload in header + Array(payload) }
-    }
-
     /// The value stored in `bytes`.
     /// - Throws: `RuntimeError.malformedObject` when the bytes are not an object of `Value`.
     static func decode<Value: Decodable>(_: Value.Type, from bytes: UnsafeRawBufferPointer) throws -> Value {
