@@ -186,6 +186,15 @@ case "kill":
     check(statistics.workers == 2 && statistics.workerRestarts == 3, "\(statistics)")
     let pids = Set(try await cluster.get(try (0..<8).map { _ in try cluster.submit(Slow(milliseconds: 50)) }))
     check(pids.count == 2 && !pids.contains(victim), "after the restarts tasks ran in \(pids)")
+    // A chain held on a worker (its links wait there for the one before) survives the
+    // death of every worker: the links wait again and run on the replacements.
+    var tail = try cluster.submit(Slow(milliseconds: 400))
+    for _ in 0..<3 { tail = try cluster.submit(After(input: tail)) }
+    try await Task.sleep(for: .milliseconds(150))
+    let before = try await cluster.statistics().workerProcessIDs
+    for pid in before { kill(pid, SIGKILL) }
+    let ranIn = try await tail.get()
+    check(!before.contains(ranIn), "the chain's value came from a killed worker: \(ranIn) in \(before)")
 case "graph":
     // Fan-out over slices of one stored array, fan-in of the partial sums, and a chain.
     let values = (0..<1_000_000).map { Float($0 % 1000) }

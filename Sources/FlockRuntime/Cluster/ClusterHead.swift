@@ -50,6 +50,8 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
     private var nextID: UInt64 = 0
     private var nextWaiter: UInt64 = 0
     private var dispatchScheduled = false
+    /// Waiting tasks submitted since the last dispatch whose inputs run on one worker.
+    private var forwardCandidates: [UInt64] = []
     private let offers: [Resources]
 
     /// A head whose workers will offer `offers` (a task no offer covers is refused).
@@ -131,8 +133,11 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
                 blocked[task.id] = (task, missing.count)
                 for input in missing { dependents[input, default: []].append(task.id) }
             }
-            defer { if missing.isEmpty { dispatchScheduled = true } }
-            return (missing.isEmpty && !dispatchScheduled, nil)
+            let forwardable = !missing.isEmpty && demand.isNone && forwardingTarget(task) != nil
+            if forwardable { forwardCandidates.append(task.id) }
+            guard missing.isEmpty || forwardable else { return (false, nil) }
+            defer { dispatchScheduled = true }
+            return (!dispatchScheduled, nil)
         }
         if let failedInput { finish([(failedInput, inputFailure(failedInput))]) }
         if let timeout {
@@ -211,10 +216,12 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
     /// A worker's connection closed: its running tasks go back to the queue (or fail
     /// after their last attempt).
     func workerLost(_ channel: Channel) {
+        var inputFailed: [PendingTask] = []
         let failed = lock.withLock { () -> [(PendingTask, Result<ObjectLocation, RuntimeError>)] in
             guard let worker = workers.removeValue(forKey: ObjectIdentifier(channel)) else { return [] }
             var failed: [(PendingTask, Result<ObjectLocation, RuntimeError>)] = []
-            var retried: [PendingTask] = []
+            let waiting = queue
+            queue.removeAll()
             for var task in worker.running.values.sorted(by: { $0.id < $1.id }) {
                 task.attempts += 1
                 if let cancellation = task.cancellation {
@@ -222,27 +229,34 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
                 } else if task.attempts >= task.maxAttempts {
                     failed.append((task, .failure(.workerLost(task: task.name, attempts: task.attempts))))
                 } else {
-                    retried.append(task)
+                    // First in line, in submission order; a task that was held for an input
+                    // made on that worker waits for it again (its input fails with it, if so).
+                    if !place(task) { inputFailed.append(task) }
                 }
             }
-            queue.insert(contentsOf: retried, at: 0)  // first in line, in submission order
+            queue += waiting
             return failed
         }
         finish(failed)
+        for task in inputFailed { finish([(task, inputFailure(task))]) }
         dispatch()
     }
 
     /// Outcomes from a worker.
     func received(_ results: [(id: UInt64, outcome: TaskOutcome)], from channel: Channel) {
-        let finished = lock.withLock { () -> [(PendingTask, Result<ObjectLocation, RuntimeError>)] in
-            results.compactMap { result in
-                let key = ObjectIdentifier(channel)
-                guard let task = workers[key]?.running.removeValue(forKey: result.id) else { return nil }
+        var finished: [(PendingTask, Result<ObjectLocation, RuntimeError>)] = []
+        var inputFailed: [PendingTask] = []
+        lock.withLock {
+            let key = ObjectIdentifier(channel)
+            for result in results {
+                guard let task = workers[key]?.running.removeValue(forKey: result.id) else { continue }
                 workers[key]!.used = workers[key]!.used.adding(task.demand, sign: -1)  // Invariant: found just now.
                 switch result.outcome {
-                case .value(let location): return (task, .success(location))
-                case .failed(let reason): return (task, .failure(.taskFailed(reason)))
-                case .cancelled: return (task, .failure(task.cancellation ?? .cancelled(task: task.name)))
+                case .value(let location): finished.append((task, .success(location)))
+                case .failed(let reason): finished.append((task, .failure(.taskFailed(reason))))
+                case .cancelled: finished.append((task, .failure(task.cancellation ?? .cancelled(task: task.name))))
+                case .inputFailed: inputFailed.append(task)
+                case .notHeld: if !place(task) { inputFailed.append(task) }
                 }
             }
         }
@@ -250,7 +264,29 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
             if case .success(.stored(let size)) = outcome { store.added(task.id, size: size) }
         }
         finish(finished)
+        // After the failures they depend on are recorded, in the order the worker sent them.
+        for task in inputFailed { finish([(task, inputFailure(task))]) }
         dispatch()
+    }
+
+    /// Puts `task` back to wait for its inputs, or in the queue when they all exist (called
+    /// under the lock); false when one of them failed.
+    private func place(_ task: PendingTask) -> Bool {
+        var missing: [UInt64] = []
+        for input in task.arguments {
+            switch objects[input] {
+            case .failure?: return false
+            case .success?: continue
+            case nil: missing.append(input)
+            }
+        }
+        if missing.isEmpty {
+            queue.append(task)
+        } else {
+            blocked[task.id] = (task, missing.count)
+            for input in missing { dependents[input, default: []].append(task.id) }
+        }
+        return true
     }
 
     /// Records how tasks ended, wakes whoever waits for their objects, releases their
@@ -352,11 +388,47 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
                 batches[key, default: []].append(assignment(task))
             }
             queue = waiting
+            forward(into: &batches)
             return batches.compactMap { key, batch in workers[key].map { ($0.channel, batch) } }
         }
         for (channel, batch) in batches {
             channel.writeAndFlush(TaskMessage.tasks(batch).frame, promise: nil)
         }
+    }
+
+    /// Forwards waiting tasks whose missing inputs are all being made on one worker to that
+    /// worker, which holds them and starts each the moment its inputs are made (no round trip
+    /// through the head per link of a chain). Looks at the tasks placed in this dispatch, the
+    /// waiting tasks submitted since the last one, and what waits for either, down the graph.
+    /// Called under the lock.
+    private func forward(into batches: inout [ObjectIdentifier: [TaskAssignment]]) {
+        var placed = batches.values.flatMap { $0.map(\.id) } + forwardCandidates
+        forwardCandidates.removeAll()
+        while let id = placed.popLast() {
+            for waitingID in (blocked[id] != nil ? [id] : []) + (dependents[id] ?? []) {
+                guard let entry = blocked[waitingID], entry.task.demand.isNone,
+                    let (key, missing) = forwardingTarget(entry.task), workers[key]!.running.count < window  // Invariant: a worker's key.
+                else { continue }
+                blocked[waitingID] = nil
+                for input in missing { dependents[input]?.removeAll { $0 == waitingID } }
+                workers[key]!.running[waitingID] = entry.task
+                var forwarded = assignment(entry.task)
+                forwarded.awaiting = missing
+                batches[key, default: []].append(forwarded)
+                placed.append(waitingID)
+            }
+        }
+    }
+
+    /// The worker running every missing input of `task`, and those inputs; nil when they
+    /// are not all on one worker (or none is missing). Called under the lock.
+    private func forwardingTarget(_ task: PendingTask) -> (ObjectIdentifier, [UInt64])? {
+        let missing = task.arguments.filter { objects[$0] == nil }
+        guard let first = missing.first,
+            let key = workers.first(where: { $0.value.running[first] != nil })?.key,
+            missing.allSatisfy({ workers[key]!.running[$0] != nil })  // Invariant: found just now.
+        else { return nil }
+        return (key, missing)
     }
 
     /// What a worker needs to run `task` (called under the lock: its inputs all exist).

@@ -14,6 +14,7 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private let lock = NSLock()
     private var running: [UInt64: Task<Void, Never>] = [:]
     private var outbox: [(id: UInt64, outcome: TaskOutcome)] = []
+    private var held = HeldTasks()
     private let head = HeadLink()
     private let system: FlockActorSystem
 
@@ -50,8 +51,8 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
                 return
             }
             switch try TaskMessage(frame, peer: peer) {
-            case .tasks(let batch): for task in batch { start(task, replyingOn: context.channel) }
-            case .cancel(let ids): for handle in lock.withLock({ ids.compactMap { running[$0] } }) { handle.cancel() }
+            case .tasks(let batch): for task in batch { take(task, replyingOn: context.channel) }
+            case .cancel(let ids): cancel(ids, replyingOn: context.channel)
             case .workerReady, .results, .heartbeat:
                 throw CommError.badFrame(peer: peer, reason: "the head sent a worker's message")
             }
@@ -75,6 +76,30 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         }
     }
 
+    /// Starts a task, or holds it when it awaits inputs being made here; one that awaits an
+    /// input not running here (it finished before the task arrived) goes back to the head.
+    private func take(_ assignment: TaskAssignment, replyingOn channel: Channel) {
+        guard !assignment.awaiting.isEmpty else { return start(assignment, replyingOn: channel) }
+        let holding = lock.withLock { () -> Bool in
+            guard assignment.awaiting.allSatisfy({ running[$0] != nil || held.contains($0) }) else { return false }
+            held.hold(assignment)
+            return true
+        }
+        if !holding { report(assignment.id, .notHeld, on: channel) }
+    }
+
+    private func cancel(_ ids: [UInt64], replyingOn channel: Channel) {
+        var stopped: [UInt64] = []
+        let handles = lock.withLock { () -> [Task<Void, Never>] in
+            ids.compactMap { id in
+                if held.remove(id) { stopped.append(id) }
+                return running[id]
+            }
+        }
+        for handle in handles { handle.cancel() }
+        for id in stopped { report(id, .cancelled, on: channel) }
+    }
+
     private func start(_ assignment: TaskAssignment, replyingOn channel: Channel) {
         let (registry, directory) = (registry, directory)
         let environment = TaskEnvironment(arguments: assignment.arguments, directory: directory, actorSystem: system)
@@ -96,12 +121,17 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         }
     }
 
+    /// Queues task `id`'s outcome for the head, and starts (or fails) the held tasks that
+    /// awaited it.
     private func report(_ id: UInt64, _ outcome: TaskOutcome, on channel: Channel) {
-        let first = lock.withLock { () -> Bool in
+        let (first, ready, failed) = lock.withLock { () -> (Bool, [TaskAssignment], [UInt64]) in
             running[id] = nil
             outbox.append((id, outcome))
-            return outbox.count == 1
+            let (ready, failed) = held.finished(id, outcome)
+            return (outbox.count == 1, ready, failed)
         }
+        for assignment in ready { start(assignment, replyingOn: channel) }
+        for waiting in failed { report(waiting, .inputFailed, on: channel) }
         guard first else { return }  // a send is already on its way and will take this one
         channel.eventLoop.execute {
             let results = self.lock.withLock { () -> [(id: UInt64, outcome: TaskOutcome)] in

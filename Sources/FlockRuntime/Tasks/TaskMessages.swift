@@ -2,12 +2,14 @@ import FlockComm
 import Foundation
 
 /// A task as the head hands it to a worker: its id (also the id of its result object),
-/// registered name, encoded value, and where each of its input objects is.
+/// registered name, encoded value, where each of its existing input objects is, and the
+/// inputs it awaits that tasks on the same worker are making (`HeldTasks`).
 struct TaskAssignment: Equatable, Sendable {
     let id: UInt64
     let name: String
     let bytes: [UInt8]
     let arguments: [UInt64: ObjectLocation]
+    var awaiting: [UInt64] = []
 }
 
 /// How a task ended, as a worker reports it.
@@ -18,6 +20,11 @@ enum TaskOutcome: Equatable, Sendable {
     case failed(String)
     /// It stopped because the head cancelled it.
     case cancelled
+    /// It did not run: an input it awaited on this worker failed.
+    case inputFailed
+    /// The worker could not hold it: an input it was to await here had already finished
+    /// (the head takes it back and places it again).
+    case notHeld
 }
 
 /// The runtime's task messages between head and workers, as frames of kind `.runtime`
@@ -64,6 +71,8 @@ enum TaskMessage: Equatable {
                     writer.integer(id)
                     location.write(to: &writer)
                 }
+                writer.integer(UInt32(task.awaiting.count))
+                for id in task.awaiting { writer.integer(id) }
             }
         case .results(let results):
             opcode = .results
@@ -79,6 +88,10 @@ enum TaskMessage: Equatable {
                     writer.string(reason)
                 case .cancelled:
                     writer.integer(UInt8(2))
+                case .inputFailed:
+                    writer.integer(UInt8(3))
+                case .notHeld:
+                    writer.integer(UInt8(4))
                 }
             }
         case .cancel(let ids):
@@ -108,7 +121,7 @@ enum TaskMessage: Equatable {
             }
             self = .workerReady(index: index, resources: resources)
         case .tasks:
-            let count = try reader.listCount(entryBytes: 20, in: frame, peer: peer)
+            let count = try reader.listCount(entryBytes: 24, in: frame, peer: peer)
             self = .tasks(
                 try (0..<count).map { _ in
                     let (id, name, bytes) = (try reader.integer(UInt64.self), try reader.string(), try reader.data())
@@ -118,7 +131,11 @@ enum TaskMessage: Equatable {
                         let argument = try reader.integer(UInt64.self)
                         locations[argument] = try ObjectLocation(from: &reader, peer: peer)
                     }
-                    return TaskAssignment(id: id, name: name, bytes: bytes, arguments: locations)
+                    let awaiting = try (0..<reader.listCount(entryBytes: 8, in: frame, peer: peer)).map { _ in
+                        try reader.integer(UInt64.self)
+                    }
+                    return TaskAssignment(
+                        id: id, name: name, bytes: bytes, arguments: locations, awaiting: awaiting)
                 })
         case .results:
             let count = try reader.listCount(entryBytes: 9, in: frame, peer: peer)
@@ -129,6 +146,8 @@ enum TaskMessage: Equatable {
                     case 0: return (id, .value(try ObjectLocation(from: &reader, peer: peer)))
                     case 1: return (id, .failed(try reader.string()))
                     case 2: return (id, .cancelled)
+                    case 3: return (id, .inputFailed)
+                    case 4: return (id, .notHeld)
                     case let tag: throw CommError.badFrame(peer: peer, reason: "unknown task outcome tag \(tag)")
                     }
                 })
