@@ -406,8 +406,9 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         forwardCandidates.removeAll()
         while let id = placed.popLast() {
             for waitingID in (blocked[id] != nil ? [id] : []) + (dependents[id] ?? []) {
+                // Invariant: forwardingTarget returns a key of `workers`.
                 guard let entry = blocked[waitingID], entry.task.demand.isNone,
-                    let (key, missing) = forwardingTarget(entry.task), workers[key]!.running.count < window  // Invariant: a worker's key.
+                    let (key, missing) = forwardingTarget(entry.task), workers[key]!.running.count < window
                 else { continue }
                 blocked[waitingID] = nil
                 for input in missing { dependents[input]?.removeAll { $0 == waitingID } }
