@@ -55,16 +55,13 @@ enum ActorMessage: Equatable {
             writer.integer(UInt8(succeeded ? 1 : 0))
             writer.data(bytes)
         }
-        return Frame(FrameHeader(kind: .runtime, opcode: opcode.rawValue), payload: writer.bytes)
+        return Frame(runtime: opcode.rawValue, payload: writer.bytes)
     }
 
     /// Parses a frame.
     /// - Throws: `CommError.badFrame` for another kind, an unknown opcode or a malformed payload.
     init(_ frame: Frame, peer: String) throws {
-        guard frame.header.kind == .runtime, let opcode = Opcode(rawValue: frame.header.opcode) else {
-            throw CommError.badFrame(
-                peer: peer, reason: "not an actor message: \(frame.header.kind) opcode \(frame.header.opcode)")
-        }
+        let opcode = try frame.runtimeOpcode(Opcode.self, expected: "an actor message", peer: peer)
         var reader = PayloadReader(frame.payload, peer: peer)
         switch opcode {
         case .spawn:

@@ -51,7 +51,7 @@ enum DriverMessage: Codable, Equatable, Sendable {
     /// The frame carrying this message.
     var frame: Frame {
         // Invariant: every case holds plain Codable values, which always encode.
-        Frame(FrameHeader(kind: .runtime, opcode: Self.opcode), payload: Array(try! JSONEncoder().encode(self)))
+        Frame(runtime: Self.opcode, payload: Array(try! JSONEncoder().encode(self)))
     }
 
     /// Parses a frame.
