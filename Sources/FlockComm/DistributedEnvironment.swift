@@ -102,6 +102,7 @@ extension ProcessGroup {
     ) throws -> ProcessGroup {
         let job = try environment ?? DistributedEnvironment.detect()
         LauncherWatch.start(ProcessInfo.processInfo.environment)
+        ExitRecord.arm(ProcessInfo.processInfo.environment)
         let server =
             job.rank == 0 && job.rankZeroHostsStore
             ? try RendezvousServer(host: "0.0.0.0", port: job.masterPort, token: job.token) : nil

@@ -1,3 +1,4 @@
+import FlockComm
 import Foundation
 
 #if canImport(Glibc)
@@ -17,21 +18,27 @@ final class WorkerProcesses: @unchecked Sendable {
     }
 
     private let processes: [(rank: Int, process: Process)]
-    /// Ranks in the order their processes ended (the first failure is the cause; the
-    /// others usually fail because of it).
-    private let exitOrder = ExitOrder()
+    /// When each rank's process ended (the first failure is the cause; the others usually
+    /// fail because of it).
+    private let exitTimes = ExitTimes()
+    /// Where workers record the instant they exit (FlockComm's `ExitRecord`).
+    private let records = FileManager.default.temporaryDirectory
+        .appendingPathComponent("flock-exits-\(getpid())-\(UUID().uuidString)").path
     /// Left by each output reader when its worker's output has ended.
     private let outputDone = DispatchGroup()
 
     /// Starts one process per entry of `ranks` with `environment` plus its own variables.
     init(configuration: LaunchConfiguration, ranks: [Int], environment: (Int, Int) -> [String: String]) throws {
         var processes: [(Int, Process)] = []
+        try? FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
         for (localRank, rank) in ranks.enumerated() {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: configuration.program)
             process.arguments = configuration.arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(environment(rank, localRank)) { $1 }
-            process.terminationHandler = { [exitOrder] _ in exitOrder.record(rank) }
+            process.environment = ProcessInfo.processInfo.environment
+                .merging(environment(rank, localRank)) { $1 }
+                .merging(["FLOCK_EXIT_RECORD": "\(records)/rank-\(rank)"]) { $1 }
+            process.terminationHandler = { [exitTimes] _ in exitTimes.observed(rank, at: ExitRecord.now()) }
             let pipe = Pipe()
             process.standardOutput = pipe
             process.standardError = pipe
@@ -49,14 +56,16 @@ final class WorkerProcesses: @unchecked Sendable {
         self.processes = processes
     }
 
-    /// The first worker that ended unsuccessfully, if any.
+    /// The first worker that ended unsuccessfully, if any: by the instant it recorded at
+    /// exit, else (a crash, a signal) by when the launcher learned of it.
     var failure: Exit? {
-        for rank in exitOrder.ranks {
-            guard let process = processes.first(where: { $0.rank == rank })?.process else { continue }
+        let failed = exitTimes.observedRanks.compactMap { rank, observed -> (Int64, Exit)? in
+            guard let process = processes.first(where: { $0.rank == rank })?.process else { return nil }
             let exit = Self.exit(rank: rank, process)
-            if exit.code != 0 { return exit }
+            guard exit.code != 0 else { return nil }
+            return (ExitRecord.read("\(records)/rank-\(rank)") ?? observed, exit)
         }
-        return nil
+        return failed.min { $0.0 < $1.0 }?.1
     }
 
     /// Whether every worker has ended successfully.
@@ -77,6 +86,7 @@ final class WorkerProcesses: @unchecked Sendable {
         signal(SIGKILL)
         for (_, process) in processes { process.waitUntilExit() }
         _ = outputDone.wait(timeout: .now() + 2)
+        try? FileManager.default.removeItem(atPath: records)
     }
 
     private static func exit(rank: Int, _ process: Process) -> Exit {
@@ -111,13 +121,13 @@ final class WorkerProcesses: @unchecked Sendable {
     }
 }
 
-/// Ranks in the order their processes ended, recorded from termination handlers.
-private final class ExitOrder: @unchecked Sendable {  // state guarded by `lock`
+/// When the launcher learned of each rank's exit (from termination handlers).
+private final class ExitTimes: @unchecked Sendable {  // state guarded by `lock`
     private let lock = NSLock()
-    private var order: [Int] = []
+    private var times: [(rank: Int, observed: Int64)] = []
 
-    func record(_ rank: Int) { lock.withLock { order.append(rank) } }
-    var ranks: [Int] { lock.withLock { order } }
+    func observed(_ rank: Int, at time: Int64) { lock.withLock { times.append((rank, time)) } }
+    var observedRanks: [(rank: Int, observed: Int64)] { lock.withLock { times } }
 }
 
 /// Why the launcher could not run the job.
