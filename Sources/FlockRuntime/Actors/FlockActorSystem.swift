@@ -64,7 +64,7 @@ public final class FlockActorSystem: DistributedActorSystem, @unchecked Sendable
         return decoder
     }
 
-    // MARK: DistributedActorSystem
+    // MARK: DistributedActorSystem (documented by the protocol)
 
     public func resolve<Act>(id: FlockActorID, as actorType: Act.Type) throws -> Act?
     where Act: DistributedActor, Act.ID == FlockActorID {

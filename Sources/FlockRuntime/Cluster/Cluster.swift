@@ -221,10 +221,12 @@ public struct ClusterStatistics: Sendable, Equatable, Codable {
     public var objects: Int
     /// Tasks waiting for inputs, queued or running.
     public var unfinishedTasks: Int
-    /// Bytes of stored objects in shared memory, and the limit past which they spill.
+    /// Bytes of stored objects in shared memory.
     public var storeMemoryBytes: Int
-    /// Objects and bytes spilled to disk.
+    /// Objects spilled to disk.
     public var spilledObjects: Int
+    /// Bytes spilled to disk.
     public var spilledBytes: Int
+    /// The memory limit past which objects spill.
     public var storeMemoryLimit: Int
 }

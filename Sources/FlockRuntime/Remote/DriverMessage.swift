@@ -72,16 +72,19 @@ enum DriverMessage: Codable, Equatable, Sendable {
 public struct DaemonStatus: Codable, Equatable, Sendable {
     /// One driver's job.
     public struct Job: Codable, Equatable, Sendable {
-        /// The driver's binary and where it connected from.
+        /// The driver's binary.
         public var executable: String
+        /// Where the driver connected from.
         public var driver: String
         /// Its workers, objects, tasks and store.
         public var statistics: ClusterStatistics
     }
 
-    /// The daemon's process id, address and default workers per job.
+    /// The daemon's process id.
     public var processID: Int32
+    /// Where it listens (host:port).
     public var address: String
+    /// Workers started for a job whose driver does not ask for a number.
     public var workersPerJob: Int
     /// The jobs of connected drivers.
     public var jobs: [Job]
