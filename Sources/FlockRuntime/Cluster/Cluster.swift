@@ -97,8 +97,9 @@ public final class Cluster: Sendable {
         let (bytes, references) = try TaskRegistry.encode(task)
         let id = backend.newObjectID()
         try backend.submit(
-            id: id, name: Task.taskName, bytes: bytes, arguments: references, demand: resources,
-            maxAttempts: max(1, maxAttempts), timeout: timeout)
+            SubmittedTask(
+                id: id, name: Task.taskName, bytes: bytes, arguments: references, demand: resources,
+                maxAttempts: max(1, maxAttempts), timeout: timeout))
         return ObjectRef(id: id, owner: ObjectOwner(id: id, backend: backend))
     }
 

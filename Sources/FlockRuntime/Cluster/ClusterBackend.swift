@@ -11,10 +11,8 @@ protocol ClusterBackend: AnyObject, Sendable {
     func newObjectID() -> UInt64
     /// A kept file of the store to write an object of `size` bytes over, if any.
     func reusableFile(for size: Int) -> String?
-    /// Queues a task under `id` (see `ClusterHead.submit`).
-    func submit(
-        id: UInt64, name: String, bytes: [UInt8], arguments: [UInt64], demand: Resources, maxAttempts: Int,
-        timeout: Duration?) throws
+    /// Queues a task (see `ClusterHead.submit`).
+    func submit(_ task: SubmittedTask) throws
     /// Records object `id`, written by the driver, at `location`.
     func put(_ id: UInt64, at location: ObjectLocation)
     /// Where object `id` is, once it exists; throws its task's error.

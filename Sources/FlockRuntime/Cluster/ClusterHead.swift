@@ -25,6 +25,12 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         let maxAttempts: Int
         var attempts = 0
         var cancellation: RuntimeError?
+
+        /// The head's record of `submission`, whose distinct inputs are `inputs`.
+        init(_ submission: SubmittedTask, inputs: [UInt64]) {
+            (id, name, bytes, arguments) = (submission.id, submission.name, submission.bytes, inputs)
+            (demand, maxAttempts) = (submission.demand, submission.maxAttempts)
+        }
     }
 
     private struct Worker {
@@ -99,19 +105,17 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         for waiter in waiting { waiter.resume(throwing: error) }
     }
 
-    /// Queues task `id` (a fresh id: from `reserveID`, or a remote driver's own range),
-    /// which reads `arguments` and needs `demand`; its result is held by one reference.
-    /// `timeout` cancels it when it has not finished by then.
+    /// Queues `submission` (its id is fresh: from `reserveID`, or a remote driver's own
+    /// range); its result is held by one reference. Its `timeout` cancels it when it has
+    /// not finished by then.
     /// - Throws: `RuntimeError.unboundReference` for an argument this head does not hold,
     ///   `.infeasible` for a demand no worker offers.
-    func submit(
-        id: UInt64, name: String, bytes: [UInt8], arguments: [UInt64], demand: Resources, maxAttempts: Int,
-        timeout: Duration?
-    ) throws {
+    func submit(_ submission: SubmittedTask) throws {
+        let (id, name, demand) = (submission.id, submission.name, submission.demand)
         guard demand.isNone || offers.contains(where: demand.fits) else {
             throw RuntimeError.infeasible(task: name, demand: demand, offers: offers)
         }
-        let inputs = Array(Set(arguments)).sorted()
+        let inputs = Array(Set(submission.arguments)).sorted()
         let (schedule, failedInput) = try lock.withLock { () -> (Bool, PendingTask?) in
             if let unknown = inputs.first(where: { references[$0] == nil }) {
                 throw RuntimeError.unboundReference(unknown)
@@ -119,8 +123,7 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
             guard references[id] == nil else {
                 throw RuntimeError.malformedTask(name: name, reason: "id \(id) is taken")
             }
-            let task = PendingTask(
-                id: id, name: name, bytes: bytes, arguments: inputs, demand: demand, maxAttempts: maxAttempts)
+            let task = PendingTask(submission, inputs: inputs)
             references[task.id] = 1
             for input in inputs { references[input]! += 1 }  // Invariant: checked above.
             if inputs.contains(where: { if case .failure = objects[$0] { true } else { false } }) {
@@ -140,7 +143,7 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
             return (!dispatchScheduled, nil)
         }
         if let failedInput { finish([(failedInput, inputFailure(failedInput))]) }
-        if let timeout {
+        if let timeout = submission.timeout {
             eventLoop.scheduleTask(in: TimeAmount(timeout)) {
                 self.cancel(id, reason: .timedOut(task: name, after: timeout))
             }

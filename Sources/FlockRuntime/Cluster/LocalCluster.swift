@@ -78,14 +78,7 @@ final class LocalCluster: ClusterBackend {
     func newObjectID() -> UInt64 { head.reserveID() }
     func reusableFile(for size: Int) -> String? { head.store.reusableFile(for: size) }
 
-    func submit(
-        id: UInt64, name: String, bytes: [UInt8], arguments: [UInt64], demand: Resources, maxAttempts: Int,
-        timeout: Duration?
-    ) throws {
-        try head.submit(
-            id: id, name: name, bytes: bytes, arguments: arguments, demand: demand, maxAttempts: maxAttempts,
-            timeout: timeout)
-    }
+    func submit(_ task: SubmittedTask) throws { try head.submit(task) }
 
     func put(_ id: UInt64, at location: ObjectLocation) { head.put(id, at: location) }
     func location(of id: UInt64) async throws -> ObjectLocation { try await head.location(of: id) }

@@ -1,17 +1,6 @@
 import FlockComm
 import Foundation
 
-/// A task as a remote driver submits it.
-struct SubmittedTask: Codable, Equatable, Sendable {
-    let id: UInt64
-    let name: String
-    let bytes: [UInt8]
-    let arguments: [UInt64]
-    let demand: Resources
-    let maxAttempts: Int
-    let timeout: Duration?
-}
-
 /// What a job's driver and a `flock start` daemon say to each other (and `flock status` /
 /// `flock stop` to the daemon), as frames of kind `.runtime` with opcode 32 and a JSON
 /// payload. Requests that wait for an answer carry a request number the answer repeats.

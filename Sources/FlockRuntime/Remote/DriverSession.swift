@@ -102,9 +102,7 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
         case .submit(let tasks):
             for task in tasks {
                 do {
-                    try job.submit(
-                        id: task.id, name: task.name, bytes: task.bytes, arguments: task.arguments,
-                        demand: task.demand, maxAttempts: task.maxAttempts, timeout: task.timeout)
+                    try job.submit(task)
                 } catch {
                     job.head.recordFailure(task.id, error as? RuntimeError ?? .taskFailed("\(error)"))
                 }

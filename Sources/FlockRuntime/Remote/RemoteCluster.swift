@@ -60,17 +60,7 @@ final class RemoteCluster: ClusterBackend, @unchecked Sendable {  // state guard
 
     func reusableFile(for size: Int) -> String? { nil }
 
-    func submit(
-        id: UInt64, name: String, bytes: [UInt8], arguments: [UInt64], demand: Resources, maxAttempts: Int,
-        timeout: Duration?
-    ) throws {
-        send(
-            .submit([
-                SubmittedTask(
-                    id: id, name: name, bytes: bytes, arguments: arguments, demand: demand, maxAttempts: maxAttempts,
-                    timeout: timeout)
-            ]))
-    }
+    func submit(_ task: SubmittedTask) throws { send(.submit([task])) }
 
     func put(_ id: UInt64, at location: ObjectLocation) { send(.put(id: id, location: location)) }
     func release(_ id: UInt64) { send(.release([id])) }
