@@ -5,22 +5,26 @@ import Foundation
 /// `flock start --head`: starts a long-running cluster on this machine in the background
 /// (the same binary with `--foreground`), waits until it listens, and records its address
 /// and a fresh token in the cluster file for `flock status`, `flock stop` and
-/// `Cluster.connect()`.
+/// `Cluster.connect()`. `flock start --address HOST:PORT` joins this machine to a running
+/// cluster as a node (`NodeAgent`), in the background likewise.
 struct StartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "start",
-        abstract: "Start a long-running cluster on this machine (programs join with Cluster.connect).")
+        abstract: "Start a long-running cluster's head on this machine, or join this machine to one as a node.")
 
-    @Flag(help: "Start the head (the only role so far: nodes on other machines are not supported yet).")
+    @Flag(help: "Start the head (programs join it with Cluster.connect).")
     var head = false
 
-    @Option(help: "Interface to listen on.")
+    @Option(help: "host:port of a running cluster's head to join as a node (token: FLOCK_TOKEN or the cluster file).")
+    var address: String?
+
+    @Option(help: "Interface to listen on (the head's port, its jobs' and a node's object servers).")
     var host = "127.0.0.1"
 
     @Option(help: "Port to listen on (0: any free port).")
     var port = 6380
 
-    @Option(help: "Workers started for each program that connects (default: the number of cores).")
+    @Option(help: "Workers started on this machine for each program that connects (default: the number of cores).")
     var workers = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Memory limit of each job's object store in MiB before objects spill to disk.")
@@ -30,11 +34,14 @@ struct StartCommand: AsyncParsableCommand {
     var foreground = false
 
     func validate() throws {
-        guard head else { throw ValidationError("only `flock start --head` is supported so far") }
+        guard head != (address != nil) else {
+            throw ValidationError("give either --head (start a cluster) or --address HOST:PORT (join one)")
+        }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
     }
 
     func run() async throws {
+        if let address { return try await join(address) }
         if foreground {
             let token = ProcessInfo.processInfo.environment["FLOCK_TOKEN"] ?? UUID().uuidString
             try await ClusterDaemon.run(
@@ -79,6 +86,44 @@ struct StartCommand: AsyncParsableCommand {
     }
 }
 
+extension StartCommand {
+    /// Joins the cluster at `address` as a node: in this process with `--foreground`, else
+    /// in the background (waiting until it has joined, its log in the temporary folder).
+    private func join(_ address: String) async throws {
+        let (_, token) = try ClusterFile.target(address: address)
+        if foreground {
+            try await NodeAgent.run(address: address, token: token, workers: workers, host: host) { node in
+                // Unbuffered: `flock start` reads this line from the log while the agent runs.
+                FileHandle.standardOutput.write(
+                    Data("flock: joined the cluster at \(address) as node \(node) (pid \(getpid()))\n".utf8))
+            }
+            return
+        }
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        agent.arguments = Array(CommandLine.arguments.dropFirst()) + ["--foreground"]
+        agent.environment = ProcessInfo.processInfo.environment.merging(["FLOCK_TOKEN": token]) { $1 }
+        let log = NSTemporaryDirectory() + "/flock-node-\(UUID().uuidString.prefix(8)).log"
+        guard FileManager.default.createFile(atPath: log, contents: nil) else {
+            throw ValidationError("cannot write the node's log \(log)")
+        }
+        agent.standardOutput = FileHandle(forWritingAtPath: log)
+        agent.standardError = FileHandle(forWritingAtPath: log)
+        try agent.run()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, agent.isRunning {
+            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if let line = output.split(separator: "\n").first(where: { $0.contains("joined the cluster") }) {
+                print("\(line) (log \(log))")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        throw ValidationError("the node did not join:\n\(output)")
+    }
+}
+
 /// `flock status`: the running cluster's jobs, workers, tasks, objects and store memory.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -90,6 +135,10 @@ struct StatusCommand: AsyncParsableCommand {
         let (address, token) = try target.resolve()
         let status = try await ClusterDaemon.status(address: address, token: token)
         print("cluster at \(status.address) (pid \(status.processID)), \(status.workersPerJob) workers per job")
+        print("\(status.nodes.count + 1) node\(status.nodes.isEmpty ? "" : "s"): the head's (node 0)")
+        for node in status.nodes {
+            print("- node \(node.id) at \(node.host), \(node.workersPerJob) workers per job")
+        }
         print("\(status.jobs.count) job\(status.jobs.count == 1 ? "" : "s")")
         for job in status.jobs {
             let statistics = job.statistics

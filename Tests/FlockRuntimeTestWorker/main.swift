@@ -74,6 +74,40 @@ struct After: RemoteTask {
     func run() async throws -> Int32 { try await input.get() }
 }
 
+/// The node this process belongs to (0: the head's machine).
+let thisNode = Float(ProcessInfo.processInfo.environment["FLOCK_RUNTIME_NODE"] ?? "0") ?? 0
+
+/// Sleeps, then says which node ran it.
+struct WhichNode: RemoteTask {
+    let milliseconds: Int
+    func run() async throws -> Float {
+        try await Task.sleep(for: .milliseconds(milliseconds))
+        return thisNode
+    }
+}
+
+/// A large array whose first element is the node that made it, then 1, 2, 3...
+struct NodeRamp: RemoteTask {
+    let count: Int
+    func run() async throws -> [Float] { [thisNode] + (1..<count).map(Float.init) }
+}
+
+/// A ramp's elements after the first, doubled, behind the node that made this one.
+struct Doubled: RemoteTask {
+    let ramp: ObjectRef<[Float]>
+    func run() async throws -> [Float] {
+        try await ramp.withUnsafeElements { [thisNode] + $0.dropFirst().map { $0 * 2 } }
+    }
+}
+
+/// Sums an array read in place; says where: [sum, node].
+struct SumWhere: RemoteTask {
+    let data: ObjectRef<[Float]>
+    func run() async throws -> [Double] {
+        try await data.withUnsafeElements { [$0.reduce(0) { $0 + Double($1) }, Double(thisNode)] }
+    }
+}
+
 /// A task type no registry here knows.
 struct Unregistered: RemoteTask {
     func run() async throws -> Int { 0 }
@@ -116,7 +150,7 @@ func expectError(_ error: Error, _ text: String) {
 let tasks = try TaskRegistry(
     [
         Square.self, Fails.self, Slow.self, SumSlice.self, Total.self, Increment.self, Ramp.self, CheckRamp.self,
-        After.self, Crashes.self, Bump.self,
+        After.self, Crashes.self, Bump.self, WhichNode.self, NodeRamp.self, Doubled.self, SumWhere.self,
     ], actors: [Counter.self])
 let scenario = CommandLine.arguments.dropFirst().first ?? "squares"
 if scenario == "example" {
@@ -131,8 +165,8 @@ if scenario == "example" {
 try await Cluster.serveIfWorker(tasks)
 let storeLimit = 8 << 20
 let cluster =
-    scenario == "remote"
-    ? try await Cluster.connect(workers: 2)
+    scenario == "remote" || scenario == "nodes"
+    ? try await Cluster.connect(workers: scenario == "nodes" ? 1 : 2)
     : try await Cluster.local(
         workers: 2, tasks: tasks,
         resources: scenario == "resources" ? [Resources(cpus: 1), Resources(cpus: 1, custom: ["gpu": 1])] : [],
@@ -363,6 +397,64 @@ case "remote":
     guard let file = ClusterFile.read() else { fatalError("no cluster file") }
     let status = try await ClusterDaemon.status(address: file.address, token: file.token)
     check(status.jobs.count == 1 && status.jobs[0].statistics.workers == 2, "the daemon's status: \(status)")
+case "nodes":
+    // A job on a daemon with one worker on its machine (node 0) and one on a node that
+    // joined (node 1, its agent's pid in FLOCK_TEST_AGENT_PID): both run tasks, objects
+    // move between their stores, and killing the node costs retries and rebuilds.
+    let statistics = try await cluster.statistics()
+    check(statistics.workers == 2, "the job has \(statistics.workers) workers, not one per node")
+    let ran = Set(try await cluster.get(try (0..<8).map { _ in try cluster.submit(WhichNode(milliseconds: 100)) }))
+    check(ran == [0, 1], "tasks ran on nodes \(ran)")
+    // A driver's put (node 0) read by tasks on both nodes: node 1 pulls it.
+    let values = (0..<500_000).map { Float($0 % 7) }
+    let data = try cluster.put(values)
+    let sums = try await cluster.get(try (0..<16).map { _ in try cluster.submit(SumWhere(data: data)) })
+    check(sums.allSatisfy { $0[0] == values.reduce(0) { $0 + Double($1) } }, "sums of the put array: \(sums)")
+    check(Set(sums.map { $0[1] }) == [0, 1], "the put array was summed on nodes \(Set(sums.map { $0[1] }))")
+    // Objects made on both nodes, read by the driver (node 1's pulled to node 0).
+    let count = 300_000
+    let ramp = [Float](unsafeUninitializedCapacity: count) { buffer, made in
+        for index in 0..<count { buffer[index] = Float(index) }
+        made = count
+    }
+    var ramps: [ObjectRef<[Float]>]? = try (0..<8).map { _ in try cluster.submit(NodeRamp(count: count)) }
+    let made = try await cluster.get(ramps!)
+    check(made.allSatisfy { Array($0.dropFirst()) == Array(ramp.dropFirst()) }, "a ramp came back wrong")
+    let makers = made.map { $0[0] }
+    check(Set(makers) == [0, 1], "ramps were made on nodes \(Set(makers))")
+    // Doubled ramps whose inputs are then freed: those on node 1 cannot be rebuilt.
+    let doubled = try ramps!.map { try cluster.submit(Doubled(ramp: $0)) }
+    let doubledMakers = try await cluster.get(doubled).map { $0[0] }
+    // Long tasks running on both nodes when node 1 dies.
+    let long = try (0..<4).map { _ in try cluster.submit(WhichNode(milliseconds: 1500)) }
+    let kept = try (0..<8).map { _ in try cluster.submit(NodeRamp(count: count)) }
+    let keptMakers = try await cluster.get(kept).map { $0[0] }
+    ramps = nil
+    try await Task.sleep(for: .milliseconds(300))
+    guard let agent = ProcessInfo.processInfo.environment["FLOCK_TEST_AGENT_PID"].flatMap(Int32.init) else {
+        fatalError("FLOCK_TEST_AGENT_PID is not set")
+    }
+    kill(agent, SIGKILL)
+    let finished = try await cluster.get(long)
+    // Those that ran on node 1 ran again on node 0.
+    check(finished == [0, 0, 0, 0], "the long tasks ran to the end on nodes \(finished)")
+    // Node 1's ramps are made again on node 0 (lineage); node 1's doubled ramps are lost.
+    let rebuilt = try await cluster.get(kept)
+    for (index, maker) in keptMakers.enumerated() {
+        check(Array(rebuilt[index].dropFirst()) == Array(ramp.dropFirst()), "a rebuilt ramp is wrong")
+        check(maker == 0 || rebuilt[index][0] == 0, "ramp \(index) of node 1 was not made again on node 0")
+    }
+    check(keptMakers.contains(1), "no kept ramp was made on node 1: \(keptMakers)")
+    for (index, maker) in doubledMakers.enumerated() where maker == 1 {
+        do {
+            _ = try await doubled[index].get()
+            check(false, "a doubled ramp of the dead node whose input is freed came back")
+        } catch {
+            expectError(error, "died holding it")
+        }
+    }
+    let after = try await cluster.get(try (0..<4).map { _ in try cluster.submit(WhichNode(milliseconds: 1)) })
+    check(after == [0, 0, 0, 0], "after the node died tasks ran on \(after)")
 case "actors":
     let counter = try await cluster.spawn(Counter.self, named: "hits")
     let one = try await counter.add(1)

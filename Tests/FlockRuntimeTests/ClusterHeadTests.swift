@@ -11,7 +11,8 @@ struct ClusterHeadTests {
         defer { directory.removeAll() }
         let head = ClusterHead(
             eventLoop: MultiThreadedEventLoopGroup.singleton.next(),
-            store: ObjectStore(directory: directory, memoryLimit: 1 << 20), offers: [])
+            store: ObjectStore(directory: directory, memoryLimit: 1 << 20),
+            peers: ObjectPeers(token: "t", defaultHost: "127.0.0.1"), offers: [])
         await #expect(throws: RuntimeError.unboundReference(999)) { _ = try await head.location(of: 999) }
         let id = head.reserveID()
         head.put(id, at: .inline([1, 2, 3]))

@@ -34,6 +34,44 @@ struct DaemonTests {
         #expect(!isRunning(record.processID), "the daemon is still running")
         #expect(!FileManager.default.fileExists(atPath: file))
     }
+
+    @Test("a node joins with flock start --address, runs a job's tasks, shares objects, and is killed")
+    func nodes() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("flock-cluster-\(UUID()).json").path
+        let environment = ["FLOCK_CLUSTER_FILE": file]
+        let flock = LocalClusterTests.binary("flock")
+        let (started, startOutput) = try LocalClusterTests.run(
+            flock, ["start", "--head", "--port", "0", "--workers", "1"], environment: environment)
+        #expect(started == 0, "\(startOutput)")
+        defer { _ = try? LocalClusterTests.run(flock, ["stop"], environment: environment) }
+        let address = try JSONDecoder().decode(ClusterAddress.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+            .address
+
+        let (joinedWrong, wrongOutput) = try LocalClusterTests.run(
+            flock, ["start", "--address", address, "--workers", "1"],
+            environment: environment.merging(["FLOCK_TOKEN": "wrong"]) { $1 })
+        #expect(joinedWrong != 0 && wrongOutput.contains("shared token"), "\(wrongOutput)")
+
+        let (joined, joinOutput) = try LocalClusterTests.run(
+            flock, ["start", "--address", address, "--workers", "1"], environment: environment)
+        #expect(joined == 0 && joinOutput.contains("as node 1"), "\(joinOutput)")
+        let agent = joinOutput.split(separator: "(pid ").dropFirst().first.flatMap { Int32($0.prefix { $0.isNumber }) }
+        #expect(agent != nil, "no agent pid in \(joinOutput)")
+        let (_, statusOutput) = try LocalClusterTests.run(flock, ["status"], environment: environment)
+        #expect(statusOutput.contains("node 1 at 127.0.0.1, 1 workers per job"), "\(statusOutput)")
+
+        let (job, jobOutput) = try LocalClusterTests.run(
+            LocalClusterTests.binary("FlockRuntimeTestWorker"), ["nodes"],
+            environment: environment.merging(["FLOCK_TEST_AGENT_PID": "\(agent ?? 0)"]) { $1 })
+        #expect(job == 0 && jobOutput.contains("ok"), "\(jobOutput)")
+        let (_, afterOutput) = try LocalClusterTests.run(flock, ["status"], environment: environment)
+        #expect(afterOutput.contains("1 node: the head's") && afterOutput.contains("0 jobs"), "\(afterOutput)")
+    }
+}
+
+/// The address in the cluster file.
+private struct ClusterAddress: Decodable {
+    let address: String
 }
 
 /// Whether process `pid` exists and is not a zombie (the daemon's parent, `flock start`,

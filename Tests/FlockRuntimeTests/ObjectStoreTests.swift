@@ -65,7 +65,7 @@ struct ObjectStoreTests {
                 == .inline(ObjectCoding.encode([Float](repeating: 1, count: 100))))
         let large = (0..<100_000).map { Float($0) }
         let location = try directory.store(large, as: 2)
-        #expect(location == .stored(size: 8 + 400_000))
+        #expect(location == .stored(size: 8 + 400_000, node: 0))
         #expect(FileManager.default.fileExists(atPath: "\(directory.memory)/2"))
         try directory.spillObject(2)
         #expect(!FileManager.default.fileExists(atPath: "\(directory.memory)/2"))
@@ -83,7 +83,7 @@ struct ObjectStoreTests {
         defer { directory.removeAll() }
         let store = ObjectStore(directory: directory, memoryLimit: 1_000_000)
         for id: UInt64 in 1...4 {
-            guard case .stored(let size) = try directory.store([UInt8](repeating: UInt8(id), count: 300_000), as: id)
+            guard case .stored(let size, _) = try directory.store([UInt8](repeating: UInt8(id), count: 300_000), as: id)
             else {
                 Issue.record("object \(id) should be stored")
                 return
@@ -107,7 +107,7 @@ struct ObjectStoreTests {
         defer { directory.removeAll() }
         let store = ObjectStore(directory: directory, memoryLimit: 64 << 20)
         let old = [Float](repeating: 7, count: 1 << 20)
-        guard case .stored(let size) = try directory.store(old, as: 1) else {
+        guard case .stored(let size, _) = try directory.store(old, as: 1) else {
             Issue.record("a 4 MiB object should be stored")
             return
         }
@@ -139,10 +139,16 @@ struct ObjectStoreTests {
         let messages: [TaskMessage] = [
             .tasks([
                 TaskAssignment(
-                    id: 3, name: "Sum", bytes: [1, 2], arguments: [1: .inline([9, 9]), 2: .stored(size: 1 << 20)])
+                    id: 3, name: "Sum", bytes: [1, 2],
+                    arguments: [1: .inline([9, 9]), 2: .stored(size: 1 << 20, node: 3)])
             ]),
-            .results([(3, .value(.stored(size: 77))), (4, .failed("no")), (5, .cancelled)]),
+            .results([
+                (3, .value(.stored(size: 77, node: 1))), (4, .failed("no")), (5, .cancelled),
+                (6, .inputUnreachable("node 1 is gone")),
+            ]),
             .cancel([3, 4]),
+            .nodes([0: "127.0.0.1:9000", 2: "10.0.0.2:9001"]),
+            .free([7, 8]),
         ]
         for message in messages { #expect(try TaskMessage(message.frame, peer: "test") == message) }
         var frame = TaskMessage.results([(3, .cancelled)]).frame

@@ -20,7 +20,7 @@ struct ResourcesTests {
 
     @Test("a worker's offer survives the wire")
     func wire() throws {
-        let message = TaskMessage.workerReady(index: 3, resources: Resources(cpus: 1, custom: ["gpu": 1]))
+        let message = TaskMessage.workerReady(index: 3, node: 2, resources: Resources(cpus: 1, custom: ["gpu": 1]))
         #expect(try TaskMessage(message.frame, peer: "test") == message)
     }
 }

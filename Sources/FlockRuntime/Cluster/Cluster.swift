@@ -76,12 +76,15 @@ public final class Cluster: Sendable {
         let offer = environment["FLOCK_RUNTIME_RESOURCES"].flatMap {
             try? JSONDecoder().decode(Resources.self, from: Data($0.utf8))
         }
-        let directory = ObjectDirectory(memory: memory, spill: spill)
+        let node = Int(environment["FLOCK_RUNTIME_NODE"] ?? "0") ?? 0
+        let directory = ObjectDirectory(memory: memory, spill: spill, node: node)
+        let host = String(address[..<colon])
+        let peers = ObjectPeers(token: token, defaultHost: host)
         let channel = try await FrameChannel.connect(
-            host: String(address[..<colon]), port: port, token: token, identity: "worker \(index)"
-        ) { [WorkerConnectionHandler(registry: tasks, directory: directory)] }
+            host: host, port: port, token: token, identity: "worker \(index) of node \(node)"
+        ) { [WorkerConnectionHandler(registry: tasks, directory: directory, peers: peers)] }
         try await channel.writeAndFlush(
-            TaskMessage.workerReady(index: index, resources: offer ?? .share(of: 1)).frame)
+            TaskMessage.workerReady(index: index, node: node, resources: offer ?? .share(of: 1)).frame)
         try await channel.closeFuture.get()
         exit(0)
     }

@@ -5,6 +5,8 @@
 protocol ClusterBackend: AnyObject, Sendable {
     /// The node's object store folders (the driver reads and writes objects there itself).
     var directory: ObjectDirectory { get }
+    /// The other nodes' stores (objects made there are pulled into `directory` to be read).
+    var peers: ObjectPeers { get }
     /// The driver's actor system.
     var actorSystem: FlockActorSystem { get }
     /// A fresh id for a task's result or a put object.

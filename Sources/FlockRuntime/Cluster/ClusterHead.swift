@@ -14,6 +14,10 @@ import NIOCore
 /// - A worker whose connection closes has its running tasks put back in the queue (up to
 ///   their attempt limit), so a killed worker costs a retry, not the job.
 /// - An object lives while the driver holds a ref to it or a waiting task needs it.
+/// - Workers may be on several nodes (`flock start --address`): a task goes to the worker
+///   with the least work counting the bytes of its inputs it would have to pull from other
+///   nodes (locality); the objects of a node that dies are rebuilt by running again the
+///   tasks that made them (lineage), or fail with `objectLost` when that cannot be done.
 final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
     struct PendingTask {
         let id: UInt64
@@ -35,6 +39,7 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
 
     private struct Worker {
         let channel: Channel
+        let node: Int
         let capacity: Resources
         var used = Resources.none
         var running: [UInt64: PendingTask] = [:]
@@ -43,6 +48,8 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
     private typealias Waiter = CheckedContinuation<ObjectLocation, Error>
 
     let store: ObjectStore
+    /// The nodes' object servers, for the driver's own pulls (and told to every worker).
+    let peers: ObjectPeers
     private let lock = NSLock()
     private let eventLoop: EventLoop
     private let window = 1024
@@ -58,12 +65,16 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
     private var dispatchScheduled = false
     /// Waiting tasks submitted since the last dispatch whose inputs run on one worker.
     private var forwardCandidates: [UInt64] = []
-    private let offers: [Resources]
+    /// The finished tasks whose results live only on another node, to run again if it dies.
+    private var lineage: [UInt64: PendingTask] = [:]
+    private var offers: [Resources]
 
-    /// A head whose workers will offer `offers` (a task no offer covers is refused).
-    init(eventLoop: EventLoop, store: ObjectStore, offers: [Resources]) {
+    /// A head whose workers will offer `offers` (a task no offer covers is refused), and
+    /// whose node's store `store` serves other nodes through `peers`' node 0 entry.
+    init(eventLoop: EventLoop, store: ObjectStore, peers: ObjectPeers, offers: [Resources]) {
         self.eventLoop = eventLoop
         self.store = store
+        self.peers = peers
         self.offers = offers
     }
 
@@ -91,7 +102,7 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
             objects[id] = .success(location)
             references[id] = 1
         }
-        if case .stored(let size) = location { store.added(id, size: size) }
+        if case .stored(let size, store.directory.node) = location { store.added(id, size: size) }
     }
 
     /// Records object `id` as failed with `error`, held by one reference (a remote driver's
@@ -112,6 +123,7 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
     ///   `.infeasible` for a demand no worker offers.
     func submit(_ submission: SubmittedTask) throws {
         let (id, name, demand) = (submission.id, submission.name, submission.demand)
+        let offers = lock.withLock { self.offers }
         guard demand.isNone || offers.contains(where: demand.fits) else {
             throw RuntimeError.infeasible(task: name, demand: demand, offers: offers)
         }
@@ -183,8 +195,7 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
 
     /// One reference to object `id` is gone; the object goes with the last.
     func release(_ id: UInt64) {
-        let freed = lock.withLock { dropReference(id) }
-        for id in freed { store.removed(id) }
+        free(lock.withLock { dropReference(id) })
     }
 
     /// Stops task `id`: a queued or waiting task ends at once, a running one is asked to
@@ -210,10 +221,72 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         }
     }
 
-    /// A worker offering `capacity` said it is ready on `channel`.
-    func workerJoined(_ channel: Channel, capacity: Resources) {
-        lock.withLock { workers[ObjectIdentifier(channel)] = Worker(channel: channel, capacity: capacity) }
+    /// A worker of node `node` offering `capacity` said it is ready on `channel`; it is
+    /// told where the nodes' object servers are.
+    func workerJoined(_ channel: Channel, node: Int, capacity: Resources) {
+        lock.withLock {
+            workers[ObjectIdentifier(channel)] = Worker(channel: channel, node: node, capacity: capacity)
+            if node != store.directory.node, !offers.contains(capacity) { offers.append(capacity) }
+        }
+        channel.writeAndFlush(TaskMessage.nodes(peers.table).frame, promise: nil)
         dispatch()
+    }
+
+    /// Node `node`'s object server listens at `address`; every worker is told.
+    func nodeJoined(_ node: Int, objects address: String) {
+        peers.table[node] = address
+        broadcastNodes()
+    }
+
+    /// Node `node` is gone (its agent's connection closed): the objects only it held are
+    /// made again by their tasks where those tasks' inputs still exist, and fail with
+    /// `objectLost` otherwise. (Its workers' connections close too: their running tasks
+    /// go back to the queue as for any lost worker.)
+    func nodeLost(_ node: Int) {
+        peers.table[node] = nil
+        broadcastNodes()
+        var failed: [PendingTask] = []
+        lock.withLock {
+            let lost = objects.compactMap { id, outcome -> UInt64? in
+                if case .success(.stored(_, node)) = outcome { return id }
+                return nil
+            }
+            var rebuild: [PendingTask] = []
+            for id in lost.sorted() {
+                if let task = lineage.removeValue(forKey: id), task.arguments.allSatisfy({ references[$0] != nil }) {
+                    objects[id] = nil
+                    for input in task.arguments { references[input]! += 1 }  // Invariant: checked above.
+                    var again = task
+                    again.attempts = 0
+                    rebuild.append(again)
+                } else {
+                    objects[id] = .failure(
+                        .objectLost(id, reason: "node \(node) died holding it and the inputs of its task are freed"))
+                }
+            }
+            for task in rebuild where !place(task) { failed.append(task) }
+        }
+        for task in failed { finish([(task, inputFailure(task))]) }
+        dispatch()
+    }
+
+    private func broadcastNodes() {
+        let frame = TaskMessage.nodes(peers.table).frame
+        for channel in lock.withLock({ workers.values.map(\.channel) }) { channel.writeAndFlush(frame, promise: nil) }
+    }
+
+    /// Deletes freed objects: from this node's store, and (a message to one worker of each
+    /// other node) the copies other nodes made or pulled.
+    private func free(_ ids: [UInt64]) {
+        guard !ids.isEmpty else { return }
+        for id in ids { store.removed(id) }
+        let home = store.directory.node
+        let remote = lock.withLock { () -> [Int: Channel] in
+            var channels: [Int: Channel] = [:]
+            for worker in workers.values where worker.node != home { channels[worker.node] = worker.channel }
+            return channels
+        }
+        for channel in remote.values { channel.writeAndFlush(TaskMessage.free(ids).frame, promise: nil) }
     }
 
     /// A worker's connection closed: its running tasks go back to the queue (or fail
@@ -249,6 +322,7 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
     func received(_ results: [(id: UInt64, outcome: TaskOutcome)], from channel: Channel) {
         var finished: [(PendingTask, Result<ObjectLocation, RuntimeError>)] = []
         var inputFailed: [PendingTask] = []
+        var unreachable: [PendingTask] = []
         lock.withLock {
             let key = ObjectIdentifier(channel)
             for result in results {
@@ -260,15 +334,35 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
                 case .cancelled: finished.append((task, .failure(task.cancellation ?? .cancelled(task: task.name))))
                 case .inputFailed: inputFailed.append(task)
                 case .notHeld: if !place(task) { inputFailed.append(task) }
+                case .inputUnreachable(let reason):
+                    var again = task
+                    again.attempts += 1
+                    if again.attempts >= again.maxAttempts {
+                        finished.append((task, .failure(.taskFailed("its inputs could not be pulled: \(reason)"))))
+                    } else {
+                        unreachable.append(again)
+                    }
                 }
             }
         }
         for (task, outcome) in finished {
-            if case .success(.stored(let size)) = outcome { store.added(task.id, size: size) }
+            if case .success(.stored(let size, store.directory.node)) = outcome { store.added(task.id, size: size) }
+        }
+        if !unreachable.isEmpty {
+            // The node holding an input died; by the time this runs the head knows, and the
+            // input is being rebuilt (or has failed).
+            let again = unreachable
+            eventLoop.scheduleTask(in: .milliseconds(200)) { self.placeAgain(again) }
         }
         finish(finished)
         // After the failures they depend on are recorded, in the order the worker sent them.
         for task in inputFailed { finish([(task, inputFailure(task))]) }
+        dispatch()
+    }
+
+    private func placeAgain(_ tasks: [PendingTask]) {
+        let failed = lock.withLock { tasks.filter { !place($0) } }
+        for task in failed { finish([(task, inputFailure(task))]) }
         dispatch()
     }
 
@@ -305,6 +399,9 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
                     if case .success(.stored) = outcome { freed.append(task.id) }  // no one holds it any more
                 } else {
                     objects[task.id] = outcome
+                    if case .success(.stored(_, let node)) = outcome, node != store.directory.node {
+                        lineage[task.id] = task
+                    }
                 }
                 for waiter in (waiters.removeValue(forKey: task.id) ?? [:]).values { wake.append((waiter, outcome)) }
                 for input in task.arguments { freed += dropReference(input) }
@@ -325,7 +422,7 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
                 }
             }
         }
-        for id in freed { store.removed(id) }
+        free(freed)
         for (waiter, outcome) in wake { waiter.resume(with: outcome) }
     }
 
@@ -351,6 +448,7 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
             return []
         }
         references[id] = nil
+        lineage[id] = nil
         guard let outcome = objects.removeValue(forKey: id) else { return [] }  // its task will free it
         if case .success(.stored) = outcome { return [id] }
         return []
@@ -361,9 +459,18 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         waiter?.resume(throwing: CancellationError())
     }
 
+    /// The bytes of `task`'s stored inputs on each node (called under the lock).
+    private func storedBytesByNode(_ task: PendingTask) -> [Int: Int] {
+        var bytes: [Int: Int] = [:]
+        for input in task.arguments {
+            if case .success(.stored(let size, let node)) = objects[input] { bytes[node, default: 0] += size }
+        }
+        return bytes
+    }
+
     /// Hands queued tasks to workers, a batch frame each: each task, in queue order, to the
-    /// least busy worker whose free resources cover its demand and that has fewer than
-    /// `window` tasks in flight. Tasks that fit nowhere yet wait in the queue (in order)
+    /// least busy worker (counting the MiB of input it would pull from other nodes as tasks)
+    /// whose free resources cover its demand and that has fewer than `window` tasks in flight. Tasks that fit nowhere yet wait in the queue (in order)
     /// until a worker frees what they need: a pull from the head's queue, so an idle worker
     /// takes the next task instead of work piling up behind a busy one.
     private func dispatch() {
@@ -373,14 +480,19 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
             var waiting: [PendingTask] = []
             let keys = Array(workers.keys)
             for task in queue {
+                let stored = storedBytesByNode(task)
                 var chosen: ObjectIdentifier?
-                var fewest = window
+                var cheapest = Int.max
                 for key in keys {
                     let worker = workers[key]!  // Invariant: keys of this dictionary.
-                    guard worker.running.count < fewest,
+                    guard worker.running.count < window,
                         task.demand.isNone || task.demand.fits(in: worker.capacity.adding(worker.used, sign: -1))
                     else { continue }
-                    (chosen, fewest) = (key, worker.running.count)
+                    // A MiB to pull from another node weighs as much as a task in flight.
+                    let pulled = stored.reduce(0) { $0 + ($1.key == worker.node ? 0 : $1.value) }
+                    let cost = worker.running.count + pulled >> 20
+                    guard cost < cheapest else { continue }
+                    (chosen, cheapest) = (key, cost)
                 }
                 guard let key = chosen else {
                     waiting.append(task)

@@ -43,12 +43,12 @@ final class HeadConnectionHandler: ChannelInboundHandler, @unchecked Sendable { 
             switch try TaskMessage(frame, peer: peer) {
             case .heartbeat:
                 break
-            case .workerReady(let index, let resources):
+            case .workerReady(let index, let node, let resources):
                 lock.withLock { self.index = index }
-                head.workerJoined(context.channel, capacity: resources)
+                head.workerJoined(context.channel, node: node, capacity: resources)
                 router.workerJoined(context.channel)
             case .results(let results): head.received(results, from: context.channel)
-            case .tasks, .cancel:
+            case .tasks, .cancel, .nodes, .free:
                 throw CommError.badFrame(peer: peer, reason: "a worker sent the head a head's message")
             }
         } catch {

@@ -11,50 +11,74 @@ import NIOPosix
 final class LocalCluster: ClusterBackend {
     let head: ClusterHead
     let router: ActorRouter
+    /// The cluster's token (its workers', and other nodes' object servers').
+    let token: String
     private let server: Channel
+    private let objectServer: Channel
     private let workers: LocalWorkers
 
-    private init(head: ClusterHead, router: ActorRouter, server: Channel, workers: LocalWorkers) {
+    private init(
+        head: ClusterHead, router: ActorRouter, token: String, server: Channel, objectServer: Channel,
+        workers: LocalWorkers
+    ) {
         self.head = head
         self.router = router
+        self.token = token
         self.server = server
+        self.objectServer = objectServer
         self.workers = workers
     }
 
-    /// Starts `count` workers and waits (up to `timeout`) until all have connected.
+    /// Starts `count` workers and waits (up to `timeout`) until all have connected. The
+    /// head and the store's object server listen on `host` (workers of other nodes
+    /// connect there).
     /// - Throws: `RuntimeError.startTimeout` when some did not connect in time.
     static func start(
         workers count: Int, executable: String, arguments: [String], environment: [String: String],
-        resources: [Resources], objectStoreBytes: Int?, heartbeatTimeout: Duration, timeout: Duration
+        resources: [Resources], objectStoreBytes: Int?, heartbeatTimeout: Duration, timeout: Duration,
+        host: String = "127.0.0.1"
     ) async throws -> LocalCluster {
         ObjectDirectory.removeLeftovers()
         let offers = (0..<count).map { $0 < resources.count ? resources[$0] : Resources.share(of: count) }
         let token = UUID().uuidString
         let directory = try ObjectDirectory.create()
         let store = ObjectStore(directory: directory, memoryLimit: objectStoreBytes ?? defaultStoreBytes(directory))
-        let head = ClusterHead(eventLoop: MultiThreadedEventLoopGroup.singleton.next(), store: store, offers: offers)
+        let connectHost = host == "0.0.0.0" ? "127.0.0.1" : host
+        let peers = ObjectPeers(token: token, defaultHost: connectHost)
+        let head = ClusterHead(
+            eventLoop: MultiThreadedEventLoopGroup.singleton.next(), store: store, peers: peers, offers: offers)
         let router = ActorRouter { head.reserveID() }
         let hung = HungWorkers()
+        let objectServer: Channel
+        do {
+            objectServer = try await ObjectServer.listen(host: host, token: token, directory: directory)
+        } catch {
+            directory.removeAll()
+            throw error
+        }
+        peers.table[directory.node] = "\(host):\(objectServer.localAddress?.port ?? 0)"
         let server: Channel
         do {
-            server = try await FrameChannel.listen(host: "127.0.0.1", port: 0, token: token) {
+            server = try await FrameChannel.listen(host: host, port: 0, token: token) {
                 [
                     IdleStateHandler(readTimeout: TimeAmount(heartbeatTimeout)),
                     HeadConnectionHandler(head: head, router: router) { hung.workers?.kill($0) },
                 ]
             }
         } catch {
+            objectServer.close(promise: nil)
             directory.removeAll()
             throw error
         }
         let workers = LocalWorkers(
             executable: executable, arguments: arguments,
             environment: environment.merging([
-                "FLOCK_RUNTIME_HEAD": "127.0.0.1:\(server.localAddress?.port ?? 0)", "FLOCK_TOKEN": token,
+                "FLOCK_RUNTIME_HEAD": "\(connectHost):\(server.localAddress?.port ?? 0)", "FLOCK_TOKEN": token,
                 "FLOCK_RUNTIME_OBJECTS": directory.memory, "FLOCK_RUNTIME_SPILL": directory.spill,
             ]) { $1 })
         hung.workers = workers
-        let cluster = LocalCluster(head: head, router: router, server: server, workers: workers)
+        let cluster = LocalCluster(
+            head: head, router: router, token: token, server: server, objectServer: objectServer, workers: workers)
         do {
             for index in 0..<count {
                 try workers.start(index, environment: ["FLOCK_RUNTIME_RESOURCES": offers[index].json])
@@ -74,6 +98,9 @@ final class LocalCluster: ClusterBackend {
     }
 
     var directory: ObjectDirectory { head.store.directory }
+    var peers: ObjectPeers { head.peers }
+    /// The port the head listens on for workers.
+    var headPort: Int { server.localAddress?.port ?? 0 }
     var actorSystem: FlockActorSystem { router.driver }
     func newObjectID() -> UInt64 { head.reserveID() }
     func reusableFile(for size: Int) -> String? { head.store.reusableFile(for: size) }
@@ -104,6 +131,7 @@ final class LocalCluster: ClusterBackend {
     func shutdown() async {
         workers.stop()
         try? await server.close()
+        try? await objectServer.close()
         head.store.settle()
         head.store.directory.removeAll()
     }

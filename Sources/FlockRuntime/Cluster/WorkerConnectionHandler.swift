@@ -11,6 +11,7 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     typealias InboundIn = Frame
     private let registry: TaskRegistry
     private let directory: ObjectDirectory
+    private let peers: ObjectPeers
     private let lock = NSLock()
     private var running: [UInt64: Task<Void, Never>] = [:]
     private var outbox: [(id: UInt64, outcome: TaskOutcome)] = []
@@ -18,17 +19,22 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private let head = HeadLink()
     private let system: FlockActorSystem
 
-    init(registry: TaskRegistry, directory: ObjectDirectory) {
+    init(registry: TaskRegistry, directory: ObjectDirectory, peers: ObjectPeers) {
         self.registry = registry
         self.directory = directory
+        self.peers = peers
         system = FlockActorSystem { [head] message in head.send(message.frame) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
         head.connected(context.channel)
         let channel = context.channel
+        let parent = getppid()
         context.eventLoop.scheduleRepeatedTask(initialDelay: Self.heartbeat, delay: Self.heartbeat) { task in
             guard channel.isActive else { return task.cancel() }
+            // The process that started this worker (a driver, daemon or node agent) is gone:
+            // so is this worker's node, and its tasks are run elsewhere.
+            if getppid() != parent { exit(0) }
             channel.writeAndFlush(TaskMessage.heartbeat.frame, promise: nil)
         }
         context.fireChannelActive()
@@ -53,6 +59,8 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             switch try TaskMessage(frame, peer: peer) {
             case .tasks(let batch): for task in batch { take(task, replyingOn: context.channel) }
             case .cancel(let ids): cancel(ids, replyingOn: context.channel)
+            case .nodes(let table): peers.table = table
+            case .free(let ids): for id in ids { directory.remove(id) }
             case .workerReady, .results, .heartbeat:
                 throw CommError.badFrame(peer: peer, reason: "the head sent a worker's message")
             }
@@ -101,12 +109,21 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     private func start(_ assignment: TaskAssignment, replyingOn channel: Channel) {
-        let (registry, directory) = (registry, directory)
-        let environment = TaskEnvironment(arguments: assignment.arguments, directory: directory, actorSystem: system)
+        let (registry, directory, peers) = (registry, directory, peers)
+        let environment = TaskEnvironment(
+            arguments: assignment.arguments, directory: directory, peers: peers, actorSystem: system)
         // Registered before it can finish: the task removes itself under the same lock.
         lock.withLock {
             running[assignment.id] = Task {
                 let outcome: TaskOutcome
+                do {
+                    // Inputs held by other nodes are pulled here first (as Ray's workers do).
+                    for (id, location) in assignment.arguments where location.node != directory.node {
+                        try await peers.makeLocal(id, at: location, in: directory)
+                    }
+                } catch {
+                    return self.report(assignment.id, .inputUnreachable("\(error)"), on: channel)
+                }
                 do {
                     let location = try await TaskEnvironment.$current.withValue(environment) {
                         try await registry.run(

@@ -16,14 +16,16 @@ struct ObjectDirectory: Sendable {
     let memory: String
     /// The folder of spilled objects.
     let spill: String
+    /// The node this store belongs to (0: the head's).
+    var node = 0
 
     /// Fresh folders for a new store (named after this process, so that a later store can
     /// tell leftovers of a dead one).
-    static func create() throws -> ObjectDirectory {
+    static func create(node: Int = 0) throws -> ObjectDirectory {
         let shm = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
         let name = "flock-objects-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let directory = ObjectDirectory(
-            memory: "\(shm)/\(name)", spill: "\(NSTemporaryDirectory())/\(name)-spill")
+            memory: "\(shm)/\(name)", spill: "\(NSTemporaryDirectory())/\(name)-spill", node: node)
         for path in [directory.memory, directory.spill] {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         }
@@ -40,24 +42,11 @@ struct ObjectDirectory: Sendable {
         try ObjectCoding.withEncoded(value) { header, payload in
             let size = header.count + payload.count
             guard size > ObjectLocation.inlineLimit else { return .inline(header + Array(payload)) }
-            let path = "\(memory)/\(id)"
-            let temporary = "\(path).\(getpid()).partial"
-            if let free = reuse(size), rename(free, temporary) != 0 { unlink(free) }
-            let descriptor = open(temporary, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-            guard descriptor >= 0 else { throw storeError("create \(temporary)") }
-            defer { close(descriptor) }
-            guard ftruncate(descriptor, off_t(size)) == 0 else { throw storeError("size \(temporary)") }
-            // Copied through a mapping: write(2) into tmpfs costs about twice a memcpy.
-            guard let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, descriptor, 0),
-                address != MAP_FAILED
-            else { throw storeError("map \(temporary)") }
-            defer { munmap(address, size) }
-            header.withUnsafeBytes { address.copyMemory(from: $0.baseAddress!, byteCount: header.count) }
-            if let base = payload.baseAddress {
-                (address + header.count).copyMemory(from: base, byteCount: payload.count)
-            }
-            guard rename(temporary, path) == 0 else { throw storeError("rename \(temporary)") }
-            return .stored(size: size)
+            let writer = try ObjectWriter(id: id, size: size, in: memory, reusing: reuse(size))
+            header.withUnsafeBytes { writer.write($0, at: 0) }
+            writer.write(UnsafeRawBufferPointer(payload), at: header.count)
+            try writer.commit()
+            return .stored(size: size, node: node)
         }
     }
 
@@ -73,6 +62,11 @@ struct ObjectDirectory: Sendable {
             }
             throw RuntimeError.objectLost(id, reason: "its file is in neither \(memory) nor \(spill)")
         }
+    }
+
+    /// Whether object `id` has a file here (in memory or spilled).
+    func holds(_ id: UInt64) -> Bool {
+        access("\(memory)/\(id)", F_OK) == 0 || access("\(spill)/\(id)", F_OK) == 0
     }
 
     /// Moves object `id` from memory to disk.

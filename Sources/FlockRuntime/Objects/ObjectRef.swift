@@ -40,12 +40,22 @@ public struct ObjectRef<Value: Codable & Sendable>: Sendable, Hashable, Codable 
 
     private func bytes() async throws -> ObjectBytes {
         if let owner {
-            let location = try await owner.backend.location(of: id)
-            return try owner.backend.directory.read(id, at: location)
+            let backend = owner.backend
+            var location = try await backend.location(of: id)
+            do {
+                try await backend.peers.makeLocal(id, at: location, in: backend.directory)
+            } catch {
+                // Its node died: the head rebuilds it from its lineage when it can; ask again.
+                try await Task.sleep(for: .milliseconds(500))
+                location = try await backend.location(of: id)
+                try await backend.peers.makeLocal(id, at: location, in: backend.directory)
+            }
+            return try backend.directory.read(id, at: location)
         }
         guard let environment = TaskEnvironment.current, let location = environment.arguments[id] else {
             throw RuntimeError.unboundReference(id)
         }
+        try await environment.peers.makeLocal(id, at: location, in: environment.directory)
         return try environment.directory.read(id, at: location)
     }
 
@@ -85,10 +95,12 @@ final class ReferenceCollector: @unchecked Sendable {  // used by one encoder at
     var ids: [UInt64] = []
 }
 
-/// What a running task can reach: the locations of its input objects and the node's store.
+/// What a running task can reach: the locations of its input objects, the node's store
+/// and the other nodes' stores.
 struct TaskEnvironment: Sendable {
     let arguments: [UInt64: ObjectLocation]
     let directory: ObjectDirectory
+    let peers: ObjectPeers
     /// The worker's actor system (actor handles among a task's fields resolve through it).
     let actorSystem: FlockActorSystem
 

@@ -2,21 +2,31 @@ import FlockComm
 import Foundation
 import NIOCore
 
-/// A long-running cluster on this machine (`flock start --head`): it listens for drivers
-/// (`Cluster.connect`), runs a job for each (a head and workers of the driver's own
-/// binary, ended when the driver disconnects), answers `flock status` and stops on
-/// `flock stop`. Every connection must know the cluster's token.
+/// A long-running cluster (`flock start --head`): it listens for drivers
+/// (`Cluster.connect`) and for node agents of other machines (`flock start --address`,
+/// `NodeAgent`), runs a job for each driver (a head and workers of the driver's own
+/// binary on this machine and on every node, ended when the driver disconnects), answers
+/// `flock status` and stops on `flock stop`. Every connection must know the cluster's token.
+///
+/// A node that joins serves the jobs started after it joined; one whose agent disconnects
+/// is lost to every job (its objects are rebuilt or fail: `ClusterHead.nodeLost`).
 public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lock`
     /// Workers started for a job whose driver does not ask for a number.
     public let workersPerJob: Int
     /// The memory limit of each job's object store (nil: the default).
     public let objectStoreBytes: Int?
     private let lock = NSLock()
-    private var jobs: [ObjectIdentifier: (job: LocalCluster, executable: String, driver: String)] = [:]
+    /// The interface the daemon and its jobs listen on.
+    let host: String
+    private var jobs: [UInt64: (job: LocalCluster, executable: String, driver: String)] = [:]
+    private var nextJob: UInt64 = 0
+    private var nodes: [Int: (channel: Channel, host: String, workers: Int)] = [:]
+    private var nextNode = 0
     private var server: Channel?
     private var address = ""
 
-    private init(workersPerJob: Int, objectStoreBytes: Int?) {
+    private init(host: String, workersPerJob: Int, objectStoreBytes: Int?) {
+        self.host = host
         self.workersPerJob = workersPerJob
         self.objectStoreBytes = objectStoreBytes
     }
@@ -27,7 +37,7 @@ public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lo
         host: String, port: Int, token: String, workersPerJob: Int, objectStoreBytes: Int? = nil,
         ready: @Sendable (String) throws -> Void
     ) async throws {
-        let daemon = ClusterDaemon(workersPerJob: workersPerJob, objectStoreBytes: objectStoreBytes)
+        let daemon = ClusterDaemon(host: host, workersPerJob: workersPerJob, objectStoreBytes: objectStoreBytes)
         let server = try await FrameChannel.listen(host: host, port: port, token: token) {
             [DriverSession(daemon: daemon)]
         }
@@ -38,8 +48,9 @@ public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lo
         }
         try ready(address)
         try await server.closeFuture.get()
-        let jobs = daemon.lock.withLock { daemon.jobs.values.map(\.job) }
+        let (jobs, nodes) = daemon.lock.withLock { (daemon.jobs.values.map(\.job), daemon.nodes.values.map(\.channel)) }
         for job in jobs { await job.shutdown() }
+        for node in nodes { try? await node.close() }
     }
 
     /// Asks the daemon at `address` for its status (`flock status`).
@@ -84,21 +95,78 @@ public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lo
 
     /// What `flock status` shows.
     func status() async -> DaemonStatus {
-        let (entries, address) = lock.withLock { (Array(jobs.values), self.address) }
+        let (entries, address, nodes) = lock.withLock { (Array(jobs.values), self.address, self.nodes) }
         var reports: [DaemonStatus.Job] = []
         for entry in entries {
             guard let statistics = try? await entry.job.statistics() else { continue }
             reports.append(DaemonStatus.Job(executable: entry.executable, driver: entry.driver, statistics: statistics))
         }
-        return DaemonStatus(processID: getpid(), address: address, workersPerJob: workersPerJob, jobs: reports)
+        return DaemonStatus(
+            processID: getpid(), address: address, workersPerJob: workersPerJob, jobs: reports,
+            nodes: nodes.sorted { $0.key < $1.key }.map {
+                DaemonStatus.Node(id: $0.key, host: $0.value.host, workersPerJob: $0.value.workers)
+            })
     }
 
-    func started(_ job: LocalCluster, executable: String, driver: String) {
-        lock.withLock { jobs[ObjectIdentifier(job)] = (job, executable, driver) }
+    /// Records a started job; returns its number.
+    func started(_ job: LocalCluster, executable: String, driver: String) -> UInt64 {
+        lock.withLock {
+            nextJob += 1
+            jobs[nextJob] = (job, executable, driver)
+            return nextJob
+        }
     }
 
-    func ended(_ job: LocalCluster) {
-        _ = lock.withLock { jobs.removeValue(forKey: ObjectIdentifier(job)) }
+    /// Job `id` ended: the nodes stop its workers.
+    func ended(_ id: UInt64) {
+        let nodes = lock.withLock {
+            jobs.removeValue(forKey: id)
+            return self.nodes.values.map(\.channel)
+        }
+        for node in nodes { node.writeAndFlush(DriverMessage.stopWorkers(job: id).frame, promise: nil) }
+    }
+
+    /// Asks every node to start its workers for job `id` (running `executable`); returns
+    /// how many workers they will start in all.
+    func startWorkersOnNodes(
+        for id: UInt64, _ job: LocalCluster, executable: String, arguments: [String], environment: [String: String]
+    ) -> Int {
+        let nodes = lock.withLock { Array(self.nodes.values) }
+        let message = DriverMessage.startWorkers(
+            job: id, headPort: job.headPort, token: job.token, executable: executable, arguments: arguments,
+            environment: environment)
+        for node in nodes { node.channel.writeAndFlush(message.frame, promise: nil) }
+        return nodes.map(\.workers).reduce(0, +)
+    }
+
+    /// A node agent connected from `host` on `channel`, offering `workers` workers per job;
+    /// returns its number.
+    func nodeJoined(_ channel: Channel, host: String, workers: Int) -> Int {
+        lock.withLock {
+            nextNode += 1
+            nodes[nextNode] = (channel, host, workers)
+            return nextNode
+        }
+    }
+
+    /// Node `node` started its workers for job `id` and serves its objects on `port`.
+    func nodeStartedWorkers(_ node: Int, job id: UInt64, objectsPort port: Int) {
+        guard
+            let (job, host) = lock.withLock({ () -> (LocalCluster, String)? in
+                guard let job = jobs[id]?.job, let host = nodes[node]?.host else { return nil }
+                return (job, host)
+            })
+        else { return }
+        job.head.nodeJoined(node, objects: "\(host):\(port)")
+    }
+
+    /// Node `node`'s agent disconnected: every job loses it.
+    func nodeLost(_ node: Int) {
+        let jobs = lock.withLock {
+            nodes[node] = nil
+            return self.jobs.values.map(\.job)
+        }
+        for job in jobs { job.head.nodeLost(node) }
     }
 
     /// Stops listening; `run` then ends every job and returns.

@@ -9,8 +9,9 @@ enum DriverMessage: Codable, Equatable, Sendable {
     /// driver -> daemon: start a job whose workers run `executable` with `arguments` and
     /// `environment` (the driver's own binary: workers call `serveIfWorker` first).
     case registerJob(executable: String, arguments: [String], environment: [String: String], workers: Int?)
-    /// daemon -> driver: the job's workers are up; its object store folders.
-    case jobReady(memory: String, spill: String)
+    /// daemon -> driver: the job's workers are up; its object store folders, its token and
+    /// where each node's object server listens (to pull objects made on other nodes).
+    case jobReady(memory: String, spill: String, token: String, nodes: [Int: String])
     /// daemon -> driver: the job could not start.
     case jobFailed(String)
     case submit([SubmittedTask])
@@ -31,6 +32,20 @@ enum DriverMessage: Codable, Equatable, Sendable {
     /// `flock stop` -> daemon: end every job and exit; and its acknowledgement.
     case stop(request: UInt64)
     case stopping(request: UInt64)
+    /// node agent -> daemon: this machine joins with `workers` workers per job; the daemon
+    /// answers with the node's number.
+    case registerNode(workers: Int)
+    case nodeRegistered(node: Int)
+    /// daemon -> node agent: start this node's workers for job `job`, connecting to the
+    /// job's head on the daemon's host at `headPort` with `token`.
+    case startWorkers(
+        job: UInt64, headPort: Int, token: String, executable: String, arguments: [String],
+        environment: [String: String])
+    /// node agent -> daemon: the job's workers are started and its objects are served on
+    /// `objectsPort` of the node (or the reason they could not be).
+    case workersStarted(job: UInt64, objectsPort: Int?, error: String?)
+    /// daemon -> node agent: job `job` ended; stop its workers and delete its objects.
+    case stopWorkers(job: UInt64)
 
     static let opcode: UInt8 = 32
 
@@ -77,4 +92,16 @@ public struct DaemonStatus: Codable, Equatable, Sendable {
     public var workersPerJob: Int
     /// The jobs of connected drivers.
     public var jobs: [Job]
+    /// The machines that joined (`flock start --address`), beside the head's own.
+    public var nodes: [Node]
+
+    /// A node that joined the cluster.
+    public struct Node: Codable, Equatable, Sendable {
+        /// Its number (the head's own node is 0).
+        public var id: Int
+        /// Where its agent connected from.
+        public var host: String
+        /// Workers it starts for each job.
+        public var workersPerJob: Int
+    }
 }

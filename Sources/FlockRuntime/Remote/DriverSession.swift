@@ -3,15 +3,18 @@ import Foundation
 import Logging
 import NIOCore
 
-/// The daemon's side of one connection: a job's driver (which registers a job first), or
-/// `flock status` / `flock stop`. A job is a `LocalCluster` running the driver's binary;
-/// the driver's messages become calls on it, and answers go back on the connection. The
-/// job ends (workers stopped, objects deleted) when the connection closes.
+/// The daemon's side of one connection: a job's driver (which registers a job first), a
+/// node agent (which registers its node first), or `flock status` / `flock stop`. A job
+/// is a `LocalCluster` running the driver's binary, plus the workers every node starts for
+/// it; the driver's messages become calls on it, and answers go back on the connection.
+/// The job ends (workers stopped, objects deleted) when the connection closes; a node
+/// is lost when its connection closes.
 final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job` guarded by `lock`
     typealias InboundIn = Frame
     private let daemon: ClusterDaemon
     private let lock = NSLock()
-    private var job: LocalCluster?
+    private var job: (id: UInt64, cluster: LocalCluster)?
+    private var node: Int?
     private var starting = false
     private static let logger = Logger(label: "flock.daemon")
 
@@ -23,7 +26,7 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
         let channel = context.channel
         do {
             if ActorMessage.carries(frame) {
-                guard let job = lock.withLock({ job }) else {
+                guard let job = lock.withLock({ job?.cluster }) else {
                     throw CommError.badFrame(peer: peer, reason: "an actor call before the job started")
                 }
                 try job.router.received(try ActorMessage(frame, peer: peer), from: channel, peer: peer)
@@ -36,13 +39,17 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        let job = lock.withLock { () -> LocalCluster? in
+        let (job, node) = lock.withLock { () -> ((id: UInt64, cluster: LocalCluster)?, Int?) in
             defer { self.job = nil }
-            return self.job
+            return (self.job, self.node)
         }
         if let job {
-            daemon.ended(job)
-            Task { await job.shutdown() }
+            daemon.ended(job.id)
+            Task { await job.cluster.shutdown() }
+        }
+        if let node {
+            Self.logger.warning("node \(node) disconnected; its workers and objects are lost")
+            daemon.nodeLost(node)
         }
         context.fireChannelInactive()
     }
@@ -54,13 +61,28 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
         case .status(let request):
             let daemon = self.daemon
             Task { reply(.statusReply(request: request, status: await daemon.status()), on: channel) }
+        case .registerNode(let workers):
+            let host = channel.remoteAddress?.ipAddress ?? "127.0.0.1"
+            let node = daemon.nodeJoined(channel, host: host, workers: workers)
+            lock.withLock { self.node = node }
+            Self.logger.info("node \(node) joined from \(host) with \(workers) workers per job")
+            reply(.nodeRegistered(node: node), on: channel)
+        case .workersStarted(let job, let port, let error):
+            guard let node = lock.withLock({ node }) else {
+                throw CommError.badFrame(peer: peer, reason: "a node's message before the node registered")
+            }
+            if let port {
+                daemon.nodeStartedWorkers(node, job: job, objectsPort: port)
+            } else {
+                Self.logger.warning("node \(node) could not start workers for job \(job): \(error ?? "?")")
+            }
         case .stop(let request):
             Self.logger.info("stopping on request from \(peer)")
             channel.writeAndFlush(DriverMessage.stopping(request: request).frame).whenComplete { [daemon] _ in
                 daemon.stop()
             }
         default:
-            guard let job = lock.withLock({ job }) else {
+            guard let job = lock.withLock({ job?.cluster }) else {
                 throw CommError.badFrame(peer: peer, reason: "a job message before the job started")
             }
             serve(message, for: job, on: channel, peer: peer)
@@ -81,16 +103,31 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
                 let job = try await LocalCluster.start(
                     workers: max(1, workers), executable: executable, arguments: arguments, environment: environment,
                     resources: [], objectStoreBytes: daemon.objectStoreBytes, heartbeatTimeout: .seconds(5),
-                    timeout: .seconds(60))
+                    timeout: .seconds(60), host: daemon.host)
+                let id = daemon.started(job, executable: executable, driver: peer)
                 let open = lock.withLock { () -> Bool in
                     guard channel.isActive else { return false }
-                    self.job = job
+                    self.job = (id, job)
                     return true
                 }
-                guard open else { return await job.shutdown() }
-                daemon.started(job, executable: executable, driver: peer)
-                Self.logger.info("job of \(executable) from \(peer): \(workers) workers")
-                reply(.jobReady(memory: job.directory.memory, spill: job.directory.spill), on: channel)
+                guard open else {
+                    daemon.ended(id)
+                    return await job.shutdown()
+                }
+                let remote = daemon.startWorkersOnNodes(
+                    for: id, job, executable: executable, arguments: arguments, environment: environment)
+                let deadline = ContinuousClock.now + .seconds(30)
+                while job.head.workerCount < max(1, workers) + remote, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                Self.logger.info(
+                    "job \(id) of \(executable) from \(peer): \(job.head.workerCount) workers (\(remote) on other nodes)"
+                )
+                reply(
+                    .jobReady(
+                        memory: job.directory.memory, spill: job.directory.spill, token: job.token,
+                        nodes: job.peers.table),
+                    on: channel)
             } catch {
                 reply(.jobFailed("\(error)"), on: channel)
             }

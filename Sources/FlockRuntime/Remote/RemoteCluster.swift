@@ -11,6 +11,7 @@ final class RemoteCluster: ClusterBackend, @unchecked Sendable {  // state guard
     private typealias Reply = CheckedContinuation<DriverMessage, Error>
 
     let directory: ObjectDirectory
+    let peers: ObjectPeers
     let actorSystem: FlockActorSystem
     private let channel: Channel
     private let link: RemoteLink
@@ -18,10 +19,11 @@ final class RemoteCluster: ClusterBackend, @unchecked Sendable {  // state guard
     private var nextObject: UInt64 = 0
     private var outbox: [DriverMessage] = []
 
-    private init(channel: Channel, link: RemoteLink, directory: ObjectDirectory) {
+    private init(channel: Channel, link: RemoteLink, directory: ObjectDirectory, peers: ObjectPeers) {
         self.channel = channel
         self.link = link
         self.directory = directory
+        self.peers = peers
         actorSystem = link.actorSystem
     }
 
@@ -40,8 +42,11 @@ final class RemoteCluster: ClusterBackend, @unchecked Sendable {  // state guard
                 environment: environment, workers: workers)
         }
         switch answer {
-        case .jobReady(let memory, let spill):
-            return RemoteCluster(channel: channel, link: link, directory: ObjectDirectory(memory: memory, spill: spill))
+        case .jobReady(let memory, let spill, let jobToken, let nodes):
+            let host = String(address[..<(address.lastIndex(of: ":") ?? address.endIndex)])
+            return RemoteCluster(
+                channel: channel, link: link, directory: ObjectDirectory(memory: memory, spill: spill),
+                peers: ObjectPeers(token: jobToken, defaultHost: host, addresses: nodes))
         case .jobFailed(let reason):
             try? await channel.close()
             throw RuntimeError.clusterUnreachable("the daemon could not start the job: \(reason)")

@@ -25,14 +25,17 @@ enum TaskOutcome: Equatable, Sendable {
     /// The worker could not hold it: an input it was to await here had already finished
     /// (the head takes it back and places it again).
     case notHeld
+    /// It did not run: an input could not be pulled from the node holding it (the node
+    /// died); the head tries again once the input is rebuilt or found.
+    case inputUnreachable(String)
 }
 
 /// The runtime's task messages between head and workers, as frames of kind `.runtime`
 /// whose opcode says which message it is. Batches carry many tasks or results in one
 /// frame: per-task frames would cap throughput at the frame rate.
 enum TaskMessage: Equatable {
-    /// worker -> head: ready to run tasks, offering these resources.
-    case workerReady(index: Int, resources: Resources)
+    /// worker -> head: ready to run tasks on node `node`, offering these resources.
+    case workerReady(index: Int, node: Int, resources: Resources)
     /// head -> worker: tasks to run.
     case tasks([TaskAssignment])
     /// worker -> head: outcomes of tasks, by id.
@@ -41,6 +44,10 @@ enum TaskMessage: Equatable {
     case cancel([UInt64])
     /// worker -> head, twice a second: still alive (the head drops a worker that goes silent).
     case heartbeat
+    /// head -> worker: where each node's object server listens ("host:port").
+    case nodes([Int: String])
+    /// head -> worker: these objects are freed; delete this node's copies.
+    case free([UInt64])
 
     private enum Opcode: UInt8 {
         case workerReady = 1
@@ -48,6 +55,8 @@ enum TaskMessage: Equatable {
         case results
         case cancel
         case heartbeat
+        case nodes
+        case free
     }
 
     /// The frame carrying this message.
@@ -55,9 +64,10 @@ enum TaskMessage: Equatable {
         var writer = PayloadWriter()
         let opcode: Opcode
         switch self {
-        case .workerReady(let index, let resources):
+        case .workerReady(let index, let node, let resources):
             opcode = .workerReady
             writer.integer(UInt32(index))
+            writer.integer(UInt32(node))
             writer.string(resources.json)
         case .tasks(let tasks):
             opcode = .tasks
@@ -92,6 +102,9 @@ enum TaskMessage: Equatable {
                     writer.integer(UInt8(3))
                 case .notHeld:
                     writer.integer(UInt8(4))
+                case .inputUnreachable(let reason):
+                    writer.integer(UInt8(5))
+                    writer.string(reason)
                 }
             }
         case .cancel(let ids):
@@ -100,6 +113,17 @@ enum TaskMessage: Equatable {
             for id in ids { writer.integer(id) }
         case .heartbeat:
             opcode = .heartbeat
+        case .nodes(let table):
+            opcode = .nodes
+            writer.integer(UInt32(table.count))
+            for (node, address) in table.sorted(by: { $0.key < $1.key }) {
+                writer.integer(UInt32(node))
+                writer.string(address)
+            }
+        case .free(let ids):
+            opcode = .free
+            writer.integer(UInt32(ids.count))
+            for id in ids { writer.integer(id) }
         }
         return Frame(runtime: opcode.rawValue, payload: writer.bytes)
     }
@@ -112,11 +136,12 @@ enum TaskMessage: Equatable {
         switch opcode {
         case .workerReady:
             let index = Int(try reader.integer(UInt32.self))
+            let node = Int(try reader.integer(UInt32.self))
             let bytes = try reader.data()
             guard let resources = try? JSONDecoder().decode(Resources.self, from: Data(bytes)) else {
                 throw CommError.badFrame(peer: peer, reason: "a worker offered resources that do not decode")
             }
-            self = .workerReady(index: index, resources: resources)
+            self = .workerReady(index: index, node: node, resources: resources)
         case .tasks:
             let count = try reader.listCount(entryBytes: 24, in: frame, peer: peer)
             self = .tasks(
@@ -145,6 +170,7 @@ enum TaskMessage: Equatable {
                     case 2: return (id, .cancelled)
                     case 3: return (id, .inputFailed)
                     case 4: return (id, .notHeld)
+                    case 5: return (id, .inputUnreachable(try reader.string()))
                     case let tag: throw CommError.badFrame(peer: peer, reason: "unknown task outcome tag \(tag)")
                     }
                 })
@@ -153,6 +179,15 @@ enum TaskMessage: Equatable {
             self = .cancel(try (0..<count).map { _ in try reader.integer(UInt64.self) })
         case .heartbeat:
             self = .heartbeat
+        case .nodes:
+            var table: [Int: String] = [:]
+            for _ in 0..<(try reader.listCount(entryBytes: 8, in: frame, peer: peer)) {
+                table[Int(try reader.integer(UInt32.self))] = try reader.string()
+            }
+            self = .nodes(table)
+        case .free:
+            let count = try reader.listCount(entryBytes: 8, in: frame, peer: peer)
+            self = .free(try (0..<count).map { _ in try reader.integer(UInt64.self) })
         }
         try reader.finish()
     }

@@ -1,0 +1,184 @@
+import FlockComm
+import Foundation
+import Logging
+import NIOCore
+
+/// How one node pulls an object from another's store: the puller opens an authenticated
+/// connection (the job's token) to the holder's `ObjectServer` and asks for the object by
+/// id; the server answers with the file's bytes in chunks of `chunkBytes`, which the puller
+/// writes straight into a mapped file of its own store (`ObjectReceiver`), or with the
+/// reason it does not hold it. Frames of kind `.runtime`, opcodes 48-50.
+enum ObjectMessage: Equatable {
+    /// puller -> server: send object `id`.
+    case request(UInt64)
+    /// server -> puller: `bytes` of object `id` (`total` bytes in all) from `offset` on.
+    case chunk(id: UInt64, total: UInt64, offset: UInt64, bytes: [UInt8])
+    /// server -> puller: object `id` is not here.
+    case missing(id: UInt64, reason: String)
+
+    private enum Opcode: UInt8 {
+        case request = 48
+        case chunk
+        case missing
+    }
+
+    /// Bytes per chunk frame.
+    static let chunkBytes = 4 << 20
+
+    /// The frame carrying this message.
+    var frame: Frame {
+        var writer = PayloadWriter()
+        switch self {
+        case .request(let id):
+            writer.integer(id)
+            return Frame(runtime: Opcode.request.rawValue, payload: writer.bytes)
+        case .chunk(let id, let total, let offset, let bytes):
+            writer.integer(id)
+            writer.integer(total)
+            writer.integer(offset)
+            return Frame(runtime: Opcode.chunk.rawValue, payload: writer.bytes + bytes)
+        case .missing(let id, let reason):
+            writer.integer(id)
+            writer.string(reason)
+            return Frame(runtime: Opcode.missing.rawValue, payload: writer.bytes)
+        }
+    }
+
+    /// Parses a frame.
+    /// - Throws: `CommError.badFrame` for another kind, an unknown opcode or a malformed payload.
+    init(_ frame: Frame, peer: String) throws {
+        let opcode = try frame.runtimeOpcode(Opcode.self, expected: "an object message", peer: peer)
+        var reader = PayloadReader(frame.payload, peer: peer)
+        switch opcode {
+        case .request:
+            self = .request(try reader.integer(UInt64.self))
+            try reader.finish()
+        case .chunk:
+            let (id, total, offset) = (
+                try reader.integer(UInt64.self), try reader.integer(UInt64.self), try reader.integer(UInt64.self)
+            )
+            self = .chunk(id: id, total: total, offset: offset, bytes: Array(frame.payload[24...]))
+        case .missing:
+            self = .missing(id: try reader.integer(UInt64.self), reason: try reader.string())
+            try reader.finish()
+        }
+    }
+}
+
+/// Serves one node's store to pullers on other nodes (`ObjectMessage`): each request is
+/// answered from the object's file, mapped, in chunks.
+enum ObjectServer {
+    /// Listens on `host:port` (0: any free port) for pulls of `directory`'s objects by
+    /// peers that know `token`.
+    static func listen(host: String, port: Int = 0, token: String, directory: ObjectDirectory) async throws
+        -> Channel
+    {
+        try await FrameChannel.listen(host: host, port: port, token: token) {
+            [ObjectServerHandler(directory: directory)]
+        }
+    }
+}
+
+/// The server's side of one puller's connection.
+private final class ObjectServerHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = Frame
+    private let directory: ObjectDirectory
+
+    init(directory: ObjectDirectory) { self.directory = directory }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let peer = context.remoteAddress.map { "\($0)" } ?? "puller"
+        do {
+            guard case .request(let id) = try ObjectMessage(unwrapInboundIn(data), peer: peer) else {
+                throw CommError.badFrame(peer: peer, reason: "a puller sent a server's object message")
+            }
+            let bytes: ObjectBytes
+            do {
+                bytes = try directory.read(id, at: .stored(size: 0, node: directory.node))
+            } catch {
+                context.writeAndFlush(wrapOutbound(ObjectMessage.missing(id: id, reason: "\(error)")), promise: nil)
+                return
+            }
+            bytes.withUnsafeBytes { all in
+                var offset = 0
+                repeat {
+                    let count = min(ObjectMessage.chunkBytes, all.count - offset)
+                    let chunk = ObjectMessage.chunk(
+                        id: id, total: UInt64(all.count), offset: UInt64(offset),
+                        bytes: Array(UnsafeRawBufferPointer(rebasing: all[offset..<offset + count])))
+                    context.write(wrapOutbound(chunk), promise: nil)
+                    offset += count
+                } while offset < all.count
+            }
+            context.flush()
+        } catch {
+            context.fireErrorCaught(error)
+        }
+    }
+
+    typealias OutboundOut = Frame
+
+    private func wrapOutbound(_ message: ObjectMessage) -> NIOAny { wrapOutboundOut(message.frame) }
+}
+
+/// The puller's side: writes the chunks of one object into `writer` in order and fulfils
+/// `done` once the whole file is in place, or fails it with `RuntimeError.objectLost`
+/// (the server does not hold it, the connection closed early, the chunks do not fit).
+final class ObjectReceiver: ChannelInboundHandler, @unchecked Sendable {  // used on its channel's event loop
+    typealias InboundIn = Frame
+    private let id: UInt64
+    private let writer: ObjectWriter
+    private let done: EventLoopPromise<Void>
+    private let source: String
+    private var received = 0
+    private var finished = false
+
+    init(id: UInt64, writer: ObjectWriter, source: String, done: EventLoopPromise<Void>) {
+        (self.id, self.writer, self.source, self.done) = (id, writer, source, done)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !finished else { return }
+        do {
+            switch try ObjectMessage(unwrapInboundIn(data), peer: source) {
+            case .chunk(let id, let total, let offset, let bytes):
+                guard id == self.id, total == UInt64(writer.size), offset == UInt64(received),
+                    received + bytes.count <= writer.size
+                else {
+                    throw RuntimeError.objectLost(
+                        self.id,
+                        reason: "\(source) sent bytes \(offset)..<\(offset + UInt64(bytes.count)) of \(total) "
+                            + "for object \(id), expected \(received) of \(writer.size) for \(self.id)")
+                }
+                bytes.withUnsafeBytes { writer.write($0, at: received) }
+                received += bytes.count
+                if received == writer.size {
+                    try writer.commit()
+                    end(.success(()))
+                }
+            case .missing(_, let reason):
+                throw RuntimeError.objectLost(id, reason: "\(source) does not hold it: \(reason)")
+            case .request:
+                throw RuntimeError.objectLost(id, reason: "\(source) sent a request instead of the object")
+            }
+        } catch {
+            end(.failure(error))
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        end(.failure(RuntimeError.objectLost(id, reason: "pulling it from \(source) failed: \(error)")))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        end(.failure(RuntimeError.objectLost(id, reason: "\(source) closed the connection after \(received) bytes")))
+        context.fireChannelInactive()
+    }
+
+    private func end(_ result: Result<Void, Error>) {
+        guard !finished else { return }
+        finished = true
+        if case .failure = result { writer.abandon() }
+        done.completeWith(result)
+    }
+}

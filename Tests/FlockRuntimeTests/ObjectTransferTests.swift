@@ -1,0 +1,73 @@
+import FlockComm
+import Foundation
+import NIOCore
+import Testing
+
+@testable import FlockRuntime
+
+/// Pulling objects between two nodes' stores (`ObjectServer`, `ObjectPeers`), in process.
+@Suite("object transfer between nodes")
+struct ObjectTransferTests {
+    @Test("an object pulled from another node's server arrives intact; a missing one and a wrong token fail clearly")
+    func pull() async throws {
+        let holder = try ObjectDirectory.create(node: 1)
+        let puller = try ObjectDirectory.create(node: 0)
+        defer {
+            holder.removeAll()
+            puller.removeAll()
+        }
+        // Over one chunk, not a multiple of it: the last chunk is short.
+        let values = (0..<(1_500_000)).map { Float($0) }
+        let location = try holder.store(values, as: 7)
+        #expect(location.node == 1)
+        let server = try await ObjectServer.listen(host: "127.0.0.1", token: "job", directory: holder)
+        defer { server.close(promise: nil) }
+        let address = "127.0.0.1:\(server.localAddress?.port ?? 0)"
+
+        let peers = ObjectPeers(token: "job", defaultHost: "127.0.0.1", addresses: [1: address])
+        // Several readers at once share one pull.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 { group.addTask { try await peers.makeLocal(7, at: location, in: puller) } }
+            try await group.waitForAll()
+        }
+        let bytes = try puller.read(7, at: location)
+        let read = try bytes.withUnsafeBytes { Array(try ObjectCoding.elements(Float.self, in: $0)) }
+        #expect(read == values)
+        // Already here: no second pull (the server is not asked).
+        try await peers.makeLocal(7, at: location, in: puller)
+
+        await #expect(throws: RuntimeError.self) {
+            try await peers.makeLocal(8, at: .stored(size: 100_000, node: 1), in: puller)
+        }
+        do {
+            try await peers.makeLocal(8, at: .stored(size: 100_000, node: 1), in: puller)
+        } catch {
+            #expect("\(error)".contains("does not hold it"), "\(error)")
+        }
+        #expect(!puller.holds(8))
+
+        let strangers = ObjectPeers(token: "wrong", defaultHost: "127.0.0.1", addresses: [1: address])
+        do {
+            try await strangers.makeLocal(9, at: .stored(size: 100_000, node: 1), in: puller)
+            Issue.record("a pull with a wrong token succeeded")
+        } catch {
+            #expect("\(error)".contains("cannot be reached"), "\(error)")
+        }
+        do {
+            try await peers.makeLocal(9, at: .stored(size: 100_000, node: 5), in: puller)
+            Issue.record("a pull from an unknown node succeeded")
+        } catch {
+            #expect("\(error)".contains("no object server of node 5"), "\(error)")
+        }
+    }
+
+    @Test("object messages survive the wire; an unknown opcode and a short payload are refused")
+    func messages() throws {
+        let messages: [ObjectMessage] = [
+            .request(3), .chunk(id: 3, total: 10, offset: 4, bytes: [1, 2, 3]), .missing(id: 3, reason: "gone"),
+        ]
+        for message in messages { #expect(try ObjectMessage(message.frame, peer: "test") == message) }
+        #expect(throws: CommError.self) { try ObjectMessage(Frame(runtime: 51, payload: []), peer: "test") }
+        #expect(throws: CommError.self) { try ObjectMessage(Frame(runtime: 48, payload: [1, 2]), peer: "test") }
+    }
+}
