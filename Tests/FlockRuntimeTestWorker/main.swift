@@ -108,6 +108,15 @@ struct SumWhere: RemoteTask {
     }
 }
 
+/// Blocks one of its worker's threads (not an await: the thread is held) for a while.
+struct Hog: RemoteTask {
+    let milliseconds: Int
+    func run() async throws -> Int32 {
+        usleep(useconds_t(milliseconds * 1000))
+        return getpid()
+    }
+}
+
 /// A task type no registry here knows.
 struct Unregistered: RemoteTask {
     func run() async throws -> Int { 0 }
@@ -151,6 +160,7 @@ let tasks = try TaskRegistry(
     [
         Square.self, Fails.self, Slow.self, SumSlice.self, Total.self, Increment.self, Ramp.self, CheckRamp.self,
         After.self, Crashes.self, Bump.self, WhichNode.self, NodeRamp.self, Doubled.self, SumWhere.self,
+        Hog.self,
     ], actors: [Counter.self])
 let scenario = CommandLine.arguments.dropFirst().first ?? "squares"
 if scenario == "example" {
@@ -169,7 +179,9 @@ let cluster =
     ? try await Cluster.connect(workers: scenario == "nodes" ? 1 : 2)
     : try await Cluster.local(
         workers: 2, tasks: tasks,
-        resources: scenario == "resources" ? [Resources(cpus: 1), Resources(cpus: 1, custom: ["gpu": 1])] : [],
+        resources: scenario == "resources"
+            ? [Resources(cpus: 1), Resources(cpus: 1, custom: ["gpu": 1])]
+            : scenario == "steal" ? [Resources(cpus: 1, custom: ["hog": 64]), Resources(cpus: 1)] : [],
         objectStoreBytes: scenario == "spill" ? storeLimit : nil,
         heartbeatTimeout: scenario == "hang" ? .seconds(2) : .seconds(5))
 switch scenario {
@@ -455,6 +467,20 @@ case "nodes":
     }
     let after = try await cluster.get(try (0..<4).map { _ in try cluster.submit(WhichNode(milliseconds: 1)) })
     check(after == [0, 0, 0, 0], "after the node died tasks ran on \(after)")
+case "steal":
+    // Worker 0's threads are all held by hogs (tasks only it can run); of a burst of quick
+    // tasks, the ones it was handed cannot start there, so the idle worker 1 takes them
+    // back (work stealing) and every quick task runs on worker 1.
+    let hogged = try await cluster.statistics().workerProcessIDs[0]
+    let threads = ProcessInfo.processInfo.activeProcessorCount
+    let hogs = try (0..<threads).map { _ in
+        try cluster.submit(Hog(milliseconds: 4000), resources: Resources(custom: ["hog": 1]))
+    }
+    try await Task.sleep(for: .milliseconds(500))
+    let quick = try await cluster.get(try (0..<40).map { _ in try cluster.submit(Slow(milliseconds: 1)) })
+    check(!quick.contains(hogged), "quick tasks waited behind the hogs on worker 0: \(quick)")
+    let hogPIDs = try await cluster.get(hogs)
+    check(Set(hogPIDs) == [hogged], "the hogs ran on \(Set(hogPIDs)), not only on worker 0")
 case "actors":
     let counter = try await cluster.spawn(Counter.self, named: "hits")
     let one = try await counter.add(1)

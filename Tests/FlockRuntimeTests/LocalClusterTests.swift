@@ -117,6 +117,12 @@ struct LocalClusterTests {
         #expect(status == 0 && output.contains("ok"), "\(output)")
     }
 
+    @Test("work stealing: tasks handed to a worker whose threads are all busy run on the idle one instead")
+    func steal() throws {
+        let (status, output) = try run("steal")
+        #expect(status == 0 && output.contains("ok"), "\(output)")
+    }
+
     @Test("the README's tasks-and-actors example prints what the README says")
     func readmeExample() throws {
         let (status, output) = try run("example")

@@ -43,6 +43,8 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         let capacity: Resources
         var used = Resources.none
         var running: [UInt64: PendingTask] = [:]
+        /// Asked to hand back tasks for another worker; not asked again until it answers.
+        var stealing = false
     }
 
     private typealias Waiter = CheckedContinuation<ObjectLocation, Error>
@@ -67,6 +69,8 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
     private var forwardCandidates: [UInt64] = []
     /// The finished tasks whose results live only on another node, to run again if it dies.
     private var lineage: [UInt64: PendingTask] = [:]
+    /// Nodes that died (a late worker of one is turned away).
+    private var lostNodes: Set<Int> = []
     private var offers: [Resources]
 
     /// A head whose workers will offer `offers` (a task no offer covers is refused), and
@@ -224,12 +228,18 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
     /// A worker of node `node` offering `capacity` said it is ready on `channel`; it is
     /// told where the nodes' object servers are.
     func workerJoined(_ channel: Channel, node: Int, capacity: Resources) {
-        lock.withLock {
+        let lost = lock.withLock { () -> Bool in
+            guard !lostNodes.contains(node) else { return true }
             workers[ObjectIdentifier(channel)] = Worker(channel: channel, node: node, capacity: capacity)
             if node != store.directory.node, !offers.contains(capacity) { offers.append(capacity) }
+            return false
         }
+        guard !lost else { return channel.close(promise: nil) }
         channel.writeAndFlush(TaskMessage.nodes(peers.table).frame, promise: nil)
         dispatch()
+        if let (victim, ids) = lock.withLock({ stealRequest(for: ObjectIdentifier(channel)) }) {
+            victim.writeAndFlush(TaskMessage.steal(ids).frame, promise: nil)
+        }
     }
 
     /// Node `node`'s object server listens at `address`; every worker is told.
@@ -245,8 +255,10 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
     func nodeLost(_ node: Int) {
         peers.table[node] = nil
         broadcastNodes()
-        var failed: [PendingTask] = []
-        lock.withLock {
+        var inputFailed: [PendingTask] = []
+        let (failed, channels) = lock.withLock {
+            () -> ([(PendingTask, Result<ObjectLocation, RuntimeError>)], [Channel]) in
+            lostNodes.insert(node)
             let lost = objects.compactMap { id, outcome -> UInt64? in
                 if case .success(.stored(_, node)) = outcome { return id }
                 return nil
@@ -264,9 +276,16 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
                         .objectLost(id, reason: "node \(node) died holding it and the inputs of its task are freed"))
                 }
             }
-            for task in rebuild where !place(task) { failed.append(task) }
+            for task in rebuild where !place(task) { inputFailed.append(task) }
+            // Its workers are gone with it, whether or not their connections have closed yet.
+            let keys = workers.filter { $0.value.node == node }.map(\.key)
+            let channels = keys.compactMap { workers[$0]?.channel }
+            let failed = keys.flatMap { removeWorker($0, inputFailed: &inputFailed) }
+            return (failed, channels)
         }
-        for task in failed { finish([(task, inputFailure(task))]) }
+        for channel in channels { channel.close(promise: nil) }
+        finish(failed)
+        for task in inputFailed { finish([(task, inputFailure(task))]) }
         dispatch()
     }
 
@@ -293,29 +312,36 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
     /// after their last attempt).
     func workerLost(_ channel: Channel) {
         var inputFailed: [PendingTask] = []
-        let failed = lock.withLock { () -> [(PendingTask, Result<ObjectLocation, RuntimeError>)] in
-            guard let worker = workers.removeValue(forKey: ObjectIdentifier(channel)) else { return [] }
-            var failed: [(PendingTask, Result<ObjectLocation, RuntimeError>)] = []
-            let waiting = queue
-            queue.removeAll()
-            for var task in worker.running.values.sorted(by: { $0.id < $1.id }) {
-                task.attempts += 1
-                if let cancellation = task.cancellation {
-                    failed.append((task, .failure(cancellation)))
-                } else if task.attempts >= task.maxAttempts {
-                    failed.append((task, .failure(.workerLost(task: task.name, attempts: task.attempts))))
-                } else {
-                    // First in line, in submission order; a task that was held for an input
-                    // made on that worker waits for it again (its input fails with it, if so).
-                    if !place(task) { inputFailed.append(task) }
-                }
-            }
-            queue += waiting
-            return failed
-        }
+        let failed = lock.withLock { removeWorker(ObjectIdentifier(channel), inputFailed: &inputFailed) }
         finish(failed)
         for task in inputFailed { finish([(task, inputFailure(task))]) }
         dispatch()
+    }
+
+    /// Forgets worker `key`: its running tasks go back to wait or queue, first in line, or
+    /// are returned as failed when out of attempts (or cancelled); those with a failed
+    /// input are added to `inputFailed`. Called under the lock.
+    private func removeWorker(_ key: ObjectIdentifier, inputFailed: inout [PendingTask])
+        -> [(PendingTask, Result<ObjectLocation, RuntimeError>)]
+    {
+        guard let worker = workers.removeValue(forKey: key) else { return [] }
+        var failed: [(PendingTask, Result<ObjectLocation, RuntimeError>)] = []
+        let waiting = queue
+        queue.removeAll()
+        for var task in worker.running.values.sorted(by: { $0.id < $1.id }) {
+            task.attempts += 1
+            if let cancellation = task.cancellation {
+                failed.append((task, .failure(cancellation)))
+            } else if task.attempts >= task.maxAttempts {
+                failed.append((task, .failure(.workerLost(task: task.name, attempts: task.attempts))))
+            } else {
+                // First in line, in submission order; a task that was held for an input
+                // made on that worker waits for it again (its input fails with it, if so).
+                if !place(task) { inputFailed.append(task) }
+            }
+        }
+        queue += waiting
+        return failed
     }
 
     /// Outcomes from a worker.
@@ -323,8 +349,9 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         var finished: [(PendingTask, Result<ObjectLocation, RuntimeError>)] = []
         var inputFailed: [PendingTask] = []
         var unreachable: [PendingTask] = []
-        lock.withLock {
+        let steal = lock.withLock { () -> (Channel, [UInt64])? in
             let key = ObjectIdentifier(channel)
+            workers[key]?.stealing = false
             for result in results {
                 guard let task = workers[key]?.running.removeValue(forKey: result.id) else { continue }
                 workers[key]!.used = workers[key]!.used.adding(task.demand, sign: -1)  // Invariant: found just now.
@@ -333,7 +360,7 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
                 case .failed(let reason): finished.append((task, .failure(.taskFailed(reason))))
                 case .cancelled: finished.append((task, .failure(task.cancellation ?? .cancelled(task: task.name))))
                 case .inputFailed: inputFailed.append(task)
-                case .notHeld: if !place(task) { inputFailed.append(task) }
+                case .notHeld, .returned: if !place(task) { inputFailed.append(task) }
                 case .inputUnreachable(let reason):
                     var again = task
                     again.attempts += 1
@@ -344,7 +371,9 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
                     }
                 }
             }
+            return stealRequest(for: key)
         }
+        if let (victim, ids) = steal { victim.writeAndFlush(TaskMessage.steal(ids).frame, promise: nil) }
         for (task, outcome) in finished {
             if case .success(.stored(let size, store.directory.node)) = outcome { store.added(task.id, size: size) }
         }
@@ -358,6 +387,26 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         // After the failures they depend on are recorded, in the order the worker sent them.
         for task in inputFailed { finish([(task, inputFailure(task))]) }
         dispatch()
+    }
+
+    /// Work stealing: when worker `key` has nothing to do and nothing is queued, the worker
+    /// with the most tasks in flight is asked to hand back the newer half of those that
+    /// could run on `key` (it returns the ones that have not started; the head places them
+    /// again). Called under the lock.
+    private func stealRequest(for key: ObjectIdentifier) -> (Channel, [UInt64])? {
+        guard queue.isEmpty, let thief = workers[key], thief.running.isEmpty else { return nil }
+        var victim: ObjectIdentifier?
+        var most = 1
+        for (other, worker) in workers where other != key && !worker.stealing && worker.running.count > most {
+            (victim, most) = (other, worker.running.count)
+        }
+        guard let victim else { return nil }
+        let free = thief.capacity.adding(thief.used, sign: -1)
+        let ids = workers[victim]!.running.values  // Invariant: chosen from the keys.
+            .filter { $0.demand.isNone || $0.demand.fits(in: free) }.map(\.id).sorted(by: >).prefix(most / 2)
+        guard !ids.isEmpty else { return nil }
+        workers[victim]!.stealing = true
+        return (workers[victim]!.channel, Array(ids))
     }
 
     private func placeAgain(_ tasks: [PendingTask]) {

@@ -13,7 +13,8 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private let directory: ObjectDirectory
     private let peers: ObjectPeers
     private let lock = NSLock()
-    private var running: [UInt64: Task<Void, Never>] = [:]
+    private var running: [UInt64: Running] = [:]
+    private var nextSerial: UInt64 = 0
     private var outbox: [(id: UInt64, outcome: TaskOutcome)] = []
     private var held = HeldTasks()
     private let head = HeadLink()
@@ -61,6 +62,7 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             case .cancel(let ids): cancel(ids, replyingOn: context.channel)
             case .nodes(let table): peers.table = table
             case .free(let ids): for id in ids { directory.remove(id) }
+            case .steal(let ids): giveBack(ids, replyingOn: context.channel)
             case .workerReady, .results, .heartbeat:
                 throw CommError.badFrame(peer: peer, reason: "the head sent a worker's message")
             }
@@ -101,7 +103,7 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         let handles = lock.withLock { () -> [Task<Void, Never>] in
             ids.compactMap { id in
                 if held.remove(id) { stopped.append(id) }
-                return running[id]
+                return running[id]?.handle
             }
         }
         for handle in handles { handle.cancel() }
@@ -112,9 +114,12 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         let (registry, directory, peers) = (registry, directory, peers)
         let environment = TaskEnvironment(
             arguments: assignment.arguments, directory: directory, peers: peers, actorSystem: system)
-        // Registered before it can finish: the task removes itself under the same lock.
+        // Registered before it can begin: the task checks in under the same lock.
         lock.withLock {
-            running[assignment.id] = Task {
+            nextSerial += 1
+            let serial = nextSerial
+            let handle = Task {
+                guard self.begin(assignment.id, serial: serial) else { return }  // handed back meanwhile
                 let outcome: TaskOutcome
                 do {
                     // Inputs held by other nodes are pulled here first (as Ray's workers do).
@@ -135,6 +140,32 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
                 }
                 self.report(assignment.id, outcome, on: channel)
             }
+            running[assignment.id] = Running(handle: handle, serial: serial)
+        }
+    }
+
+    /// Marks task `id` (its run number `serial`) as started; false when it was handed back.
+    private func begin(_ id: UInt64, serial: UInt64) -> Bool {
+        lock.withLock {
+            guard running[id]?.serial == serial else { return false }
+            running[id]!.started = true  // Invariant: found just now.
+            return true
+        }
+    }
+
+    /// Hands back to the head those of `ids` that have not started (and that no held task
+    /// awaits here), for an idle worker to run.
+    private func giveBack(_ ids: [UInt64], replyingOn channel: Channel) {
+        let returned = lock.withLock { () -> [(UInt64, Task<Void, Never>)] in
+            ids.compactMap { id in
+                guard let entry = running[id], !entry.started, !held.isAwaited(id) else { return nil }
+                running[id] = nil
+                return (id, entry.handle)
+            }
+        }
+        for (id, handle) in returned {
+            handle.cancel()
+            report(id, .returned, on: channel)
         }
     }
 
@@ -148,7 +179,9 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             return (outbox.count == 1, ready, failed)
         }
         for assignment in ready { start(assignment, replyingOn: channel) }
-        for waiting in failed { report(waiting, .inputFailed, on: channel) }
+        // Held tasks whose input did not run here go back to the head too (it runs the input
+        // elsewhere); those whose input failed fail.
+        for waiting in failed { report(waiting, outcome.placesAgain ? .notHeld : .inputFailed, on: channel) }
         guard first else { return }  // a send is already on its way and will take this one
         channel.eventLoop.execute {
             let results = self.lock.withLock { () -> [(id: UInt64, outcome: TaskOutcome)] in
@@ -158,6 +191,14 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             channel.writeAndFlush(TaskMessage.results(results).frame, promise: nil)
         }
     }
+}
+
+/// A task started on this worker: its Swift task, its run number (a task handed back and
+/// then handed here again runs under a new one), and whether it has begun.
+private struct Running {
+    let handle: Task<Void, Never>
+    let serial: UInt64
+    var started = false
 }
 
 /// The worker's channel to the head, for the actor system's outgoing messages (the system

@@ -9,6 +9,9 @@ struct HeldTasks {
     /// Whether task `id` is held here.
     func contains(_ id: UInt64) -> Bool { tasks[id] != nil }
 
+    /// Whether a held task awaits task `id`'s result.
+    func isAwaited(_ id: UInt64) -> Bool { waitingOn[id] != nil }
+
     /// Holds `assignment` until its `awaiting` inputs are made here.
     mutating func hold(_ assignment: TaskAssignment) {
         tasks[assignment.id] = (assignment, Set(assignment.awaiting))

@@ -28,6 +28,17 @@ enum TaskOutcome: Equatable, Sendable {
     /// It did not run: an input could not be pulled from the node holding it (the node
     /// died); the head tries again once the input is rebuilt or found.
     case inputUnreachable(String)
+    /// It had not started when the head asked for it back (work stealing): the head
+    /// places it again, on an idle worker.
+    case returned
+
+    /// Whether the head places the task again (it did not run, through no fault of its own).
+    var placesAgain: Bool {
+        switch self {
+        case .notHeld, .inputUnreachable, .returned: true
+        case .value, .failed, .cancelled, .inputFailed: false
+        }
+    }
 }
 
 /// The runtime's task messages between head and workers, as frames of kind `.runtime`
@@ -48,6 +59,9 @@ enum TaskMessage: Equatable {
     case nodes([Int: String])
     /// head -> worker: these objects are freed; delete this node's copies.
     case free([UInt64])
+    /// head -> worker: hand back those of these tasks that have not started (work
+    /// stealing: another worker is idle).
+    case steal([UInt64])
 
     private enum Opcode: UInt8 {
         case workerReady = 1
@@ -57,6 +71,7 @@ enum TaskMessage: Equatable {
         case heartbeat
         case nodes
         case free
+        case steal
     }
 
     /// The frame carrying this message.
@@ -81,8 +96,7 @@ enum TaskMessage: Equatable {
                     writer.integer(id)
                     location.write(to: &writer)
                 }
-                writer.integer(UInt32(task.awaiting.count))
-                for id in task.awaiting { writer.integer(id) }
+                writer.ids(task.awaiting)
             }
         case .results(let results):
             opcode = .results
@@ -105,12 +119,13 @@ enum TaskMessage: Equatable {
                 case .inputUnreachable(let reason):
                     writer.integer(UInt8(5))
                     writer.string(reason)
+                case .returned:
+                    writer.integer(UInt8(6))
                 }
             }
         case .cancel(let ids):
             opcode = .cancel
-            writer.integer(UInt32(ids.count))
-            for id in ids { writer.integer(id) }
+            writer.ids(ids)
         case .heartbeat:
             opcode = .heartbeat
         case .nodes(let table):
@@ -122,8 +137,10 @@ enum TaskMessage: Equatable {
             }
         case .free(let ids):
             opcode = .free
-            writer.integer(UInt32(ids.count))
-            for id in ids { writer.integer(id) }
+            writer.ids(ids)
+        case .steal(let ids):
+            opcode = .steal
+            writer.ids(ids)
         }
         return Frame(runtime: opcode.rawValue, payload: writer.bytes)
     }
@@ -153,9 +170,7 @@ enum TaskMessage: Equatable {
                         let argument = try reader.integer(UInt64.self)
                         locations[argument] = try ObjectLocation(from: &reader, peer: peer)
                     }
-                    let awaiting = try (0..<reader.listCount(entryBytes: 8, in: frame, peer: peer)).map { _ in
-                        try reader.integer(UInt64.self)
-                    }
+                    let awaiting = try reader.ids(in: frame, peer: peer)
                     return TaskAssignment(
                         id: id, name: name, bytes: bytes, arguments: locations, awaiting: awaiting)
                 })
@@ -171,12 +186,12 @@ enum TaskMessage: Equatable {
                     case 3: return (id, .inputFailed)
                     case 4: return (id, .notHeld)
                     case 5: return (id, .inputUnreachable(try reader.string()))
+                    case 6: return (id, .returned)
                     case let tag: throw CommError.badFrame(peer: peer, reason: "unknown task outcome tag \(tag)")
                     }
                 })
         case .cancel:
-            let count = try reader.listCount(entryBytes: 8, in: frame, peer: peer)
-            self = .cancel(try (0..<count).map { _ in try reader.integer(UInt64.self) })
+            self = .cancel(try reader.ids(in: frame, peer: peer))
         case .heartbeat:
             self = .heartbeat
         case .nodes:
@@ -186,8 +201,9 @@ enum TaskMessage: Equatable {
             }
             self = .nodes(table)
         case .free:
-            let count = try reader.listCount(entryBytes: 8, in: frame, peer: peer)
-            self = .free(try (0..<count).map { _ in try reader.integer(UInt64.self) })
+            self = .free(try reader.ids(in: frame, peer: peer))
+        case .steal:
+            self = .steal(try reader.ids(in: frame, peer: peer))
         }
         try reader.finish()
     }
@@ -195,7 +211,20 @@ enum TaskMessage: Equatable {
     static func == (lhs: TaskMessage, rhs: TaskMessage) -> Bool { lhs.frame == rhs.frame }
 }
 
+extension PayloadWriter {
+    /// Appends a list of ids (object or task), count first.
+    mutating func ids(_ ids: [UInt64]) {
+        integer(UInt32(ids.count))
+        for id in ids { integer(id) }
+    }
+}
+
 extension PayloadReader {
+    /// Reads a list written by `PayloadWriter.ids`.
+    mutating func ids(in frame: Frame, peer: String) throws -> [UInt64] {
+        try (0..<listCount(entryBytes: 8, in: frame, peer: peer)).map { _ in try integer(UInt64.self) }
+    }
+
     /// A list's entry count, refused when the frame's payload could not hold that many
     /// entries of at least `entryBytes` (so a bad count never makes us reserve memory).
     mutating func listCount(entryBytes: Int, in frame: Frame, peer: String) throws -> Int {
