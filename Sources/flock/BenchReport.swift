@@ -86,3 +86,8 @@ func copyRate(bytes: Int, repeats: Int) -> Double {
     let timing = measure(repeats: repeats) { target.copyMemory(from: source, byteCount: bytes) }
     return Double(bytes) / timing.median
 }
+
+extension Duration {
+    /// This duration in seconds, for rates.
+    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

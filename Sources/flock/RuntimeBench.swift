@@ -7,11 +7,12 @@ import Foundation
 /// `flock bench runtime`: a local cluster of 2 workers (this binary again): start-up
 /// time, 10,000 no-op tasks submitted then gathered, a chain of 1,000 dependent tasks,
 /// put-then-sum of a 100 MiB float32 array, and sequential and pipelined actor calls,
-/// next to Ray's and Dask's numbers on the machine.
+/// next to Ray's and Dask's numbers on the machine; then a 100 MiB object pulled
+/// from a second node (`crossNode`).
 struct RuntimeBench {
     let repeats: Int
     let quick: Bool
-    /// Runs only the sections (noop, chain, object, actor) whose name contains this text.
+    /// Runs only the sections (noop, chain, object, actor, nodes) whose name contains this text.
     let only: String?
 
     /// A task that does nothing: measures the runtime's own cost per task.
@@ -44,7 +45,7 @@ struct RuntimeBench {
     /// The task and actor types the benchmark's workers run.
     static var tasks: TaskRegistry {
         // Invariant: distinct types, so no duplicate names.
-        try! TaskRegistry([NoOp.self, Link.self, Sum.self], actors: [Tally.self])
+        try! TaskRegistry([NoOp.self, Link.self, Sum.self, NodeArray.self], actors: [Tally.self])
     }
 
     /// The sum of `values`, 4 x 8 lanes at a time (memory-bound on any machine).
@@ -78,6 +79,7 @@ struct RuntimeBench {
         if selected("object") { try await putThenSum(on: cluster, into: &report) }
         if selected("actor") { try await actorCalls(on: cluster, roundTrip: roundTrip, into: &report) }
         await cluster.shutdown()
+        if selected("nodes") { try await crossNode(into: &report) }
     }
 
     /// Whether `--only` (if given) selects the section `name`.
@@ -91,7 +93,7 @@ struct RuntimeBench {
             await cluster?.shutdown()
             let start = ContinuousClock.now
             cluster = try await Cluster.local(workers: 2, tasks: Self.tasks)
-            startups.append(seconds(ContinuousClock.now - start))
+            startups.append((ContinuousClock.now - start).inSeconds)
         }
         startups.sort()
         report.add(
@@ -108,7 +110,7 @@ struct RuntimeBench {
             let start = ContinuousClock.now
             let refs = try (0..<count).map { _ in try cluster.submit(NoOp()) }
             _ = try await cluster.get(refs)
-            if round > 0 { rates.append(Double(count) / seconds(ContinuousClock.now - start)) }  // round 0 warms up
+            if round > 0 { rates.append(Double(count) / (ContinuousClock.now - start).inSeconds) }  // round 0 warms up
         }
         rates.sort()
         let median = rates[rates.count / 2]
@@ -132,8 +134,8 @@ struct RuntimeBench {
                 for try await _ in group {}
             }
             guard round > 0 else { continue }
-            latencies.append(seconds(sequential - start) / Double(count))
-            rates.append(Double(count) / seconds(ContinuousClock.now - sequential))
+            latencies.append((sequential - start).inSeconds / Double(count))
+            rates.append(Double(count) / (ContinuousClock.now - sequential).inSeconds)
         }
         latencies.sort()
         rates.sort()
@@ -160,7 +162,7 @@ struct RuntimeBench {
             var link = try cluster.submit(NoOp())
             for _ in 0..<length { link = try cluster.submit(Link(previous: link)) }
             guard try await link.get() == length else { throw RuntimeError.taskFailed("the chain ended wrong") }
-            if round > 0 { latencies.append(seconds(ContinuousClock.now - start) / Double(length + 1)) }
+            if round > 0 { latencies.append((ContinuousClock.now - start).inSeconds / Double(length + 1)) }
         }
         latencies.sort()
         let median = latencies[latencies.count / 2]
@@ -192,10 +194,10 @@ struct RuntimeBench {
                 throw RuntimeError.taskFailed("the sums are \(total) and \(local), not \(count)")
             }
             guard round > 0 else { continue }
-            putRates.append(bytes / seconds(stored - start) / 1e9)
-            sumRates.append(bytes / seconds(summed - stored) / 1e9)
-            bothRates.append(bytes / seconds(summed - start) / 1e9)
-            readRates.append(bytes / seconds(read - summed) / 1e9)
+            putRates.append(bytes / (stored - start).inSeconds / 1e9)
+            sumRates.append(bytes / (summed - stored).inSeconds / 1e9)
+            bothRates.append(bytes / (summed - start).inSeconds / 1e9)
+            readRates.append(bytes / (read - summed).inSeconds / 1e9)
         }
         let size = "\(count >> 18)MiB"
         for (name, rates, note) in [
@@ -215,9 +217,5 @@ struct RuntimeBench {
         report.addRatio(
             "runtime/object/\(size)/put/vs-memcpy", value: putRates.sorted()[putRates.count / 2] / copy,
             note: "put copies once")
-    }
-
-    private func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

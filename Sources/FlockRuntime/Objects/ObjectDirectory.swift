@@ -43,8 +43,8 @@ struct ObjectDirectory: Sendable {
             let size = header.count + payload.count
             guard size > ObjectLocation.inlineLimit else { return .inline(header + Array(payload)) }
             let writer = try ObjectWriter(id: id, size: size, in: memory, reusing: reuse(size))
-            header.withUnsafeBytes { writer.write($0, at: 0) }
-            writer.write(UnsafeRawBufferPointer(payload), at: header.count)
+            try header.withUnsafeBytes { try writer.write($0, at: 0) }
+            try writer.write(UnsafeRawBufferPointer(payload), at: header.count)
             try writer.commit()
             return .stored(size: size, node: node)
         }

@@ -53,7 +53,7 @@ final class ObjectPeers: @unchecked Sendable {  // state guarded by `lock`
         var host = String(address[..<colon])
         if host.isEmpty || host == "0.0.0.0" { host = defaultHost }
         let source = "node \(node) (\(host):\(port))"
-        let writer = try ObjectWriter(id: id, size: size, in: directory.memory)
+        let writer = try ObjectWriter(id: id, size: size, in: directory.memory, mapped: false)
         let done = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
         let channel: Channel
         do {

@@ -6,7 +6,7 @@ import NIOCore
 /// How one node pulls an object from another's store: the puller opens an authenticated
 /// connection (the job's token) to the holder's `ObjectServer` and asks for the object by
 /// id; the server answers with the file's bytes in chunks of `chunkBytes`, which the puller
-/// writes straight into a mapped file of its own store (`ObjectReceiver`), or with the
+/// writes into a file of its own store as they arrive (`ObjectReceiver`), or with the
 /// reason it does not hold it. Frames of kind `.runtime`, opcodes 48-50.
 enum ObjectMessage: Equatable {
     /// puller -> server: send object `id`.
@@ -23,7 +23,7 @@ enum ObjectMessage: Equatable {
     }
 
     /// Bytes per chunk frame.
-    static let chunkBytes = 4 << 20
+    static let chunkBytes = 256 << 10
 
     /// The frame carrying this message.
     var frame: Frame {
@@ -33,15 +33,41 @@ enum ObjectMessage: Equatable {
             writer.integer(id)
             return Frame(runtime: Opcode.request.rawValue, payload: writer.bytes)
         case .chunk(let id, let total, let offset, let bytes):
-            writer.integer(id)
-            writer.integer(total)
-            writer.integer(offset)
-            return Frame(runtime: Opcode.chunk.rawValue, payload: writer.bytes + bytes)
+            return bytes.withUnsafeBytes { Self.chunkFrame(id: id, total: total, offset: offset, bytes: $0) }
         case .missing(let id, let reason):
             writer.integer(id)
             writer.string(reason)
             return Frame(runtime: Opcode.missing.rawValue, payload: writer.bytes)
         }
+    }
+
+    /// The frame of a `.chunk` made straight from `bytes` (one copy: the payload is the
+    /// 24 bytes of id, total and offset, then the bytes).
+    static func chunkFrame(id: UInt64, total: UInt64, offset: UInt64, bytes: UnsafeRawBufferPointer) -> Frame {
+        let payload = [UInt8](unsafeUninitializedCapacity: 24 + bytes.count) { buffer, made in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            for (index, field) in [id, total, offset].enumerated() {
+                raw.storeBytes(of: field.littleEndian, toByteOffset: index * 8, as: UInt64.self)
+            }
+            if let base = bytes.baseAddress { (raw.baseAddress! + 24).copyMemory(from: base, byteCount: bytes.count) }
+            made = 24 + bytes.count
+        }
+        return Frame(runtime: Opcode.chunk.rawValue, payload: payload)
+    }
+
+    /// When `frame` is a `.chunk`: calls `body` with its id, total and offset and its bytes
+    /// in place (no copy) and returns true; false for any other frame.
+    /// - Throws: `CommError.badFrame` for a chunk shorter than its fields, or `body`'s error.
+    static func withChunk(
+        _ frame: Frame, peer: String, _ body: (UInt64, UInt64, UInt64, UnsafeRawBufferPointer) throws -> Void
+    ) throws -> Bool {
+        guard frame.header.kind == .runtime, frame.header.opcode == Opcode.chunk.rawValue else { return false }
+        var reader = PayloadReader(frame.payload, peer: peer)
+        let (id, total, offset) = (
+            try reader.integer(UInt64.self), try reader.integer(UInt64.self), try reader.integer(UInt64.self)
+        )
+        try frame.payload.withUnsafeBytes { try body(id, total, offset, UnsafeRawBufferPointer(rebasing: $0[24...])) }
+        return true
     }
 
     /// Parses a frame.
@@ -103,10 +129,10 @@ private final class ObjectServerHandler: ChannelInboundHandler, Sendable {
                 var offset = 0
                 repeat {
                     let count = min(ObjectMessage.chunkBytes, all.count - offset)
-                    let chunk = ObjectMessage.chunk(
+                    let chunk = ObjectMessage.chunkFrame(
                         id: id, total: UInt64(all.count), offset: UInt64(offset),
-                        bytes: Array(UnsafeRawBufferPointer(rebasing: all[offset..<offset + count])))
-                    context.write(wrapOutbound(chunk), promise: nil)
+                        bytes: UnsafeRawBufferPointer(rebasing: all[offset..<offset + count]))
+                    context.write(wrapOutboundOut(chunk), promise: nil)
                     offset += count
                 } while offset < all.count
             }
@@ -139,23 +165,11 @@ final class ObjectReceiver: ChannelInboundHandler, @unchecked Sendable {  // use
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !finished else { return }
+        let frame = unwrapInboundIn(data)
         do {
-            switch try ObjectMessage(unwrapInboundIn(data), peer: source) {
-            case .chunk(let id, let total, let offset, let bytes):
-                guard id == self.id, total == UInt64(writer.size), offset == UInt64(received),
-                    received + bytes.count <= writer.size
-                else {
-                    throw RuntimeError.objectLost(
-                        self.id,
-                        reason: "\(source) sent bytes \(offset)..<\(offset + UInt64(bytes.count)) of \(total) "
-                            + "for object \(id), expected \(received) of \(writer.size) for \(self.id)")
-                }
-                bytes.withUnsafeBytes { writer.write($0, at: received) }
-                received += bytes.count
-                if received == writer.size {
-                    try writer.commit()
-                    end(.success(()))
-                }
+            if try ObjectMessage.withChunk(frame, peer: source, take) { return }
+            switch try ObjectMessage(frame, peer: source) {
+            case .chunk: break  // taken above
             case .missing(_, let reason):
                 throw RuntimeError.objectLost(id, reason: "\(source) does not hold it: \(reason)")
             case .request:
@@ -163,6 +177,24 @@ final class ObjectReceiver: ChannelInboundHandler, @unchecked Sendable {  // use
             }
         } catch {
             end(.failure(error))
+        }
+    }
+
+    /// Writes one chunk where it belongs; the last one puts the file in place.
+    private func take(id: UInt64, total: UInt64, offset: UInt64, bytes: UnsafeRawBufferPointer) throws {
+        guard id == self.id, total == UInt64(writer.size), offset == UInt64(received),
+            received + bytes.count <= writer.size
+        else {
+            throw RuntimeError.objectLost(
+                self.id,
+                reason: "\(source) sent bytes \(offset)..<\(offset + UInt64(bytes.count)) of \(total) "
+                    + "for object \(id), expected \(received) of \(writer.size) for \(self.id)")
+        }
+        try writer.write(bytes, at: received)
+        received += bytes.count
+        if received == writer.size {
+            try writer.commit()
+            end(.success(()))
         }
     }
 
