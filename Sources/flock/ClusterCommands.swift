@@ -142,7 +142,8 @@ struct StatusCommand: AsyncParsableCommand {
         print("\(status.jobs.count) job\(status.jobs.count == 1 ? "" : "s")")
         for job in status.jobs {
             let statistics = job.statistics
-            print("- \(job.executable) (driver \(job.driver))")
+            let kept = job.detachedActors == 0 ? "" : ", hosts \(job.detachedActors) detached actor"
+            print("- \(job.executable) (driver \(job.driver)\(kept)\(job.detachedActors > 1 ? "s" : ""))")
             print(
                 "  workers \(statistics.workers) (pids \(statistics.workerProcessIDs), \(statistics.workerRestarts) "
                     + "restarted), unfinished tasks \(statistics.unfinishedTasks), objects \(statistics.objects)")

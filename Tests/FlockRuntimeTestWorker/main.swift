@@ -175,8 +175,8 @@ if scenario == "example" {
 try await Cluster.serveIfWorker(tasks)
 let storeLimit = 8 << 20
 let cluster =
-    scenario == "remote" || scenario == "nodes"
-    ? try await Cluster.connect(workers: scenario == "nodes" ? 1 : 2)
+    ["remote", "nodes", "detach", "attach"].contains(scenario)
+    ? try await Cluster.connect(workers: scenario == "remote" ? 2 : 1)
     : try await Cluster.local(
         workers: 2, tasks: tasks,
         resources: scenario == "resources"
@@ -481,6 +481,22 @@ case "steal":
     check(!quick.contains(hogged), "quick tasks waited behind the hogs on worker 0: \(quick)")
     let hogPIDs = try await cluster.get(hogs)
     check(Set(hogPIDs) == [hogged], "the hogs ran on \(Set(hogPIDs)), not only on worker 0")
+case "detach":
+    // A detached actor outlives this driver: the next program ("attach") finds it.
+    let shared = try await cluster.spawn(Counter.self, named: "shared-counter", detached: true)
+    check(try await shared.add(5) == 5, "the detached actor does not count")
+    do {
+        _ = try await cluster.spawn(Counter.self, named: "shared-counter", detached: true)
+        check(false, "a detached actor's name was given twice")
+    } catch {
+        expectError(error, "is taken by a detached actor")
+    }
+case "attach":
+    // Another program's detached actor: its state survived that program; calls come from
+    // this driver and from a task in this job's workers.
+    let shared = try await cluster.actor(named: "shared-counter", as: Counter.self)
+    check(try await shared.add(1) == 6, "the detached actor lost its state")
+    check(try await cluster.submit(Bump(counter: shared)).get() == 16, "a task's call on a detached actor")
 case "actors":
     let counter = try await cluster.spawn(Counter.self, named: "hits")
     let one = try await counter.add(1)
@@ -508,6 +524,12 @@ case "actors":
         check(false, "an unknown name resolved")
     } catch {
         expectError(error, "no actor is named \"nobody\"")
+    }
+    do {
+        _ = try await cluster.spawn(Counter.self, named: "forever", detached: true)
+        check(false, "a local cluster made a detached actor")
+    } catch {
+        expectError(error, "needs a long-running cluster")
     }
     do {
         _ = try await cluster.spawn(Counter.self, named: "hits")

@@ -5,7 +5,7 @@ import Testing
 /// `Cluster.connect`, `flock status` (with the right and a wrong token) and `flock stop`.
 @Suite("flock start / status / stop and Cluster.connect", .serialized)
 struct DaemonTests {
-    @Test("start a cluster, run a job on it, see it in status, refuse a wrong token, stop it")
+    @Test("start a cluster, run a job on it, see it in status, keep a detached actor, refuse a wrong token, stop it")
     func lifecycle() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("flock-cluster-\(UUID()).json").path
         let environment = ["FLOCK_CLUSTER_FILE": file]
@@ -21,6 +21,15 @@ struct DaemonTests {
         let (job, jobOutput) = try LocalClusterTests.run(
             LocalClusterTests.binary("FlockRuntimeTestWorker"), ["remote"], environment: environment)
         #expect(job == 0 && jobOutput.contains("ok"), "\(jobOutput)")
+
+        // A detached actor outlives the program that made it; the next one calls it.
+        let worker = LocalClusterTests.binary("FlockRuntimeTestWorker")
+        let (detached, detachedOutput) = try LocalClusterTests.run(worker, ["detach"], environment: environment)
+        #expect(detached == 0 && detachedOutput.contains("ok"), "\(detachedOutput)")
+        let (_, keptOutput) = try LocalClusterTests.run(flock, ["status"], environment: environment)
+        #expect(keptOutput.contains("driver gone, hosts 1 detached actor"), "\(keptOutput)")
+        let (attached, attachedOutput) = try LocalClusterTests.run(worker, ["attach"], environment: environment)
+        #expect(attached == 0 && attachedOutput.contains("ok"), "\(attachedOutput)")
 
         let (refused, refusedOutput) = try LocalClusterTests.run(
             flock, ["status"], environment: environment.merging(["FLOCK_TOKEN": "wrong"]) { $1 })

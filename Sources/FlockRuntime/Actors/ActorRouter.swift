@@ -7,7 +7,9 @@ import NIOCore
 /// `FlockActorSystem`) or from a worker are renumbered and sent to the hosting worker; the
 /// reply goes back the same way. When a worker dies, calls in flight to its actors fail,
 /// and actors with restarts left are created again on another worker (state starts over);
-/// calls made meanwhile wait and are delivered once the new instance exists.
+/// calls made meanwhile wait and are delivered once the new instance exists. A call to an
+/// actor this router does not know goes to the router `elsewhere` names (a detached actor
+/// of another job on the same daemon), which replies to the caller directly.
 final class ActorRouter: @unchecked Sendable {  // state guarded by `lock`
     private enum Origin {
         case driver(UInt64)
@@ -29,6 +31,7 @@ final class ActorRouter: @unchecked Sendable {  // state guarded by `lock`
 
     private let lock = NSLock()
     private let idSource: @Sendable () -> UInt64
+    private let elsewhere: @Sendable (UInt64) -> ActorRouter?
     private var workers: [ObjectIdentifier: (channel: Channel, actors: Int)] = [:]
     private var actors: [UInt64: Entry] = [:]
     private var names: [String: UInt64] = [:]
@@ -38,8 +41,12 @@ final class ActorRouter: @unchecked Sendable {  // state guarded by `lock`
     /// The driver's actor system: its calls come here, and their replies go back to it.
     let driver: FlockActorSystem
 
-    init(idSource: @escaping @Sendable () -> UInt64) {
+    init(
+        idSource: @escaping @Sendable () -> UInt64,
+        elsewhere: @escaping @Sendable (UInt64) -> ActorRouter? = { _ in nil }
+    ) {
         self.idSource = idSource
+        self.elsewhere = elsewhere
         let link = RouterLink()
         driver = FlockActorSystem { message in link.router?.fromDriver(message) }
         link.router = self
@@ -49,8 +56,8 @@ final class ActorRouter: @unchecked Sendable {  // state guarded by `lock`
     /// under `name`, when given) and returns its id once it exists.
     /// - Throws: `RuntimeError.actorCallFailed` when the worker could not make it (an
     ///   unknown type), or when the name is taken.
-    func spawn(type: String, name: String?, maxRestarts: Int) async throws -> FlockActorID {
-        let id = idSource()
+    func spawn(type: String, name: String?, maxRestarts: Int, id given: UInt64? = nil) async throws -> FlockActorID {
+        let id = given ?? idSource()
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             let outcome = lock.withLock { () -> Result<Frames, RuntimeError> in
                 if let name {
@@ -70,6 +77,9 @@ final class ActorRouter: @unchecked Sendable {  // state guarded by `lock`
 
     /// The id of the actor registered under `name`.
     func lookup(_ name: String) -> FlockActorID? { lock.withLock { names[name].map(FlockActorID.init) } }
+
+    /// Whether this router hosts actor `id`.
+    func hosts(_ id: UInt64) -> Bool { lock.withLock { actors[id] != nil } }
 
     /// A worker connected.
     func workerJoined(_ channel: Channel) {
@@ -138,8 +148,13 @@ final class ActorRouter: @unchecked Sendable {  // state guarded by `lock`
     private func route(actor: UInt64, origin: Origin, target: String, generics: [String], arguments: [[UInt8]]) {
         var driverCalls: [UInt64] = []
         var failure: [UInt8] = []
+        var handOver: ActorRouter?
         let frames = lock.withLock { () -> Frames in
             guard let entry = actors[actor] else {
+                if case .worker = origin, let other = elsewhere(actor), other !== self {
+                    handOver = other
+                    return []
+                }
                 failure = Array("no actor \(actor) in this cluster".utf8)
                 return reply(to: origin, false, failure, driver: &driverCalls)
             }
@@ -155,6 +170,10 @@ final class ActorRouter: @unchecked Sendable {  // state guarded by `lock`
                 forward(
                     actor: actor, to: host, origin: origin, target: target, generics: generics, arguments: arguments)
             ]
+        }
+        if let handOver {
+            return handOver.route(
+                actor: actor, origin: origin, target: target, generics: generics, arguments: arguments)
         }
         send(frames)
         for id in driverCalls { driver.received(reply: id, succeeded: false, bytes: failure) }

@@ -187,13 +187,17 @@ public final class Cluster: Sendable {
     /// Creates an actor of a registered type in a worker and returns a handle whose calls
     /// go to it. With a `name`, others find it with `actor(named:as:)`. When its worker
     /// dies, it is created again (fresh state) up to `maxRestarts` times; calls in flight
-    /// at that moment fail, later ones reach the new instance.
-    /// - Throws: `RuntimeError.actorCallFailed` when the name is taken or the type is not
-    ///   registered in the workers.
-    public func spawn<Actor: ClusterActor>(_ type: Actor.Type, named name: String? = nil, maxRestarts: Int = 0)
-        async throws -> Actor
-    {
-        let id = try await backend.spawn(type: Actor.actorName, name: name, maxRestarts: max(0, maxRestarts))
+    /// at that moment fail, later ones reach the new instance. A `detached` actor (on a
+    /// `flock start` cluster only) outlives this program: its name is known to every
+    /// program that connects later, which calls it like its own, until `flock stop`.
+    /// - Throws: `RuntimeError.actorCallFailed` when the name is taken (by any program's
+    ///   detached actor, too), the type is not registered in the workers, or a detached
+    ///   actor is asked of a local cluster.
+    public func spawn<Actor: ClusterActor>(
+        _ type: Actor.Type, named name: String? = nil, maxRestarts: Int = 0, detached: Bool = false
+    ) async throws -> Actor {
+        let id = try await backend.spawn(
+            type: Actor.actorName, name: name, maxRestarts: max(0, maxRestarts), detached: detached)
         return try Actor.resolve(id: id, using: backend.actorSystem)
     }
 

@@ -23,8 +23,9 @@ protocol ClusterBackend: AnyObject, Sendable {
     func release(_ id: UInt64)
     /// Stops task `id`.
     func cancel(_ id: UInt64, reason: RuntimeError)
-    /// Creates an actor of registered type `type` in a worker.
-    func spawn(type: String, name: String?, maxRestarts: Int) async throws -> FlockActorID
+    /// Creates an actor of registered type `type` in a worker (`detached`: one that outlives
+    /// the driver, on a daemon's cluster).
+    func spawn(type: String, name: String?, maxRestarts: Int, detached: Bool) async throws -> FlockActorID
     /// The actor registered under `name`, if any.
     func lookup(_ name: String) async throws -> FlockActorID?
     /// A snapshot of what the cluster holds.

@@ -31,12 +31,13 @@ final class LocalCluster: ClusterBackend {
 
     /// Starts `count` workers and waits (up to `timeout`) until all have connected. The
     /// head and the store's object server listen on `host` (workers of other nodes
-    /// connect there).
+    /// connect there). Calls to actors this cluster does not host go to the router
+    /// `elsewhere` names (a daemon's detached actors).
     /// - Throws: `RuntimeError.startTimeout` when some did not connect in time.
     static func start(
         workers count: Int, executable: String, arguments: [String], environment: [String: String],
         resources: [Resources], objectStoreBytes: Int?, heartbeatTimeout: Duration, timeout: Duration,
-        host: String = "127.0.0.1"
+        host: String = "127.0.0.1", elsewhere: @escaping @Sendable (UInt64) -> ActorRouter? = { _ in nil }
     ) async throws -> LocalCluster {
         ObjectDirectory.removeLeftovers()
         let offers = (0..<count).map { $0 < resources.count ? resources[$0] : Resources.share(of: count) }
@@ -47,7 +48,7 @@ final class LocalCluster: ClusterBackend {
         let peers = ObjectPeers(token: token, defaultHost: connectHost)
         let head = ClusterHead(
             eventLoop: MultiThreadedEventLoopGroup.singleton.next(), store: store, peers: peers, offers: offers)
-        let router = ActorRouter { head.reserveID() }
+        let router = ActorRouter(idSource: { head.reserveID() }, elsewhere: elsewhere)
         let hung = HungWorkers()
         let objectServer: Channel
         do {
@@ -112,8 +113,13 @@ final class LocalCluster: ClusterBackend {
     func release(_ id: UInt64) { head.release(id) }
     func cancel(_ id: UInt64, reason: RuntimeError) { head.cancel(id, reason: reason) }
 
-    func spawn(type: String, name: String?, maxRestarts: Int) async throws -> FlockActorID {
-        try await router.spawn(type: type, name: name, maxRestarts: maxRestarts)
+    func spawn(type: String, name: String?, maxRestarts: Int, detached: Bool) async throws -> FlockActorID {
+        guard !detached else {
+            throw RuntimeError.actorCallFailed(
+                "a detached actor outlives its driver, so it needs a long-running cluster: "
+                    + "`flock start --head` and Cluster.connect()")
+        }
+        return try await router.spawn(type: type, name: name, maxRestarts: maxRestarts)
     }
 
     func lookup(_ name: String) async throws -> FlockActorID? { router.lookup(name) }

@@ -10,6 +10,10 @@ import NIOCore
 ///
 /// A node that joins serves the jobs started after it joined; one whose agent disconnects
 /// is lost to every job (its objects are rebuilt or fail: `ClusterHead.nodeLost`).
+///
+/// Detached actors: a job that spawned some keeps running (its workers host them) after
+/// its driver leaves, until `flock stop`; their names and ids are the daemon's own, so
+/// every later job looks them up and calls them (its router hands such calls over).
 public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lock`
     /// Workers started for a job whose driver does not ask for a number.
     public let workersPerJob: Int
@@ -21,6 +25,10 @@ public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lo
     private var jobs: [UInt64: (job: LocalCluster, executable: String, driver: String)] = [:]
     private var nextJob: UInt64 = 0
     private var nodes: [Int: (channel: Channel, host: String, workers: Int)] = [:]
+    private var detached: [UInt64: (job: UInt64, router: ActorRouter)] = [:]
+    private var detachedNames: [String: UInt64] = [:]
+    private var nextDetached: UInt64 = 0
+    private var driverless: Set<UInt64> = []
     private var nextNode = 0
     private var server: Channel?
     private var address = ""
@@ -95,11 +103,19 @@ public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lo
 
     /// What `flock status` shows.
     func status() async -> DaemonStatus {
-        let (entries, address, nodes) = lock.withLock { (Array(jobs.values), self.address, self.nodes) }
+        let (entries, address, nodes) = lock.withLock {
+            (jobs.sorted { $0.key < $1.key }, self.address, self.nodes)
+        }
         var reports: [DaemonStatus.Job] = []
-        for entry in entries {
+        for (id, entry) in entries {
             guard let statistics = try? await entry.job.statistics() else { continue }
-            reports.append(DaemonStatus.Job(executable: entry.executable, driver: entry.driver, statistics: statistics))
+            let (actors, gone) = lock.withLock {
+                (detached.values.filter { $0.job == id }.count, driverless.contains(id))
+            }
+            reports.append(
+                DaemonStatus.Job(
+                    executable: entry.executable, driver: gone ? "gone" : entry.driver, statistics: statistics,
+                    detachedActors: actors))
         }
         return DaemonStatus(
             processID: getpid(), address: address, workersPerJob: workersPerJob, jobs: reports,
@@ -117,14 +133,56 @@ public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lo
         }
     }
 
-    /// Job `id` ended: the nodes stop its workers.
-    func ended(_ id: UInt64) {
-        let nodes = lock.withLock {
+    /// Job `id`'s driver left: the job ends (the nodes stop its workers; the caller shuts it
+    /// down) unless it hosts detached actors, which keep it running. Returns whether it ended.
+    @discardableResult
+    func driverLeft(_ id: UInt64) -> Bool {
+        let nodes = lock.withLock { () -> [Channel]? in
+            guard !detached.values.contains(where: { $0.job == id }) else {
+                driverless.insert(id)
+                return nil
+            }
             jobs.removeValue(forKey: id)
             return self.nodes.values.map(\.channel)
         }
+        guard let nodes else { return false }
         for node in nodes { node.writeAndFlush(DriverMessage.stopWorkers(job: id).frame, promise: nil) }
+        return true
     }
+
+    /// Spawns a detached actor for job `id` on its router: a daemon-wide id and name.
+    /// - Throws: `RuntimeError.actorCallFailed` when the name is taken, or the spawn's error.
+    func spawnDetached(for id: UInt64, on router: ActorRouter, type: String, name: String?, maxRestarts: Int)
+        async throws -> FlockActorID
+    {
+        let actor = try lock.withLock { () -> UInt64 in
+            if let name {
+                guard detachedNames[name] == nil else {
+                    throw RuntimeError.actorCallFailed("the name \"\(name)\" is taken by a detached actor")
+                }
+            }
+            nextDetached += 1
+            let actor = 1 << 61 | nextDetached  // apart from every job's own ids
+            if let name { detachedNames[name] = actor }
+            detached[actor] = (id, router)
+            return actor
+        }
+        do {
+            return try await router.spawn(type: type, name: nil, maxRestarts: maxRestarts, id: actor)
+        } catch {
+            lock.withLock {
+                detached[actor] = nil
+                if let name { detachedNames[name] = nil }
+            }
+            throw error
+        }
+    }
+
+    /// The router of the job hosting detached actor `id`.
+    func detachedRouter(for id: UInt64) -> ActorRouter? { lock.withLock { detached[id]?.router } }
+
+    /// The detached actor registered under `name`.
+    func detachedActor(named name: String) -> UInt64? { lock.withLock { detachedNames[name] } }
 
     /// Asks every node to start its workers for job `id` (running `executable`); returns
     /// how many workers they will start in all.

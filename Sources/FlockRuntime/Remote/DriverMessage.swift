@@ -20,7 +20,7 @@ enum DriverMessage: Codable, Equatable, Sendable {
     case cancel(id: UInt64, reason: RuntimeError)
     case locate(request: UInt64, id: UInt64)
     case located(request: UInt64, location: ObjectLocation?, error: RuntimeError?)
-    case spawn(request: UInt64, type: String, name: String?, maxRestarts: Int)
+    case spawn(request: UInt64, type: String, name: String?, maxRestarts: Int, detached: Bool)
     case spawned(request: UInt64, actor: UInt64?, error: RuntimeError?)
     case lookup(request: UInt64, name: String)
     case lookedUp(request: UInt64, actor: UInt64?)
@@ -82,6 +82,8 @@ public struct DaemonStatus: Codable, Equatable, Sendable {
         public var driver: String
         /// Its workers, objects, tasks and store.
         public var statistics: ClusterStatistics
+        /// The detached actors it hosts (which keep it running after its driver left).
+        public var detachedActors: Int
     }
 
     /// The daemon's process id.

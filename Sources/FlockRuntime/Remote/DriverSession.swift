@@ -43,8 +43,7 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
             defer { self.job = nil }
             return (self.job, self.node)
         }
-        if let job {
-            daemon.ended(job.id)
+        if let job, daemon.driverLeft(job.id) {
             Task { await job.cluster.shutdown() }
         }
         if let node {
@@ -103,7 +102,8 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
                 let job = try await LocalCluster.start(
                     workers: max(1, workers), executable: executable, arguments: arguments, environment: environment,
                     resources: [], objectStoreBytes: daemon.objectStoreBytes, heartbeatTimeout: .seconds(5),
-                    timeout: .seconds(60), host: daemon.host)
+                    timeout: .seconds(60), host: daemon.host
+                ) { [daemon] in daemon.detachedRouter(for: $0) }
                 let id = daemon.started(job, executable: executable, driver: peer)
                 let open = lock.withLock { () -> Bool in
                     guard channel.isActive else { return false }
@@ -111,7 +111,7 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
                     return true
                 }
                 guard open else {
-                    daemon.ended(id)
+                    daemon.driverLeft(id)
                     return await job.shutdown()
                 }
                 let remote = daemon.startWorkersOnNodes(
@@ -155,17 +155,23 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
                     reply(.located(request: request, location: nil, error: Self.runtimeError(error)), on: channel)
                 }
             }
-        case .spawn(let request, let type, let name, let maxRestarts):
+        case .spawn(let request, let type, let name, let maxRestarts, let detached):
+            let (daemon, id) = (self.daemon, lock.withLock { self.job?.id ?? 0 })
             Task {
                 do {
-                    let actor = try await job.spawn(type: type, name: name, maxRestarts: maxRestarts)
+                    let actor =
+                        detached
+                        ? try await daemon.spawnDetached(
+                            for: id, on: job.router, type: type, name: name, maxRestarts: maxRestarts)
+                        : try await job.spawn(type: type, name: name, maxRestarts: maxRestarts, detached: false)
                     reply(.spawned(request: request, actor: actor.value, error: nil), on: channel)
                 } catch {
                     reply(.spawned(request: request, actor: nil, error: Self.runtimeError(error)), on: channel)
                 }
             }
         case .lookup(let request, let name):
-            reply(.lookedUp(request: request, actor: job.router.lookup(name)?.value), on: channel)
+            let actor = job.router.lookup(name)?.value ?? daemon.detachedActor(named: name)
+            reply(.lookedUp(request: request, actor: actor), on: channel)
         case .statistics(let request):
             Task {
                 do {

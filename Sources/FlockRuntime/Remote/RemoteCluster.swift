@@ -80,9 +80,11 @@ final class RemoteCluster: ClusterBackend, @unchecked Sendable {  // state guard
         return location
     }
 
-    func spawn(type: String, name: String?, maxRestarts: Int) async throws -> FlockActorID {
+    func spawn(type: String, name: String?, maxRestarts: Int, detached: Bool) async throws -> FlockActorID {
         flush()
-        let answer = try await link.request { .spawn(request: $0, type: type, name: name, maxRestarts: maxRestarts) }
+        let answer = try await link.request {
+            .spawn(request: $0, type: type, name: name, maxRestarts: maxRestarts, detached: detached)
+        }
         guard case .spawned(_, let actor, let error) = answer else { throw unexpected(answer) }
         if let error { throw error }
         guard let actor else { throw unexpected(answer) }
