@@ -108,6 +108,15 @@ struct SumWhere: RemoteTask {
     }
 }
 
+/// How many objects its node's store has spilled to disk: [node, files].
+struct SpillCount: RemoteTask {
+    func run() async throws -> [Int] {
+        let folder = ProcessInfo.processInfo.environment["FLOCK_RUNTIME_SPILL"] ?? ""
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return [Int(thisNode), files.filter { !$0.hasSuffix(".partial") }.count]
+    }
+}
+
 /// Blocks one of its worker's threads (not an await: the thread is held) for a while.
 struct Hog: RemoteTask {
     let milliseconds: Int
@@ -160,7 +169,7 @@ let tasks = try TaskRegistry(
     [
         Square.self, Fails.self, Slow.self, SumSlice.self, Total.self, Increment.self, Ramp.self, CheckRamp.self,
         After.self, Crashes.self, Bump.self, WhichNode.self, NodeRamp.self, Doubled.self, SumWhere.self,
-        Hog.self,
+        Hog.self, SpillCount.self,
     ], actors: [Counter.self])
 let scenario = CommandLine.arguments.dropFirst().first ?? "squares"
 if scenario == "example" {
@@ -441,6 +450,10 @@ case "nodes":
     let long = try (0..<4).map { _ in try cluster.submit(WhichNode(milliseconds: 1500)) }
     let kept = try (0..<8).map { _ in try cluster.submit(NodeRamp(count: count)) }
     let keptMakers = try await cluster.get(kept).map { $0[0] }
+    // The daemon keeps 4 MiB per node in memory: node 1's own store spilled some of its
+    // ramps, which were read back intact above.
+    let spills = try await cluster.get(try (0..<8).map { _ in try cluster.submit(SpillCount()) })
+    check(spills.contains { $0[0] == 1 && $0[1] > 0 }, "node 1 spilled nothing: \(spills)")
     ramps = nil
     try await Task.sleep(for: .milliseconds(300))
     guard let agent = ProcessInfo.processInfo.environment["FLOCK_TEST_AGENT_PID"].flatMap(Int32.init) else {

@@ -50,7 +50,8 @@ struct DaemonTests {
         let environment = ["FLOCK_CLUSTER_FILE": file]
         let flock = LocalClusterTests.binary("flock")
         let (started, startOutput) = try LocalClusterTests.run(
-            flock, ["start", "--head", "--port", "0", "--workers", "1"], environment: environment)
+            flock, ["start", "--head", "--port", "0", "--workers", "1", "--object-store-mib", "4"],
+            environment: environment)
         #expect(started == 0, "\(startOutput)")
         defer { _ = try? LocalClusterTests.run(flock, ["stop"], environment: environment) }
         let address = try JSONDecoder().decode(ClusterAddress.self, from: Data(contentsOf: URL(fileURLWithPath: file)))

@@ -148,7 +148,7 @@ struct ObjectStoreTests {
             ]),
             .cancel([3, 4]),
             .nodes([0: "127.0.0.1:9000", 2: "10.0.0.2:9001"]),
-            .free([7, 8]),
+            .steal([7, 8]),
         ]
         for message in messages { #expect(try TaskMessage(message.frame, peer: "test") == message) }
         var frame = TaskMessage.results([(3, .cancelled)]).frame

@@ -71,6 +71,8 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
     private var lineage: [UInt64: PendingTask] = [:]
     /// Nodes that died (a late worker of one is turned away).
     private var lostNodes: Set<Int> = []
+    /// The stores of the other nodes (the head's own is `store`).
+    private var nodeStores: [Int: any NodeStore] = [:]
     private var offers: [Resources]
 
     /// A head whose workers will offer `offers` (a task no offer covers is refused), and
@@ -106,7 +108,7 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
             objects[id] = .success(location)
             references[id] = 1
         }
-        if case .stored(let size, store.directory.node) = location { store.added(id, size: size) }
+        stored(id, at: location)
     }
 
     /// Records object `id` as failed with `error`, held by one reference (a remote driver's
@@ -242,8 +244,10 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         }
     }
 
-    /// Node `node`'s object server listens at `address`; every worker is told.
-    func nodeJoined(_ node: Int, objects address: String) {
+    /// Node `node`'s object server listens at `address` and its store is kept by `store`;
+    /// every worker is told where the server is.
+    func nodeJoined(_ node: Int, objects address: String, store: any NodeStore) {
+        lock.withLock { nodeStores[node] = store }
         peers.table[node] = address
         broadcastNodes()
     }
@@ -255,6 +259,7 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
     func nodeLost(_ node: Int) {
         peers.table[node] = nil
         broadcastNodes()
+        lock.withLock { nodeStores[node] = nil }
         var inputFailed: [PendingTask] = []
         let (failed, channels) = lock.withLock {
             () -> ([(PendingTask, Result<ObjectLocation, RuntimeError>)], [Channel]) in
@@ -294,18 +299,22 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         for channel in lock.withLock({ workers.values.map(\.channel) }) { channel.writeAndFlush(frame, promise: nil) }
     }
 
-    /// Deletes freed objects: from this node's store, and (a message to one worker of each
-    /// other node) the copies other nodes made or pulled.
+    /// Deletes freed objects from every node's store (each deletes what it holds: objects
+    /// made there and copies pulled there).
     private func free(_ ids: [UInt64]) {
         guard !ids.isEmpty else { return }
-        for id in ids { store.removed(id) }
-        let home = store.directory.node
-        let remote = lock.withLock { () -> [Int: Channel] in
-            var channels: [Int: Channel] = [:]
-            for worker in workers.values where worker.node != home { channels[worker.node] = worker.channel }
-            return channels
+        store.removed(ids)
+        for other in lock.withLock({ Array(nodeStores.values) }) { other.removed(ids) }
+    }
+
+    /// Tells the store of the node holding a new stored object (called outside the lock).
+    private func stored(_ id: UInt64, at location: ObjectLocation) {
+        guard case .stored(let size, let node) = location else { return }
+        if node == store.directory.node {
+            store.added(id, size: size)
+        } else {
+            lock.withLock { nodeStores[node] }?.added(id, size: size)
         }
-        for channel in remote.values { channel.writeAndFlush(TaskMessage.free(ids).frame, promise: nil) }
     }
 
     /// A worker's connection closed: its running tasks go back to the queue (or fail
@@ -375,7 +384,7 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         }
         if let (victim, ids) = steal { victim.writeAndFlush(TaskMessage.steal(ids).frame, promise: nil) }
         for (task, outcome) in finished {
-            if case .success(.stored(let size, store.directory.node)) = outcome { store.added(task.id, size: size) }
+            if case .success(let location) = outcome { stored(task.id, at: location) }
         }
         if !unreachable.isEmpty {
             // The node holding an input died; by the time this runs the head knows, and the

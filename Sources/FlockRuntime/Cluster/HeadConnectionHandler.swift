@@ -48,7 +48,7 @@ final class HeadConnectionHandler: ChannelInboundHandler, @unchecked Sendable { 
                 head.workerJoined(context.channel, node: node, capacity: resources)
                 router.workerJoined(context.channel)
             case .results(let results): head.received(results, from: context.channel)
-            case .tasks, .cancel, .nodes, .free, .steal:
+            case .tasks, .cancel, .nodes, .steal:
                 throw CommError.badFrame(peer: peer, reason: "a worker sent the head a head's message")
             }
         } catch {

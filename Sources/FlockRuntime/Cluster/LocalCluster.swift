@@ -43,7 +43,8 @@ final class LocalCluster: ClusterBackend {
         let offers = (0..<count).map { $0 < resources.count ? resources[$0] : Resources.share(of: count) }
         let token = UUID().uuidString
         let directory = try ObjectDirectory.create()
-        let store = ObjectStore(directory: directory, memoryLimit: objectStoreBytes ?? defaultStoreBytes(directory))
+        let store = ObjectStore(
+            directory: directory, memoryLimit: objectStoreBytes ?? ObjectStore.defaultLimit(directory))
         let connectHost = host == "0.0.0.0" ? "127.0.0.1" : host
         let peers = ObjectPeers(token: token, defaultHost: connectHost)
         let head = ClusterHead(
@@ -140,14 +141,6 @@ final class LocalCluster: ClusterBackend {
         try? await objectServer.close()
         head.store.settle()
         head.store.directory.removeAll()
-    }
-
-    private static func defaultStoreBytes(_ directory: ObjectDirectory) -> Int {
-        let memory = Int(ProcessInfo.processInfo.physicalMemory)
-        guard let attributes = try? FileManager.default.attributesOfFileSystem(forPath: directory.memory),
-            let size = attributes[.systemSize] as? Int
-        else { return memory * 3 / 10 }
-        return min(size / 3, memory * 3 / 10)
     }
 }
 

@@ -61,7 +61,6 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             case .tasks(let batch): for task in batch { take(task, replyingOn: context.channel) }
             case .cancel(let ids): cancel(ids, replyingOn: context.channel)
             case .nodes(let table): peers.table = table
-            case .free(let ids): for id in ids { directory.remove(id) }
             case .steal(let ids): giveBack(ids, replyingOn: context.channel)
             case .workerReady, .results, .heartbeat:
                 throw CommError.badFrame(peer: peer, reason: "the head sent a worker's message")

@@ -43,6 +43,16 @@ final class ObjectStore: @unchecked Sendable {  // state guarded by `lock`
         self.memoryLimit = memoryLimit
     }
 
+    /// The memory limit unless told otherwise: a third of the shared-memory file system
+    /// that holds `directory`, at most 30% of RAM.
+    static func defaultLimit(_ directory: ObjectDirectory) -> Int {
+        let memory = Int(ProcessInfo.processInfo.physicalMemory)
+        guard let attributes = try? FileManager.default.attributesOfFileSystem(forPath: directory.memory),
+            let size = attributes[.systemSize] as? Int
+        else { return memory * 3 / 10 }
+        return min(size / 3, memory * 3 / 10)
+    }
+
     /// What the store holds now.
     var current: Statistics { lock.withLock { statistics } }
 

@@ -192,7 +192,7 @@ public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lo
         let nodes = lock.withLock { Array(self.nodes.values) }
         let message = DriverMessage.startWorkers(
             job: id, headPort: job.headPort, token: job.token, executable: executable, arguments: arguments,
-            environment: environment)
+            environment: environment, objectStoreBytes: objectStoreBytes)
         for node in nodes { node.channel.writeAndFlush(message.frame, promise: nil) }
         return nodes.map(\.workers).reduce(0, +)
     }
@@ -210,12 +210,13 @@ public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lo
     /// Node `node` started its workers for job `id` and serves its objects on `port`.
     func nodeStartedWorkers(_ node: Int, job id: UInt64, objectsPort port: Int) {
         guard
-            let (job, host) = lock.withLock({ () -> (LocalCluster, String)? in
-                guard let job = jobs[id]?.job, let host = nodes[node]?.host else { return nil }
-                return (job, host)
+            let (job, agent) = lock.withLock({ () -> (LocalCluster, (channel: Channel, host: String))? in
+                guard let job = jobs[id]?.job, let node = nodes[node] else { return nil }
+                return (job, (node.channel, node.host))
             })
         else { return }
-        job.head.nodeJoined(node, objects: "\(host):\(port)")
+        job.head.nodeJoined(
+            node, objects: "\(agent.host):\(port)", store: RemoteNodeStore(agent: agent.channel, job: id))
     }
 
     /// Node `node`'s agent disconnected: every job loses it.

@@ -20,7 +20,7 @@ public final class NodeAgent: @unchecked Sendable {  // state guarded by `lock`
     private struct Job {
         let workers: LocalWorkers
         let server: Channel
-        let directory: ObjectDirectory
+        let store: ObjectStore
     }
 
     private let daemonHost: String
@@ -75,7 +75,7 @@ public final class NodeAgent: @unchecked Sendable {  // state guarded by `lock`
     /// Starts this node's workers for job `id` and answers the daemon on `channel`.
     fileprivate func startWorkers(
         job id: UInt64, headPort: Int, token: String, executable: String, arguments: [String],
-        environment: [String: String], answering channel: Channel
+        environment: [String: String], objectStoreBytes: Int?, answering channel: Channel
     ) async {
         let node = lock.withLock { self.node }
         do {
@@ -95,7 +95,9 @@ public final class NodeAgent: @unchecked Sendable {  // state guarded by `lock`
                     "FLOCK_RUNTIME_OBJECTS": directory.memory, "FLOCK_RUNTIME_SPILL": directory.spill,
                     "FLOCK_RUNTIME_NODE": "\(node)",
                 ]) { $1 })
-            lock.withLock { jobs[id] = Job(workers: workers, server: server, directory: directory) }
+            let store = ObjectStore(
+                directory: directory, memoryLimit: objectStoreBytes ?? ObjectStore.defaultLimit(directory))
+            lock.withLock { jobs[id] = Job(workers: workers, server: server, store: store) }
             let offer = Resources.share(of: workersPerJob).json
             for index in 0..<workersPerJob {
                 // Numbered apart from the head node's workers (the head names workers by index).
@@ -117,8 +119,12 @@ public final class NodeAgent: @unchecked Sendable {  // state guarded by `lock`
         guard let job = lock.withLock({ jobs.removeValue(forKey: id) }) else { return }
         job.workers.stop()
         try? await job.server.close()
-        job.directory.removeAll()
+        job.store.settle()
+        job.store.directory.removeAll()
     }
+
+    /// Job `id`'s store on this node (nil once the job ended).
+    fileprivate func store(of id: UInt64) -> ObjectStore? { lock.withLock { jobs[id]?.store } }
 }
 
 /// The agent's side of its connection to the daemon.
@@ -140,12 +146,17 @@ private final class NodeAgentHandler: ChannelInboundHandler, Sendable {
             switch try DriverMessage(unwrapInboundIn(data), peer: peer) {
             case .nodeRegistered(let node):
                 registered.succeed(node)
-            case .startWorkers(let job, let headPort, let token, let executable, let arguments, let environment):
+            case .startWorkers(
+                let job, let headPort, let token, let executable, let arguments, let environment, let storeBytes):
                 Task {
                     await agent.startWorkers(
                         job: job, headPort: headPort, token: token, executable: executable, arguments: arguments,
-                        environment: environment, answering: channel)
+                        environment: environment, objectStoreBytes: storeBytes, answering: channel)
                 }
+            case .storeAdded(let job, let id, let size):
+                agent.store(of: job)?.added(id, size: size)
+            case .storeRemoved(let job, let ids):
+                agent.store(of: job)?.removed(ids)
             case .stopWorkers(let job):
                 Task { await agent.stopWorkers(job) }
             case let other:

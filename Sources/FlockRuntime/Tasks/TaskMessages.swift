@@ -57,8 +57,6 @@ enum TaskMessage: Equatable {
     case heartbeat
     /// head -> worker: where each node's object server listens ("host:port").
     case nodes([Int: String])
-    /// head -> worker: these objects are freed; delete this node's copies.
-    case free([UInt64])
     /// head -> worker: hand back those of these tasks that have not started (work
     /// stealing: another worker is idle).
     case steal([UInt64])
@@ -70,7 +68,6 @@ enum TaskMessage: Equatable {
         case cancel
         case heartbeat
         case nodes
-        case free
         case steal
     }
 
@@ -135,9 +132,6 @@ enum TaskMessage: Equatable {
                 writer.integer(UInt32(node))
                 writer.string(address)
             }
-        case .free(let ids):
-            opcode = .free
-            writer.ids(ids)
         case .steal(let ids):
             opcode = .steal
             writer.ids(ids)
@@ -200,8 +194,6 @@ enum TaskMessage: Equatable {
                 table[Int(try reader.integer(UInt32.self))] = try reader.string()
             }
             self = .nodes(table)
-        case .free:
-            self = .free(try reader.ids(in: frame, peer: peer))
         case .steal:
             self = .steal(try reader.ids(in: frame, peer: peer))
         }
