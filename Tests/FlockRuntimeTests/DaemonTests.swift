@@ -57,6 +57,11 @@ struct DaemonTests {
         let address = try JSONDecoder().decode(ClusterAddress.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
             .address
 
+        let (joinedNobody, nobodyOutput) = try LocalClusterTests.run(
+            flock, ["start", "--address", "127.0.0.1:1", "--workers", "1"], environment: environment)
+        #expect(joinedNobody != 0 && nobodyOutput.contains("no daemon answers at 127.0.0.1:1"), "\(nobodyOutput)")
+        #expect(!nobodyOutput.contains("crashed"), "\(nobodyOutput)")
+
         let (joinedWrong, wrongOutput) = try LocalClusterTests.run(
             flock, ["start", "--address", address, "--workers", "1"],
             environment: environment.merging(["FLOCK_TOKEN": "wrong"]) { $1 })

@@ -42,16 +42,22 @@ package enum FrameChannel {
         handlers: @escaping @Sendable () -> [ChannelHandler]
     ) async throws -> Channel {
         let ready = group.next().makePromise(of: String.self)
-        let channel = try await ClientBootstrap(group: group)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try configure(
-                        channel,
-                        role: .connector(Handshake.Connector(key: Handshake.key(token: token), identity: identity)),
-                        maxFrame: maxFrame, authenticated: ready, handlers: handlers())
+        let channel: Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try configure(
+                            channel,
+                            role: .connector(Handshake.Connector(key: Handshake.key(token: token), identity: identity)),
+                            maxFrame: maxFrame, authenticated: ready, handlers: handlers())
+                    }
                 }
-            }
-            .connect(host: host, port: port).get()
+                .connect(host: host, port: port).get()
+        } catch {
+            ready.fail(error)  // no handshake will complete it (NIO checks that promises end)
+            throw error
+        }
         do {
             _ = try await ready.futureResult.get()
         } catch {
