@@ -58,31 +58,44 @@ struct StartCommand: AsyncParsableCommand {
             throw ValidationError("a cluster is already running at \(running.address) (pid \(running.processID))")
         }
         ClusterFile.remove()
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        daemon.arguments = Array(CommandLine.arguments.dropFirst()) + ["--foreground"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["FLOCK_TOKEN"] = environment["FLOCK_TOKEN"] ?? UUID().uuidString
-        daemon.environment = environment
         let log = ClusterFile.path + ".log"
-        guard FileManager.default.createFile(atPath: log, contents: nil) else {
-            throw ValidationError("cannot write the cluster's log \(log)")
+        let token = ProcessInfo.processInfo.environment["FLOCK_TOKEN"] ?? UUID().uuidString
+        try await startInBackground(token: token, log: log, what: "the cluster did not start") { daemon, _ in
+            guard let file = ClusterFile.read(), file.processID == daemon else { return nil }
+            return "flock: cluster started at \(file.address) (pid \(file.processID); log \(log))\n"
+                + "programs on this machine join it with Cluster.connect(); `flock status`, `flock stop`"
         }
-        daemon.standardOutput = FileHandle(forWritingAtPath: log)
-        daemon.standardError = FileHandle(forWritingAtPath: log)
-        try daemon.run()
+    }
+
+    /// Runs this command again with `--foreground` in the background (its output in `log`,
+    /// `token` in its environment), and waits (up to 30 s) until `started` (given its
+    /// process id and its output so far) returns what to print.
+    /// - Throws: `ValidationError` starting with `what` and the log when it exits or times out first.
+    private func startInBackground(
+        token: String, log: String, what: String, started: (Int32, String) -> String?
+    ) async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        process.arguments = Array(CommandLine.arguments.dropFirst()) + ["--foreground"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["FLOCK_TOKEN": token]) { $1 }
+        guard FileManager.default.createFile(atPath: log, contents: nil) else {
+            throw ValidationError("cannot write the log \(log)")
+        }
+        process.standardOutput = FileHandle(forWritingAtPath: log)
+        process.standardError = FileHandle(forWritingAtPath: log)
+        try process.run()
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if let file = ClusterFile.read(), file.processID == daemon.processIdentifier {
-                print("flock: cluster started at \(file.address) (pid \(file.processID); log \(log))")
-                print("programs on this machine join it with Cluster.connect(); `flock status`, `flock stop`")
+            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if let message = started(process.processIdentifier, output) {
+                print(message)
                 return
             }
-            guard daemon.isRunning else { break }
+            guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        throw ValidationError("the cluster did not start:\n\(output)")
+        throw ValidationError("\(what):\n\(output)")
     }
 }
 
@@ -99,28 +112,10 @@ extension StartCommand {
             }
             return
         }
-        let agent = Process()
-        agent.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        agent.arguments = Array(CommandLine.arguments.dropFirst()) + ["--foreground"]
-        agent.environment = ProcessInfo.processInfo.environment.merging(["FLOCK_TOKEN": token]) { $1 }
         let log = NSTemporaryDirectory() + "/flock-node-\(UUID().uuidString.prefix(8)).log"
-        guard FileManager.default.createFile(atPath: log, contents: nil) else {
-            throw ValidationError("cannot write the node's log \(log)")
+        try await startInBackground(token: token, log: log, what: "the node did not join") { _, output in
+            output.split(separator: "\n").first { $0.contains("joined the cluster") }.map { "\($0) (log \(log))" }
         }
-        agent.standardOutput = FileHandle(forWritingAtPath: log)
-        agent.standardError = FileHandle(forWritingAtPath: log)
-        try agent.run()
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, agent.isRunning {
-            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if let line = output.split(separator: "\n").first(where: { $0.contains("joined the cluster") }) {
-                print("\(line) (log \(log))")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        throw ValidationError("the node did not join:\n\(output)")
     }
 }
 

@@ -74,10 +74,10 @@ final class LocalCluster: ClusterBackend {
         }
         let workers = LocalWorkers(
             executable: executable, arguments: arguments,
-            environment: environment.merging([
-                "FLOCK_RUNTIME_HEAD": "\(connectHost):\(server.localAddress?.port ?? 0)", "FLOCK_TOKEN": token,
-                "FLOCK_RUNTIME_OBJECTS": directory.memory, "FLOCK_RUNTIME_SPILL": directory.spill,
-            ]) { $1 })
+            environment: environment.merging(
+                LocalWorkers.environment(
+                    head: "\(connectHost):\(server.localAddress?.port ?? 0)", token: token, directory: directory)
+            ) { $1 })
         hung.workers = workers
         let cluster = LocalCluster(
             head: head, router: router, token: token, server: server, objectServer: objectServer, workers: workers)

@@ -25,6 +25,15 @@ final class LocalWorkers: @unchecked Sendable {  // state guarded by `lock`
         self.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     }
 
+    /// The environment that makes this binary a worker (`Cluster.serveIfWorker` reads it):
+    /// the address of the head it connects to, the token, and its node's store folders.
+    static func environment(head: String, token: String, directory: ObjectDirectory) -> [String: String] {
+        [
+            "FLOCK_RUNTIME_HEAD": head, "FLOCK_TOKEN": token, "FLOCK_RUNTIME_OBJECTS": directory.memory,
+            "FLOCK_RUNTIME_SPILL": directory.spill, "FLOCK_RUNTIME_NODE": "\(directory.node)",
+        ]
+    }
+
     /// The running workers' process ids, by index.
     var processIDs: [Int32] {
         lock.withLock { processes.keys.sorted().compactMap { processes[$0]?.processIdentifier } }

@@ -90,11 +90,9 @@ public final class NodeAgent: @unchecked Sendable {  // state guarded by `lock`
             }
             let workers = LocalWorkers(
                 executable: executable, arguments: arguments,
-                environment: environment.merging([
-                    "FLOCK_RUNTIME_HEAD": "\(daemonHost):\(headPort)", "FLOCK_TOKEN": token,
-                    "FLOCK_RUNTIME_OBJECTS": directory.memory, "FLOCK_RUNTIME_SPILL": directory.spill,
-                    "FLOCK_RUNTIME_NODE": "\(node)",
-                ]) { $1 })
+                environment: environment.merging(
+                    LocalWorkers.environment(head: "\(daemonHost):\(headPort)", token: token, directory: directory)
+                ) { $1 })
             let store = ObjectStore(
                 directory: directory, memoryLimit: objectStoreBytes ?? ObjectStore.defaultLimit(directory))
             lock.withLock { jobs[id] = Job(workers: workers, server: server, store: store) }
