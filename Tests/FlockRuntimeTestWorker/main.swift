@@ -443,6 +443,12 @@ case "nodes":
     check(made.allSatisfy { Array($0.dropFirst()) == Array(ramp.dropFirst()) }, "a ramp came back wrong")
     let makers = made.map { $0[0] }
     check(Set(makers) == [0, 1], "ramps were made on nodes \(Set(makers))")
+    // Locality: a task whose big input lives on one node runs there (one at a time, so
+    // that neither worker is busier).
+    for index in makers.indices {
+        let ranOn = try await cluster.submit(SumWhere(data: ramps![index])).get()[1]
+        check(ranOn == Double(makers[index]), "a task on ramp \(index) of node \(makers[index]) ran on \(ranOn)")
+    }
     // Doubled ramps whose inputs are then freed: those on node 1 cannot be rebuilt.
     let doubled = try ramps!.map { try cluster.submit(Doubled(ramp: $0)) }
     let doubledMakers = try await cluster.get(doubled).map { $0[0] }
