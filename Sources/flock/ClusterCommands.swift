@@ -142,6 +142,7 @@ struct StatusCommand: AsyncParsableCommand {
             print(
                 "  workers \(statistics.workers) (pids \(statistics.workerProcessIDs), \(statistics.workerRestarts) "
                     + "restarted), unfinished tasks \(statistics.unfinishedTasks), objects \(statistics.objects)")
+            print("  resources in use: \(statistics.resourcesInUse) of \(statistics.resources)")
             print(
                 "  store \(statistics.storeMemoryBytes >> 20) of \(statistics.storeMemoryLimit >> 20) MiB in memory, "
                     + "\(statistics.spilledObjects) objects (\(statistics.spilledBytes >> 20) MiB) spilled")

@@ -28,6 +28,7 @@ struct DaemonTests {
         #expect(detached == 0 && detachedOutput.contains("ok"), "\(detachedOutput)")
         let (_, keptOutput) = try LocalClusterTests.run(flock, ["status"], environment: environment)
         #expect(keptOutput.contains("driver gone, hosts 1 detached actor"), "\(keptOutput)")
+        #expect(keptOutput.contains("resources in use: nothing of ") && keptOutput.contains(" CPU, "), "\(keptOutput)")
         let (attached, attachedOutput) = try LocalClusterTests.run(worker, ["attach"], environment: environment)
         #expect(attached == 0 && attachedOutput.contains("ok"), "\(attachedOutput)")
 

@@ -237,4 +237,7 @@ public struct ClusterStatistics: Sendable, Equatable, Codable {
     public var spilledBytes: Int
     /// The memory limit past which objects spill.
     public var storeMemoryLimit: Int
+    /// What the connected workers offer in all, and how much of it running tasks hold.
+    public var resources: Resources
+    public var resourcesInUse: Resources
 }

@@ -94,6 +94,15 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         }
     }
 
+    /// What the connected workers offer in all, and what running tasks hold of it.
+    var resources: (offered: Resources, used: Resources) {
+        lock.withLock {
+            workers.values.reduce((Resources.none, Resources.none)) {
+                ($0.0.adding($1.capacity), $0.1.adding($1.used))
+            }
+        }
+    }
+
     /// A fresh object id (for `put`, whose bytes are written before the head learns of them).
     func reserveID() -> UInt64 {
         lock.withLock {

@@ -129,10 +129,12 @@ final class LocalCluster: ClusterBackend {
         let (objects, tasks) = head.counts
         head.store.settle()
         let store = head.store.current
+        let resources = head.resources
         return ClusterStatistics(
             workers: head.workerCount, workerProcessIDs: workers.processIDs, workerRestarts: workers.restarts,
             objects: objects, unfinishedTasks: tasks, storeMemoryBytes: store.memoryBytes,
-            spilledObjects: store.spilled, spilledBytes: store.spilledBytes, storeMemoryLimit: head.store.memoryLimit)
+            spilledObjects: store.spilled, spilledBytes: store.spilledBytes, storeMemoryLimit: head.store.memoryLimit,
+            resources: resources.offered, resourcesInUse: resources.used)
     }
 
     func shutdown() async {
