@@ -45,7 +45,9 @@ struct DaemonTests {
         #expect(!FileManager.default.fileExists(atPath: file))
     }
 
-    @Test("a node joins with flock start --address, runs a job's tasks, shares objects, and is killed")
+    @Test(
+        "a node joins with flock start --address, runs a job's tasks, shares objects, is killed; a hung node is dropped"
+    )
     func nodes() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("flock-cluster-\(UUID()).json").path
         let environment = ["FLOCK_CLUSTER_FILE": file]
@@ -82,6 +84,23 @@ struct DaemonTests {
         #expect(job == 0 && jobOutput.contains("ok"), "\(jobOutput)")
         let (_, afterOutput) = try LocalClusterTests.run(flock, ["status"], environment: environment)
         #expect(afterOutput.contains("1 node: the head's") && afterOutput.contains("0 jobs"), "\(afterOutput)")
+
+        // A node that hangs (stopped, or its machine gone: no connection closes) is dropped
+        // when its heartbeats stop.
+        let (_, hungOutput) = try LocalClusterTests.run(
+            flock, ["start", "--address", address, "--workers", "1"], environment: environment)
+        let hung = hungOutput.split(separator: "(pid ").dropFirst().first.flatMap { Int32($0.prefix { $0.isNumber }) }
+        #expect(hungOutput.contains("as node 2") && hung != nil, "\(hungOutput)")
+        guard let hung else { return }
+        defer { kill(hung, SIGKILL) }
+        kill(hung, SIGSTOP)
+        let deadline = Date().addingTimeInterval(20)
+        var dropped = false
+        while !dropped && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.5)
+            dropped = try LocalClusterTests.run(flock, ["status"], environment: environment).1.contains("1 node:")
+        }
+        #expect(dropped, "a stopped node is still in the cluster after 20 s")
     }
 }
 

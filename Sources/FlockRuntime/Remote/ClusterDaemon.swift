@@ -22,6 +22,9 @@ public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lo
     private let lock = NSLock()
     /// The interface the daemon and its jobs listen on.
     let host: String
+    /// How long a node agent may be silent (it sends a heartbeat twice a second) before
+    /// its node is taken for dead: a machine that vanishes closes no connection.
+    static let nodeTimeout = TimeAmount.seconds(5)
     private var jobs: [UInt64: (job: LocalCluster, executable: String, driver: String)] = [:]
     private var nextJob: UInt64 = 0
     private var nodes: [Int: (channel: Channel, host: String, workers: Int)] = [:]

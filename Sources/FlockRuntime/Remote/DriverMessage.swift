@@ -36,6 +36,9 @@ enum DriverMessage: Codable, Equatable, Sendable {
     /// answers with the node's number.
     case registerNode(workers: Int)
     case nodeRegistered(node: Int)
+    /// node agent -> daemon, twice a second: still alive (a node silent for
+    /// `ClusterDaemon.nodeTimeout` is dropped as dead).
+    case heartbeat
     /// daemon -> node agent: start this node's workers for job `job`, connecting to the
     /// job's head on the daemon's host at `headPort` with `token`; its store keeps
     /// `objectStoreBytes` in memory (nil: the node's default).

@@ -38,6 +38,14 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
         }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard case IdleStateHandler.IdleStateEvent.read = event, let node = lock.withLock({ node }) else {
+            return context.fireUserInboundEventTriggered(event)
+        }
+        Self.logger.warning("node \(node) sent no heartbeat in \(ClusterDaemon.nodeTimeout); dropping it")
+        context.close(promise: nil)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         let (job, node) = lock.withLock { () -> ((id: UInt64, cluster: LocalCluster)?, Int?) in
             defer { self.job = nil }
@@ -64,8 +72,13 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
             let host = channel.remoteAddress?.ipAddress ?? "127.0.0.1"
             let node = daemon.nodeJoined(channel, host: host, workers: workers)
             lock.withLock { self.node = node }
+            // Heartbeats from here on; silence closes the connection (userInboundEventTriggered).
+            try channel.pipeline.syncOperations.addHandler(
+                IdleStateHandler(readTimeout: ClusterDaemon.nodeTimeout), position: .first)
             Self.logger.info("node \(node) joined from \(host) with \(workers) workers per job")
             reply(.nodeRegistered(node: node), on: channel)
+        case .heartbeat:
+            break
         case .workersStarted(let job, let port, let error):
             guard let node = lock.withLock({ node }) else {
                 throw CommError.badFrame(peer: peer, reason: "a node's message before the node registered")

@@ -66,6 +66,10 @@ public final class NodeAgent: @unchecked Sendable {  // state guarded by `lock`
         channel.writeAndFlush(DriverMessage.registerNode(workers: agent.workersPerJob).frame, promise: nil)
         let node = try await registered.futureResult.get()
         agent.lock.withLock { agent.node = node }
+        channel.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(500)) { task in
+            guard channel.isActive else { return task.cancel() }
+            channel.writeAndFlush(DriverMessage.heartbeat.frame, promise: nil)
+        }
         try joined(node)
         try await channel.closeFuture.get()
         Self.logger.info("the daemon at \(address) is gone; stopping")
