@@ -19,22 +19,24 @@ import NIOCore
 ///   nodes (locality); the objects of a node that dies are rebuilt by running again the
 ///   tasks that made them (lineage), or fail with `objectLost` when that cannot be done.
 final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
+    /// A submitted task as the head tracks it: its distinct inputs (each holding one
+    /// reference until the task ends), its runs so far, and why it was cancelled.
     struct PendingTask {
-        let id: UInt64
-        let name: String
-        let bytes: [UInt8]
-        /// Distinct input objects, each holding one reference until the task ends.
+        let submission: SubmittedTask
         let arguments: [UInt64]
-        let demand: Resources
-        let maxAttempts: Int
         var attempts = 0
         var cancellation: RuntimeError?
 
         /// The head's record of `submission`, whose distinct inputs are `inputs`.
         init(_ submission: SubmittedTask, inputs: [UInt64]) {
-            (id, name, bytes, arguments) = (submission.id, submission.name, submission.bytes, inputs)
-            (demand, maxAttempts) = (submission.demand, submission.maxAttempts)
+            self.submission = submission
+            arguments = inputs
         }
+
+        var id: UInt64 { submission.id }
+        var name: String { submission.name }
+        var demand: Resources { submission.demand }
+        var maxAttempts: Int { submission.maxAttempts }
     }
 
     private struct Worker {
@@ -620,6 +622,6 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         for input in task.arguments {
             if case .success(let location) = objects[input] { arguments[input] = location }
         }
-        return TaskAssignment(id: task.id, name: task.name, bytes: task.bytes, arguments: arguments)
+        return TaskAssignment(id: task.id, name: task.name, bytes: task.submission.bytes, arguments: arguments)
     }
 }
