@@ -491,9 +491,10 @@ case "steal":
     // tasks, the ones it was handed cannot start there, so the idle worker 1 takes them
     // back (work stealing) and every quick task runs on worker 1.
     let hogged = try await cluster.statistics().workerProcessIDs[0]
-    let threads = ProcessInfo.processInfo.activeProcessorCount
+    // At least one hog per thread of worker 0's task pool (as wide as the CPUs it sees).
+    let threads = max(ProcessInfo.processInfo.activeProcessorCount, ProcessInfo.processInfo.processorCount)
     let hogs = try (0..<threads).map { _ in
-        try cluster.submit(Hog(milliseconds: 4000), resources: Resources(custom: ["hog": 1]))
+        try cluster.submit(Hog(milliseconds: 3000), resources: Resources(custom: ["hog": 1]))
     }
     try await Task.sleep(for: .milliseconds(500))
     let quick = try await cluster.get(try (0..<40).map { _ in try cluster.submit(Slow(milliseconds: 1)) })
