@@ -517,6 +517,21 @@ case "attach":
     let shared = try await cluster.actor(named: "shared-counter", as: Counter.self)
     check(try await shared.add(1) == 6, "the detached actor lost its state")
     check(try await cluster.submit(Bump(counter: shared)).get() == 16, "a task's call on a detached actor")
+    // Killed, it serves no more calls and its name is free; its job (driverless) ends, so
+    // the cluster no longer knows the id at all.
+    try await cluster.kill(shared)
+    do {
+        _ = try await shared.add(1)
+        check(false, "a killed actor answered")
+    } catch {
+        expectError(error, "no actor \(shared.id.value) in this cluster")
+    }
+    do {
+        _ = try await cluster.actor(named: "shared-counter", as: Counter.self)
+        check(false, "a killed actor's name still resolves")
+    } catch {
+        expectError(error, "no actor is named")
+    }
 case "actors":
     let counter = try await cluster.spawn(Counter.self, named: "hits")
     let one = try await counter.add(1)
@@ -545,6 +560,16 @@ case "actors":
     } catch {
         expectError(error, "no actor is named \"nobody\"")
     }
+    let doomed = try await cluster.spawn(Counter.self, named: "doomed")
+    _ = try await doomed.add(1)
+    try await cluster.kill(doomed)
+    do {
+        _ = try await doomed.add(1)
+        check(false, "a killed actor answered")
+    } catch {
+        expectError(error, "it was killed")
+    }
+    check(try await counter.add(0) == 213, "killing one actor disturbed another")
     do {
         _ = try await cluster.spawn(Counter.self, named: "forever", detached: true)
         check(false, "a local cluster made a detached actor")

@@ -31,6 +31,9 @@ struct DaemonTests {
         #expect(keptOutput.contains("resources in use: nothing of ") && keptOutput.contains(" CPU, "), "\(keptOutput)")
         let (attached, attachedOutput) = try LocalClusterTests.run(worker, ["attach"], environment: environment)
         #expect(attached == 0 && attachedOutput.contains("ok"), "\(attachedOutput)")
+        // "attach" killed the detached actor: the job that kept it has ended.
+        let (_, endedOutput) = try LocalClusterTests.run(flock, ["status"], environment: environment)
+        #expect(endedOutput.contains("0 jobs"), "\(endedOutput)")
 
         let (refused, refusedOutput) = try LocalClusterTests.run(
             flock, ["status"], environment: environment.merging(["FLOCK_TOKEN": "wrong"]) { $1 })

@@ -1,6 +1,6 @@
 import FlockComm
 
-/// The runtime's actor messages, frames of kind `.runtime` with opcodes 16-19 (task
+/// The runtime's actor messages, frames of kind `.runtime` with opcodes 16-20 (task
 /// messages use 1-5, driver messages 32). Calls and replies flow driver <-> head <-> worker; the
 /// head routes them by actor id and renumbers calls it forwards.
 enum ActorMessage: Equatable {
@@ -13,12 +13,15 @@ enum ActorMessage: Equatable {
     case call(id: UInt64, actor: UInt64, target: String, generics: [String], arguments: [[UInt8]])
     /// The outcome of call `id`: the encoded return value, or the error's description.
     case reply(id: UInt64, succeeded: Bool, bytes: [UInt8])
+    /// head -> worker: end `actor` (killed: it is not made again).
+    case stop(actor: UInt64)
 
     private enum Opcode: UInt8 {
         case spawn = 16
         case spawned
         case call
         case reply
+        case stop
     }
 
     /// Whether `frame` carries an actor message (rather than a task message).
@@ -54,6 +57,9 @@ enum ActorMessage: Equatable {
             writer.integer(id)
             writer.integer(UInt8(succeeded ? 1 : 0))
             writer.data(bytes)
+        case .stop(let actor):
+            opcode = .stop
+            writer.integer(actor)
         }
         return Frame(runtime: opcode.rawValue, payload: writer.bytes)
     }
@@ -85,6 +91,8 @@ enum ActorMessage: Equatable {
         case .reply:
             let (id, succeeded) = (try reader.integer(UInt64.self), try reader.integer(UInt8.self) != 0)
             self = .reply(id: id, succeeded: succeeded, bytes: try reader.data())
+        case .stop:
+            self = .stop(actor: try reader.integer(UInt64.self))
         }
         try reader.finish()
     }

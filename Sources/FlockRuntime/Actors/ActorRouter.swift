@@ -35,7 +35,7 @@ final class ActorRouter: @unchecked Sendable {  // state guarded by `lock`
     private var workers: [ObjectIdentifier: (channel: Channel, actors: Int)] = [:]
     private var actors: [UInt64: Entry] = [:]
     private var names: [String: UInt64] = [:]
-    private var calls: [UInt64: (host: ObjectIdentifier, origin: Origin)] = [:]
+    private var calls: [UInt64: (host: ObjectIdentifier, actor: UInt64, origin: Origin)] = [:]
     private var nextCall: UInt64 = 0
     private var homeless: [UInt64] = []
     /// The driver's actor system: its calls come here, and their replies go back to it.
@@ -78,8 +78,36 @@ final class ActorRouter: @unchecked Sendable {  // state guarded by `lock`
     /// The id of the actor registered under `name`.
     func lookup(_ name: String) -> FlockActorID? { lock.withLock { names[name].map(FlockActorID.init) } }
 
-    /// Whether this router hosts actor `id`.
-    func hosts(_ id: UInt64) -> Bool { lock.withLock { actors[id] != nil } }
+    /// Ends actor `id` for good: its worker drops it, calls in flight and later ones fail
+    /// ("killed"), it is not made again, and its name is free.
+    /// - Throws: `RuntimeError.actorCallFailed` when there is no such actor here.
+    func kill(_ id: UInt64) throws {
+        let reason = "it was killed"
+        let gone = Array("actor \(id) is gone: \(reason)".utf8)
+        var driverCalls: [UInt64] = []
+        let frames = try lock.withLock { () -> Frames in
+            guard var entry = actors[id] else { throw RuntimeError.actorCallFailed("no actor \(id) in this cluster") }
+            var frames: Frames = []
+            if let host = entry.host {
+                frames.append((host, ActorMessage.stop(actor: id).frame))
+                let key = ObjectIdentifier(host)
+                workers[key]?.actors -= 1
+                for (call, target) in calls where target.actor == id {
+                    calls[call] = nil
+                    frames += self.reply(to: target.origin, false, gone, driver: &driverCalls)
+                }
+            }
+            for waiting in entry.waiting {
+                frames += self.reply(to: waiting.origin, false, gone, driver: &driverCalls)
+            }
+            (entry.host, entry.waiting, entry.failure) = (nil, [], reason)
+            actors[id] = entry
+            names = names.filter { $0.value != id }
+            return frames
+        }
+        send(frames)
+        for call in driverCalls { driver.received(reply: call, succeeded: false, bytes: gone) }
+    }
 
     /// A worker connected.
     func workerJoined(_ channel: Channel) {
@@ -135,8 +163,8 @@ final class ActorRouter: @unchecked Sendable {  // state guarded by `lock`
             var driverCalls: [UInt64] = []
             send(reply(to: call.origin, succeeded, bytes, driver: &driverCalls))
             for id in driverCalls { driver.received(reply: id, succeeded: succeeded, bytes: bytes) }
-        case .spawn:
-            throw CommError.badFrame(peer: peer, reason: "a worker asked the head to spawn an actor")
+        case .spawn, .stop:
+            throw CommError.badFrame(peer: peer, reason: "a worker sent the head a head's actor message")
         }
     }
 
@@ -228,7 +256,7 @@ final class ActorRouter: @unchecked Sendable {  // state guarded by `lock`
         actor: UInt64, to host: Channel, origin: Origin, target: String, generics: [String], arguments: [[UInt8]]
     ) -> (Channel, Frame) {
         nextCall += 1
-        calls[nextCall] = (ObjectIdentifier(host), origin)
+        calls[nextCall] = (ObjectIdentifier(host), actor, origin)
         return (
             host,
             ActorMessage.call(id: nextCall, actor: actor, target: target, generics: generics, arguments: arguments)

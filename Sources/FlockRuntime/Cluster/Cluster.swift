@@ -201,6 +201,13 @@ public final class Cluster: Sendable {
         return try Actor.resolve(id: id, using: backend.actorSystem)
     }
 
+    /// Ends `actor` for good (Ray's `kill`): calls in flight and later ones fail, it is not
+    /// made again, its name is free; a detached actor's job ends with its last one.
+    /// - Throws: `RuntimeError.actorCallFailed` when the cluster has no such actor.
+    public func kill<Actor: ClusterActor>(_ actor: Actor) async throws {
+        try await backend.kill(actor.id)
+    }
+
     /// A handle to the actor registered under `name`.
     /// - Throws: `RuntimeError.unknownActor` when there is none.
     public func actor<Actor: ClusterActor>(named name: String, as type: Actor.Type) async throws -> Actor {

@@ -26,6 +26,8 @@ protocol ClusterBackend: AnyObject, Sendable {
     /// Creates an actor of registered type `type` in a worker (`detached`: one that outlives
     /// the driver, on a daemon's cluster).
     func spawn(type: String, name: String?, maxRestarts: Int, detached: Bool) async throws -> FlockActorID
+    /// Ends actor `id` for good.
+    func kill(_ id: FlockActorID) async throws
     /// The actor registered under `name`, if any.
     func lookup(_ name: String) async throws -> FlockActorID?
     /// A snapshot of what the cluster holds.

@@ -125,6 +125,8 @@ final class LocalCluster: ClusterBackend {
 
     func lookup(_ name: String) async throws -> FlockActorID? { router.lookup(name) }
 
+    func kill(_ id: FlockActorID) async throws { try router.kill(id.value) }
+
     func statistics() async throws -> ClusterStatistics {
         let (objects, tasks) = head.counts
         head.store.settle()

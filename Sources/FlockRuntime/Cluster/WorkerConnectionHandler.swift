@@ -80,6 +80,8 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             system.received(call: id, actor: actor, target: target, generics: generics, arguments: arguments)
         case .reply(let id, let succeeded, let bytes):
             system.received(reply: id, succeeded: succeeded, bytes: bytes)
+        case .stop(let actor):
+            system.resignID(FlockActorID(value: actor))
         case .spawned:
             throw CommError.badFrame(peer: peer, reason: "the head sent a worker's message")
         }

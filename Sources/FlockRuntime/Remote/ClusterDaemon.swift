@@ -181,6 +181,24 @@ public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lo
         }
     }
 
+    /// Ends detached actor `id` (of whichever job hosts it); a job left without its driver
+    /// and without detached actors ends.
+    /// - Throws: `RuntimeError.actorCallFailed` when there is no such actor.
+    func killDetached(_ id: UInt64) throws {
+        guard let (job, router) = lock.withLock({ detached[id] }) else {
+            throw RuntimeError.actorCallFailed("no actor \(id) in this cluster")
+        }
+        try router.kill(id)
+        let ended = lock.withLock { () -> LocalCluster? in
+            detached[id] = nil
+            detachedNames = detachedNames.filter { $0.value != id }
+            guard driverless.contains(job), !detached.values.contains(where: { $0.job == job }) else { return nil }
+            driverless.remove(job)
+            return jobs[job]?.job
+        }
+        if let ended, driverLeft(job) { Task { await ended.shutdown() } }
+    }
+
     /// The router of the job hosting detached actor `id`.
     func detachedRouter(for id: UInt64) -> ActorRouter? { lock.withLock { detached[id]?.router } }
 

@@ -23,6 +23,9 @@ enum DriverMessage: Codable, Equatable, Sendable {
     case spawn(request: UInt64, type: String, name: String?, maxRestarts: Int, detached: Bool)
     case spawned(request: UInt64, actor: UInt64?, error: RuntimeError?)
     case lookup(request: UInt64, name: String)
+    /// driver -> daemon: end an actor of the job, or a detached one; and the answer.
+    case kill(request: UInt64, actor: UInt64)
+    case killed(request: UInt64, error: RuntimeError?)
     case lookedUp(request: UInt64, actor: UInt64?)
     case statistics(request: UInt64)
     case statisticsReply(request: UInt64, statistics: ClusterStatistics?, error: RuntimeError?)

@@ -182,6 +182,18 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
                     reply(.spawned(request: request, actor: nil, error: Self.runtimeError(error)), on: channel)
                 }
             }
+        case .kill(let request, let actor):
+            var error: RuntimeError?
+            do {
+                if daemon.detachedRouter(for: actor) != nil {
+                    try daemon.killDetached(actor)
+                } else {
+                    try job.router.kill(actor)
+                }
+            } catch let failure {
+                error = Self.runtimeError(failure)
+            }
+            reply(.killed(request: request, error: error), on: channel)
         case .lookup(let request, let name):
             let actor = job.router.lookup(name)?.value ?? daemon.detachedActor(named: name)
             reply(.lookedUp(request: request, actor: actor), on: channel)

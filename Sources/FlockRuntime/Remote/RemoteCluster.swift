@@ -91,6 +91,13 @@ final class RemoteCluster: ClusterBackend, @unchecked Sendable {  // state guard
         return FlockActorID(value: actor)
     }
 
+    func kill(_ id: FlockActorID) async throws {
+        flush()
+        let answer = try await link.request { .kill(request: $0, actor: id.value) }
+        guard case .killed(_, let error) = answer else { throw unexpected(answer) }
+        if let error { throw error }
+    }
+
     func lookup(_ name: String) async throws -> FlockActorID? {
         let answer = try await link.request { .lookup(request: $0, name: name) }
         guard case .lookedUp(_, let actor) = answer else { throw unexpected(answer) }
@@ -193,7 +200,8 @@ final class RemoteLink: @unchecked Sendable {  // state guarded by `lock`
         switch message {
         case .jobReady, .jobFailed: number = 1  // the job registration is the first request
         case .located(let request, _, _), .spawned(let request, _, _), .lookedUp(let request, _),
-            .statisticsReply(let request, _, _), .statusReply(let request, _), .stopping(let request):
+            .statisticsReply(let request, _, _), .statusReply(let request, _), .stopping(let request),
+            .killed(let request, _):
             number = request
         default: number = nil
         }
