@@ -81,8 +81,10 @@ struct StartCommand: AsyncParsableCommand {
         guard FileManager.default.createFile(atPath: log, contents: nil) else {
             throw ValidationError("cannot write the log \(log)")
         }
-        process.standardOutput = FileHandle(forWritingAtPath: log)
-        process.standardError = FileHandle(forWritingAtPath: log)
+        // One open file for both: two would each write from offset 0 over the other's lines.
+        let logFile = FileHandle(forWritingAtPath: log)
+        process.standardOutput = logFile
+        process.standardError = logFile
         try process.run()
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {

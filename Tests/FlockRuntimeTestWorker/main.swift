@@ -184,7 +184,7 @@ if scenario == "example" {
 try await Cluster.serveIfWorker(tasks)
 let storeLimit = 8 << 20
 let cluster =
-    ["remote", "nodes", "detach", "attach"].contains(scenario)
+    ["remote", "nodes", "detach", "attach", "late"].contains(scenario)
     ? try await Cluster.connect(workers: scenario == "remote" ? 2 : 1)
     : try await Cluster.local(
         workers: 2, tasks: tasks,
@@ -501,6 +501,33 @@ case "steal":
     check(!quick.contains(hogged), "quick tasks waited behind the hogs on worker 0: \(quick)")
     let hogPIDs = try await cluster.get(hogs)
     check(Set(hogPIDs) == [hogged], "the hogs ran on \(Set(hogPIDs)), not only on worker 0")
+case "late":
+    // A node that joins while this job runs (FLOCK_TEST_FLOCK: the flock binary to start
+    // it with) gets workers for it, and the driver can read what they make.
+    check(try await cluster.statistics().workers == 1, "the job did not start with one worker")
+    guard let flock = ProcessInfo.processInfo.environment["FLOCK_TEST_FLOCK"],
+        let file = ClusterFile.read()
+    else { fatalError("FLOCK_TEST_FLOCK or the cluster file is missing") }
+    let join = Process()
+    join.executableURL = URL(fileURLWithPath: flock)
+    join.arguments = ["start", "--address", file.address, "--workers", "1"]
+    try join.run()
+    join.waitUntilExit()
+    check(join.terminationStatus == 0, "flock start --address failed")
+    let deadline = Date().addingTimeInterval(20)
+    while try await cluster.statistics().workers < 2 && Date() < deadline {
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    check(try await cluster.statistics().workers == 2, "the late node's worker did not join the job")
+    var madeOn: Set<Float> = []
+    for _ in 0..<20 where madeOn.count < 2 {
+        let ramps = try (0..<4).map { _ in try cluster.submit(NodeRamp(count: 300_000)) }
+        for ramp in try await cluster.get(ramps) {
+            check(ramp.dropFirst().enumerated().allSatisfy { Float($0.offset + 1) == $0.element }, "a bad ramp")
+            madeOn.insert(ramp[0])
+        }
+    }
+    check(madeOn.count == 2 && madeOn.contains(0), "ramps were made on nodes \(madeOn)")
 case "detach":
     // A detached actor outlives this driver: the next program ("attach") finds it.
     let shared = try await cluster.spawn(Counter.self, named: "shared-counter", detached: true)

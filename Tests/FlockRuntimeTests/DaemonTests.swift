@@ -88,12 +88,18 @@ struct DaemonTests {
         let (_, afterOutput) = try LocalClusterTests.run(flock, ["status"], environment: environment)
         #expect(afterOutput.contains("1 node: the head's") && afterOutput.contains("0 jobs"), "\(afterOutput)")
 
+        // A node that joins while a job runs serves that job too.
+        let (late, lateOutput) = try LocalClusterTests.run(
+            LocalClusterTests.binary("FlockRuntimeTestWorker"), ["late"],
+            environment: environment.merging(["FLOCK_TEST_FLOCK": flock]) { $1 })
+        #expect(late == 0 && lateOutput.contains("ok"), "\(lateOutput)")
+
         // A node that hangs (stopped, or its machine gone: no connection closes) is dropped
         // when its heartbeats stop.
         let (_, hungOutput) = try LocalClusterTests.run(
             flock, ["start", "--address", address, "--workers", "1"], environment: environment)
         let hung = hungOutput.split(separator: "(pid ").dropFirst().first.flatMap { Int32($0.prefix { $0.isNumber }) }
-        #expect(hungOutput.contains("as node 2") && hung != nil, "\(hungOutput)")
+        #expect(hungOutput.contains("as node 3") && hung != nil, "\(hungOutput)")
         guard let hung else { return }
         defer { kill(hung, SIGKILL) }
         kill(hung, SIGSTOP)
@@ -101,7 +107,8 @@ struct DaemonTests {
         var dropped = false
         while !dropped && Date() < deadline {
             Thread.sleep(forTimeInterval: 0.5)
-            dropped = try LocalClusterTests.run(flock, ["status"], environment: environment).1.contains("1 node:")
+            let status = try LocalClusterTests.run(flock, ["status"], environment: environment).1
+            dropped = status.contains("cluster at") && !status.contains("- node 3 ")
         }
         #expect(dropped, "a stopped node is still in the cluster after 20 s")
     }

@@ -8,8 +8,9 @@ import NIOCore
 /// binary on this machine and on every node, ended when the driver disconnects), answers
 /// `flock status` and stops on `flock stop`. Every connection must know the cluster's token.
 ///
-/// A node that joins serves the jobs started after it joined; one whose agent disconnects
-/// is lost to every job (its objects are rebuilt or fail: `ClusterHead.nodeLost`).
+/// A node that joins starts workers for every job with a driver (running ones too, whose
+/// drivers are told where its objects are); one whose agent disconnects or goes silent is
+/// lost to every job (its objects are rebuilt or fail: `ClusterHead.nodeLost`).
 ///
 /// Detached actors: a job that spawned some keeps running (its workers host them) after
 /// its driver leaves, until `flock stop`; their names and ids are the daemon's own, so
@@ -25,7 +26,18 @@ public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lo
     /// How long a node agent may be silent (it sends a heartbeat twice a second) before
     /// its node is taken for dead: a machine that vanishes closes no connection.
     static let nodeTimeout = TimeAmount.seconds(5)
-    private var jobs: [UInt64: (job: LocalCluster, executable: String, driver: String)] = [:]
+    /// A job: its cluster, what its workers run, and its driver (where it connected from,
+    /// and the connection).
+    private struct Job {
+        let job: LocalCluster
+        let executable: String
+        let arguments: [String]
+        let environment: [String: String]
+        let driver: String
+        let channel: Channel
+    }
+
+    private var jobs: [UInt64: Job] = [:]
     private var nextJob: UInt64 = 0
     private var nodes: [Int: (channel: Channel, host: String, workers: Int)] = [:]
     private var detached: [UInt64: (job: UInt64, router: ActorRouter)] = [:]
@@ -127,11 +139,17 @@ public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lo
             })
     }
 
-    /// Records a started job; returns its number.
-    func started(_ job: LocalCluster, executable: String, driver: String) -> UInt64 {
+    /// Records a started job whose workers run `executable`, for the driver at `driver` on
+    /// `channel`; returns its number.
+    func started(
+        _ job: LocalCluster, executable: String, arguments: [String], environment: [String: String],
+        driver: String, on channel: Channel
+    ) -> UInt64 {
         lock.withLock {
             nextJob += 1
-            jobs[nextJob] = (job, executable, driver)
+            jobs[nextJob] = Job(
+                job: job, executable: executable, arguments: arguments, environment: environment, driver: driver,
+                channel: channel)
             return nextJob
         }
     }
@@ -205,17 +223,29 @@ public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lo
     /// The detached actor registered under `name`.
     func detachedActor(named name: String) -> UInt64? { lock.withLock { detachedNames[name] } }
 
-    /// Asks every node to start its workers for job `id` (running `executable`); returns
-    /// how many workers they will start in all.
-    func startWorkersOnNodes(
-        for id: UInt64, _ job: LocalCluster, executable: String, arguments: [String], environment: [String: String]
-    ) -> Int {
-        let nodes = lock.withLock { Array(self.nodes.values) }
-        let message = DriverMessage.startWorkers(
-            job: id, headPort: job.headPort, token: job.token, executable: executable, arguments: arguments,
-            environment: environment, objectStoreBytes: objectStoreBytes)
-        for node in nodes { node.channel.writeAndFlush(message.frame, promise: nil) }
+    /// Asks every node to start its workers for job `id`; returns how many workers they
+    /// will start in all.
+    func startWorkersOnNodes(for id: UInt64) -> Int {
+        let (entry, nodes) = lock.withLock { (jobs[id], Array(self.nodes.values)) }
+        guard let entry else { return 0 }
+        for node in nodes { node.channel.writeAndFlush(startWorkers(id, entry).frame, promise: nil) }
         return nodes.map(\.workers).reduce(0, +)
+    }
+
+    /// Asks node `node`, which just joined, to start its workers for every job that has a
+    /// driver.
+    func startRunningJobs(on node: Int) {
+        let (entries, channel) = lock.withLock {
+            (jobs.filter { !driverless.contains($0.key) }, nodes[node]?.channel)
+        }
+        guard let channel else { return }
+        for (id, entry) in entries { channel.writeAndFlush(startWorkers(id, entry).frame, promise: nil) }
+    }
+
+    private func startWorkers(_ id: UInt64, _ entry: Job) -> DriverMessage {
+        .startWorkers(
+            job: id, headPort: entry.job.headPort, token: entry.job.token, executable: entry.executable,
+            arguments: entry.arguments, environment: entry.environment, objectStoreBytes: objectStoreBytes)
     }
 
     /// A node agent connected from `host` on `channel`, offering `workers` workers per job;
@@ -228,16 +258,18 @@ public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lo
         }
     }
 
-    /// Node `node` started its workers for job `id` and serves its objects on `port`.
+    /// Node `node` started its workers for job `id` and serves its objects on `port`; the
+    /// job's driver is told where every node's objects are now.
     func nodeStartedWorkers(_ node: Int, job id: UInt64, objectsPort port: Int) {
         guard
-            let (job, agent) = lock.withLock({ () -> (LocalCluster, (channel: Channel, host: String))? in
-                guard let job = jobs[id]?.job, let node = nodes[node] else { return nil }
-                return (job, (node.channel, node.host))
+            let (entry, agent) = lock.withLock({ () -> (Job, (channel: Channel, host: String))? in
+                guard let entry = jobs[id], let node = nodes[node] else { return nil }
+                return (entry, (node.channel, node.host))
             })
         else { return }
-        job.head.nodeJoined(
+        entry.job.head.nodeJoined(
             node, objects: "\(agent.host):\(port)", store: RemoteNodeStore(agent: agent.channel, job: id))
+        entry.channel.writeAndFlush(DriverMessage.nodesChanged(entry.job.peers.table).frame, promise: nil)
     }
 
     /// Node `node`'s agent disconnected: every job loses it.

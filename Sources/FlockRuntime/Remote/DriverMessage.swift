@@ -14,6 +14,8 @@ enum DriverMessage: Codable, Equatable, Sendable {
     case jobReady(memory: String, spill: String, token: String, nodes: [Int: String])
     /// daemon -> driver: the job could not start.
     case jobFailed(String)
+    /// daemon -> driver: a node joined the job; where each node's object server listens.
+    case nodesChanged([Int: String])
     case submit([SubmittedTask])
     case put(id: UInt64, location: ObjectLocation)
     case release([UInt64])

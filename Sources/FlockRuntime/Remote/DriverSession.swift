@@ -77,6 +77,7 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
                 IdleStateHandler(readTimeout: ClusterDaemon.nodeTimeout), position: .first)
             Self.logger.info("node \(node) joined from \(host) with \(workers) workers per job")
             reply(.nodeRegistered(node: node), on: channel)
+            daemon.startRunningJobs(on: node)
         case .heartbeat:
             break
         case .workersStarted(let job, let port, let error):
@@ -117,7 +118,9 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
                     resources: [], objectStoreBytes: daemon.objectStoreBytes, heartbeatTimeout: .seconds(5),
                     timeout: .seconds(60), host: daemon.host
                 ) { [daemon] in daemon.detachedRouter(for: $0) }
-                let id = daemon.started(job, executable: executable, driver: peer)
+                let id = daemon.started(
+                    job, executable: executable, arguments: arguments, environment: environment, driver: peer,
+                    on: channel)
                 let open = lock.withLock { () -> Bool in
                     guard channel.isActive else { return false }
                     self.job = (id, job)
@@ -127,8 +130,7 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
                     daemon.driverLeft(id)
                     return await job.shutdown()
                 }
-                let remote = daemon.startWorkersOnNodes(
-                    for: id, job, executable: executable, arguments: arguments, environment: environment)
+                let remote = daemon.startWorkersOnNodes(for: id)
                 let deadline = ContinuousClock.now + .seconds(30)
                 while job.head.workerCount < max(1, workers) + remote, ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(5))

@@ -65,7 +65,6 @@ public final class NodeAgent: @unchecked Sendable {  // state guarded by `lock`
         }
         channel.writeAndFlush(DriverMessage.registerNode(workers: agent.workersPerJob).frame, promise: nil)
         let node = try await registered.futureResult.get()
-        agent.lock.withLock { agent.node = node }
         channel.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(500)) { task in
             guard channel.isActive else { return task.cancel() }
             channel.writeAndFlush(DriverMessage.heartbeat.frame, promise: nil)
@@ -75,6 +74,9 @@ public final class NodeAgent: @unchecked Sendable {  // state guarded by `lock`
         Self.logger.info("the daemon at \(address) is gone; stopping")
         for job in agent.lock.withLock({ Array(agent.jobs.keys) }) { await agent.stopWorkers(job) }
     }
+
+    /// The daemon gave this node its number.
+    fileprivate func registered(as node: Int) { lock.withLock { self.node = node } }
 
     /// Starts this node's workers for job `id` and answers the daemon on `channel`.
     fileprivate func startWorkers(
@@ -147,6 +149,7 @@ private final class NodeAgentHandler: ChannelInboundHandler, Sendable {
         do {
             switch try DriverMessage(unwrapInboundIn(data), peer: peer) {
             case .nodeRegistered(let node):
+                agent.registered(as: node)  // before any job's start, which comes next
                 registered.succeed(node)
             case .startWorkers(
                 let job, let headPort, let token, let executable, let arguments, let environment, let storeBytes):

@@ -44,9 +44,10 @@ final class RemoteCluster: ClusterBackend, @unchecked Sendable {  // state guard
         switch answer {
         case .jobReady(let memory, let spill, let jobToken, let nodes):
             let host = String(address[..<(address.lastIndex(of: ":") ?? address.endIndex)])
+            let peers = ObjectPeers(token: jobToken, defaultHost: host, addresses: nodes)
+            link.peers = peers
             return RemoteCluster(
-                channel: channel, link: link, directory: ObjectDirectory(memory: memory, spill: spill),
-                peers: ObjectPeers(token: jobToken, defaultHost: host, addresses: nodes))
+                channel: channel, link: link, directory: ObjectDirectory(memory: memory, spill: spill), peers: peers)
         case .jobFailed(let reason):
             try? await channel.close()
             throw RuntimeError.clusterUnreachable("the daemon could not start the job: \(reason)")
@@ -158,7 +159,14 @@ final class RemoteLink: @unchecked Sendable {  // state guarded by `lock`
     private var nextRequest: UInt64 = 0
     private var waiting: [UInt64: CheckedContinuation<DriverMessage, Error>] = [:]
     private var closed: String?
+    private var nodeTable: ObjectPeers?
     let actorSystem: FlockActorSystem
+
+    /// The other nodes' object servers, kept current as nodes join the job.
+    var peers: ObjectPeers? {
+        get { lock.withLock { nodeTable } }
+        set { lock.withLock { nodeTable = newValue } }
+    }
 
     init() {
         let outlet = ActorOutlet()
@@ -194,10 +202,13 @@ final class RemoteLink: @unchecked Sendable {  // state guarded by `lock`
         }
     }
 
-    /// An answer from the daemon.
+    /// An answer from the daemon (or news of a node).
     func answered(_ message: DriverMessage) {
         let number: UInt64?
         switch message {
+        case .nodesChanged(let table):
+            peers?.table = table
+            return
         case .jobReady, .jobFailed: number = 1  // the job registration is the first request
         case .located(let request, _, _), .spawned(let request, _, _), .lookedUp(let request, _),
             .statisticsReply(let request, _, _), .statusReply(let request, _), .stopping(let request),
