@@ -244,7 +244,8 @@ public struct ClusterStatistics: Sendable, Equatable, Codable {
     public var spilledBytes: Int
     /// The memory limit past which objects spill.
     public var storeMemoryLimit: Int
-    /// What the connected workers offer in all, and how much of it running tasks hold.
+    /// What the connected workers offer in all.
     public var resources: Resources
+    /// How much of `resources` running tasks hold.
     public var resourcesInUse: Resources
 }
