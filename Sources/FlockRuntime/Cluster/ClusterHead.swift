@@ -263,18 +263,18 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
         broadcastNodes()
     }
 
-    /// Node `node` is gone (its agent's connection closed): the objects only it held are
-    /// made again by their tasks where those tasks' inputs still exist, and fail with
-    /// `objectLost` otherwise. (Its workers' connections close too: their running tasks
-    /// go back to the queue as for any lost worker.)
+    /// Node `node` is gone (its agent disconnected or went silent): the objects only it held
+    /// are made again by their tasks where those tasks' inputs still exist, and fail with
+    /// `objectLost` otherwise; its workers are dropped (their running tasks go back to the
+    /// queue as for any lost worker) and their connections closed.
     func nodeLost(_ node: Int) {
         peers.table[node] = nil
         broadcastNodes()
-        lock.withLock { nodeStores[node] = nil }
         var inputFailed: [PendingTask] = []
         let (failed, channels) = lock.withLock {
             () -> ([(PendingTask, Result<ObjectLocation, RuntimeError>)], [Channel]) in
             lostNodes.insert(node)
+            nodeStores[node] = nil
             let lost = objects.compactMap { id, outcome -> UInt64? in
                 if case .success(.stored(_, node)) = outcome { return id }
                 return nil
@@ -300,9 +300,7 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
             return (failed, channels)
         }
         for channel in channels { channel.close(promise: nil) }
-        finish(failed)
-        for task in inputFailed { finish([(task, inputFailure(task))]) }
-        dispatch()
+        conclude(failed, inputFailed: inputFailed)
     }
 
     private func broadcastNodes() {
@@ -333,7 +331,15 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
     func workerLost(_ channel: Channel) {
         var inputFailed: [PendingTask] = []
         let failed = lock.withLock { removeWorker(ObjectIdentifier(channel), inputFailed: &inputFailed) }
-        finish(failed)
+        conclude(failed, inputFailed: inputFailed)
+    }
+
+    /// Records how `finished` tasks ended, then fails `inputFailed` (tasks one of whose
+    /// inputs failed: after the failures they depend on, in order), then hands out work.
+    private func conclude(
+        _ finished: [(PendingTask, Result<ObjectLocation, RuntimeError>)], inputFailed: [PendingTask]
+    ) {
+        finish(finished)
         for task in inputFailed { finish([(task, inputFailure(task))]) }
         dispatch()
     }
@@ -403,10 +409,7 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
             let again = unreachable
             eventLoop.scheduleTask(in: .milliseconds(200)) { self.placeAgain(again) }
         }
-        finish(finished)
-        // After the failures they depend on are recorded, in the order the worker sent them.
-        for task in inputFailed { finish([(task, inputFailure(task))]) }
-        dispatch()
+        conclude(finished, inputFailed: inputFailed)
     }
 
     /// Work stealing: when worker `key` has nothing to do and nothing is queued, the worker
@@ -430,9 +433,7 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
     }
 
     private func placeAgain(_ tasks: [PendingTask]) {
-        let failed = lock.withLock { tasks.filter { !place($0) } }
-        for task in failed { finish([(task, inputFailure(task))]) }
-        dispatch()
+        conclude([], inputFailed: lock.withLock { tasks.filter { !place($0) } })
     }
 
     /// Puts `task` back to wait for its inputs, or in the queue when they all exist (called
@@ -539,7 +540,8 @@ final class ClusterHead: @unchecked Sendable {  // state guarded by `lock`
 
     /// Hands queued tasks to workers, a batch frame each: each task, in queue order, to the
     /// least busy worker (counting the MiB of input it would pull from other nodes as tasks)
-    /// whose free resources cover its demand and that has fewer than `window` tasks in flight. Tasks that fit nowhere yet wait in the queue (in order)
+    /// whose free resources cover its demand and that has fewer than `window` tasks in
+    /// flight. Tasks that fit nowhere yet wait in the queue (in order)
     /// until a worker frees what they need: a pull from the head's queue, so an idle worker
     /// takes the next task instead of work piling up behind a busy one.
     private func dispatch() {

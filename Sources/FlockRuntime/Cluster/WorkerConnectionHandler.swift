@@ -124,7 +124,7 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
                 let outcome: TaskOutcome
                 do {
                     // Inputs held by other nodes are pulled here first (as Ray's workers do).
-                    for (id, location) in assignment.arguments where location.node != directory.node {
+                    for (id, location) in assignment.arguments {
                         try await peers.makeLocal(id, at: location, in: directory)
                     }
                 } catch {
