@@ -43,10 +43,12 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             exclude: ["README.md"]
         ),
-        // The cluster runtime (issue 6; so far its wire: framed, authenticated NIO channels).
+        // The cluster runtime: head, workers, node agents, tasks, actors, object store (see its README).
         .target(
             name: "FlockRuntime",
             dependencies: [

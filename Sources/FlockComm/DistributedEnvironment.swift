@@ -93,6 +93,16 @@ public struct DistributedEnvironment: Sendable, Equatable {
     }
 }
 
+extension DistributedEnvironment {
+    /// The address a listener for peers that reach this host as `host` binds to: `host`
+    /// itself (so a job on 127.0.0.1 is reachable from this machine only, and one on a
+    /// cluster network from that network only), or `FLOCK_BIND_ADDR` when set (for
+    /// example 0.0.0.0, every interface, behind NAT where the advertised name is not local).
+    public static func bindAddress(for host: String) -> String {
+        ProcessInfo.processInfo.environment["FLOCK_BIND_ADDR"] ?? host
+    }
+}
+
 extension ProcessGroup {
     /// Joins the job described by the environment (see `DistributedEnvironment`): rank 0
     /// starts the store server unless a launcher hosts it, every rank connects to it and
@@ -103,9 +113,10 @@ extension ProcessGroup {
         let job = try environment ?? DistributedEnvironment.detect()
         LauncherWatch.start(ProcessInfo.processInfo.environment)
         ExitRecord.arm(ProcessInfo.processInfo.environment)
+        let storeHost = DistributedEnvironment.bindAddress(for: job.masterAddress)
         let server =
             job.rank == 0 && job.rankZeroHostsStore
-            ? try RendezvousServer(host: "0.0.0.0", port: job.masterPort, token: job.token) : nil
+            ? try RendezvousServer(host: storeHost, port: job.masterPort, token: job.token) : nil
         let store = try RendezvousStore(
             host: job.masterAddress, port: job.masterPort, token: job.token, timeout: timeout)
         let loopback = ["127.0.0.1", "localhost", "::1"].contains(job.masterAddress)

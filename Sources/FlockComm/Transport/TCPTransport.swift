@@ -41,14 +41,16 @@ final class TCPTransport: Transport, @unchecked Sendable {
     /// Connects every pair of ranks of group `group`: each rank publishes a listening
     /// address in the store, connects to the ranks below it and accepts the ranks above
     /// (a lower rank reaches its accept phase before any higher rank needs it, so this
-    /// cannot deadlock). Every connection is authenticated with the shared token.
+    /// cannot deadlock). Every connection is authenticated with the shared token. The
+    /// listener binds to the advertised address (`FLOCK_BIND_ADDR` overrides), and callers'
+    /// handshakes run concurrently, so a silent stranger delays nobody.
     static func connectMesh(
         store: RendezvousStore, group: String, rank: Int, worldSize: Int, key: SymmetricKey, advertisedHost: String,
         until deadline: Deadline
     ) throws -> TCPTransport {
         var peers = [Socket?](repeating: nil, count: worldSize)
         guard worldSize > 1 else { return TCPTransport(rank: rank, worldSize: worldSize, peers: peers) }
-        let listener = try Socket.listen(host: "0.0.0.0", port: 0)
+        let listener = try Socket.listen(host: DistributedEnvironment.bindAddress(for: advertisedHost), port: 0)
         defer { listener.shutdown() }
         try store.set("\(group)/address/\(rank)", Array("\(advertisedHost):\(listener.localPort)".utf8))
         let remaining = Duration.milliseconds(Int64(max(1, deadline.pollMilliseconds)))
@@ -62,26 +64,26 @@ final class TCPTransport: Transport, @unchecked Sendable {
             socket.peer = "rank \(peer)"
             peers[peer] = socket
         }
-        var waiting = worldSize - 1 - rank
-        while waiting > 0 {
-            guard let socket = try listener.accept(until: deadline) else {
-                let missing = (rank + 1..<worldSize).filter { peers[$0] == nil }
+        let arrivals = MeshArrivals(group: group, rank: rank, worldSize: worldSize, key: key)
+        defer { arrivals.closeLeftovers() }
+        while arrivals.count < worldSize - 1 - rank {
+            guard !deadline.hasPassed else {
+                let missing = (rank + 1..<worldSize).filter { !arrivals.hasArrived($0) }
                 throw CommError.timeout(op: "connecting group \(group)", sequence: 0, missingRanks: missing)
             }
-            // A stranger (wrong token, wrong group, garbage) is dropped; we keep waiting.
-            guard let claimed = try? Handshake.accept(socket, key: key, until: deadline),
-                let peer = parseRank(claimed, group: group), peer > rank, peer < worldSize, peers[peer] == nil
-            else { continue }
-            socket.peer = "rank \(peer)"
-            peers[peer] = socket
-            waiting -= 1
+            // Short accepts, so arrivals whose handshakes finished are counted promptly.
+            let slice = min(deadline, .after(.milliseconds(10)))
+            if let socket = try? listener.accept(until: slice) {
+                arrivals.handshake(socket, until: deadline)
+            }
         }
+        for (peer, socket) in arrivals.take() { peers[peer] = socket }
         return TCPTransport(rank: rank, worldSize: worldSize, peers: peers)
     }
 
     private static func identity(group: String, rank: Int) -> String { "group \(group) rank \(rank)" }
 
-    private static func parseRank(_ identity: String, group: String) -> Int? {
+    static func parseRank(_ identity: String, group: String) -> Int? {
         let prefix = "group \(group) rank "
         guard identity.hasPrefix(prefix) else { return nil }
         return Int(identity.dropFirst(prefix.count))

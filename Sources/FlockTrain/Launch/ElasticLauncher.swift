@@ -149,7 +149,8 @@ public final class ElasticLauncher: @unchecked Sendable {
             let server = try RendezvousServer(host: "127.0.0.1", port: 0, token: configuration.token)
             return (server, server.port)
         }
-        if let server = try? RendezvousServer(host: "0.0.0.0", port: port, token: configuration.token) {
+        let host = DistributedEnvironment.bindAddress(for: configuration.rendezvousHost)
+        if let server = try? RendezvousServer(host: host, port: port, token: configuration.token) {
             return (server, port)
         }
         return (nil, port)

@@ -1,4 +1,3 @@
-import FlockComm
 import Logging
 import NIOCore
 
@@ -8,6 +7,10 @@ import NIOCore
 /// `authenticated` is completed with the identity the connector claimed (acceptor side)
 /// or its own identity (connector side), or failed with the reason; on failure the
 /// channel is closed (the acceptor first tells the connector why).
+///
+/// Both sides give the exchange `timeout` from the moment the channel is active: a peer
+/// that connects and says nothing (or too little) is closed then, so silent connections
+/// cannot pile up, and a connector never waits forever for a mute acceptor.
 package final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
     package typealias InboundIn = Frame
     package typealias InboundOut = Frame
@@ -21,14 +24,29 @@ package final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHan
 
     private var role: Role
     private let authenticated: EventLoopPromise<String>
-    private static let logger = Logger(label: "flock.runtime")
+    private let timeout: TimeAmount
+    private let onAuthenticated: () -> Void
+    private var deadline: Scheduled<Void>?
+    private static let logger = Logger(label: "flock.channel")
 
-    package init(_ role: Role, authenticated: EventLoopPromise<String>) {
+    /// A handler playing `role`; `onAuthenticated` runs on the event loop once the peer has
+    /// proved it knows the token (before `authenticated` is completed).
+    package init(
+        _ role: Role, timeout: TimeAmount, authenticated: EventLoopPromise<String>,
+        onAuthenticated: @escaping () -> Void = {}
+    ) {
         self.role = role
+        self.timeout = timeout
         self.authenticated = authenticated
+        self.onAuthenticated = onAuthenticated
+    }
+
+    package func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { armDeadline(context: context) }
     }
 
     package func channelActive(context: ChannelHandlerContext) {
+        armDeadline(context: context)
         if case .acceptor(let acceptor) = role {
             context.writeAndFlush(
                 wrapOutboundOut(Frame(FrameHeader(kind: .hello), payload: acceptor.hello)), promise: nil)
@@ -77,17 +95,34 @@ package final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHan
     }
 
     package func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
         authenticated.fail(
             CommError.handshakeFailed(peer: "peer", reason: "the connection closed during the handshake"))
         context.fireChannelInactive()
     }
 
+    private func armDeadline(context: ChannelHandlerContext) {
+        guard deadline == nil else { return }
+        let peer = context.remoteAddress.map { "\($0)" } ?? "peer"
+        let seconds = Double(timeout.nanoseconds) / 1e9
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: timeout) {
+            let (handler, context) = loopBound.value
+            handler.fail(
+                CommError.handshakeFailed(peer: peer, reason: "no handshake within \(seconds) s"), context: context,
+                close: true)
+        }
+    }
+
     private func succeed(_ identity: String, context: ChannelHandlerContext) {
+        deadline?.cancel()
+        onAuthenticated()
         authenticated.succeed(identity)
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
     private func fail(_ error: Error, context: ChannelHandlerContext, close: Bool) {
+        deadline?.cancel()
         Self.logger.warning("closing connection from \(context.remoteAddress.map { "\($0)" } ?? "peer"): \(error)")
         authenticated.fail(error)
         if close { context.close(promise: nil) }

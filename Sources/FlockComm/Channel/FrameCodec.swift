@@ -1,4 +1,3 @@
-import FlockComm
 import NIOCore
 
 /// One message of the runtime's wire: FlockComm's 40-byte header and its payload.
@@ -15,10 +14,12 @@ package struct Frame: Sendable, Equatable {
 
 /// Cuts the byte stream into frames, checking each header (magic, kind) and refusing a
 /// payload over `maxLength` before reading it, so a bad peer cannot make us allocate.
-/// An error here closes the channel (see `FrameChannel`).
+/// `FrameChannel` starts it at the handshake's small limit and raises it once the peer
+/// has authenticated. An error here closes the channel (see `FrameChannel`).
 package final class FrameDecoder: ByteToMessageDecoder {
     package typealias InboundOut = Frame
-    private let maxLength: UInt64
+    /// The largest payload accepted now (changed on the channel's event loop only).
+    package var maxLength: UInt64
 
     package init(maxLength: UInt64) { self.maxLength = maxLength }
 
@@ -54,24 +55,5 @@ package final class FrameEncoder: MessageToByteEncoder {
         header.length = UInt64(frame.payload.count)
         out.writeBytes(header.encoded())
         out.writeBytes(frame.payload)
-    }
-}
-
-extension Frame {
-    /// A frame of kind `.runtime` (the runtime's messages) with `opcode` and `payload`.
-    init(runtime opcode: UInt8, payload: [UInt8]) {
-        self.init(FrameHeader(kind: .runtime, opcode: opcode), payload: payload)
-    }
-
-    /// This runtime frame's opcode as one of `Opcode`'s cases.
-    /// - Throws: `CommError.badFrame` naming `expected` when the frame is of another kind or
-    ///   opcode.
-    func runtimeOpcode<Opcode: RawRepresentable<UInt8>>(_: Opcode.Type, expected: String, peer: String) throws
-        -> Opcode
-    {
-        guard header.kind == .runtime, let opcode = Opcode(rawValue: header.opcode) else {
-            throw CommError.badFrame(peer: peer, reason: "not \(expected): \(header.kind) opcode \(header.opcode)")
-        }
-        return opcode
     }
 }
