@@ -66,6 +66,38 @@ do {
             _ = try group.allReduce(x).wait()
             if iteration == 2, let marker { _ = FileManager.default.createFile(atPath: marker, contents: Data()) }
         }
+    case "store-host-dies":
+        // Rank 0 hosts the store and is killed; the others' pending and later store calls
+        // must fail within seconds, naming the store.
+        let base = environment["WORKER_READY_FILE"] ?? ""
+        let marker = "\(base).\(rank)"
+        if rank == 0 {
+            // Ready (to be killed) once every other rank holds its store connection.
+            while !(1..<world).allSatisfy({ FileManager.default.fileExists(atPath: "\(base).\($0)") }) {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            Thread.sleep(forTimeInterval: 0.2)  // their get is in flight
+            _ = FileManager.default.createFile(atPath: marker, contents: Data())
+            Thread.sleep(forTimeInterval: 600)
+        }
+        let store = try RendezvousStore(
+            host: environment["MASTER_ADDR"] ?? "", port: Int(environment["MASTER_PORT"] ?? "") ?? 0,
+            token: environment["FLOCK_TOKEN"] ?? "", timeout: timeout)
+        _ = FileManager.default.createFile(atPath: marker, contents: Data())
+        do {
+            _ = try store.get("never-set")
+            check(false, "a get on a dead store returned")
+        } catch {
+            print("pending call: \(error)")
+        }
+        let started = ContinuousClock.now
+        do {
+            try store.set("later", [1])
+            check(false, "a set on a dead store returned")
+        } catch {
+            print("later call failed after \((ContinuousClock.now - started).components.seconds) s: \(error)")
+            exit(3)
+        }
     case "mismatch":
         let x = try Tensor.ones([1000])
         if rank == 1 { _ = try group.broadcast(x, from: 0).wait() } else { _ = try group.allReduce(x).wait() }

@@ -1,6 +1,7 @@
-import FlockComm
 import Foundation
 import Testing
+
+@testable import FlockComm
 
 /// Collectives across real processes on 127.0.0.1 (see WorkerJob and the worker's
 /// scenarios). Serialized: each job already uses every core.
@@ -70,6 +71,35 @@ struct CollectiveTests {
         }
         // Each rank unlinks its segment once all have mapped it: nothing is left behind.
         #expect(Self.sharedMemorySegments().isSubset(of: segmentsBefore))
+    }
+
+    @Test("killing the rank that hosts the store makes every store call fail within seconds, naming it")
+    func storeHostDies() throws {
+        let ready = FileManager.default.temporaryDirectory.appendingPathComponent("flock-ready-\(UUID())").path
+        let port = try Self.freePort()
+        var job = WorkerJob(scenario: "store-host-dies", worldSize: 3)
+        job.environment = { _ in ["MASTER_PORT": "\(port)", "FLOCK_STORE": "rank0"] }
+        job.kill = (rank: 0, readyFile: ready)
+        job.workerTimeoutSeconds = 120  // the calls must fail long before this
+        let outcomes = try job.run()
+        defer {
+            for rank in 0..<3 { try? FileManager.default.removeItem(atPath: "\(ready).\(rank)") }
+        }
+        let killedAt = outcomes[0].seconds
+        for outcome in outcomes.dropFirst() {
+            #expect(outcome.exitCode == 3, "rank \(outcome.rank): \(outcome.output)")
+            #expect(outcome.output.contains("pending call:"), "rank \(outcome.rank): \(outcome.output)")
+            #expect(outcome.output.contains("127.0.0.1:\(port)"), "rank \(outcome.rank): \(outcome.output)")
+            #expect(outcome.output.contains("later call failed after 0 s"), "rank \(outcome.rank): \(outcome.output)")
+            #expect(outcome.seconds - killedAt < 20, "rank \(outcome.rank) took \(outcome.seconds - killedAt) s")
+        }
+    }
+
+    /// A port nobody listens on now (the OS picks it; a rank binds it moments later).
+    static func freePort() throws -> Int {
+        let probe = try Socket.listen(host: "127.0.0.1", port: 0)
+        defer { probe.shutdown() }
+        return probe.localPort
     }
 
     /// Flock's shared-memory segment files present in /dev/shm now.

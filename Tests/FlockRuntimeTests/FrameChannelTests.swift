@@ -95,3 +95,43 @@ struct FrameChannelTests {
         #expect(echo.payload == [9])
     }
 }
+
+@Suite("Runtime listeners before authentication")
+struct RuntimeListenerLimitsTests {
+    let token = "limits-\(UUID())"
+
+    /// This process's resident memory in bytes (Linux: /proc/self/statm).
+    func residentBytes() throws -> Int {
+        let fields = try String(contentsOfFile: "/proc/self/statm", encoding: .utf8).split(separator: " ")
+        return (Int(fields.count > 1 ? fields[1] : "0") ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    @Test(
+        "200 strangers each announcing a 64 MiB frame are closed without the listener buffering it",
+        .timeLimit(.minutes(1)))
+    func oversizeBeforeHandshake() async throws {
+        let server = try await FrameChannel.listen(host: "127.0.0.1", port: 0, token: token) { [EchoHandler()] }
+        defer { server.close(promise: nil) }
+        let port = server.localAddress!.port!
+        let before = try residentBytes()
+        var strangers: [Channel] = []
+        for _ in 0..<200 {
+            let raw = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: port).get()
+            var bytes = raw.allocator.buffer(capacity: FrameHeader.size + 65_536)
+            bytes.writeBytes(FrameHeader(kind: .authenticate, length: 64 << 20).encoded())
+            bytes.writeBytes([UInt8](repeating: 7, count: 65_536))
+            raw.writeAndFlush(bytes, promise: nil)
+            strangers.append(raw)
+        }
+        for raw in strangers { try await raw.closeFuture.get() }  // the listener closed every one
+        #expect(try residentBytes() - before < 32 << 20)
+        let first = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Frame.self)
+        let client = try await FrameChannel.connect(host: "127.0.0.1", port: port, token: token, identity: "ok") {
+            [FirstFrame(first)]
+        }
+        defer { client.close(promise: nil) }
+        try await client.writeAndFlush(Frame(FrameHeader(kind: .runtime), payload: [5]))
+        #expect(try await first.futureResult.get().payload == [5])
+    }
+}

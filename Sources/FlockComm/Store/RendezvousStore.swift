@@ -11,6 +11,9 @@ import Foundation
 /// Requests from several threads are serialised over one connection. When the connection
 /// breaks (the server restarted, a network blip), the client reconnects and repeats the
 /// request once; `add` may then count twice if the first attempt reached the server.
+/// When reconnecting fails for `reconnectWindow` (the store's host died), the store is
+/// lost: that request and every later one fail at once naming the store's address, so a
+/// job whose store host died ends within seconds instead of retrying each call.
 public final class RendezvousStore: @unchecked Sendable {
     private let host: String
     private let port: Int
@@ -18,9 +21,13 @@ public final class RendezvousStore: @unchecked Sendable {
     /// How long requests that wait (get, wait) wait by default, and how long connecting
     /// may take.
     public let timeout: Duration
+    /// How long a broken connection is retried before the store counts as lost.
+    public var reconnectWindow: Duration { min(timeout, .seconds(10)) }
     private let lock = NSLock()
     var socket: Socket?  // internal: tests break it to check reconnecting
     private var sequence: UInt64 = 0
+    /// Set once reconnecting failed: the store's host is gone for good.
+    private var lost: CommError?
 
     /// Connects to the server at `host:port`, retrying until `timeout` while it starts.
     /// - Throws: `CommError.connectionFailed` or `.handshakeFailed` (a wrong token).
@@ -29,7 +36,7 @@ public final class RendezvousStore: @unchecked Sendable {
         self.port = port
         self.timeout = timeout
         key = Handshake.key(token: token)
-        socket = try connect()
+        socket = try connect(within: timeout)
     }
 
     /// Sets `key` to `value`, waking everyone waiting for it.
@@ -80,10 +87,17 @@ public final class RendezvousStore: @unchecked Sendable {
 
     // MARK: Plumbing
 
-    private func connect() throws -> Socket {
-        let deadline = Deadline.after(timeout)
+    private func connect(within window: Duration) throws -> Socket {
+        let deadline = Deadline.after(window)
         let socket = try Socket.connect(host: host, port: port, until: deadline)
-        try Handshake.connect(socket, key: key, identity: "store client pid \(getpid())", until: deadline)
+        do {
+            try Handshake.connect(socket, key: key, identity: "store client pid \(getpid())", until: deadline)
+        } catch let gone as PeerGone {
+            throw CommError.connectionFailed(
+                peer: "store at \(host):\(port)", reason: "during the handshake: \(gone.reason)")
+        } catch is TransferTimedOut {
+            throw CommError.handshakeFailed(peer: "store at \(host):\(port)", reason: "no answer to the handshake")
+        }
         socket.peer = "store at \(host):\(port)"
         return socket
     }
@@ -91,10 +105,15 @@ public final class RendezvousStore: @unchecked Sendable {
     private func request(_ request: StoreRequest) throws -> [UInt8] {
         lock.lock()
         defer { lock.unlock() }
-        var lastFailure: Error?
-        for _ in 0..<2 {
+        if let lost { throw lost }
+        for attempt in 0..<2 {
             do {
-                let socket = try self.socket ?? connect()
+                let socket: Socket
+                if let open = self.socket {
+                    socket = open
+                } else {
+                    socket = try reconnect()
+                }
                 self.socket = socket
                 sequence += 1
                 // The server may hold a waiting request for its timeout; allow for that.
@@ -116,13 +135,31 @@ public final class RendezvousStore: @unchecked Sendable {
             } catch let error as PeerGone {
                 // The connection broke: reconnect and repeat the request once.
                 socket = nil
-                lastFailure = CommError.connectionFailed(peer: "store at \(host):\(port)", reason: error.reason)
+                if attempt == 1 {
+                    throw CommError.connectionFailed(peer: "store at \(host):\(port)", reason: error.reason)
+                }
             } catch is TransferTimedOut {
                 socket = nil
                 throw CommError.store(reason: "no answer from the store at \(host):\(port)")
             }
         }
-        throw lastFailure ?? CommError.store(reason: "request failed")
+        throw CommError.store(reason: "request failed")  // Invariant: the loop returns or throws.
+    }
+
+    /// Connects again after the connection broke; marks the store lost when that fails.
+    private func reconnect() throws -> Socket {
+        do {
+            return try connect(within: reconnectWindow)
+        } catch {
+            let gone = CommError.connectionFailed(
+                peer: "store at \(host):\(port)",
+                reason: """
+                    the rendezvous store's host stopped answering (reconnecting failed for \
+                    \(reconnectWindow.components.seconds) s: \(error)); the job cannot go on without it
+                    """)
+            lost = gone
+            throw gone
+        }
     }
 
     private func milliseconds(_ duration: Duration) -> UInt64 {
