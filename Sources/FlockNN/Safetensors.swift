@@ -73,6 +73,14 @@ public enum Safetensors {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CheckpointError.io(path: path, reason: "cannot open the file")
         }
+        return try decode(data, path: path)
+    }
+
+    /// Decodes a whole safetensors file's bytes (`path` names it in errors); the fuzz
+    /// target's entry point.
+    package static func decode(_ data: Data, path: String) throws -> (
+        tensors: [String: Tensor], metadata: [String: String]
+    ) {
         func malformed(_ reason: String) -> CheckpointError { .malformed(path: path, reason: reason) }
         guard data.count >= 8 else {
             throw malformed("the file has \(data.count) bytes, fewer than the 8-byte header length")
@@ -108,10 +116,19 @@ public enum Safetensors {
             guard shape.allSatisfy({ $0 >= 0 }), begin >= 0, begin <= end, end <= dataLength else {
                 throw malformed("entry '\(name)' has offsets \(offsets) outside the \(dataLength) data bytes")
             }
-            guard shape.reduce(1, *) * dtype.byteSize == end - begin else {
+            // A crafted shape's product may overflow (also behind a zero extent, in the
+            // strides): count in checked arithmetic, zeros counted as ones.
+            let span = shape.reduce(Optional(dtype.byteSize)) { product, extent in
+                product.flatMap { product in
+                    let (next, overflow) = product.multipliedReportingOverflow(by: max(extent, 1))
+                    return overflow ? nil : next
+                }
+            }
+            let bytes = shape.contains(0) ? span.map { _ in 0 } : span
+            guard let bytes, bytes == end - begin else {
                 throw malformed(
-                    "entry '\(name)' of shape \(shape) \(dtypeName) needs \(shape.reduce(1, *) * dtype.byteSize) bytes, has \(end - begin)"
-                )
+                    "entry '\(name)' of shape \(shape) \(dtypeName) needs "
+                        + "\(bytes.map(String.init) ?? "more than Int.max") bytes, has \(end - begin)")
             }
             ranges.append((begin, end))
             tensors[name] = try tensor(from: data, start: dataStart + begin, shape: shape, dtype: dtype)

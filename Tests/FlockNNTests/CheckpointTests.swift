@@ -29,6 +29,23 @@ struct CheckpointTests {
         #expect(data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } % 8 == 0)
     }
 
+    @Test("crafted headers with shapes whose size overflows throw CheckpointError instead of trapping")
+    func overflowingShapes() throws {
+        let path = temporaryPath("crafted.safetensors")
+        for shape in ["[4611686018427387904, 4]", "[0, 4611686018427387904, 4]", "[9223372036854775807, 2]"] {
+            var header = Data(#"{"w":{"dtype":"F32","shape":\#(shape),"data_offsets":[0,0]}}"#.utf8)
+            while header.count % 8 != 0 { header.append(0x20) }
+            var file = Data(count: 8)
+            file.withUnsafeMutableBytes { $0.storeBytes(of: UInt64(header.count).littleEndian, as: UInt64.self) }
+            try (file + header).write(to: URL(fileURLWithPath: path))
+            #expect {
+                try Safetensors.read(from: path)
+            } throws: { error in
+                (error as? CheckpointError).map { "\($0)".contains("shape") } ?? false
+            }
+        }
+    }
+
     @Test("truncated, corrupted and garbage files give clear errors")
     func corruption() throws {
         let path = temporaryPath("bad.safetensors")
