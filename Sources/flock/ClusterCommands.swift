@@ -54,14 +54,14 @@ struct StartCommand: AsyncParsableCommand {
             ClusterFile.remove()
             return
         }
-        if let running = ClusterFile.read(), kill(running.processID, 0) == 0 {
+        if let running = try ClusterFile.read(), kill(running.processID, 0) == 0 {
             throw ValidationError("a cluster is already running at \(running.address) (pid \(running.processID))")
         }
         ClusterFile.remove()
         let log = ClusterFile.path + ".log"
         let token = ProcessInfo.processInfo.environment["FLOCK_TOKEN"] ?? UUID().uuidString
         try await startInBackground(token: token, log: log, what: "the cluster did not start") { daemon, _ in
-            guard let file = ClusterFile.read(), file.processID == daemon else { return nil }
+            guard let file = try? ClusterFile.read(), file.processID == daemon else { return nil }
             return "flock: cluster started at \(file.address) (pid \(file.processID); log \(log))\n"
                 + "programs on this machine join it with Cluster.connect(); `flock status`, `flock stop`"
         }

@@ -415,7 +415,7 @@ case "remote":
     let statistics = try await cluster.statistics()
     check(statistics.workers == 2 && statistics.workerProcessIDs.count == 2, "remote statistics: \(statistics)")
     // What `flock status` sees meanwhile: this job.
-    guard let file = ClusterFile.read() else { fatalError("no cluster file") }
+    guard let file = try ClusterFile.read() else { fatalError("no cluster file") }
     let status = try await ClusterDaemon.status(address: file.address, token: file.token)
     check(status.jobs.count == 1 && status.jobs[0].statistics.workers == 2, "the daemon's status: \(status)")
 case "nodes":
@@ -506,7 +506,7 @@ case "late":
     // it with) gets workers for it, and the driver can read what they make.
     check(try await cluster.statistics().workers == 1, "the job did not start with one worker")
     guard let flock = ProcessInfo.processInfo.environment["FLOCK_TEST_FLOCK"],
-        let file = ClusterFile.read()
+        let file = try ClusterFile.read()
     else { fatalError("FLOCK_TEST_FLOCK or the cluster file is missing") }
     let join = Process()
     join.executableURL = URL(fileURLWithPath: flock)

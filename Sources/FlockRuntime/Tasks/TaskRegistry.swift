@@ -113,6 +113,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable, Codable {
     case unknownActor(String)
     /// The connection to a cluster's daemon failed or closed.
     case clusterUnreachable(String)
+    /// The cluster file may have been planted or read by others; the text says why.
+    case untrustedClusterFile(String)
 
     public var description: String {
         switch self {
@@ -154,6 +156,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable, Codable {
             "no actor is named \"\(name)\""
         case .clusterUnreachable(let reason):
             "the cluster cannot be reached: \(reason)"
+        case .untrustedClusterFile(let reason):
+            "the cluster file is not trusted: \(reason)"
         }
     }
 }

@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+
+@testable import FlockRuntime
+
+/// The cluster file holds the cluster's token: it must be created private and refused when
+/// someone else could have planted or read it (issue 11).
+@Suite("Cluster file trust")
+struct ClusterFileTests {
+    let folder: String = {
+        let path = NSTemporaryDirectory() + "/flock-cluster-file-\(UUID())"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
+    let record = ClusterFile(address: "127.0.0.1:4000", token: "secret", processID: 42)
+
+    func permissions(_ path: String) throws -> Int {
+        try (FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1
+    }
+
+    @Test("a written file is 0600 and reads back; a missing one reads as nil")
+    func writeAndRead() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/cluster.json"
+        #expect(try ClusterFile.read(at: path) == nil)
+        try record.write(to: path)
+        #expect(try permissions(path) == 0o600)
+        #expect(try ClusterFile.read(at: path) == record)
+        // Rewriting replaces it whole (no temporary files left behind).
+        try ClusterFile(address: "127.0.0.1:4001", token: "t2", processID: 43).write(to: path)
+        #expect(try ClusterFile.read(at: path)?.address == "127.0.0.1:4001")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["cluster.json"])
+    }
+
+    @Test("a file others may read or write (0666, 0644) is refused, saying why")
+    func looseMode() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/cluster.json"
+        for mode in [0o666, 0o644] {
+            try record.write(to: path)
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+            #expect {
+                try ClusterFile.read(at: path)
+            } throws: { error in
+                "\(error)".contains("has mode \(String(mode, radix: 8))") && "\(error)".contains("chmod 600")
+            }
+        }
+    }
+
+    @Test("a file owned by another user is refused", .enabled(if: getuid() == 0, "needs root to chown"))
+    func plantedByAnotherUser() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/cluster.json"
+        try record.write(to: path)
+        #expect(chown(path, 65534, 65534) == 0)
+        #expect {
+            try ClusterFile.read(at: path)
+        } throws: { error in
+            "\(error)".contains("belongs to user 65534") && "\(error)".contains("planted")
+        }
+    }
+
+    @Test("a file in a folder others may change is refused")
+    func looseFolder() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/cluster.json"
+        try record.write(to: path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: folder)
+        #expect {
+            try ClusterFile.read(at: path)
+        } throws: { error in
+            "\(error)".contains("lets others replace its files")
+        }
+    }
+
+    @Test("a symbolic link in the file's place is refused")
+    func symbolicLink() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let target = folder + "/elsewhere.json"
+        try record.write(to: target)
+        try FileManager.default.createSymbolicLink(atPath: folder + "/cluster.json", withDestinationPath: target)
+        #expect {
+            try ClusterFile.read(at: folder + "/cluster.json")
+        } throws: { error in
+            "\(error)".contains("not a regular file")
+        }
+    }
+
+    @Test("the default location is a private folder of this user's, not the shared temporary folder")
+    func defaultLocation() throws {
+        guard ProcessInfo.processInfo.environment["FLOCK_CLUSTER_FILE"] == nil else { return }
+        let folder = (ClusterFile.path as NSString).deletingLastPathComponent
+        #expect(folder != (NSTemporaryDirectory() as NSString).standardizingPath)
+        #expect(try permissions(folder) & 0o077 == 0)
+    }
+}
