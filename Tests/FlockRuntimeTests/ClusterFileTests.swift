@@ -94,3 +94,16 @@ struct ClusterFileTests {
         #expect(try permissions(folder) & 0o077 == 0)
     }
 }
+
+@Suite("What a driver's environment forwards to its workers")
+struct ForwardedEnvironmentTests {
+    @Test("only Flock's settings and named variables travel; tokens and secrets never do")
+    func allowList() {
+        let driver = [
+            "AWS_SECRET_ACCESS_KEY": "s3cr3t", "PATH": "/usr/bin", "FLOCK_TOKEN": "t", "FLOCK_ADDRESS": "h:1",
+            "FLOCK_RUNTIME_HEAD": "x", "FLOCK_BLAS": "none", "DATA_DIR": "/data", "MODEL": "m", "FLOCK_ENV": "MODEL",
+        ]
+        let forwarded = RemoteCluster.forwardedEnvironment(driver, names: ["DATA_DIR"])
+        #expect(forwarded == ["FLOCK_BLAS": "none", "DATA_DIR": "/data", "MODEL": "m", "FLOCK_ENV": "MODEL"])
+    }
+}

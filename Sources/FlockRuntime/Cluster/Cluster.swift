@@ -48,15 +48,18 @@ public final class Cluster: Sendable {
     /// same binary, so, as with `local`, the program calls `serveIfWorker` first. The
     /// address and token come from the arguments, else `FLOCK_ADDRESS` / `FLOCK_TOKEN`, else
     /// the file `flock start` wrote (`ClusterFile`). The job ends when this process
-    /// disconnects (`shutdown`, or exit).
+    /// disconnects (`shutdown`, or exit). The workers get the daemon's environment plus the
+    /// driver's `FLOCK_*` settings and the variables named in `environment` or `FLOCK_ENV`
+    /// (an allow-list: nothing else of the driver's environment leaves this process).
     /// - Throws: `RuntimeError.clusterUnreachable` when no cluster is found or it cannot
     ///   start the job, `CommError.handshakeFailed` for a wrong token.
-    public static func connect(address: String? = nil, token: String? = nil, workers: Int? = nil) async throws
-        -> Cluster
-    {
+    public static func connect(
+        address: String? = nil, token: String? = nil, workers: Int? = nil, environment: [String] = []
+    ) async throws -> Cluster {
         let target = try ClusterFile.target(address: address, token: token)
         return Cluster(
-            backend: try await RemoteCluster.connect(address: target.address, token: target.token, workers: workers))
+            backend: try await RemoteCluster.connect(
+                address: target.address, token: target.token, workers: workers, forwarding: environment))
     }
 
     /// This process's executable (workers are this binary started again).

@@ -31,11 +31,11 @@ final class RemoteCluster: ClusterBackend, @unchecked Sendable {  // state guard
     /// daemon's default when nil) running this binary, and waits until they are up.
     /// - Throws: `CommError.handshakeFailed` for a wrong token, `RuntimeError.jobFailed`
     ///   (as `.clusterUnreachable`) when the daemon cannot start the job.
-    static func connect(address: String, token: String, workers: Int?) async throws -> RemoteCluster {
+    static func connect(address: String, token: String, workers: Int?, forwarding names: [String]) async throws
+        -> RemoteCluster
+    {
         let (link, channel) = try await ClusterDaemon.connect(address: address, token: token)
-        let environment = ProcessInfo.processInfo.environment.filter { key, _ in
-            !key.hasPrefix("FLOCK_RUNTIME_") && key != "FLOCK_TOKEN"
-        }
+        let environment = forwardedEnvironment(ProcessInfo.processInfo.environment, names: names)
         let answer = try await link.request { _ in
             .registerJob(
                 executable: Cluster.currentExecutable, arguments: Array(CommandLine.arguments.dropFirst()),
@@ -54,6 +54,20 @@ final class RemoteCluster: ClusterBackend, @unchecked Sendable {  // state guard
         default:
             try? await channel.close()
             throw RuntimeError.clusterUnreachable("the daemon answered the job with \(answer)")
+        }
+    }
+
+    /// The driver's variables its workers get (on every node): those named in `names` or
+    /// in `FLOCK_ENV` (comma-separated), and Flock's own settings (`FLOCK_*`), but never a
+    /// token, the cluster's address or the runtime's internal variables. An allow-list, so
+    /// secrets in the driver's environment (cloud keys, passwords) never leave its machine
+    /// unless named.
+    static func forwardedEnvironment(_ environment: [String: String], names: [String]) -> [String: String] {
+        let named = Set(names + (environment["FLOCK_ENV"] ?? "").split(separator: ",").map(String.init))
+        let never: Set<String> = ["FLOCK_TOKEN", "FLOCK_ADDRESS", "FLOCK_CLUSTER_FILE"]
+        return environment.filter { key, _ in
+            guard !never.contains(key), !key.hasPrefix("FLOCK_RUNTIME_") else { return false }
+            return named.contains(key) || key.hasPrefix("FLOCK_")
         }
     }
 
