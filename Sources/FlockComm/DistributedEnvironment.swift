@@ -67,6 +67,7 @@ public struct DistributedEnvironment: Sendable, Equatable {
             throw CommError.environment(
                 reason: "FLOCK_TOKEN is not set: every rank needs the job's shared token (flock launch sets one)")
         }
+        try JobToken.checkStrength(token, host: host)
         var job = DistributedEnvironment(
             rank: found.rank, worldSize: found.size, masterAddress: host, masterPort: port, token: token,
             rankZeroHostsStore: environment["FLOCK_STORE"] != "launcher")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlockComm
 import FlockRuntime
 import Foundation
 
@@ -43,7 +44,8 @@ struct StartCommand: AsyncParsableCommand {
     func run() async throws {
         if let address { return try await join(address) }
         if foreground {
-            let token = ProcessInfo.processInfo.environment["FLOCK_TOKEN"] ?? UUID().uuidString
+            let token = ProcessInfo.processInfo.environment["FLOCK_TOKEN"] ?? JobToken.generate()
+            try JobToken.checkStrength(token, host: host)
             try await ClusterDaemon.run(
                 host: host, port: port, token: token, workersPerJob: workers,
                 objectStoreBytes: objectStoreMib.map { $0 << 20 }
@@ -59,7 +61,8 @@ struct StartCommand: AsyncParsableCommand {
         }
         ClusterFile.remove()
         let log = ClusterFile.path + ".log"
-        let token = ProcessInfo.processInfo.environment["FLOCK_TOKEN"] ?? UUID().uuidString
+        let token = ProcessInfo.processInfo.environment["FLOCK_TOKEN"] ?? JobToken.generate()
+        try JobToken.checkStrength(token, host: host)
         try await startInBackground(token: token, log: log, what: "the cluster did not start") { daemon, _ in
             guard let file = try? ClusterFile.read(), file.processID == daemon else { return nil }
             return "flock: cluster started at \(file.address) (pid \(file.processID); log \(log))\n"
@@ -106,6 +109,7 @@ extension StartCommand {
     /// in the background (waiting until it has joined, its log in the temporary folder).
     private func join(_ address: String) async throws {
         let (_, token) = try ClusterFile.target(address: address)
+        try JobToken.checkStrength(token, host: String(address[..<(address.lastIndex(of: ":") ?? address.endIndex)]))
         if foreground {
             try await NodeAgent.run(address: address, token: token, workers: workers, host: host) { node in
                 // Unbuffered: `flock start` reads this line from the log while the agent runs.
@@ -173,4 +177,16 @@ struct ClusterTarget: ParsableArguments {
 
     /// The address and token (see `ClusterFile.target`).
     func resolve() throws -> (String, String) { try ClusterFile.target(address: address) }
+}
+
+/// `flock token`: prints a fresh token (64 hex digits from the system's secure generator)
+/// to give every machine of a job or cluster as FLOCK_TOKEN.
+struct TokenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token",
+        abstract: "Print a fresh random token for FLOCK_TOKEN (jobs and clusters across machines need one).")
+
+    func run() {
+        print(JobToken.generate())
+    }
 }

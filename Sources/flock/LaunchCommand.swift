@@ -1,5 +1,6 @@
 import ArgumentParser
 import Flock
+import FlockComm
 import Foundation
 
 /// `flock launch`: runs a program on N local worker processes (and, with --nnodes, with
@@ -47,7 +48,7 @@ struct LaunchCommand: ParsableCommand {
         }
         var configuration = LaunchConfiguration(
             program: try resolve(program), arguments: Array(command.dropFirst()), processesPerNode: processesPerNode,
-            token: environment["FLOCK_TOKEN"] ?? UUID().uuidString)
+            token: environment["FLOCK_TOKEN"] ?? JobToken.generate())
         configuration.minNodes = minNodes
         configuration.maxNodes = maxNodes
         configuration.maxRestarts = maxRestarts
@@ -58,6 +59,7 @@ struct LaunchCommand: ParsableCommand {
             else { throw ValidationError("--rdzv-endpoint takes HOST:PORT, got \(endpoint)") }
             configuration.rendezvousHost = String(endpoint[..<colon])
             configuration.rendezvousPort = port
+            try JobToken.checkStrength(configuration.token, host: configuration.rendezvousHost)
         } else if maxNodes > 1 {
             throw ValidationError("--nnodes above 1 needs --rdzv-endpoint HOST:PORT")
         }
