@@ -19,6 +19,19 @@ struct LaunchTests {
         #expect(job.output.components(separatedBy: "] ok").count == ranks + 1, "\(job.output)")
     }
 
+    @Test("workers do not inherit the launcher's signal handling: SIGTERM and SIGINT stop them")
+    func workersTakeSignals() throws {
+        let job = try LaunchedJob(
+            ["--nproc-per-node", "1"], program: ["/bin/sh", "-c", "grep SigIgn /proc/self/status"])
+        #expect(job.finish(within: 60) == 0, "\(job.output)")
+        let mask = job.output.components(separatedBy: "SigIgn:").last.map {
+            UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines).prefix(16), radix: 16)
+        }
+        let ignored = try #require(mask ?? nil, "\(job.output)")
+        #expect(ignored & (1 << (UInt64(SIGTERM) - 1)) == 0, "SIGTERM is ignored in the worker: \(job.output)")
+        #expect(ignored & (1 << (UInt64(SIGINT) - 1)) == 0, "SIGINT is ignored in the worker: \(job.output)")
+    }
+
     @Test("a rank that throws ends the whole job with its error and exit code, without a hang")
     func failingRankEndsJob() throws {
         let job = try LaunchedJob(["--nproc-per-node", "3"], program: [Self.worker, "raise"])

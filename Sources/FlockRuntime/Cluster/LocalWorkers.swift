@@ -67,13 +67,18 @@ final class LocalWorkers: @unchecked Sendable {  // state guarded by `lock`
         Glibc.kill(process.processIdentifier, SIGKILL)
     }
 
-    /// Stops every worker and waits for them; none is replaced from here on.
-    func stop() {
+    /// Stops every worker and waits for them; none is replaced from here on. SIGTERM
+    /// first; a worker still running after `grace` (it ignores or blocks the signal, or is
+    /// stuck) gets SIGKILL, so stopping never hangs on one.
+    func stop(grace: Duration = .seconds(3)) {
         let all = lock.withLock {
             stopping = true
             return Array(processes.values)
         }
         for process in all where process.isRunning { process.terminate() }
+        let deadline = ContinuousClock.now + grace
+        while all.contains(where: \.isRunning), ContinuousClock.now < deadline { usleep(10_000) }
+        for process in all where process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
         for process in all { process.waitUntilExit() }
     }
 

@@ -159,24 +159,55 @@ public final class ElasticLauncher: @unchecked Sendable {
 
 /// Catches SIGINT and SIGTERM for the launcher: forwards them to the current workers and
 /// remembers the first, so the launcher stops after the workers have.
+///
+/// A C handler writes the signal's number to a pipe that a thread reads. Not SIG_IGN with
+/// a dispatch source: an ignored signal stays ignored across exec, so every worker would
+/// have ignored SIGTERM (and stopping it would have needed SIGKILL); a caught one is reset
+/// to the default in the child.
 final class SignalForwarder: @unchecked Sendable {
     private let lock = NSLock()
-    private var sources: [DispatchSourceSignal] = []
     private var receivedSignal: Int32?
     private var currentWorkers: WorkerProcesses?
 
+    /// The newest forwarder (launches may follow each other in one process); the handlers
+    /// and the pipe are installed once and deliver to it.
+    nonisolated(unsafe) private static weak var current: SignalForwarder?
+    private static let currentLock = NSLock()
+
     init() {
-        for number in [SIGINT, SIGTERM] {
-            Glibc.signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in self?.handle(number) }
-            source.resume()
-            sources.append(source)
-        }
+        Self.currentLock.withLock { Self.current = self }
+        Self.installHandlersOnce()
     }
 
-    deinit {
-        for source in sources { source.cancel() }
+    private static func installHandlersOnce() {
+        let first = currentLock.withLock {
+            guard signalPipe.read < 0 else { return false }
+            var ends: [Int32] = [0, 0]
+            guard pipe(&ends) == 0 else { return false }
+            _ = fcntl(ends[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(ends[1], F_SETFD, FD_CLOEXEC)
+            signalPipe = (ends[0], ends[1])
+            return true
+        }
+        guard first else { return }
+        let thread = Thread {
+            var byte: UInt8 = 0
+            while read(signalPipe.read, &byte, 1) == 1 {
+                currentLock.withLock { current }?.handle(Int32(byte))
+            }
+        }
+        thread.name = "flock-launch-signals"
+        thread.start()
+        for number in [SIGINT, SIGTERM] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { number in
+                var byte = UInt8(truncatingIfNeeded: number)
+                _ = write(signalPipe.write, &byte, 1)  // async-signal-safe
+            }
+            action.sa_flags = SA_RESTART
+            sigemptyset(&action.sa_mask)
+            sigaction(number, &action, nil)
+        }
     }
 
     var workers: WorkerProcesses? {
@@ -194,3 +225,6 @@ final class SignalForwarder: @unchecked Sendable {
         workers?.signal(number)
     }
 }
+
+/// The launcher's signal pipe (read end, write end), -1 until `SignalForwarder` makes it.
+nonisolated(unsafe) private var signalPipe: (read: Int32, write: Int32) = (-1, -1)
