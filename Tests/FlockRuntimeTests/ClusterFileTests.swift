@@ -107,3 +107,23 @@ struct ForwardedEnvironmentTests {
         #expect(forwarded == ["FLOCK_BLAS": "none", "DATA_DIR": "/data", "MODEL": "m", "FLOCK_ENV": "MODEL"])
     }
 }
+
+@Suite("Stale object stores")
+struct LeftoverStoreTests {
+    @Test(
+        "leftovers of dead processes are deleted only when they are this user's",
+        .enabled(if: getuid() == 0, "needs root to make another user's folder"))
+    func onlyOwnLeftovers() throws {
+        // A pid far above pid_max is never alive.
+        let mine = "/dev/shm/flock-objects-99999999-\(UInt32.random(in: 0...UInt32.max))"
+        let theirs = "/dev/shm/flock-objects-99999998-\(UInt32.random(in: 0...UInt32.max))"
+        for path in [mine, theirs] {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+        defer { try? FileManager.default.removeItem(atPath: theirs) }
+        #expect(chown(theirs, 65534, 65534) == 0)
+        ObjectDirectory.removeLeftovers()
+        #expect(!FileManager.default.fileExists(atPath: mine))
+        #expect(FileManager.default.fileExists(atPath: theirs))
+    }
+}

@@ -97,14 +97,20 @@ struct ObjectDirectory: Sendable {
         for path in [memory, spill] { try? FileManager.default.removeItem(atPath: path) }
     }
 
-    /// Deletes the folders of stores whose process is gone (a driver killed with -9).
+    /// Deletes the folders of stores whose process is gone (a driver killed with -9). Only
+    /// this user's folders: another user's (or another container's, whose processes this
+    /// one cannot see) may belong to a live cluster even when its pid looks unused here.
     static func removeLeftovers() {
         for folder in Set(["/dev/shm", NSTemporaryDirectory()]) {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
             for name in names where name.hasPrefix("flock-objects-") {
+                let path = "\(folder)/\(name)"
                 let parts = name.split(separator: "-")
-                guard parts.count >= 4, let pid = Int32(parts[2]), kill(pid, 0) != 0, errno == ESRCH else { continue }
-                try? FileManager.default.removeItem(atPath: "\(folder)/\(name)")
+                var info = stat()
+                guard parts.count >= 4, let pid = Int32(parts[2]), lstat(path, &info) == 0, info.st_uid == getuid(),
+                    kill(pid, 0) != 0, errno == ESRCH
+                else { continue }
+                try? FileManager.default.removeItem(atPath: path)
             }
         }
     }
