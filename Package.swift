@@ -74,6 +74,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // One binary for every fuzz target (Fuzz/README.md): libFuzzer with Fuzz/run, a
+        // replay of input files otherwise.
+        .executableTarget(
+            name: "FlockFuzz", dependencies: ["FlockComm", "FlockNN", "FlockRuntime"], path: "Fuzz/FlockFuzz"),
         .testTarget(name: "FlockTensorTests", dependencies: ["FlockTensor"]),
         .testTarget(name: "FlockNNTests", dependencies: ["FlockNN", "FlockExamples", "Flock"]),
         // The worker program that FlockCommTests start as real processes.

@@ -152,7 +152,7 @@ public enum Safetensors {
         return (tensors, metadata)
     }
 
-    private static func withBytes<R>(of tensor: Tensor, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    static func withBytes<R>(of tensor: Tensor, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         // Safetensors stores bool as one byte per element, like Swift's Bool.
         switch tensor.dtype {
         case .float32: try tensor.withUnsafeScalars(as: Float.self) { try body(UnsafeRawBufferPointer($0)) }

@@ -37,7 +37,7 @@ public enum TrainingCheckpoint {
         try restore(into: model, optimizer: optimizer, from: path).step
     }
 
-    private static func apply(
+    static func apply(
         _ tensors: [String: Tensor], _ metadata: [String: String], path: String, model: Module, optimizer: Optimizer?
     ) throws -> Int {
         guard let stepText = metadata["flock.step"], let step = Int(stepText) else {
