@@ -127,3 +127,40 @@ struct LeftoverStoreTests {
         #expect(FileManager.default.fileExists(atPath: theirs))
     }
 }
+
+@Suite("A full object store")
+struct FullStoreTests {
+    /// Mounts a tmpfs of `megabytes` at a fresh folder (nil where this runner may not mount).
+    static func smallTmpfs(megabytes: Int) -> String? {
+        let folder = NSTemporaryDirectory() + "/flock-tmpfs-\(UUID())"
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return mount("tmpfs", folder, "tmpfs", 0, "size=\(megabytes)m") == 0 ? folder : nil
+    }
+
+    static let canMount: Bool = {
+        guard let folder = smallTmpfs(megabytes: 1) else { return false }
+        umount(folder)
+        try? FileManager.default.removeItem(atPath: folder)
+        return true
+    }()
+
+    @Test(
+        "a put larger than a 16 MiB tmpfs throws storeFull instead of dying of SIGBUS; smaller ones still fit",
+        .enabled(if: canMount, "needs the privilege to mount a tmpfs"))
+    func fullTmpfs() throws {
+        let folder = try #require(Self.smallTmpfs(megabytes: 16))
+        defer {
+            umount(folder)
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+        let directory = ObjectDirectory(memory: folder, spill: folder + "-spill")
+        #expect {
+            try directory.store([Float](repeating: 1, count: 8 << 20), as: 1)  // 32 MiB
+        } throws: { error in
+            "\(error)".contains("cannot take the object") && "\(error)".contains("No space left")
+        }
+        // The failed put left nothing behind: a 12 MiB object still fits.
+        let location = try directory.store([Float](repeating: 2, count: 3 << 20), as: 2)
+        #expect(location == .stored(size: ObjectCoding.headerSize + (12 << 20), node: 0))
+    }
+}

@@ -29,8 +29,12 @@ final class ObjectWriter: @unchecked Sendable {  // used by one thread at a time
         if let free, rename(free, temporary) != 0 { unlink(free) }
         descriptor = Glibc.open(temporary, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw Self.error("create \(temporary)") }
-        guard ftruncate(descriptor, off_t(size)) == 0 else {
-            let error = Self.error("size \(temporary)")
+        // Reserve every byte now: a mapping of a sparse file on a full tmpfs or disk would
+        // kill the process with SIGBUS at the first write to a page that cannot be had.
+        let reserved = size > 0 ? posix_fallocate(descriptor, 0, off_t(size)) : 0
+        guard ftruncate(descriptor, off_t(size)) == 0, reserved == 0 else {
+            if reserved != 0 { errno = reserved }
+            let error = Self.error("reserve \(size) bytes for \(temporary)")
             close(descriptor)
             unlink(temporary)
             throw error
