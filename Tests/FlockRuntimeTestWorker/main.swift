@@ -146,6 +146,10 @@ distributed actor Counter: ClusterActor {
     }
     distributed func refuse() throws { throw Fails.Refused() }
     distributed func processID() -> Int32 { getpid() }
+    distributed func nap(milliseconds: Int) async -> Int {
+        try? await Task.sleep(for: .milliseconds(milliseconds))
+        return milliseconds
+    }
 }
 
 /// A task that calls an actor it was handed.
@@ -597,6 +601,17 @@ case "actors":
         expectError(error, "it was killed")
     }
     check(try await counter.add(0) == 213, "killing one actor disturbed another")
+    // A call that outlives its caller's timeout fails in time; the next call is served.
+    let sleepy = try await cluster.spawn(Counter.self, named: "sleepy")
+    let napStarted = ContinuousClock.now
+    do {
+        _ = try await FlockActorSystem.withCallTimeout(.milliseconds(300)) { try await sleepy.nap(milliseconds: 3000) }
+        check(false, "a call past its timeout returned")
+    } catch {
+        expectError(error, "got no reply in time")
+    }
+    check(ContinuousClock.now - napStarted < .seconds(2), "the timed-out call took \(ContinuousClock.now - napStarted)")
+    check(try await sleepy.nap(milliseconds: 1) == 1, "the actor did not serve the call after a timed-out one")
     do {
         _ = try await cluster.spawn(Counter.self, named: "forever", detached: true)
         check(false, "a local cluster made a detached actor")

@@ -53,7 +53,34 @@ public final class FlockActorSystem: DistributedActorSystem, @unchecked Sendable
     private var assigning: (id: FlockActorID, thread: pthread_t)?
     private var nextLocal: UInt64 = 0
     private var nextCall: UInt64 = 0
-    private var calls: [UInt64: CheckedContinuation<(Bool, [UInt8]), Error>] = [:]
+    private var calls: [UInt64: PendingCall] = [:]
+    private var sweeping = false
+
+    /// A call waiting for its reply, and until when.
+    private struct PendingCall {
+        let continuation: CheckedContinuation<(Bool, [UInt8]), Error>
+        let deadline: ContinuousClock.Instant
+        let target: String
+        let actor: FlockActorID
+    }
+
+    /// How long a remote call waits for its reply unless the caller says otherwise
+    /// (`withCallTimeout`): `FLOCK_ACTOR_CALL_TIMEOUT` seconds, default 600. A call to an
+    /// actor whose worker hangs or whose machine vanished then fails instead of waiting forever.
+    public static let defaultCallTimeout: Duration = .seconds(
+        Int64(ProcessInfo.processInfo.environment["FLOCK_ACTOR_CALL_TIMEOUT"] ?? "") ?? 600)
+
+    @TaskLocal private static var callTimeout: Duration?
+
+    /// Runs `body` with remote actor calls made in it (in this task and its children)
+    /// failing with `RuntimeError.actorCallFailed` when no reply came within `timeout`:
+    ///
+    ///     let value = try await FlockActorSystem.withCallTimeout(.seconds(5)) { try await counter.add(1) }
+    public static func withCallTimeout<Result>(
+        _ timeout: Duration, _ body: () async throws -> Result
+    ) async rethrows -> Result {
+        try await $callTimeout.withValue(timeout) { try await body() }
+    }
 
     init(outlet: @escaping @Sendable (ActorMessage) -> Void) { self.outlet = outlet }
 
@@ -123,12 +150,16 @@ public final class FlockActorSystem: DistributedActorSystem, @unchecked Sendable
     private func call(_ actor: FlockActorID, _ target: RemoteCallTarget, _ invocation: FlockInvocationEncoder)
         async throws -> [UInt8]
     {
+        let deadline = ContinuousClock.now + (Self.callTimeout ?? Self.defaultCallTimeout)
         let (succeeded, bytes) = try await withCheckedThrowingContinuation { continuation in
-            let id = lock.withLock {
+            let (id, startSweeper) = lock.withLock {
                 nextCall += 1
-                calls[nextCall] = continuation
-                return nextCall
+                calls[nextCall] = PendingCall(
+                    continuation: continuation, deadline: deadline, target: target.identifier, actor: actor)
+                defer { sweeping = true }
+                return (nextCall, !sweeping)
             }
+            if startSweeper { sweepOverdueCalls() }
             outlet(
                 .call(
                     id: id, actor: actor.value, target: target.identifier, generics: invocation.generics,
@@ -138,18 +169,40 @@ public final class FlockActorSystem: DistributedActorSystem, @unchecked Sendable
         return bytes
     }
 
-    /// The reply to one of this process's calls.
+    /// The reply to one of this process's calls (a late one, after its timeout, is dropped).
     func received(reply id: UInt64, succeeded: Bool, bytes: [UInt8]) {
-        lock.withLock { calls.removeValue(forKey: id) }?.resume(returning: (succeeded, bytes))
+        lock.withLock { calls.removeValue(forKey: id) }?.continuation.resume(returning: (succeeded, bytes))
     }
 
     /// Fails every call waiting for a reply (the connection to the head is gone).
     func failAllCalls(_ reason: String) {
-        let waiting = lock.withLock { () -> [CheckedContinuation<(Bool, [UInt8]), Error>] in
+        let waiting = lock.withLock { () -> [PendingCall] in
             defer { calls.removeAll() }
             return Array(calls.values)
         }
-        for call in waiting { call.resume(throwing: RuntimeError.actorCallFailed(reason)) }
+        for call in waiting { call.continuation.resume(throwing: RuntimeError.actorCallFailed(reason)) }
+    }
+
+    /// Fails, four times a second, the calls whose deadline passed: one sweeper for all
+    /// calls (a timer per call would cost more than the call on the fast path).
+    private func sweepOverdueCalls() {
+        Task { [weak self] in
+            while true {
+                try? await Task.sleep(for: .milliseconds(250))
+                guard let system = self else { return }
+                let now = ContinuousClock.now
+                let overdue = system.lock.withLock { () -> [PendingCall] in
+                    let ids = system.calls.filter { $0.value.deadline <= now }.map(\.key)
+                    return ids.compactMap { system.calls.removeValue(forKey: $0) }
+                }
+                for call in overdue {
+                    call.continuation.resume(
+                        throwing: RuntimeError.actorCallFailed(
+                            "\(call.target) on \(call.actor) got no reply in time (its worker may hang or its "
+                                + "node be unreachable); pass a longer timeout with FlockActorSystem.withCallTimeout"))
+                }
+            }
+        }
     }
 
     /// A call for one of this process's actors: queued in its mailbox; the reply goes out
