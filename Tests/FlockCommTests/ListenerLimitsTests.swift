@@ -72,9 +72,11 @@ struct ListenerLimitsTests {
         var flood: [Socket] = []
         for _ in 0..<10 { flood.append(try silentConnection(port: server.port)) }
         defer { for socket in flood { socket.shutdown() } }
-        // The six oldest are closed long before the 5 s handshake deadline.
-        let deadline = Deadline.after(.seconds(2))
-        #expect(flood.prefix(6).allSatisfy { closedByServer($0, until: deadline) })
+        // Six (the oldest the listener admitted; admission order may differ from connection
+        // order across event loops) are closed long before the 5 s handshake deadline.
+        Thread.sleep(forTimeInterval: 0.5)
+        let closed = flood.filter { closedByServer($0, until: .after(.milliseconds(300))) }
+        #expect(closed.count == 6)
         let store = try RendezvousStore(host: "127.0.0.1", port: server.port, token: token, timeout: .seconds(5))
         try store.set("in", [2])
         #expect(try store.get("in") == [2])

@@ -121,3 +121,61 @@ struct StoreTests {
         }
     }
 }
+
+@Suite("Sealed frames after the handshake")
+struct FrameSealTests {
+    let key = Handshake.key(token: "seal-test")
+
+    /// Both sides' keys from an in-memory handshake.
+    func sessionKeys() throws -> (acceptor: Handshake.SessionKeys, connector: Handshake.SessionKeys) {
+        let acceptor = Handshake.Acceptor(key: key)
+        var connector = Handshake.Connector(key: key, identity: "rank 1")
+        let authenticate = try connector.authenticate(hello: acceptor.hello, peer: "t")
+        let (_, accept, acceptorKeys) = try acceptor.verify(authenticate: authenticate, peer: "t")
+        return (acceptorKeys, try connector.finish(kind: .accept, payload: accept, peer: "t"))
+    }
+
+    @Test("frames open on the other side only, once, in order, unaltered")
+    func sealing() throws {
+        let (acceptorKeys, connectorKeys) = try sessionKeys()
+        var connector = FrameSeal(connectorKeys)
+        var acceptor = FrameSeal(acceptorKeys)
+        var header = FrameHeader(kind: .storeRequest, opcode: 1, sequence: 5)
+        let sealed = try connector.seal(&header, payload: [1, 2, 3])
+        #expect(sealed.count == 3 + FrameSeal.overhead && header.length == UInt64(sealed.count))
+        #expect(!sealed.starts(with: [1, 2, 3]))
+        #expect(try acceptor.open(header, sealed: sealed, peer: "t") == [1, 2, 3])
+        #expect(throws: CommError.self) { try acceptor.open(header, sealed: sealed, peer: "t") }  // replayed
+        var fresh = FrameSeal(acceptorKeys)
+        var tampered = sealed
+        tampered[0] ^= 1
+        #expect(throws: CommError.self) { try fresh.open(header, sealed: tampered, peer: "t") }
+        var otherHeader = header
+        otherHeader.opcode = 6  // the header is authenticated too
+        #expect(throws: CommError.self) { try fresh.open(otherHeader, sealed: sealed, peer: "t") }
+        var reflected = FrameSeal(connectorKeys)  // a frame sent back to its sender
+        #expect(throws: CommError.self) { try reflected.open(header, sealed: sealed, peer: "t") }
+    }
+
+    @Test("a stranger who relays a real peer's handshake cannot use the connection")
+    func relayedHandshake() throws {
+        let server = try RendezvousServer(host: "127.0.0.1", port: 0, token: "seal-test")
+        defer { server.stop() }
+        let deadline = Deadline.after(.seconds(5))
+        // The stranger connects, and has a real peer (which knows the token) answer the hello.
+        let stranger = try Socket.connect(host: "127.0.0.1", port: server.port, until: deadline)
+        let (_, hello) = try stranger.receiveFrame(maxLength: Handshake.maxFrame, until: deadline)
+        var victim = Handshake.Connector(key: key, identity: "store client")
+        let authenticate = try victim.authenticate(hello: hello, peer: "relay")
+        try stranger.sendFrame(FrameHeader(kind: .authenticate), payload: authenticate, until: deadline)
+        #expect(try stranger.receiveFrame(maxLength: Handshake.maxFrame, until: deadline).0.kind == .accept)
+        // Authenticated, but without the session keys: its request is refused and it is cut off.
+        let request = StoreRequest.set(key: "planted", value: [1])
+        try stranger.sendFrame(
+            FrameHeader(kind: .storeRequest, opcode: request.opcode, sequence: 1), payload: request.encoded(),
+            until: deadline)
+        #expect(throws: PeerGone.self) { try stranger.receiveFrame(maxLength: 4096, until: deadline) }
+        let honest = try RendezvousStore(host: "127.0.0.1", port: server.port, token: "seal-test", timeout: .seconds(5))
+        #expect(try !honest.contains(["planted"]))
+    }
+}

@@ -119,7 +119,7 @@ package enum FrameChannel {
             HandshakeHandler(
                 role, timeout: limits.handshakeTimeout, authenticated: authenticated,
                 onAuthenticated: {
-                    decoder.maxLength = max(maxFrame, Handshake.maxFrame)
+                    decoder.maxLength = max(maxFrame, Handshake.maxFrame) + UInt64(FrameSeal.overhead)
                     onAuthenticated()
                 }))
         try pipeline.addHandlers(handlers)

@@ -64,9 +64,9 @@ package final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHan
                     throw CommError.handshakeFailed(
                         peer: peer, reason: "expected an authenticate frame, got \(frame.header.kind)")
                 }
-                let (identity, accept) = try acceptor.verify(authenticate: frame.payload, peer: peer)
+                let (identity, accept, keys) = try acceptor.verify(authenticate: frame.payload, peer: peer)
                 context.writeAndFlush(wrapOutboundOut(Frame(FrameHeader(kind: .accept), payload: accept)), promise: nil)
-                succeed(identity, context: context)
+                try succeed(identity, keys: keys, context: context)
             case .connector(var connector):
                 if frame.header.kind == .hello {
                     let payload = try connector.authenticate(hello: frame.payload, peer: peer)
@@ -74,8 +74,8 @@ package final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHan
                     context.writeAndFlush(
                         wrapOutboundOut(Frame(FrameHeader(kind: .authenticate), payload: payload)), promise: nil)
                 } else {
-                    try connector.finish(kind: frame.header.kind, payload: frame.payload, peer: peer)
-                    succeed(connector.identity, context: context)
+                    let keys = try connector.finish(kind: frame.header.kind, payload: frame.payload, peer: peer)
+                    try succeed(connector.identity, keys: keys, context: context)
                 }
             }
         } catch let rejection as Handshake.Rejection {
@@ -114,8 +114,11 @@ package final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHan
         }
     }
 
-    private func succeed(_ identity: String, context: ChannelHandlerContext) {
+    /// Puts a `FrameSealer` with the session's keys in this handler's place, so every
+    /// later frame in either direction is sealed, and reports the peer.
+    private func succeed(_ identity: String, keys: Handshake.SessionKeys, context: ChannelHandlerContext) throws {
         deadline?.cancel()
+        try context.pipeline.syncOperations.addHandler(FrameSealer(FrameSeal(keys)), position: .after(self))
         onAuthenticated()
         authenticated.succeed(identity)
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)

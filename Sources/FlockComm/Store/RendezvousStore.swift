@@ -25,6 +25,8 @@ public final class RendezvousStore: @unchecked Sendable {
     public var reconnectWindow: Duration { min(timeout, .seconds(10)) }
     private let lock = NSLock()
     var socket: Socket?  // internal: tests break it to check reconnecting
+    /// The seal of `socket`'s session (every frame after the handshake is sealed).
+    private var seal: FrameSeal?
     private var sequence: UInt64 = 0
     /// Set once reconnecting failed: the store's host is gone for good.
     private var lost: CommError?
@@ -36,7 +38,7 @@ public final class RendezvousStore: @unchecked Sendable {
         self.port = port
         self.timeout = timeout
         key = Handshake.key(token: token)
-        socket = try connect(within: timeout)
+        (socket, seal) = try connect(within: timeout)
     }
 
     /// Sets `key` to `value`, waking everyone waiting for it.
@@ -87,11 +89,12 @@ public final class RendezvousStore: @unchecked Sendable {
 
     // MARK: Plumbing
 
-    private func connect(within window: Duration) throws -> Socket {
+    private func connect(within window: Duration) throws -> (Socket, FrameSeal) {
         let deadline = Deadline.after(window)
         let socket = try Socket.connect(host: host, port: port, until: deadline)
+        let keys: Handshake.SessionKeys
         do {
-            try Handshake.connect(socket, key: key, identity: "store client pid \(getpid())", until: deadline)
+            keys = try Handshake.connect(socket, key: key, identity: "store client pid \(getpid())", until: deadline)
         } catch let gone as PeerGone {
             throw CommError.connectionFailed(
                 peer: "store at \(host):\(port)", reason: "during the handshake: \(gone.reason)")
@@ -99,7 +102,7 @@ public final class RendezvousStore: @unchecked Sendable {
             throw CommError.handshakeFailed(peer: "store at \(host):\(port)", reason: "no answer to the handshake")
         }
         socket.peer = "store at \(host):\(port)"
-        return socket
+        return (socket, FrameSeal(keys))
     }
 
     private func request(_ request: StoreRequest) throws -> [UInt8] {
@@ -109,19 +112,31 @@ public final class RendezvousStore: @unchecked Sendable {
         for attempt in 0..<2 {
             do {
                 let socket: Socket
-                if let open = self.socket {
-                    socket = open
+                var seal: FrameSeal
+                if let open = self.socket, let openSeal = self.seal {
+                    (socket, seal) = (open, openSeal)
                 } else {
-                    socket = try reconnect()
+                    (socket, seal) = try reconnect()
                 }
                 self.socket = socket
                 sequence += 1
                 // The server may hold a waiting request for its timeout; allow for that.
-                let deadline = Deadline.after(.milliseconds(Int64(request.serverWaitMilliseconds)) + .seconds(30))
-                try socket.sendFrame(
-                    FrameHeader(kind: .storeRequest, opcode: request.opcode, sequence: sequence),
-                    payload: request.encoded(), until: deadline)
-                let (header, payload) = try socket.receiveFrame(maxLength: StoreRequest.maxPayload, until: deadline)
+                let wait = min(request.serverWaitMilliseconds, StoreState.maxWaitMilliseconds)
+                let deadline = Deadline.after(.milliseconds(Int64(wait)) + .seconds(30))
+                var requestHeader = FrameHeader(kind: .storeRequest, opcode: request.opcode, sequence: sequence)
+                let sealed = try seal.seal(&requestHeader, payload: request.encoded())
+                try socket.sendFrame(requestHeader, payload: sealed, until: deadline)
+                let (header, sealedAnswer) = try socket.receiveFrame(
+                    maxLength: StoreRequest.maxPayload + UInt64(FrameSeal.overhead), until: deadline)
+                let payload: [UInt8]
+                do {
+                    payload = try seal.open(header, sealed: sealedAnswer, peer: socket.peer)
+                } catch {
+                    socket.shutdown()  // its session can no longer be trusted
+                    (self.socket, self.seal) = (nil, nil)
+                    throw error
+                }
+                self.seal = seal
                 guard header.kind == .storeResponse, header.sequence == sequence,
                     let status = StoreStatus(rawValue: header.opcode)
                 else {
@@ -135,11 +150,13 @@ public final class RendezvousStore: @unchecked Sendable {
             } catch let error as PeerGone {
                 // The connection broke: reconnect and repeat the request once.
                 socket = nil
+                seal = nil
                 if attempt == 1 {
                     throw CommError.connectionFailed(peer: "store at \(host):\(port)", reason: error.reason)
                 }
             } catch is TransferTimedOut {
                 socket = nil
+                seal = nil
                 throw CommError.store(reason: "no answer from the store at \(host):\(port)")
             }
         }
@@ -147,7 +164,7 @@ public final class RendezvousStore: @unchecked Sendable {
     }
 
     /// Connects again after the connection broke; marks the store lost when that fails.
-    private func reconnect() throws -> Socket {
+    private func reconnect() throws -> (Socket, FrameSeal) {
         do {
             return try connect(within: reconnectWindow)
         } catch {

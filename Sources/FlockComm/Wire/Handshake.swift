@@ -1,27 +1,54 @@
 import Crypto
 
 /// The mutual authentication every connection starts with: both sides prove knowledge of
-/// the job's shared token without sending it, and agree on the protocol version.
+/// the job's shared token without sending it, agree on the protocol version, and derive
+/// the session's keys.
 ///
 ///     acceptor  -> hello:        version, nonce A (32 random bytes)
-///     connector -> authenticate: version, nonce C, identity, HMAC-SHA256(token, "auth" A C identity)
-///     acceptor  -> accept:       HMAC-SHA256(token, "accept" C A identity)   (or reject: reason)
+///     connector -> authenticate: version, nonce C, identity, HMAC-SHA256(key, T("connector"))
+///     acceptor  -> accept:       HMAC-SHA256(key, T("acceptor"))   (or reject: reason)
 ///
-/// Fresh nonces on both sides make a recorded exchange useless for a replay. A wrong
-/// token, another version or a malformed frame ends in a `CommError.handshakeFailed` on
-/// the side that noticed (the acceptor also tells the connector why, then closes).
+/// where T(role) = "flock-handshake-v2" | role | A | C | identity, each field
+/// length-prefixed (so no two transcripts read alike), and key = SHA-256 of the token.
+/// Fresh nonces on both sides make a recorded exchange useless for a replay; the role in
+/// the transcript makes a proof useless when reflected back. Both sides then derive one
+/// key per direction with HKDF-SHA256 from the token's key, both nonces and the identity
+/// (`SessionKeys`); `FrameSeal` protects every later frame with them, so a stranger who
+/// relays a handshake between two real peers can neither read nor change what follows.
+/// A wrong token, another version or a malformed frame ends in a
+/// `CommError.handshakeFailed` on the side that noticed (the acceptor also tells the
+/// connector why, then closes).
 ///
 /// The two halves are `Acceptor` and `Connector`: steps on frame payloads without I/O,
 /// so any transport can drive them; `accept` and `connect` drive them over a `Socket`.
 package enum Handshake {
     /// The protocol version spoken by this build.
-    package static let version: UInt16 = 1
+    package static let version: UInt16 = 2
     /// Handshake frames are small; anything larger is not a Flock peer.
     package static let maxFrame: UInt64 = 4096
 
     /// The key derived from the shared token.
     package static func key(token: String) -> SymmetricKey {
         SymmetricKey(data: SHA256.hash(data: Array("flock-token:\(token)".utf8)))
+    }
+
+    /// The keys of one side of a session: what it seals with and what it opens with.
+    package struct SessionKeys {
+        package let sending: SymmetricKey
+        package let receiving: SymmetricKey
+
+        /// Derives both directions' keys; `isAcceptor` says which one this side sends on.
+        init(key: SymmetricKey, acceptorNonce: [UInt8], connectorNonce: [UInt8], identity: String, isAcceptor: Bool) {
+            func derive(_ direction: String) -> SymmetricKey {
+                HKDF<SHA256>.deriveKey(
+                    inputKeyMaterial: key, salt: acceptorNonce + connectorNonce,
+                    info: Handshake.transcript(direction, acceptorNonce, connectorNonce, identity), outputByteCount: 32)
+            }
+            let fromAcceptor = derive("acceptor-to-connector")
+            let fromConnector = derive("connector-to-acceptor")
+            sending = isAcceptor ? fromAcceptor : fromConnector
+            receiving = isAcceptor ? fromConnector : fromAcceptor
+        }
     }
 
     /// Why an acceptor refuses a connector: sent to it in a reject frame.
@@ -45,29 +72,35 @@ package enum Handshake {
             return writer.bytes
         }
 
-        /// Checks the connector's authenticate payload: returns the identity it claims and
-        /// the payload of the accept frame, or throws a `Rejection` (wrong version or
-        /// token) or `CommError.badFrame` (malformed).
-        package func verify(authenticate payload: [UInt8], peer: String) throws -> (identity: String, accept: [UInt8]) {
+        /// Checks the connector's authenticate payload: returns the identity it claims, the
+        /// payload of the accept frame and the session's keys, or throws a `Rejection`
+        /// (wrong version or token) or `CommError.badFrame` (malformed).
+        package func verify(authenticate payload: [UInt8], peer: String) throws -> (
+            identity: String, accept: [UInt8], keys: SessionKeys
+        ) {
             var reader = PayloadReader(payload, peer: peer)
             let peerVersion = try reader.integer(UInt16.self)
             let peerNonce = try reader.data()
             let identity = try reader.string()
             let mac = try reader.data()
             try reader.finish()
+            guard peerNonce.count == 32 else { throw Rejection(reason: "a nonce of \(peerNonce.count) bytes, not 32") }
             guard peerVersion == version else {
                 throw Rejection(
                     reason: "protocol version mismatch: this side speaks \(version), the peer \(peerVersion)")
             }
-            let message = transcript("auth", nonce, peerNonce, identity)
+            let message = transcript("connector", nonce, peerNonce, identity)
             guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: message, using: key) else {
                 throw Rejection(reason: "authentication failed: the peer does not know the shared token (FLOCK_TOKEN)")
             }
             var accept = PayloadWriter()
             accept.data(
                 Array(
-                    HMAC<SHA256>.authenticationCode(for: transcript("accept", peerNonce, nonce, identity), using: key)))
-            return (identity, accept.bytes)
+                    HMAC<SHA256>.authenticationCode(
+                        for: transcript("acceptor", nonce, peerNonce, identity), using: key)))
+            let keys = SessionKeys(
+                key: key, acceptorNonce: nonce, connectorNonce: peerNonce, identity: identity, isAcceptor: true)
+            return (identity, accept.bytes, keys)
         }
     }
 
@@ -92,23 +125,29 @@ package enum Handshake {
             peerVersion = try hello.integer(UInt16.self)
             peerNonce = try hello.data()
             try hello.finish()
+            guard peerNonce.count == 32 else {
+                throw CommError.handshakeFailed(peer: peer, reason: "a hello nonce of \(peerNonce.count) bytes, not 32")
+            }
             var writer = PayloadWriter()
             writer.integer(version)
             writer.data(nonce)
             writer.string(identity)
             writer.data(
-                Array(HMAC<SHA256>.authenticationCode(for: transcript("auth", peerNonce, nonce, identity), using: key)))
+                Array(
+                    HMAC<SHA256>.authenticationCode(
+                        for: transcript("connector", peerNonce, nonce, identity), using: key)))
             return writer.bytes
         }
 
-        /// Checks the acceptor's answer: an accept frame proving it knows the token too.
-        package func finish(kind: FrameHeader.Kind, payload: [UInt8], peer: String) throws {
+        /// Checks the acceptor's answer, an accept frame proving it knows the token too, and
+        /// returns the session's keys.
+        package func finish(kind: FrameHeader.Kind, payload: [UInt8], peer: String) throws -> SessionKeys {
             var reader = PayloadReader(payload, peer: peer)
             switch kind {
             case .accept:
                 let mac = try reader.data()
                 try reader.finish()
-                let message = transcript("accept", nonce, peerNonce, identity)
+                let message = transcript("acceptor", peerNonce, nonce, identity)
                 guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: message, using: key) else {
                     throw CommError.handshakeFailed(
                         peer: peer, reason: "the acceptor could not prove it knows the shared token")
@@ -123,19 +162,23 @@ package enum Handshake {
                     peer: peer,
                     reason: "protocol version mismatch: this side speaks \(version), the peer \(peerVersion)")
             }
+            return SessionKeys(
+                key: key, acceptorNonce: peerNonce, connectorNonce: nonce, identity: identity, isAcceptor: false)
         }
     }
 
     /// Acceptor side, on a freshly accepted socket; returns the identity the peer claimed
-    /// (for example "store" or "group world rank 3").
-    static func accept(_ socket: Socket, key: SymmetricKey, until deadline: Deadline) throws -> String {
+    /// (for example "store" or "group world rank 3") and the session's keys.
+    static func accept(_ socket: Socket, key: SymmetricKey, until deadline: Deadline) throws -> (
+        identity: String, keys: SessionKeys
+    ) {
         let acceptor = Acceptor(key: key)
         try socket.sendFrame(FrameHeader(kind: .hello), payload: acceptor.hello, until: deadline)
         let payload = try receive(.authenticate, on: socket, until: deadline)
         do {
-            let (identity, accept) = try acceptor.verify(authenticate: payload, peer: socket.peer)
+            let (identity, accept, keys) = try acceptor.verify(authenticate: payload, peer: socket.peer)
             try socket.sendFrame(FrameHeader(kind: .accept), payload: accept, until: deadline)
-            return identity
+            return (identity, keys)
         } catch let rejection as Rejection {
             var writer = PayloadWriter()
             writer.string(rejection.reason)
@@ -144,17 +187,18 @@ package enum Handshake {
         }
     }
 
-    /// Connector side: authenticates as `identity` and checks that the acceptor knows
-    /// the token too.
+    /// Connector side: authenticates as `identity`, checks that the acceptor knows the
+    /// token too, and returns the session's keys.
+    @discardableResult
     static func connect(
         _ socket: Socket, key: SymmetricKey, identity: String, until deadline: Deadline, version: UInt16 = version
-    ) throws {
+    ) throws -> SessionKeys {
         var connector = Connector(key: key, identity: identity, version: version)
         let hello = try receive(.hello, on: socket, until: deadline)
         let authenticate = try connector.authenticate(hello: hello, peer: socket.peer)
         try socket.sendFrame(FrameHeader(kind: .authenticate), payload: authenticate, until: deadline)
         let (header, payload) = try socket.receiveFrame(maxLength: maxFrame, until: deadline)
-        try connector.finish(kind: header.kind, payload: payload, peer: socket.peer)
+        return try connector.finish(kind: header.kind, payload: payload, peer: socket.peer)
     }
 
     /// Receives the next handshake frame, which must be of `kind`, and returns its payload.
@@ -173,8 +217,16 @@ package enum Handshake {
         return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
-    private static func transcript(_ label: String, _ first: [UInt8], _ second: [UInt8], _ identity: String) -> [UInt8]
+    /// "flock-handshake-v2", the role or purpose, the acceptor's nonce, the connector's and
+    /// the identity, each preceded by its length (4 bytes, little-endian).
+    static func transcript(_ role: String, _ acceptorNonce: [UInt8], _ connectorNonce: [UInt8], _ identity: String)
+        -> [UInt8]
     {
-        Array("flock-\(label)-v1|".utf8) + first + second + Array(identity.utf8)
+        var writer = PayloadWriter()
+        for field in [Array("flock-handshake-v2".utf8), Array(role.utf8), acceptorNonce, connectorNonce] {
+            writer.data(field)
+        }
+        writer.string(identity)
+        return writer.bytes
     }
 }

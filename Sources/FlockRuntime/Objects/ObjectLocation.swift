@@ -38,7 +38,10 @@ enum ObjectLocation: Equatable, Sendable, Codable {
         switch try reader.integer(UInt8.self) {
         case 0: self = .inline(try reader.data())
         case 1:
-            let size = Int(try reader.integer(UInt64.self))
+            let raw = try reader.integer(UInt64.self)
+            guard let size = Int(exactly: raw) else {
+                throw CommError.badFrame(peer: peer, reason: "object size \(raw) is out of range")
+            }
             self = .stored(size: size, node: Int(try reader.integer(UInt32.self)))
         case let tag: throw CommError.badFrame(peer: peer, reason: "unknown object location tag \(tag)")
         }
