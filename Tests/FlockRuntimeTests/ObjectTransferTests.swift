@@ -8,6 +8,33 @@ import Testing
 /// Pulling objects between two nodes' stores (`ObjectServer`, `ObjectPeers`), in process.
 @Suite("object transfer between nodes")
 struct ObjectTransferTests {
+    /// This process's anonymous resident memory (heap, not mapped files), in bytes.
+    static func anonymousResident() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("RssAnon:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    }
+
+    @Test("a puller that does not read gets a stream, not a 64 MiB object queued in the server's memory")
+    func slowPuller() async throws {
+        let holder = try ObjectDirectory.create(node: 1)
+        defer { holder.removeAll() }
+        let location = try holder.store([Float](repeating: 3, count: 16 << 20), as: 11)  // 64 MiB
+        let server = try await ObjectServer.listen(host: "127.0.0.1", token: "job", directory: holder)
+        defer { server.close(promise: nil) }
+        let before = Self.anonymousResident()
+        // A puller that asks for the object and then reads nothing.
+        let client = try await FrameChannel.connect(
+            host: "127.0.0.1", port: server.localAddress?.port ?? 0, token: "job", identity: "slow puller"
+        ) { [] }
+        defer { client.close(promise: nil) }
+        try await client.setOption(.autoRead, value: false).get()
+        try await client.writeAndFlush(ObjectMessage.request(11).frame)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(location.node == 1)
+        #expect(Self.anonymousResident() - before < 16 << 20, "the server queued the object in memory")
+    }
+
     @Test("an object pulled from another node's server arrives intact; a missing one and a wrong token fail clearly")
     func pull() async throws {
         let holder = try ObjectDirectory.create(node: 1)

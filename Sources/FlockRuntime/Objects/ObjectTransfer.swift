@@ -105,10 +105,17 @@ enum ObjectServer {
     }
 }
 
-/// The server's side of one puller's connection.
-private final class ObjectServerHandler: ChannelInboundHandler, Sendable {
+/// The server's side of one puller's connection. Requests are served one at a time, in
+/// order; an object's chunks are written only while the channel is writable (NIO's
+/// watermarks), straight from its mapping, so a large object, or many pullers, never
+/// queue whole objects in memory: a slow puller slows its own stream only.
+private final class ObjectServerHandler: ChannelInboundHandler, @unchecked Sendable {  // used on its event loop
     typealias InboundIn = Frame
+    typealias OutboundOut = Frame
     private let directory: ObjectDirectory
+    private var requests: [UInt64] = []
+    /// The object being sent and how far.
+    private var sending: (id: UInt64, bytes: ObjectBytes, offset: Int)?
 
     init(directory: ObjectDirectory) { self.directory = directory }
 
@@ -118,33 +125,58 @@ private final class ObjectServerHandler: ChannelInboundHandler, Sendable {
             guard case .request(let id) = try ObjectMessage(unwrapInboundIn(data), peer: peer) else {
                 throw CommError.badFrame(peer: peer, reason: "a puller sent a server's object message")
             }
-            let bytes: ObjectBytes
-            do {
-                bytes = try directory.read(id, at: .stored(size: 0, node: directory.node))
-            } catch {
-                context.writeAndFlush(wrapOutbound(ObjectMessage.missing(id: id, reason: "\(error)")), promise: nil)
-                return
+            guard requests.count < 1024 else {
+                throw CommError.badFrame(peer: peer, reason: "over 1,024 object requests waiting on one connection")
             }
-            bytes.withUnsafeBytes { all in
-                var offset = 0
-                repeat {
-                    let count = min(ObjectMessage.chunkBytes, all.count - offset)
-                    let chunk = ObjectMessage.chunkFrame(
-                        id: id, total: UInt64(all.count), offset: UInt64(offset),
-                        bytes: UnsafeRawBufferPointer(rebasing: all[offset..<offset + count]))
-                    context.write(wrapOutboundOut(chunk), promise: nil)
-                    offset += count
-                } while offset < all.count
-            }
-            context.flush()
+            requests.append(id)
+            pump(context: context)
         } catch {
             context.fireErrorCaught(error)
         }
     }
 
-    typealias OutboundOut = Frame
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        pump(context: context)
+        context.fireChannelWritabilityChanged()
+    }
 
-    private func wrapOutbound(_ message: ObjectMessage) -> NIOAny { wrapOutboundOut(message.frame) }
+    func channelInactive(context: ChannelHandlerContext) {
+        (sending, requests) = (nil, [])
+        context.fireChannelInactive()
+    }
+
+    /// Writes chunks while the channel takes them; starts the next request when one ends.
+    private func pump(context: ChannelHandlerContext) {
+        while context.channel.isWritable {
+            guard let (id, bytes, offset) = sending ?? startNext(context: context) else { return }
+            let total = bytes.withUnsafeBytes { $0.count }
+            let count = min(ObjectMessage.chunkBytes, total - offset)
+            let chunk = bytes.withUnsafeBytes { all in
+                ObjectMessage.chunkFrame(
+                    id: id, total: UInt64(total), offset: UInt64(offset),
+                    bytes: UnsafeRawBufferPointer(rebasing: all[offset..<offset + count]))
+            }
+            // Advanced before writing: a write may report writability at once (re-entering here).
+            sending = offset + count < total ? (id, bytes, offset + count) : nil
+            context.writeAndFlush(wrapOutboundOut(chunk), promise: nil)
+        }
+    }
+
+    /// The next requested object to send, or nil (after answering a missing one).
+    private func startNext(context: ChannelHandlerContext) -> (UInt64, ObjectBytes, Int)? {
+        while !requests.isEmpty {
+            let id = requests.removeFirst()
+            do {
+                let bytes = try directory.read(id, at: .stored(size: 0, node: directory.node))
+                sending = (id, bytes, 0)
+                return (id, bytes, 0)
+            } catch {
+                context.writeAndFlush(
+                    wrapOutboundOut(ObjectMessage.missing(id: id, reason: "\(error)").frame), promise: nil)
+            }
+        }
+        return nil
+    }
 }
 
 /// The puller's side: writes the chunks of one object into `writer` in order and fulfils
