@@ -33,6 +33,17 @@ func contribution(rank: Int, count: Int, dtype: DType) throws -> Tensor {
 
 func values(_ tensor: Tensor) -> [Double] { tensor.doubleScalars() }
 
+if scenario == "store-few-descriptors" {
+    // A store whose process may open only 64 descriptors: connections past that make
+    // accept() fail with EMFILE, which must not end the server's accepting.
+    var limit = rlimit(rlim_cur: 64, rlim_max: 64)
+    check(setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, "setrlimit")
+    let server = try RendezvousServer(host: "127.0.0.1", port: 0, token: environment["FLOCK_TOKEN"] ?? "")
+    FileHandle.standardOutput.write(Data("port \(server.port)\n".utf8))
+    Thread.sleep(forTimeInterval: 120)
+    exit(0)
+}
+
 do {
     let group = try ProcessGroup.initialize(timeout: timeout)
     let (rank, world) = (group.rank, group.worldSize)

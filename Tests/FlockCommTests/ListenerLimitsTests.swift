@@ -160,3 +160,32 @@ final class GroupBox: @unchecked Sendable {  // state behind `condition`
         }
     }
 }
+
+@Suite("A store out of file descriptors")
+struct DescriptorExhaustionTests {
+    @Test("accept() failing with EMFILE does not end the store's accepting: it serves once descriptors free up")
+    func emfile() throws {
+        let token = "descriptors-\(UUID())"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: WorkerJob.workerPath)
+        process.arguments = ["store-few-descriptors"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["FLOCK_TOKEN": token]) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        defer { killHard(process.processIdentifier) }
+        let line = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
+        let port = try #require(Int(line.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+        // 100 connections exhaust the server's 64 descriptors (accept fails with EMFILE).
+        var flood: [Socket] = []
+        for _ in 0..<100 { flood.append(try Socket.connect(host: "127.0.0.1", port: port, until: .after(.seconds(5)))) }
+        Thread.sleep(forTimeInterval: 0.5)
+        for socket in flood { socket.shutdown() }
+        flood.removeAll()
+        // Once they close, a real client gets in.
+        let store = try RendezvousStore(host: "127.0.0.1", port: port, token: token, timeout: .seconds(20))
+        try store.set("after", [1])
+        #expect(try store.get("after") == [1])
+        #expect(process.isRunning)
+    }
+}
