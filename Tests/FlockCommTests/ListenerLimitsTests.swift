@@ -175,7 +175,8 @@ struct DescriptorExhaustionTests {
         try process.run()
         defer { killHard(process.processIdentifier) }
         let line = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
-        let port = try #require(Int(line.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+        let port = try #require(
+            Int(line.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
         // 100 connections exhaust the server's 64 descriptors (accept fails with EMFILE).
         var flood: [Socket] = []
         for _ in 0..<100 { flood.append(try Socket.connect(host: "127.0.0.1", port: port, until: .after(.seconds(5)))) }
