@@ -79,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "FlockFuzz", dependencies: ["FlockComm", "FlockNN", "FlockRuntime"], path: "Fuzz/FlockFuzz"),
         .testTarget(name: "FlockTensorTests", dependencies: ["FlockTensor"]),
-        .testTarget(name: "FlockNNTests", dependencies: ["FlockNN", "FlockExamples", "Flock"]),
+        .testTarget(name: "FlockNNTests", dependencies: ["FlockNN", "FlockExamples", "Flock"], exclude: ["Fixtures"]),
         // The worker program that FlockCommTests start as real processes.
         .executableTarget(name: "FlockCommTestWorker", dependencies: ["FlockComm"], path: "Tests/FlockCommTestWorker"),
         .testTarget(name: "FlockCommTests", dependencies: ["FlockComm", "FlockCommTestWorker"]),

@@ -60,8 +60,11 @@ public final class Dropout: Module {
 
 /// Applies modules one after another.
 public final class Sequential: Module {
-    /// The modules, in order (named `layers.0`, `layers.1`, ... in the state dictionary).
+    /// The modules, in order (named `0`, `1`, ... in the state dictionary, as PyTorch's
+    /// `nn.Sequential` names them, so its state dictionaries load as they are).
     public let layers: [Module]
+
+    override class var indexNamedArray: String? { "layers" }
 
     /// Chains `layers`.
     public init(_ layers: [Module]) { self.layers = layers }

@@ -87,28 +87,58 @@ open class Module {
         namedParameters().map { ($0.0, $0.1.value) } + namedBuffers().map { ($0.0, $0.1.value) }
     }
 
-    /// Replaces parameter and buffer values from a state dictionary.
-    /// - Throws: when names are missing or unexpected, or a shape or dtype differs; the
-    ///   model is left unchanged in that case.
-    public func loadStateDictionary(_ state: [String: Tensor]) throws {
+    /// Replaces parameter and buffer values from a state dictionary (PyTorch's
+    /// `load_state_dict`). With `strict` (the default) every name must match both ways;
+    /// without, the entries that match are loaded and the rest reported. Keys that earlier
+    /// Flock versions wrote for a `Sequential` (`layers.0.weight`, now `0.weight` as in
+    /// PyTorch) are accepted too.
+    /// - Returns: the model's names the state lacks, and the state's names the model lacks.
+    /// - Throws: `ModuleError.stateMismatch` (strict) naming them, or
+    ///   `.stateShapeMismatch` when a matching entry's shape or dtype differs; the model is
+    ///   left unchanged in both cases.
+    @discardableResult
+    public func loadStateDictionary(_ state: [String: Tensor], strict: Bool = true) throws -> (
+        missing: [String], unexpected: [String]
+    ) {
         let parameters = namedParameters()
         let buffers = namedBuffers()
         let names = Set(parameters.map(\.0) + buffers.map(\.0))
+        var state = state
+        for key in state.keys where !names.contains(key) {
+            if let renamed = Self.sequentialRename(key), names.contains(renamed), state[renamed] == nil {
+                state[renamed] = state.removeValue(forKey: key)
+            }
+        }
         let missing = names.subtracting(state.keys).sorted()
         let unexpected = Set(state.keys).subtracting(names).sorted()
-        guard missing.isEmpty, unexpected.isEmpty else {
+        guard !strict || (missing.isEmpty && unexpected.isEmpty) else {
             throw ModuleError.stateMismatch(missing: missing, unexpected: unexpected)
         }
         let current = Dictionary(uniqueKeysWithValues: stateDictionary())
         for (name, tensor) in state {
-            // Invariant: `name` is in `names`, so `current` has it.
-            let expected = current[name]!
+            guard let expected = current[name] else { continue }
             guard tensor.shape == expected.shape, tensor.dtype == expected.dtype else {
                 throw ModuleError.stateShapeMismatch(name: name, expected: expected.shape, got: tensor.shape)
             }
         }
-        for (name, parameter) in parameters { parameter.value = state[name]! }
-        for (name, buffer) in buffers { buffer.value = state[name]! }
+        for (name, parameter) in parameters { if let value = state[name] { parameter.value = value } }
+        for (name, buffer) in buffers { if let value = state[name] { buffer.value = value } }
+        return (missing, unexpected)
+    }
+
+    /// The array property whose elements are named by their index alone, as PyTorch's
+    /// `nn.Sequential` names its children (`0.weight`, not `layers.0.weight`); nil: named
+    /// `property.index` like any array.
+    class var indexNamedArray: String? { nil }
+
+    /// `layers.N.rest` as `N.rest` (and `a.layers.N.rest` as `a.N.rest`): the names of a
+    /// `Sequential`'s entries before they followed PyTorch.
+    private static func sequentialRename(_ key: String) -> String? {
+        if key.hasPrefix("layers."), key.dropFirst(7).first?.isNumber == true { return String(key.dropFirst(7)) }
+        guard let range = key.range(of: ".layers."), key[range.upperBound...].first?.isNumber == true else {
+            return nil
+        }
+        return key.replacingCharacters(in: range, with: ".")
     }
 
     /// Stored properties of this module's class chain, arrays expanded as `name.index`.
@@ -122,7 +152,10 @@ open class Module {
                 guard let label = child.label else { continue }
                 let name = label.hasPrefix("$__lazy_storage_$_") ? String(label.dropFirst(18)) : label
                 if let array = child.value as? [Any] {
-                    for (index, element) in array.enumerated() { level.append(("\(name).\(index)", element)) }
+                    let bare = name == type(of: self).indexNamedArray
+                    for (index, element) in array.enumerated() {
+                        level.append((bare ? "\(index)" : "\(name).\(index)", element))
+                    }
                 } else {
                     level.append((name, child.value))
                 }

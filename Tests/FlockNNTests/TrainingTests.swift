@@ -40,7 +40,7 @@ struct TrainingTests {
         let sequential = Sequential(Linear(2, 3), ReLU(), Linear(3, 1))
         #expect(
             sequential.namedParameters().map(\.0) == [
-                "layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias",
+                "0.weight", "0.bias", "2.weight", "2.bias",
             ])
     }
 
