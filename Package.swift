@@ -1,5 +1,5 @@
 // swift-tools-version: 6.0
-// Flock: a distributed machine-learning framework in Swift. See README.md and DESIGN.md.
+// Flock: a distributed machine-learning framework in Swift. See README.md ("Architecture").
 import PackageDescription
 
 let package = Package(

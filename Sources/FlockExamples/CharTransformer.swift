@@ -46,15 +46,17 @@ public enum CharTransformer {
         public let sample: String
     }
 
-    /// Trains on `textPath` for `steps` steps of `batch` windows of `context` characters.
+    /// Trains on the text at `textPath` (nil: the GPL text carried in the binary) for
+    /// `steps` steps of `batch` windows of `context` characters.
     public static func run(
-        textPath: String, steps: Int = 300, batch: Int = 16, context: Int = 32, seed: UInt64 = 0, log: Bool = true
+        textPath: String? = nil, steps: Int = 300, batch: Int = 16, context: Int = 32, seed: UInt64 = 0, log: Bool = true
     ) throws -> Report {
         GlobalRandom.seed(seed)
-        guard let text = try? String(contentsOfFile: textPath, encoding: .utf8), text.count > context + 1 else {
+        let read = textPath.map { try? String(contentsOfFile: $0, encoding: .utf8) } ?? EmbeddedData.gplText
+        guard let text = read, text.count > context + 1 else {
             throw ModuleError.invalidInput(
-                module: "CharTransformer", reason: "\(textPath) is unreadable or shorter than \(context + 1) characters"
-            )
+                module: "CharTransformer",
+                reason: "\(textPath ?? "the text") is unreadable or shorter than \(context + 1) characters")
         }
         let characters = Array(text)
         let vocabulary = Array(Set(characters)).sorted()

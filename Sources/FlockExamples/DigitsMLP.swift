@@ -43,15 +43,20 @@ public enum DigitsMLP {
         Sequential(Linear(64, 256), ReLU(), Linear(256, 256), ReLU(), Linear(256, 10))
     }
 
-    /// Loads the data set as float32 features scaled to [0, 1] and int64 labels.
-    public static func loadData(csvPath: String) throws -> TensorDataset {
-        let table = try CSVTable(contentsOf: csvPath)
+    /// Loads the data set as float32 features scaled to [0, 1] and int64 labels: the CSV
+    /// file at `csvPath`, or the digits carried in the binary (`EmbeddedData`) when nil.
+    public static func loadData(csvPath: String? = nil) throws -> TensorDataset {
+        let table =
+            try csvPath.map { try CSVTable(contentsOf: $0) }
+            ?? CSVTable(parsing: EmbeddedData.digitsCSV, path: "the built-in digits.csv")
         return try TensorDataset(features: table.features * (1.0 / 16.0), labels: table.labels)
     }
 
     /// Trains, evaluates, saves to `checkpointPath`, reloads into a fresh model and
     /// compares predictions.
-    public static func run(csvPath: String, checkpointPath: String, configuration: Configuration = Configuration())
+    public static func run(
+        csvPath: String? = nil, checkpointPath: String, configuration: Configuration = Configuration()
+    )
         throws -> Report
     {
         GlobalRandom.seed(configuration.seed)

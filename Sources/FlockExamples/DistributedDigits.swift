@@ -43,7 +43,9 @@ public enum DistributedDigits {
     }
 
     /// Trains on `group`; rank 0 prints a line per epoch.
-    public static func run(csvPath: String, group: ProcessGroup, configuration: Configuration = Configuration()) throws
+    public static func run(
+        csvPath: String? = nil, group: ProcessGroup, configuration: Configuration = Configuration()
+    ) throws
         -> Report
     {
         let world = group.worldSize

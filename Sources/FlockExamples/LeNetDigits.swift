@@ -14,7 +14,7 @@ public enum LeNetDigits {
     }
 
     /// Trains for `epochs` and returns the test accuracy.
-    public static func run(csvPath: String, epochs: Int = 15, seed: UInt64 = 0, showProgress: Bool = true) throws
+    public static func run(csvPath: String? = nil, epochs: Int = 15, seed: UInt64 = 0, showProgress: Bool = true) throws
         -> Double
     {
         GlobalRandom.seed(seed)

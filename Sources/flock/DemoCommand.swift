@@ -9,8 +9,8 @@ struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo", abstract: "Train an MLP on handwritten digits (the main job).")
 
-    @Option(help: "The digits CSV (64 pixel columns and a label).")
-    var data = "Data/digits.csv"
+    @Option(help: "A digits CSV (64 pixel columns and a label); default: the copy built into flock.")
+    var data: String?
 
     @Option(help: "Where to write the checkpoint (safetensors).")
     var checkpoint = "checkpoints/digits-mlp.safetensors"

@@ -16,6 +16,9 @@ struct ExampleCommand: AsyncParsableCommand {
     @Argument(help: "lenet, charlm, digits-ddp or tasks-and-actors")
     var name: String
 
+    @Option(help: "A data file instead of the built-in one: a digits CSV (lenet, digits-ddp) or a text (charlm).")
+    var data: String?
+
     @Option(help: "Epochs (lenet, digits-ddp) or steps (charlm).")
     var length: Int?
 
@@ -38,10 +41,10 @@ struct ExampleCommand: AsyncParsableCommand {
             try await Cluster.serveIfWorker(TasksAndActors.registry)
             for line in try await TasksAndActors.run() { print(line) }
         case "lenet":
-            let accuracy = try LeNetDigits.run(csvPath: "Data/digits.csv", epochs: length ?? 15)
+            let accuracy = try LeNetDigits.run(csvPath: data, epochs: length ?? 15)
             print(String(format: "LeNet test accuracy: %.2f%%", accuracy * 100))
         case "charlm":
-            let report = try CharTransformer.run(textPath: "Data/gpl-3.0.txt", steps: length ?? 1000)
+            let report = try CharTransformer.run(textPath: data, steps: length ?? 1000)
             print(
                 String(
                     format: "loss %.3f -> %.3f nats/char; unigram baseline %.3f", report.initialLoss, report.finalLoss,
@@ -56,7 +59,7 @@ struct ExampleCommand: AsyncParsableCommand {
             configuration.stepDelay = .milliseconds(stepDelayMs)
             configuration.globalBatchSize = globalBatch
             let report = try DistributedDigits.run(
-                csvPath: "Data/digits.csv", group: group, configuration: configuration)
+                csvPath: data, group: group, configuration: configuration)
             if group.rank == 0 {
                 print(
                     String(
@@ -64,7 +67,7 @@ struct ExampleCommand: AsyncParsableCommand {
                         report.steps))
             }
         default:
-            throw ValidationError("unknown example '\(name)' (known: lenet, charlm, digits-ddp)")
+            throw ValidationError("unknown example '\(name)' (known: lenet, charlm, digits-ddp, tasks-and-actors)")
         }
     }
 }

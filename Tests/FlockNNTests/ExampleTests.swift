@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import FlockExamples
@@ -8,7 +9,7 @@ struct ExampleTests {
     @Test("LeNet on digits learns (>= 85% after 4 epochs)")
     func lenet() throws {
         let accuracy = try GlobalRandom.withScope(seed: 0) {
-            try LeNetDigits.run(csvPath: dataFolder + "/digits.csv", epochs: 4, showProgress: false)
+            try LeNetDigits.run(epochs: 4, showProgress: false)  // the digits built into the binary
         }
         #expect(accuracy >= 0.85, "accuracy \(accuracy)")
     }
@@ -19,5 +20,11 @@ struct ExampleTests {
             textPath: dataFolder + "/gpl-3.0.txt", steps: 120, batch: 8, context: 16, log: false)
         #expect(report.finalLoss < report.unigramLoss - 0.3, "final \(report.finalLoss), unigram \(report.unigramLoss)")
         #expect(report.initialLoss > report.finalLoss + 0.5)
+    }
+
+    @Test("the data built into the binary is Data/ verbatim (run Scripts/embed-data after changing Data/)")
+    func embeddedData() throws {
+        #expect(EmbeddedData.digitsCSV == (try String(contentsOfFile: dataFolder + "/digits.csv", encoding: .utf8)))
+        #expect(EmbeddedData.gplText == (try String(contentsOfFile: dataFolder + "/gpl-3.0.txt", encoding: .utf8)))
     }
 }

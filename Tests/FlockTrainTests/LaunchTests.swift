@@ -19,6 +19,30 @@ struct LaunchTests {
         #expect(job.output.components(separatedBy: "] ok").count == ranks + 1, "\(job.output)")
     }
 
+    @Test("the DDP example and the demo run from any folder: their data is inside the binary")
+    func runsAnywhere() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flock-anywhere-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let flock = LaunchedJob.binary("flock")
+        let job = try LaunchedJob(
+            ["--nproc-per-node", "2"], program: [flock, "example", "digits-ddp", "--length", "1"], in: folder)
+        #expect(job.finish(within: 120) == 0, "\(job.output)")
+        #expect(job.output.contains("digits-ddp test accuracy"), "\(job.output)")
+        let demo = Process()
+        demo.executableURL = URL(fileURLWithPath: flock)
+        demo.arguments = ["demo", "--epochs", "1"]
+        demo.currentDirectoryURL = folder
+        let pipe = Pipe()
+        demo.standardOutput = pipe
+        demo.standardError = pipe
+        try demo.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        demo.waitUntilExit()
+        #expect(demo.terminationStatus == 0 && output.contains("identical predictions: yes"), "\(output)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("checkpoints").path))
+    }
+
     @Test("workers do not inherit the launcher's signal handling: SIGTERM and SIGINT stop them")
     func workersTakeSignals() throws {
         let job = try LaunchedJob(

@@ -14,14 +14,18 @@ final class LaunchedJob {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }
 
-    /// Starts `flock launch LAUNCH-ARGUMENTS -- PROGRAM...` with `environment` added.
-    init(_ launchArguments: [String], program: [String], environment: [String: String] = [:]) throws {
+    /// Starts `flock launch LAUNCH-ARGUMENTS -- PROGRAM...` with `environment` added, in
+    /// `folder` (default: the test's own working folder).
+    init(
+        _ launchArguments: [String], program: [String], environment: [String: String] = [:], in folder: URL? = nil
+    ) throws {
         log = FileManager.default.temporaryDirectory.appendingPathComponent("flock-launch-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.executableURL = URL(fileURLWithPath: Self.binary("flock"))
         process.arguments = ["launch"] + launchArguments + ["--"] + program
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let folder { process.currentDirectoryURL = folder }
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
