@@ -49,7 +49,8 @@ public enum CharTransformer {
     /// Trains on the text at `textPath` (nil: the GPL text carried in the binary) for
     /// `steps` steps of `batch` windows of `context` characters.
     public static func run(
-        textPath: String? = nil, steps: Int = 300, batch: Int = 16, context: Int = 32, seed: UInt64 = 0, log: Bool = true
+        textPath: String? = nil, steps: Int = 300, batch: Int = 16, context: Int = 32, seed: UInt64 = 0,
+        log: Bool = true
     ) throws -> Report {
         GlobalRandom.seed(seed)
         let read = textPath.map { try? String(contentsOfFile: $0, encoding: .utf8) } ?? EmbeddedData.gplText
