@@ -79,7 +79,8 @@ struct StoreTests {
         let deadline = Deadline.after(.seconds(5))
         let old = try Socket.connect(host: "127.0.0.1", port: server.port, until: deadline)
         #expect {
-            try Handshake.connect(old, key: Handshake.key(token: token), identity: "old", until: deadline, version: 99)
+            try Handshake.connect(
+                old, key: Handshake.key(token: token), identity: "old", wantsSeal: false, until: deadline, version: 99)
         } throws: { error in
             "\(error)".contains("protocol version mismatch")
         }
@@ -91,7 +92,8 @@ struct StoreTests {
         #expect(throws: PeerGone.self) { try noisy.receiveFrame(maxLength: 4096, until: deadline) }
         // An authenticated client announcing a 1 TB frame is cut off without allocating it.
         let greedy = try Socket.connect(host: "127.0.0.1", port: server.port, until: deadline)
-        try Handshake.connect(greedy, key: Handshake.key(token: token), identity: "greedy", until: deadline)
+        try Handshake.connect(
+            greedy, key: Handshake.key(token: token), identity: "greedy", wantsSeal: false, until: deadline)
         let huge = FrameHeader(kind: .storeRequest, opcode: 1, sequence: 1, length: 1 << 40).encoded()
         try huge.withUnsafeBytes { try greedy.sendAll([$0], until: deadline) }
         #expect(throws: PeerGone.self) { try greedy.receiveFrame(maxLength: 4096, until: deadline) }
@@ -155,6 +157,25 @@ struct FrameSealTests {
         #expect(throws: CommError.self) { try fresh.open(otherHeader, sealed: sealed, peer: "t") }
         var reflected = FrameSeal(connectorKeys)  // a frame sent back to its sender
         #expect(throws: CommError.self) { try reflected.open(header, sealed: sealed, peer: "t") }
+    }
+
+    @Test("frames are sealed when either side asks; the wishes cannot be changed on the way")
+    func sealWishes() throws {
+        for (acceptorWish, connectorWish) in [(false, false), (true, false), (false, true), (true, true)] {
+            let acceptor = Handshake.Acceptor(key: key, wantsSeal: acceptorWish)
+            var connector = Handshake.Connector(key: key, identity: "rank 1", wantsSeal: connectorWish)
+            let authenticate = try connector.authenticate(hello: acceptor.hello, peer: "t")
+            let (_, accept, keys) = try acceptor.verify(authenticate: authenticate, peer: "t")
+            let connectorKeys = try connector.finish(kind: .accept, payload: accept, peer: "t")
+            #expect(keys.sealed == (acceptorWish || connectorWish) && connectorKeys.sealed == keys.sealed)
+        }
+        // A man in the middle clears the acceptor's wish in its hello: the handshake fails.
+        let acceptor = Handshake.Acceptor(key: key, wantsSeal: true)
+        var hello = acceptor.hello
+        hello[hello.count - 1] = 0
+        var connector = Handshake.Connector(key: key, identity: "rank 1", wantsSeal: false)
+        let authenticate = try connector.authenticate(hello: hello, peer: "t")
+        #expect(throws: Handshake.Rejection.self) { try acceptor.verify(authenticate: authenticate, peer: "t") }
     }
 
     @Test("a stranger who relays a real peer's handshake cannot use the connection")

@@ -59,7 +59,12 @@ package enum FrameChannel {
                 let authenticated = channel.eventLoop.makePromise(of: String.self)
                 authenticated.futureResult.whenFailure { _ in }  // Logged by the handler.
                 try configure(
-                    channel, role: .acceptor(Handshake.Acceptor(key: Handshake.key(token: token))), maxFrame: maxFrame,
+                    channel,
+                    role: .acceptor(
+                        Handshake.Acceptor(
+                            key: Handshake.key(token: token),
+                            wantsSeal: SealPolicy.configured.wantsSeal(peer: channel.remoteAddress?.ipAddress ?? ""))),
+                    maxFrame: maxFrame,
                     limits: limits,
                     authenticated: authenticated, onAuthenticated: { gate.authenticated(channel) },
                     handlers: handlers())
@@ -86,7 +91,10 @@ package enum FrameChannel {
                         try setKeepalive(channel, limits.keepalive)
                         try configure(
                             channel,
-                            role: .connector(Handshake.Connector(key: Handshake.key(token: token), identity: identity)),
+                            role: .connector(
+                                Handshake.Connector(
+                                    key: Handshake.key(token: token), identity: identity,
+                                    wantsSeal: SealPolicy.configured.wantsSeal(peer: host))),
                             maxFrame: maxFrame, limits: limits, authenticated: ready, onAuthenticated: {},
                             handlers: handlers())
                     }

@@ -114,11 +114,13 @@ package final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHan
         }
     }
 
-    /// Puts a `FrameSealer` with the session's keys in this handler's place, so every
-    /// later frame in either direction is sealed, and reports the peer.
+    /// Puts a `FrameSealer` with the session's keys in this handler's place when the
+    /// session is sealed, so every later frame in either direction is, and reports the peer.
     private func succeed(_ identity: String, keys: Handshake.SessionKeys, context: ChannelHandlerContext) throws {
         deadline?.cancel()
-        try context.pipeline.syncOperations.addHandler(FrameSealer(FrameSeal(keys)), position: .after(self))
+        if keys.sealed {
+            try context.pipeline.syncOperations.addHandler(FrameSealer(FrameSeal(keys)), position: .after(self))
+        }
         onAuthenticated()
         authenticated.succeed(identity)
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)

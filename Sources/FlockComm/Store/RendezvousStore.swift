@@ -25,7 +25,7 @@ public final class RendezvousStore: @unchecked Sendable {
     public var reconnectWindow: Duration { min(timeout, .seconds(10)) }
     private let lock = NSLock()
     var socket: Socket?  // internal: tests break it to check reconnecting
-    /// The seal of `socket`'s session (every frame after the handshake is sealed).
+    /// The seal of `socket`'s session, when it is sealed (see `SealPolicy`).
     private var seal: FrameSeal?
     private var sequence: UInt64 = 0
     /// Set once reconnecting failed: the store's host is gone for good.
@@ -89,12 +89,14 @@ public final class RendezvousStore: @unchecked Sendable {
 
     // MARK: Plumbing
 
-    private func connect(within window: Duration) throws -> (Socket, FrameSeal) {
+    private func connect(within window: Duration) throws -> (Socket, FrameSeal?) {
         let deadline = Deadline.after(window)
         let socket = try Socket.connect(host: host, port: port, until: deadline)
         let keys: Handshake.SessionKeys
         do {
-            keys = try Handshake.connect(socket, key: key, identity: "store client pid \(getpid())", until: deadline)
+            keys = try Handshake.connect(
+                socket, key: key, identity: "store client pid \(getpid())",
+                wantsSeal: SealPolicy.configured.wantsSeal(peer: host), until: deadline)
         } catch let gone as PeerGone {
             throw CommError.connectionFailed(
                 peer: "store at \(host):\(port)", reason: "during the handshake: \(gone.reason)")
@@ -102,7 +104,7 @@ public final class RendezvousStore: @unchecked Sendable {
             throw CommError.handshakeFailed(peer: "store at \(host):\(port)", reason: "no answer to the handshake")
         }
         socket.peer = "store at \(host):\(port)"
-        return (socket, FrameSeal(keys))
+        return (socket, keys.sealed ? FrameSeal(keys) : nil)
     }
 
     private func request(_ request: StoreRequest) throws -> [UInt8] {
@@ -112,9 +114,9 @@ public final class RendezvousStore: @unchecked Sendable {
         for attempt in 0..<2 {
             do {
                 let socket: Socket
-                var seal: FrameSeal
-                if let open = self.socket, let openSeal = self.seal {
-                    (socket, seal) = (open, openSeal)
+                var seal: FrameSeal?
+                if let open = self.socket {
+                    (socket, seal) = (open, self.seal)
                 } else {
                     (socket, seal) = try reconnect()
                 }
@@ -124,13 +126,13 @@ public final class RendezvousStore: @unchecked Sendable {
                 let wait = min(request.serverWaitMilliseconds, StoreState.maxWaitMilliseconds)
                 let deadline = Deadline.after(.milliseconds(Int64(wait)) + .seconds(30))
                 var requestHeader = FrameHeader(kind: .storeRequest, opcode: request.opcode, sequence: sequence)
-                let sealed = try seal.seal(&requestHeader, payload: request.encoded())
-                try socket.sendFrame(requestHeader, payload: sealed, until: deadline)
+                let body = try seal?.seal(&requestHeader, payload: request.encoded()) ?? request.encoded()
+                try socket.sendFrame(requestHeader, payload: body, until: deadline)
                 let (header, sealedAnswer) = try socket.receiveFrame(
                     maxLength: StoreRequest.maxPayload + UInt64(FrameSeal.overhead), until: deadline)
                 let payload: [UInt8]
                 do {
-                    payload = try seal.open(header, sealed: sealedAnswer, peer: socket.peer)
+                    payload = try seal?.open(header, sealed: sealedAnswer, peer: socket.peer) ?? sealedAnswer
                 } catch {
                     socket.shutdown()  // its session can no longer be trusted
                     (self.socket, self.seal) = (nil, nil)
@@ -164,7 +166,7 @@ public final class RendezvousStore: @unchecked Sendable {
     }
 
     /// Connects again after the connection broke; marks the store lost when that fails.
-    private func reconnect() throws -> (Socket, FrameSeal) {
+    private func reconnect() throws -> (Socket, FrameSeal?) {
         do {
             return try connect(within: reconnectWindow)
         } catch {

@@ -47,7 +47,7 @@ final class MeshArrivals: @unchecked Sendable {  // state behind `lock`
         let thread = Thread { [self] in
             defer { lock.withLock { inFlight -= 1 } }
             let limit = min(deadline, .after(Self.handshakeTimeout))
-            guard let claimed = try? Handshake.accept(socket, key: key, until: limit).identity,
+            guard let claimed = try? Handshake.accept(socket, key: key, wantsSeal: false, until: limit).identity,
                 let peer = TCPTransport.parseRank(claimed, group: group), peer > rank, peer < worldSize
             else {
                 socket.shutdown()

@@ -4,12 +4,14 @@ import Crypto
 /// the job's shared token without sending it, agree on the protocol version, and derive
 /// the session's keys.
 ///
-///     acceptor  -> hello:        version, nonce A (32 random bytes)
-///     connector -> authenticate: version, nonce C, identity, HMAC-SHA256(key, T("connector"))
+///     acceptor  -> hello:        version, nonce A (32 random bytes), seal wish a
+///     connector -> authenticate: version, nonce C, seal wish c, identity, HMAC-SHA256(key, T("connector"))
 ///     acceptor  -> accept:       HMAC-SHA256(key, T("acceptor"))   (or reject: reason)
 ///
-/// where T(role) = "flock-handshake-v2" | role | A | C | identity, each field
+/// where T(role) = "flock-handshake-v2" | role | A | C | a c | identity, each field
 /// length-prefixed (so no two transcripts read alike), and key = SHA-256 of the token.
+/// Frames after the handshake are sealed when either side wishes it (`SealPolicy`); the
+/// wishes are in the transcript, so nobody on the path can turn sealing off.
 /// Fresh nonces on both sides make a recorded exchange useless for a replay; the role in
 /// the transcript makes a proof useless when reflected back. Both sides then derive one
 /// key per direction with HKDF-SHA256 from the token's key, both nonces and the identity
@@ -37,12 +39,20 @@ package enum Handshake {
         package let sending: SymmetricKey
         package let receiving: SymmetricKey
 
+        /// Whether the session's frames are sealed (either side asked for it).
+        package let sealed: Bool
+
         /// Derives both directions' keys; `isAcceptor` says which one this side sends on.
-        init(key: SymmetricKey, acceptorNonce: [UInt8], connectorNonce: [UInt8], identity: String, isAcceptor: Bool) {
+        init(
+            key: SymmetricKey, acceptorNonce: [UInt8], connectorNonce: [UInt8], identity: String, isAcceptor: Bool,
+            sealed: Bool
+        ) {
+            self.sealed = sealed
             func derive(_ direction: String) -> SymmetricKey {
                 HKDF<SHA256>.deriveKey(
                     inputKeyMaterial: key, salt: acceptorNonce + connectorNonce,
-                    info: Handshake.transcript(direction, acceptorNonce, connectorNonce, identity), outputByteCount: 32)
+                    info: Handshake.transcript(direction, acceptorNonce, connectorNonce, [], identity),
+                    outputByteCount: 32)
             }
             let fromAcceptor = derive("acceptor-to-connector")
             let fromConnector = derive("connector-to-acceptor")
@@ -60,15 +70,20 @@ package enum Handshake {
     package struct Acceptor {
         let key: SymmetricKey
         let nonce = randomNonce()
+        let wantsSeal: Bool
 
-        /// An acceptor proving knowledge of `key`.
-        package init(key: SymmetricKey) { self.key = key }
+        /// An acceptor proving knowledge of `key`, asking for sealed frames or not.
+        package init(key: SymmetricKey, wantsSeal: Bool = true) {
+            self.key = key
+            self.wantsSeal = wantsSeal
+        }
 
         /// The payload of the hello frame that opens the exchange.
         package var hello: [UInt8] {
             var writer = PayloadWriter()
             writer.integer(version)
             writer.data(nonce)
+            writer.integer(UInt8(wantsSeal ? 1 : 0))
             return writer.bytes
         }
 
@@ -81,6 +96,7 @@ package enum Handshake {
             var reader = PayloadReader(payload, peer: peer)
             let peerVersion = try reader.integer(UInt16.self)
             let peerNonce = try reader.data()
+            let peerWish = try reader.integer(UInt8.self)
             let identity = try reader.string()
             let mac = try reader.data()
             try reader.finish()
@@ -89,7 +105,8 @@ package enum Handshake {
                 throw Rejection(
                     reason: "protocol version mismatch: this side speaks \(version), the peer \(peerVersion)")
             }
-            let message = transcript("connector", nonce, peerNonce, identity)
+            let wishes = [UInt8(wantsSeal ? 1 : 0), peerWish]
+            let message = transcript("connector", nonce, peerNonce, wishes, identity)
             guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: message, using: key) else {
                 throw Rejection(reason: "authentication failed: the peer does not know the shared token (FLOCK_TOKEN)")
             }
@@ -97,9 +114,10 @@ package enum Handshake {
             accept.data(
                 Array(
                     HMAC<SHA256>.authenticationCode(
-                        for: transcript("acceptor", nonce, peerNonce, identity), using: key)))
+                        for: transcript("acceptor", nonce, peerNonce, wishes, identity), using: key)))
             let keys = SessionKeys(
-                key: key, acceptorNonce: nonce, connectorNonce: peerNonce, identity: identity, isAcceptor: true)
+                key: key, acceptorNonce: nonce, connectorNonce: peerNonce, identity: identity, isAcceptor: true,
+                sealed: wantsSeal || peerWish != 0)
             return (identity, accept.bytes, keys)
         }
     }
@@ -112,18 +130,25 @@ package enum Handshake {
         private let nonce = randomNonce()
         private var peerNonce: [UInt8] = []
         private var peerVersion: UInt16 = 0
+        let wantsSeal: Bool
+        private var peerWish: UInt8 = 0
 
-        package init(key: SymmetricKey, identity: String, version: UInt16 = Handshake.version) {
+        /// A connector claiming `identity`, asking for sealed frames or not.
+        package init(key: SymmetricKey, identity: String, wantsSeal: Bool = true, version: UInt16 = Handshake.version) {
             self.key = key
             self.identity = identity
+            self.wantsSeal = wantsSeal
             self.version = version
         }
+
+        private var wishes: [UInt8] { [peerWish, UInt8(wantsSeal ? 1 : 0)] }
 
         /// The payload of the authenticate frame that answers the acceptor's hello.
         package mutating func authenticate(hello payload: [UInt8], peer: String) throws -> [UInt8] {
             var hello = PayloadReader(payload, peer: peer)
             peerVersion = try hello.integer(UInt16.self)
             peerNonce = try hello.data()
+            peerWish = try hello.integer(UInt8.self)
             try hello.finish()
             guard peerNonce.count == 32 else {
                 throw CommError.handshakeFailed(peer: peer, reason: "a hello nonce of \(peerNonce.count) bytes, not 32")
@@ -131,11 +156,12 @@ package enum Handshake {
             var writer = PayloadWriter()
             writer.integer(version)
             writer.data(nonce)
+            writer.integer(UInt8(wantsSeal ? 1 : 0))
             writer.string(identity)
             writer.data(
                 Array(
                     HMAC<SHA256>.authenticationCode(
-                        for: transcript("connector", peerNonce, nonce, identity), using: key)))
+                        for: transcript("connector", peerNonce, nonce, wishes, identity), using: key)))
             return writer.bytes
         }
 
@@ -147,7 +173,7 @@ package enum Handshake {
             case .accept:
                 let mac = try reader.data()
                 try reader.finish()
-                let message = transcript("acceptor", peerNonce, nonce, identity)
+                let message = transcript("acceptor", peerNonce, nonce, wishes, identity)
                 guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: message, using: key) else {
                     throw CommError.handshakeFailed(
                         peer: peer, reason: "the acceptor could not prove it knows the shared token")
@@ -163,16 +189,17 @@ package enum Handshake {
                     reason: "protocol version mismatch: this side speaks \(version), the peer \(peerVersion)")
             }
             return SessionKeys(
-                key: key, acceptorNonce: peerNonce, connectorNonce: nonce, identity: identity, isAcceptor: false)
+                key: key, acceptorNonce: peerNonce, connectorNonce: nonce, identity: identity, isAcceptor: false,
+                sealed: wantsSeal || peerWish != 0)
         }
     }
 
     /// Acceptor side, on a freshly accepted socket; returns the identity the peer claimed
     /// (for example "store" or "group world rank 3") and the session's keys.
-    static func accept(_ socket: Socket, key: SymmetricKey, until deadline: Deadline) throws -> (
+    static func accept(_ socket: Socket, key: SymmetricKey, wantsSeal: Bool, until deadline: Deadline) throws -> (
         identity: String, keys: SessionKeys
     ) {
-        let acceptor = Acceptor(key: key)
+        let acceptor = Acceptor(key: key, wantsSeal: wantsSeal)
         try socket.sendFrame(FrameHeader(kind: .hello), payload: acceptor.hello, until: deadline)
         let payload = try receive(.authenticate, on: socket, until: deadline)
         do {
@@ -191,9 +218,10 @@ package enum Handshake {
     /// token too, and returns the session's keys.
     @discardableResult
     static func connect(
-        _ socket: Socket, key: SymmetricKey, identity: String, until deadline: Deadline, version: UInt16 = version
+        _ socket: Socket, key: SymmetricKey, identity: String, wantsSeal: Bool, until deadline: Deadline,
+        version: UInt16 = version
     ) throws -> SessionKeys {
-        var connector = Connector(key: key, identity: identity, version: version)
+        var connector = Connector(key: key, identity: identity, wantsSeal: wantsSeal, version: version)
         let hello = try receive(.hello, on: socket, until: deadline)
         let authenticate = try connector.authenticate(hello: hello, peer: socket.peer)
         try socket.sendFrame(FrameHeader(kind: .authenticate), payload: authenticate, until: deadline)
@@ -217,13 +245,14 @@ package enum Handshake {
         return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
-    /// "flock-handshake-v2", the role or purpose, the acceptor's nonce, the connector's and
-    /// the identity, each preceded by its length (4 bytes, little-endian).
-    static func transcript(_ role: String, _ acceptorNonce: [UInt8], _ connectorNonce: [UInt8], _ identity: String)
-        -> [UInt8]
-    {
+    /// "flock-handshake-v2", the role or purpose, the acceptor's nonce, the connector's, the
+    /// seal wishes (acceptor's, connector's) and the identity, each preceded by its length
+    /// (4 bytes, little-endian).
+    static func transcript(
+        _ role: String, _ acceptorNonce: [UInt8], _ connectorNonce: [UInt8], _ wishes: [UInt8], _ identity: String
+    ) -> [UInt8] {
         var writer = PayloadWriter()
-        for field in [Array("flock-handshake-v2".utf8), Array(role.utf8), acceptorNonce, connectorNonce] {
+        for field in [Array("flock-handshake-v2".utf8), Array(role.utf8), acceptorNonce, connectorNonce, wishes] {
             writer.data(field)
         }
         writer.string(identity)

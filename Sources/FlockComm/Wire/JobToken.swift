@@ -18,7 +18,7 @@ public enum JobToken {
 
     /// Whether `host` is this machine's loopback (a job there is reachable from it only).
     public static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        host == "localhost" || host == "::1" || host.hasPrefix("127.") || host.hasPrefix("::ffff:127.")
     }
 
     /// Checks that `token` is strong enough for a job whose peers meet at `host`: anything
