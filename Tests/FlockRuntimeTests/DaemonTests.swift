@@ -115,7 +115,7 @@ struct DaemonTests {
 }
 
 /// The address in the cluster file.
-private struct ClusterAddress: Decodable {
+struct ClusterAddress: Decodable {
     let address: String
 }
 

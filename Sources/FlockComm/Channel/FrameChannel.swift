@@ -141,6 +141,7 @@ package enum FrameChannel {
             .childChannelOption(ChannelLimits.Keepalive.idle, value: keepalive.idleSeconds)
             .childChannelOption(ChannelLimits.Keepalive.interval, value: keepalive.intervalSeconds)
             .childChannelOption(ChannelLimits.Keepalive.probes, value: keepalive.probes)
+            .childChannelOption(ChannelLimits.Keepalive.unacknowledged, value: keepalive.unacknowledgedMilliseconds)
     }
 
     private static func setKeepalive(_ channel: Channel, _ keepalive: ChannelLimits.Keepalive) throws {
@@ -148,6 +149,7 @@ package enum FrameChannel {
         try options.setOption(ChannelLimits.Keepalive.idle, value: keepalive.idleSeconds)
         try options.setOption(ChannelLimits.Keepalive.interval, value: keepalive.intervalSeconds)
         try options.setOption(ChannelLimits.Keepalive.probes, value: keepalive.probes)
+        try options.setOption(ChannelLimits.Keepalive.unacknowledged, value: keepalive.unacknowledgedMilliseconds)
     }
 }
 
