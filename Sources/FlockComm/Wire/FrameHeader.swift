@@ -81,7 +81,8 @@ package struct FrameHeader: Equatable, Sendable {
             count: get(UInt64.self, 16), root: get(Int64.self, 24), length: get(UInt64.self, 32))
         guard header.length <= maxLength else {
             throw CommError.badFrame(
-                peer: peer, reason: "a frame of kind \(kind) announces \(header.length) bytes, over the limit of \(maxLength)")
+                peer: peer,
+                reason: "a frame of kind \(kind) announces \(header.length) bytes, over the limit of \(maxLength)")
         }
         return header
     }
