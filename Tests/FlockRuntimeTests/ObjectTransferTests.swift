@@ -35,6 +35,27 @@ struct ObjectTransferTests {
         #expect(Self.anonymousResident() - before < 16 << 20, "the server queued the object in memory")
     }
 
+    @Test("a pull from a server that never answers fails at the stall timeout, naming the node")
+    func stalledServer() async throws {
+        let puller = try ObjectDirectory.create(node: 0)
+        defer { puller.removeAll() }
+        // Authenticates, then ignores every request.
+        let mute = try await FrameChannel.listen(host: "127.0.0.1", port: 0, token: "job") { [] }
+        defer { mute.close(promise: nil) }
+        let peers = ObjectPeers(
+            token: "job", defaultHost: "127.0.0.1", addresses: [1: "127.0.0.1:\(mute.localAddress?.port ?? 0)"],
+            stallTimeout: .milliseconds(300))
+        let started = ContinuousClock.now
+        do {
+            try await peers.makeLocal(3, at: .stored(size: 1 << 20, node: 1), in: puller)
+            Issue.record("a pull from a mute server succeeded")
+        } catch {
+            #expect("\(error)".contains("stopped sending after 0 of 1048576 bytes"), "\(error)")
+        }
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(!puller.holds(3))
+    }
+
     @Test("an object pulled from another node's server arrives intact; a missing one and a wrong token fail clearly")
     func pull() async throws {
         let holder = try ObjectDirectory.create(node: 1)

@@ -8,6 +8,10 @@ import NIOPosix
 /// another node into this node's store (once, however many tasks ask at the same time),
 /// so that reading it is mapping a local file like any other.
 final class ObjectPeers: @unchecked Sendable {  // state guarded by `lock`
+    /// How long a pull waits for the next bytes before it fails (the server hung, or the
+    /// link stalled without breaking).
+    let stallTimeout: TimeAmount
+
     private let token: String
     private let defaultHost: String
     private let lock = NSLock()
@@ -16,7 +20,8 @@ final class ObjectPeers: @unchecked Sendable {  // state guarded by `lock`
 
     /// Peers reached with `token`; an address whose host is empty or 0.0.0.0 (a server
     /// listening on every interface) is reached at `defaultHost` (the head's host).
-    init(token: String, defaultHost: String, addresses: [Int: String] = [:]) {
+    init(token: String, defaultHost: String, addresses: [Int: String] = [:], stallTimeout: TimeAmount = .seconds(30)) {
+        self.stallTimeout = stallTimeout
         self.token = token
         self.defaultHost = defaultHost
         self.addresses = addresses
@@ -54,12 +59,19 @@ final class ObjectPeers: @unchecked Sendable {  // state guarded by `lock`
         if host.isEmpty || host == "0.0.0.0" { host = defaultHost }
         let source = "node \(node) (\(host):\(port))"
         let writer = try ObjectWriter(id: id, size: size, in: directory.memory, mapped: false)
+        let stallTimeout = self.stallTimeout
         let done = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
         let channel: Channel
         do {
             channel = try await FrameChannel.connect(
                 host: host, port: port, token: token, identity: "object pull \(getpid())"
-            ) { [ObjectReceiver(id: id, writer: writer, source: source, done: done)] }
+            ) {
+                // A server that stops sending (hung, or a stalled link) fails the pull.
+                [
+                    IdleStateHandler(readTimeout: stallTimeout),
+                    ObjectReceiver(id: id, writer: writer, source: source, done: done),
+                ]
+            }
         } catch {
             writer.abandon()
             done.fail(error)

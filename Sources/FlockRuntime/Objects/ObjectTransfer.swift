@@ -234,6 +234,17 @@ final class ObjectReceiver: ChannelInboundHandler, @unchecked Sendable {  // use
         end(.failure(RuntimeError.objectLost(id, reason: "pulling it from \(source) failed: \(error)")))
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is IdleStateHandler.IdleStateEvent else { return context.fireUserInboundEventTriggered(event) }
+        end(
+            .failure(
+                RuntimeError.objectLost(
+                    id,
+                    reason: "\(source) stopped sending after \(received) of \(writer.size) bytes (a hung server "
+                        + "or a stalled link)")))
+        context.close(promise: nil)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         end(.failure(RuntimeError.objectLost(id, reason: "\(source) closed the connection after \(received) bytes")))
         context.fireChannelInactive()
