@@ -188,7 +188,7 @@ if scenario == "example" {
 try await Cluster.serveIfWorker(tasks)
 let storeLimit = 8 << 20
 let cluster =
-    ["remote", "nodes", "detach", "attach", "late"].contains(scenario)
+    ["remote", "nodes", "detach", "attach", "late", "daemon-dies"].contains(scenario)
     ? try await Cluster.connect(workers: scenario == "remote" ? 2 : 1)
     : try await Cluster.local(
         workers: 2, tasks: tasks,
@@ -388,6 +388,22 @@ case "resources":
         check(false, "a task no worker can run was accepted")
     } catch {
         expectError(error, "needs 1.0 tpu, which no worker offers")
+    }
+case "daemon-dies":
+    // The daemon is killed (by the test, once the marker exists) while this driver waits
+    // for a long task: the wait must fail soon, saying the cluster is gone.
+    let slow = try cluster.submit(Slow(milliseconds: 60_000))
+    let workers = try await cluster.statistics().workerProcessIDs
+    print("workers \(workers.map(String.init).joined(separator: ","))")
+    if let marker = ProcessInfo.processInfo.environment["FLOCK_TEST_READY"] {
+        _ = FileManager.default.createFile(atPath: marker, contents: Data())
+    }
+    let started = ContinuousClock.now
+    do {
+        _ = try await slow.get()
+        check(false, "a task on a killed daemon returned")
+    } catch {
+        print("the wait failed after \((ContinuousClock.now - started).components.seconds) s: \(error)")
     }
 case "remote":
     // A job on a `flock start` daemon: tasks, a graph over a put array, a failure, an

@@ -48,6 +48,44 @@ struct DaemonTests {
         #expect(!FileManager.default.fileExists(atPath: file))
     }
 
+    @Test("kill -9 of the daemon: a driver's wait fails within seconds saying so, and the job's workers exit")
+    func daemonDies() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("flock-cluster-\(UUID()).json").path
+        let ready = file + ".ready"
+        let environment = ["FLOCK_CLUSTER_FILE": file, "FLOCK_TEST_READY": ready]
+        let flock = LocalClusterTests.binary("flock")
+        let (started, startOutput) = try LocalClusterTests.run(
+            flock, ["start", "--head", "--port", "0", "--workers", "1"], environment: environment)
+        #expect(started == 0, "\(startOutput)")
+        let record = try JSONDecoder().decode(ClusterRecord.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+        defer {
+            kill(record.processID, SIGKILL)
+            try? FileManager.default.removeItem(atPath: file)
+            try? FileManager.default.removeItem(atPath: ready)
+        }
+        let killer = Thread {
+            let deadline = Date().addingTimeInterval(30)
+            while !FileManager.default.fileExists(atPath: ready) && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            kill(record.processID, SIGKILL)
+        }
+        killer.start()
+        let begin = Date()
+        let (status, output) = try LocalClusterTests.run(
+            LocalClusterTests.binary("FlockRuntimeTestWorker"), ["daemon-dies"], environment: environment)
+        #expect(status == 0 && output.contains("the wait failed after"), "\(output)")
+        #expect(Date().timeIntervalSince(begin) < 30, "the driver took \(Date().timeIntervalSince(begin)) s")
+        let workers =
+            output.split(separator: "\n").first { $0.hasPrefix("workers ") }.map {
+                $0.dropFirst(8).split(separator: ",").compactMap { Int32($0) }
+            } ?? []
+        #expect(!workers.isEmpty, "\(output)")
+        let deadline = Date().addingTimeInterval(10)
+        while workers.contains(where: { isRunning($0) }) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(!workers.contains(where: { isRunning($0) }), "workers \(workers) outlived their daemon")
+    }
+
     @Test(
         "a node joins with flock start --address, runs a job's tasks, shares objects, is killed; a hung node is dropped"
     )
