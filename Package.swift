@@ -35,7 +35,8 @@ let package = Package(
             exclude: ["README.md"]
         ),
         .target(name: "FlockNN", dependencies: ["FlockTensor"], exclude: ["README.md"]),
-        // Rendezvous store, process groups and collectives over TCP and shared memory (see its README).
+        // Rendezvous store, process groups, collectives over TCP and shared memory, and the
+        // authenticated, sealed NIO channels the store and the runtime speak (see its README).
         .target(
             name: "FlockComm",
             dependencies: [
