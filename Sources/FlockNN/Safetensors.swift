@@ -130,7 +130,9 @@ public enum Safetensors {
                     "entry '\(name)' of shape \(shape) \(dtypeName) needs "
                         + "\(bytes.map(String.init) ?? "more than Int.max") bytes, has \(end - begin)")
             }
-            ranges.append((begin, end))
+            // An empty tensor occupies no bytes: it may sit at any offset, even inside
+            // another's range (a writer puts it where the previous one ended).
+            if end > begin { ranges.append((begin, end)) }
             tensors[name] = try tensor(from: data, start: dataStart + begin, shape: shape, dtype: dtype)
         }
         ranges.sort { $0.0 < $1.0 }

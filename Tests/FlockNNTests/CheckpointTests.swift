@@ -46,6 +46,15 @@ struct CheckpointTests {
         }
     }
 
+    @Test("an empty tensor at the offset where another begins reads back (found by the fuzzer)")
+    func emptyTensorAtAnotherOffset() throws {
+        let path = temporaryPath("empty.safetensors")
+        let tensors = [("a", try Tensor([Float](), shape: [0])), ("b", try Tensor([1, 2] as [Float], shape: [2]))]
+        try Safetensors.write(tensors, to: path)  // a: 0..<0, b: 0..<8
+        let (read, _) = try Safetensors.read(from: path)
+        #expect(read["a"]?.shape == [0] && read["b"] == tensors[1].1)
+    }
+
     @Test("truncated, corrupted and garbage files give clear errors")
     func corruption() throws {
         let path = temporaryPath("bad.safetensors")
