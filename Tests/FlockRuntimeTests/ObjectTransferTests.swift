@@ -45,14 +45,14 @@ struct ObjectTransferTests {
         let peers = ObjectPeers(
             token: "job", defaultHost: "127.0.0.1", addresses: [1: "127.0.0.1:\(mute.localAddress?.port ?? 0)"],
             stallTimeout: .milliseconds(300))
-        let started = ContinuousClock.now
+        // Without the stall timeout this pull would wait forever. (No bound on the time: under
+        // the full suite, async tests wait for the 2-thread cooperative pool for seconds.)
         do {
             try await peers.makeLocal(3, at: .stored(size: 1 << 20, node: 1), in: puller)
             Issue.record("a pull from a mute server succeeded")
         } catch {
             #expect("\(error)".contains("stopped sending after 0 of 1048576 bytes"), "\(error)")
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
         #expect(!puller.holds(3))
     }
 
