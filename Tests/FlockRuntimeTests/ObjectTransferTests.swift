@@ -15,11 +15,11 @@ struct ObjectTransferTests {
         return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
     }
 
-    @Test("a puller that does not read gets a stream, not a 64 MiB object queued in the server's memory")
+    @Test("a puller that does not read gets a stream, not a 256 MiB object queued in the server's memory")
     func slowPuller() async throws {
         let holder = try ObjectDirectory.create(node: 1)
         defer { holder.removeAll() }
-        let location = try holder.store([Float](repeating: 3, count: 16 << 20), as: 11)  // 64 MiB
+        let location = try holder.store([Float](repeating: 3, count: 64 << 20), as: 11)  // 256 MiB
         let server = try await ObjectServer.listen(host: "127.0.0.1", token: "job", directory: holder)
         defer { server.close(promise: nil) }
         let before = Self.anonymousResident()
@@ -32,7 +32,9 @@ struct ObjectTransferTests {
         try await client.writeAndFlush(ObjectMessage.request(11).frame)
         try await Task.sleep(for: .milliseconds(500))
         #expect(location.node == 1)
-        #expect(Self.anonymousResident() - before < 16 << 20, "the server queued the object in memory")
+        // The whole object queued would add 256 MiB; the bound leaves room for what the
+        // tests running beside this one allocate meanwhile (up to 21 MB seen).
+        #expect(Self.anonymousResident() - before < 96 << 20, "the server queued the object in memory")
     }
 
     @Test("a pull from a server that never answers fails at the stall timeout, naming the node")
