@@ -120,7 +120,7 @@ extension ProcessGroup {
             ? try RendezvousServer(host: storeHost, port: job.masterPort, token: job.token) : nil
         let store = try RendezvousStore(
             host: job.masterAddress, port: job.masterPort, token: job.token, timeout: timeout)
-        let loopback = ["127.0.0.1", "localhost", "::1"].contains(job.masterAddress)
+        let loopback = JobToken.isLoopback(job.masterAddress)
         let advertised =
             ProcessInfo.processInfo.environment["FLOCK_ADVERTISE_ADDR"]
             ?? (loopback ? "127.0.0.1" : ProcessInfo.processInfo.hostName)
