@@ -24,6 +24,15 @@ struct CollectiveTests {
         }
     }
 
+    @Test("every collective is right over a sealed TCP mesh (FLOCK_SEAL=always, FLOCK_SHM=0)")
+    func everyCollectiveSealed() throws {
+        var job = WorkerJob(scenario: "collectives", worldSize: 3)
+        job.environment = { _ in ["FLOCK_SHM": "0", "FLOCK_SEAL": "always"] }
+        for outcome in try job.run() {
+            #expect(outcome.exitCode == 0, "rank \(outcome.rank): \(outcome.output)")
+        }
+    }
+
     @Test("ranks that disagree on the shared-memory layout all fall back to TCP and stay correct")
     func sharedMemoryDisagreement() throws {
         var job = WorkerJob(scenario: "collectives", worldSize: 3)

@@ -15,16 +15,18 @@ final class MeshArrivals: @unchecked Sendable {  // state behind `lock`
     private let rank: Int
     private let worldSize: Int
     private let key: SymmetricKey
+    private let seal: SealPolicy
     private let lock = NSLock()
-    private var arrived: [Int: Socket] = [:]
+    private var arrived: [Int: (socket: Socket, seal: FrameSeal?)] = [:]
     private var inFlight = 0
     private var finished = false
 
-    init(group: String, rank: Int, worldSize: Int, key: SymmetricKey) {
+    init(group: String, rank: Int, worldSize: Int, key: SymmetricKey, seal: SealPolicy) {
         self.group = group
         self.rank = rank
         self.worldSize = worldSize
         self.key = key
+        self.seal = seal
     }
 
     /// How many higher ranks have connected and authenticated.
@@ -47,7 +49,10 @@ final class MeshArrivals: @unchecked Sendable {  // state behind `lock`
         let thread = Thread { [self] in
             defer { lock.withLock { inFlight -= 1 } }
             let limit = min(deadline, .after(Self.handshakeTimeout))
-            guard let claimed = try? Handshake.accept(socket, key: key, wantsSeal: false, until: limit).identity,
+            let host = String(socket.peer.prefix { $0 != ":" })  // "a.b.c.d:port"
+            guard
+                let (claimed, keys) = try? Handshake.accept(
+                    socket, key: key, wantsSeal: seal.wantsSeal(peer: host), until: limit),
                 let peer = TCPTransport.parseRank(claimed, group: group), peer > rank, peer < worldSize
             else {
                 socket.shutdown()
@@ -56,7 +61,7 @@ final class MeshArrivals: @unchecked Sendable {  // state behind `lock`
             socket.peer = "rank \(peer)"
             let kept = lock.withLock {
                 guard !finished, arrived[peer] == nil else { return false }
-                arrived[peer] = socket
+                arrived[peer] = (socket, keys.sealed ? FrameSeal(keys) : nil)
                 return true
             }
             if !kept { socket.shutdown() }
@@ -65,9 +70,9 @@ final class MeshArrivals: @unchecked Sendable {  // state behind `lock`
         thread.start()
     }
 
-    /// The arrived sockets by rank; this object no longer owns them, and closes any that
-    /// finish their handshake later.
-    func take() -> [Int: Socket] {
+    /// The arrived connections by rank, each with its seal when sealed; this object no
+    /// longer owns them, and closes any that finish their handshake later.
+    func take() -> [Int: (socket: Socket, seal: FrameSeal?)] {
         lock.withLock {
             finished = true
             defer { arrived = [:] }
@@ -77,6 +82,6 @@ final class MeshArrivals: @unchecked Sendable {  // state behind `lock`
 
     /// Closes the sockets of arrivals nobody took (the mesh failed).
     func closeLeftovers() {
-        for socket in take().values { socket.shutdown() }
+        for link in take().values { link.socket.shutdown() }
     }
 }

@@ -9,16 +9,21 @@ import Crypto
 /// A full mesh of authenticated TCP connections between the ranks of a group, and the
 /// poll(2) loop that moves an exchange's messages over them. Sockets are non-blocking,
 /// so one thread keeps every send and receive of an exchange moving at once (full
-/// duplex: a ring step sends right while it receives from the left).
-final class TCPTransport: Transport, @unchecked Sendable {
+/// duplex: a ring step sends right while it receives from the left). A connection whose
+/// handshake agreed on sealing (`SealPolicy`: between machines by default) carries every
+/// message as AES-GCM records (`FrameSeal`), opened in the receiver's buffer.
+final class TCPTransport: Transport, @unchecked Sendable {  // `seals`: the communication thread's only
     let rank: Int
     let worldSize: Int
     private let peers: [Socket?]
+    /// Each sealed connection's seal, by peer; nil for a plain one.
+    private var seals: [FrameSeal?]
 
-    private init(rank: Int, worldSize: Int, peers: [Socket?]) {
+    private init(rank: Int, worldSize: Int, links: [(socket: Socket, seal: FrameSeal?)?]) {
         self.rank = rank
         self.worldSize = worldSize
-        self.peers = peers
+        self.peers = links.map { $0?.socket }
+        self.seals = links.map { $0?.seal }
     }
 
     func closedPeer() -> Int? {
@@ -46,10 +51,10 @@ final class TCPTransport: Transport, @unchecked Sendable {
     /// handshakes run concurrently, so a silent stranger delays nobody.
     static func connectMesh(
         store: RendezvousStore, group: String, rank: Int, worldSize: Int, key: SymmetricKey, advertisedHost: String,
-        until deadline: Deadline
+        seal: SealPolicy = .configured, until deadline: Deadline
     ) throws -> TCPTransport {
-        var peers = [Socket?](repeating: nil, count: worldSize)
-        guard worldSize > 1 else { return TCPTransport(rank: rank, worldSize: worldSize, peers: peers) }
+        var links = [(socket: Socket, seal: FrameSeal?)?](repeating: nil, count: worldSize)
+        guard worldSize > 1 else { return TCPTransport(rank: rank, worldSize: worldSize, links: links) }
         let listener = try Socket.listen(host: DistributedEnvironment.bindAddress(for: advertisedHost), port: 0)
         defer { listener.shutdown() }
         try store.set("\(group)/address/\(rank)", Array("\(advertisedHost):\(listener.localPort)".utf8))
@@ -59,14 +64,15 @@ final class TCPTransport: Transport, @unchecked Sendable {
             guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
                 throw CommError.connectionFailed(peer: "rank \(peer)", reason: "bad published address \"\(address)\"")
             }
-            let socket = try Socket.connect(host: String(address[..<colon]), port: port, until: deadline)
-            // The data plane is not sealed (FlockComm's README, "Trust model").
-            try Handshake.connect(
-                socket, key: key, identity: identity(group: group, rank: rank), wantsSeal: false, until: deadline)
+            let host = String(address[..<colon])
+            let socket = try Socket.connect(host: host, port: port, until: deadline)
+            let keys = try Handshake.connect(
+                socket, key: key, identity: identity(group: group, rank: rank), wantsSeal: seal.wantsSeal(peer: host),
+                until: deadline)
             socket.peer = "rank \(peer)"
-            peers[peer] = socket
+            links[peer] = (socket, keys.sealed ? FrameSeal(keys) : nil)
         }
-        let arrivals = MeshArrivals(group: group, rank: rank, worldSize: worldSize, key: key)
+        let arrivals = MeshArrivals(group: group, rank: rank, worldSize: worldSize, key: key, seal: seal)
         defer { arrivals.closeLeftovers() }
         while arrivals.count < worldSize - 1 - rank {
             guard !deadline.hasPassed else {
@@ -79,8 +85,8 @@ final class TCPTransport: Transport, @unchecked Sendable {
                 arrivals.handshake(socket, until: deadline)
             }
         }
-        for (peer, socket) in arrivals.take() { peers[peer] = socket }
-        return TCPTransport(rank: rank, worldSize: worldSize, peers: peers)
+        for (peer, link) in arrivals.take() { links[peer] = link }
+        return TCPTransport(rank: rank, worldSize: worldSize, links: links)
     }
 
     private static func identity(group: String, rank: Int) -> String { "group \(group) rank \(rank)" }
@@ -93,22 +99,54 @@ final class TCPTransport: Transport, @unchecked Sendable {
 
     // MARK: Exchanging
 
+    /// Plain bytes per sealed record of a collective message (see `FrameSeal`): small
+    /// enough that a ring step reduces one record while the next is on the wire.
+    static let sealedRecordBytes = 64 << 10
+
+    /// Records a sealed message of `count` payload bytes is cut into (one at least, so
+    /// even an empty message authenticates its header).
+    private static func recordCount(_ count: Int) -> Int { max(1, (count + sealedRecordBytes - 1) / sealedRecordBytes) }
+
+    private static func recordRange(_ index: Int, of count: Int) -> Range<Int> {
+        index * sealedRecordBytes..<min(count, (index + 1) * sealedRecordBytes)
+    }
+
+    /// One outgoing message: `staged` (the header, or the current sealed record) goes out
+    /// first, then, on a plain connection, the payload straight from the caller's memory.
     private struct Sending {
         let socket: Socket
         let peer: Int
-        let head: [UInt8]
+        let header: [UInt8]
         let payload: UnsafeRawBufferPointer
-        var sent = 0
-        var done: Bool { sent == head.count + payload.count }
+        let sealed: Bool
+        var staged: [UInt8]
+        var stagedSent = 0
+        var payloadTaken = 0  // payload bytes sent (plain) or sealed into records
+        var recordsSealed = 0
+        var done: Bool {
+            stagedSent == staged.count && payloadTaken == payload.count
+                && (!sealed || recordsSealed == TCPTransport.recordCount(payload.count))
+        }
     }
 
+    /// One incoming message. On a sealed connection each record's ciphertext lands in the
+    /// caller's buffer and is opened there once its tag has arrived.
     private struct Receiving {
         let socket: Socket
         let message: IncomingMessage
+        let sealed: Bool
         var head = [UInt8](repeating: 0, count: FrameHeader.size)
-        var received = 0  // header and payload bytes together
-        var notified = 0  // payload bytes already handed to onChunk
-        var done: Bool { received == FrameHeader.size + message.buffer.count }
+        var headReceived = 0
+        var payloadReceived = 0  // plain or ciphertext bytes in the buffer
+        var tag = [UInt8](repeating: 0, count: FrameSeal.overhead)
+        var tagReceived = 0
+        var recordsOpened = 0
+        var delivered = 0  // plain bytes ready for the caller
+        var notified = 0  // of those, already handed to onChunk
+        var done: Bool {
+            headReceived == FrameHeader.size && delivered == message.buffer.count
+                && (!sealed || recordsOpened == TCPTransport.recordCount(message.buffer.count))
+        }
     }
 
     func exchange(
@@ -118,10 +156,14 @@ final class TCPTransport: Transport, @unchecked Sendable {
         var sends = try sending.map { message -> Sending in
             var header = message.header
             header.length = UInt64(message.payload.count)
+            let head = header.encoded()
             return Sending(
-                socket: try socket(message.peer), peer: message.peer, head: header.encoded(), payload: message.payload)
+                socket: try socket(message.peer), peer: message.peer, header: head, payload: message.payload,
+                sealed: seals[message.peer] != nil, staged: head)
         }
-        var receives = try receiving.map { Receiving(socket: try socket($0.peer), message: $0) }
+        var receives = try receiving.map {
+            Receiving(socket: try socket($0.peer), message: $0, sealed: seals[$0.peer] != nil)
+        }
         let slowDeadline = Deadline.after(slowAfter)
         var reportedSlow = false
         while true {
@@ -160,55 +202,105 @@ final class TCPTransport: Transport, @unchecked Sendable {
         return socket
     }
 
-    /// Sends what the socket takes now; whether anything moved.
+    /// Sends what the socket takes now, sealing the next record when the staged bytes
+    /// are out; whether anything moved.
     private func advance(_ send: inout Sending) throws -> Bool {
-        let headLeft = max(0, send.head.count - send.sent)
-        let payloadStart = max(0, send.sent - send.head.count)
+        if send.sealed, send.stagedSent == send.staged.count {
+            let range = Self.recordRange(send.recordsSealed, of: send.payload.count)
+            do {
+                send.staged = Array(
+                    try seals[send.peer]!.sealRecord(
+                        UnsafeRawBufferPointer(rebasing: send.payload[range]), authenticating: send.header))
+            } catch {
+                throw TransportFailure.badFrame(peer: send.peer, reason: "sealing failed: \(error)")
+            }
+            send.stagedSent = 0
+            send.payloadTaken = range.upperBound
+            send.recordsSealed += 1
+        }
+        let direct = send.sealed ? send.payload.count : send.payloadTaken  // plain payload goes out unstaged
         do {
-            let moved = try send.head.withUnsafeBytes { head in
+            let moved = try send.staged.withUnsafeBytes { staged in
                 try send.socket.sendSome([
-                    UnsafeRawBufferPointer(rebasing: head[(head.count - headLeft)...]),
-                    UnsafeRawBufferPointer(rebasing: send.payload[payloadStart...]),
+                    UnsafeRawBufferPointer(rebasing: staged[send.stagedSent...]),
+                    UnsafeRawBufferPointer(rebasing: send.payload[direct...]),
                 ])
             }
-            send.sent += moved
+            let fromStaged = min(moved, send.staged.count - send.stagedSent)
+            send.stagedSent += fromStaged
+            if !send.sealed { send.payloadTaken += moved - fromStaged }
             return moved > 0
         } catch let error as PeerGone {
             throw TransportFailure.peerGone(peer: send.peer, reason: error.reason)
         }
     }
 
-    /// Receives what has arrived; checks the header once complete and hands finished
-    /// chunks to the message's callback. Whether anything moved.
+    /// Receives what has arrived: the header (checked once complete), then the payload,
+    /// or on a sealed connection each record and its tag (opened once complete); hands
+    /// finished chunks to the message's callback. Whether anything moved.
     private func advance(_ receive: inout Receiving) throws -> Bool {
         let message = receive.message
         var moved = 0
         do {
-            if receive.received < FrameHeader.size {
+            if receive.headReceived < FrameHeader.size {
                 moved = try receive.head.withUnsafeMutableBytes {
                     try receive.socket.receiveSome(
-                        into: UnsafeMutableRawBufferPointer(rebasing: $0[receive.received...]))
+                        into: UnsafeMutableRawBufferPointer(rebasing: $0[receive.headReceived...]))
                 }
-                receive.received += moved
-                if receive.received == FrameHeader.size { try check(receive) }
-            } else {
-                let offset = receive.received - FrameHeader.size
+                receive.headReceived += moved
+                if receive.headReceived == FrameHeader.size { try check(receive) }
+            } else if !receive.sealed {
                 moved = try receive.socket.receiveSome(
-                    into: UnsafeMutableRawBufferPointer(rebasing: message.buffer[offset...]))
-                receive.received += moved
+                    into: UnsafeMutableRawBufferPointer(rebasing: message.buffer[receive.payloadReceived...]))
+                receive.payloadReceived += moved
+                receive.delivered = receive.payloadReceived
+            } else {
+                moved = try receiveSealed(&receive)
             }
         } catch let error as PeerGone {
             throw TransportFailure.peerGone(peer: message.peer, reason: error.reason)
         }
-        if let onChunk = message.onChunk, receive.received > FrameHeader.size {
-            let payload = receive.received - FrameHeader.size
-            let boundary = payload == message.buffer.count ? payload : payload / message.chunkBytes * message.chunkBytes
+        if let onChunk = message.onChunk {
+            let ready = receive.delivered
+            let boundary = ready == message.buffer.count ? ready : ready / message.chunkBytes * message.chunkBytes
             if boundary > receive.notified {
                 onChunk(receive.notified..<boundary)
                 receive.notified = boundary
             }
         }
         return moved > 0
+    }
+
+    /// Receives the rest of the current sealed record, then its tag, and opens it in place.
+    private func receiveSealed(_ receive: inout Receiving) throws -> Int {
+        let buffer = receive.message.buffer
+        let record = Self.recordRange(receive.recordsOpened, of: buffer.count)
+        if receive.payloadReceived < record.upperBound {
+            let moved = try receive.socket.receiveSome(
+                into: UnsafeMutableRawBufferPointer(rebasing: buffer[receive.payloadReceived..<record.upperBound]))
+            receive.payloadReceived += moved
+            return moved
+        }
+        let moved = try receive.tag.withUnsafeMutableBytes {
+            try receive.socket.receiveSome(into: UnsafeMutableRawBufferPointer(rebasing: $0[receive.tagReceived...]))
+        }
+        receive.tagReceived += moved
+        guard receive.tagReceived == FrameSeal.overhead else { return moved }
+        let peer = receive.message.peer
+        do {
+            try receive.tag.withUnsafeBytes { tag in
+                try seals[peer]!.openRecord(
+                    ciphertext: UnsafeRawBufferPointer(rebasing: buffer[record]), tag: tag,
+                    authenticating: receive.head, into: UnsafeMutableRawBufferPointer(rebasing: buffer[record]),
+                    peer: "rank \(peer)")
+            }
+        } catch {
+            throw TransportFailure.badFrame(peer: peer, reason: "\(error)")
+        }
+        receive.tagReceived = 0
+        receive.recordsOpened += 1
+        receive.delivered = record.upperBound
+        return moved
     }
 
     private func check(_ receive: Receiving) throws {

@@ -8,7 +8,7 @@ import Crypto
 ///     connector -> authenticate: version, nonce C, seal wish c, identity, HMAC-SHA256(key, T("connector"))
 ///     acceptor  -> accept:       HMAC-SHA256(key, T("acceptor"))   (or reject: reason)
 ///
-/// where T(role) = "flock-handshake-v2" | role | A | C | a c | identity, each field
+/// where T(role) = "flock-handshake-v3" | role | A | C | a c | identity, each field
 /// length-prefixed (so no two transcripts read alike), and key = SHA-256 of the token.
 /// Frames after the handshake are sealed when either side wishes it (`SealPolicy`); the
 /// wishes are in the transcript, so nobody on the path can turn sealing off.
@@ -25,7 +25,7 @@ import Crypto
 /// so any transport can drive them; `accept` and `connect` drive them over a `Socket`.
 package enum Handshake {
     /// The protocol version spoken by this build.
-    package static let version: UInt16 = 2
+    package static let version: UInt16 = 3
     /// Handshake frames are small; anything larger is not a Flock peer.
     package static let maxFrame: UInt64 = 4096
 
@@ -245,14 +245,14 @@ package enum Handshake {
         return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
-    /// "flock-handshake-v2", the role or purpose, the acceptor's nonce, the connector's, the
+    /// "flock-handshake-v3", the role or purpose, the acceptor's nonce, the connector's, the
     /// seal wishes (acceptor's, connector's) and the identity, each preceded by its length
     /// (4 bytes, little-endian).
     static func transcript(
         _ role: String, _ acceptorNonce: [UInt8], _ connectorNonce: [UInt8], _ wishes: [UInt8], _ identity: String
     ) -> [UInt8] {
         var writer = PayloadWriter()
-        for field in [Array("flock-handshake-v2".utf8), Array(role.utf8), acceptorNonce, connectorNonce, wishes] {
+        for field in [Array("flock-handshake-v3".utf8), Array(role.utf8), acceptorNonce, connectorNonce, wishes] {
             writer.data(field)
         }
         writer.string(identity)
