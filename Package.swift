@@ -85,7 +85,7 @@ let package = Package(
         .executableTarget(name: "FlockCommTestWorker", dependencies: ["FlockComm"], path: "Tests/FlockCommTestWorker"),
         .testTarget(name: "FlockCommTests", dependencies: ["FlockComm", "FlockCommTestWorker"]),
         .executableTarget(
-            name: "FlockRuntimeTestWorker", dependencies: ["FlockRuntime", "FlockExamples"],
+            name: "FlockRuntimeTestWorker", dependencies: ["FlockRuntime", "FlockExamples", "FlockTensor"],
             path: "Tests/FlockRuntimeTestWorker"),
         .testTarget(
             name: "FlockRuntimeTests",

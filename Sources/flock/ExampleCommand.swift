@@ -34,6 +34,9 @@ struct ExampleCommand: AsyncParsableCommand {
     @Option(help: "digits-ddp: samples per step over all ranks (divisible by the number of ranks).")
     var globalBatch = 64
 
+    @Option(help: "digits-ddp: seconds a collective waits for a silent rank before the job fails naming it.")
+    var timeout = 60
+
     func run() async throws {
         switch name {
         case "tasks-and-actors":
@@ -51,7 +54,8 @@ struct ExampleCommand: AsyncParsableCommand {
                     report.unigramLoss))
             print("sample: \(report.sample.debugDescription)")
         case "digits-ddp":
-            let group = try ProcessGroup.initialize(timeout: .seconds(60))
+            guard timeout > 0 else { throw ValidationError("--timeout must be positive, not \(timeout)") }
+            let group = try ProcessGroup.initialize(timeout: .seconds(timeout))
             var configuration = DistributedDigits.Configuration()
             configuration.epochs = length ?? configuration.epochs
             configuration.checkpointPath = checkpoint

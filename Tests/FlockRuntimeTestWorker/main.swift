@@ -196,7 +196,7 @@ let cluster =
             ? [Resources(cpus: 1), Resources(cpus: 1, custom: ["gpu": 1])]
             : scenario == "steal" ? [Resources(cpus: 1, custom: ["hog": 64]), Resources(cpus: 1)] : [],
         objectStoreBytes: scenario == "spill" ? storeLimit : nil,
-        heartbeatTimeout: scenario == "hang" ? .seconds(2) : .seconds(5))
+        heartbeatTimeout: ["hang", "fault-drill"].contains(scenario) ? .seconds(2) : .seconds(5))
 switch scenario {
 case "squares":
     let refs = try (0..<2000).map { try cluster.submit(Square(x: $0)) }
@@ -661,6 +661,8 @@ case "actor-restart":
         do { _ = try await counter.add(1) } catch { last = error }
     }
     expectError(last ?? RuntimeError.unknownActor("-"), "is gone")
+case "fault-drill":
+    try await faultDrill(cluster, seed: UInt64(ProcessInfo.processInfo.environment["FAULT_SEED"] ?? "") ?? 1)
 default:
     check(false, "unknown scenario \(scenario)")
 }

@@ -103,6 +103,21 @@ struct LocalClusterTests {
         #expect(status == 0 && output.contains("ok"), "\(output)")
     }
 
+    /// Seeds for the fault drill: two random ones per run, or `FLOCK_FAULT_SEEDS=1,2,3`.
+    static let faultSeeds: [UInt64] = {
+        if let listed = ProcessInfo.processInfo.environment["FLOCK_FAULT_SEEDS"] {
+            return listed.split(separator: ",").compactMap { UInt64($0) }
+        }
+        return (0..<2).map { _ in UInt64.random(in: 1...999_999) }
+    }()
+
+    @Test("kill -9 or SIGSTOP of a random worker at a random moment: every result right, the worker replaced", arguments: faultSeeds)
+    func faultDrill(seed: UInt64) throws {
+        let (status, output) = try Self.run(
+            Self.binary("FlockRuntimeTestWorker"), ["fault-drill"], environment: ["FAULT_SEED": "\(seed)"])
+        #expect(status == 0 && output.contains("ok"), "seed \(seed): \(output)")
+    }
+
     @Test("a stopped worker misses its heartbeats: it is dropped, its tasks run elsewhere, it is killed and replaced")
     func hungWorker() throws {
         let (status, output) = try run("hang")

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -119,7 +120,7 @@ final class TCPTransport: Transport, @unchecked Sendable {  // `seals`: the comm
         let header: [UInt8]
         let payload: UnsafeRawBufferPointer
         let sealed: Bool
-        var staged: [UInt8]
+        var staged: Data
         var stagedSent = 0
         var payloadTaken = 0  // payload bytes sent (plain) or sealed into records
         var recordsSealed = 0
@@ -159,7 +160,7 @@ final class TCPTransport: Transport, @unchecked Sendable {  // `seals`: the comm
             let head = header.encoded()
             return Sending(
                 socket: try socket(message.peer), peer: message.peer, header: head, payload: message.payload,
-                sealed: seals[message.peer] != nil, staged: head)
+                sealed: seals[message.peer] != nil, staged: Data(head))
         }
         var receives = try receiving.map {
             Receiving(socket: try socket($0.peer), message: $0, sealed: seals[$0.peer] != nil)
@@ -208,9 +209,8 @@ final class TCPTransport: Transport, @unchecked Sendable {  // `seals`: the comm
         if send.sealed, send.stagedSent == send.staged.count {
             let range = Self.recordRange(send.recordsSealed, of: send.payload.count)
             do {
-                send.staged = Array(
-                    try seals[send.peer]!.sealRecord(
-                        UnsafeRawBufferPointer(rebasing: send.payload[range]), authenticating: send.header))
+                send.staged = try seals[send.peer]!.sealRecord(
+                    UnsafeRawBufferPointer(rebasing: send.payload[range]), authenticating: send.header)
             } catch {
                 throw TransportFailure.badFrame(peer: send.peer, reason: "sealing failed: \(error)")
             }

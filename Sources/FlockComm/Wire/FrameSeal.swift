@@ -62,7 +62,9 @@ package struct FrameSeal {
     {
         let box = try AES.GCM.seal(plain, using: sending, nonce: Self.nonce(sent), authenticating: associated)
         sent += 1
-        return box.ciphertext + box.tag
+        // Nonce, ciphertext, tag: the last two are what goes on the wire, as a slice (no copy).
+        // Invariant: a 12-byte nonce always has a combined form.
+        return box.combined!.dropFirst(12)
     }
 
     /// Checks the next record from the peer and writes its plain bytes to `output`, which
