@@ -111,7 +111,9 @@ struct LocalClusterTests {
         return (0..<2).map { _ in UInt64.random(in: 1...999_999) }
     }()
 
-    @Test("kill -9 or SIGSTOP of a random worker at a random moment: every result right, the worker replaced", arguments: faultSeeds)
+    @Test(
+        "kill -9 or SIGSTOP of a random worker at a random moment: every result right, the worker replaced",
+        arguments: faultSeeds)
     func faultDrill(seed: UInt64) throws {
         let (status, output) = try Self.run(
             Self.binary("FlockRuntimeTestWorker"), ["fault-drill"], environment: ["FAULT_SEED": "\(seed)"])

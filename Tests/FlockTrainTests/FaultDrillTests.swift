@@ -23,7 +23,9 @@ struct FaultDrillTests {
             .first { $0.hasPrefix("RANK=") }.map { String($0.dropFirst(5)) }
     }
 
-    @Test("kill -9 or SIGSTOP of a random worker at a random moment: the job resumes and finishes exactly", arguments: seeds)
+    @Test(
+        "kill -9 or SIGSTOP of a random worker at a random moment: the job resumes and finishes exactly",
+        arguments: seeds)
     func randomFault(seed: UInt64) throws {
         var random = RandomGenerator(seed: seed)  // the same seed makes the same drill
         let signal = Bool.random(using: &random) ? SIGKILL : SIGSTOP

@@ -104,6 +104,42 @@ struct LaunchTests {
         #expect(resumedMetadata == referenceMetadata)
     }
 
+    @Test(
+        "under a tight open-file limit (prlimit) a job finishes or fails at once naming the limit, leaving no process",
+        arguments: [16, 40, 64])
+    func openFileLimit(files: Int) throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit") else {
+            print("skipped: /usr/bin/prlimit (util-linux) is missing")
+            return
+        }
+        let marker = "digits-ddp --length 1 --step-delay-ms \(files)"
+        let process = Process()
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("flock-prlimit-\(UUID()).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+        process.arguments =
+            ["--nofile=\(files)", LaunchedJob.binary("flock"), "launch", "--nproc-per-node", "2", "--"]
+            + [LaunchedJob.binary("flock"), "example"] + marker.split(separator: " ").map(String.init)
+        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
+        process.standardOutput = try FileHandle(forWritingTo: log)
+        process.standardError = process.standardOutput
+        let start = Date()
+        try process.run()
+        while process.isRunning && Date().timeIntervalSince(start) < 60 { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        // Never a crash or a hang: it finishes, or says which limit stopped it.
+        let finished = process.terminationStatus == 0 && output.contains("all workers finished")
+        let named = process.terminationStatus == 1 && output.contains("may open at most \(files) files")
+        #expect(process.terminationReason == .exit && (finished || named), "\(output)")
+        #expect(files > 16 || named, "\(output)")
+        let left = LaunchedJob.workerIDs(matching: marker)
+        for pid in left { kill(pid, SIGKILL) }
+        #expect(left.isEmpty, "workers left behind: \(left)")
+    }
+
     @Test("SIGTERM to the launcher reaches the workers and ends the job with 128 + 15")
     func forwardsSignals() throws {
         let job = try LaunchedJob(

@@ -39,21 +39,53 @@ final class WorkerProcesses: @unchecked Sendable {
                 .merging(environment(rank, localRank)) { $1 }
                 .merging(["FLOCK_EXIT_RECORD": "\(records)/rank-\(rank)"]) { $1 }
             process.terminationHandler = { [exitTimes] _ in exitTimes.observed(rank, at: ExitRecord.now()) }
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            do { try process.run() } catch {
+            let output: (reader: FileHandle, writer: FileHandle)
+            do {
+                output = try Self.outputPipe()
+                process.standardOutput = output.writer
+                process.standardError = output.writer
+                try process.run()
+                try? output.writer.close()  // the worker holds its own copy
+            } catch {
                 for (_, started) in processes { started.terminate() }
-                throw LaunchError.cannotStart(program: configuration.program, reason: "\(error)")
+                throw LaunchError.cannotStart(
+                    program: configuration.program, reason: "\(error)\(Self.openFileLimitNote())")
             }
             outputDone.enter()
             Thread { [outputDone] in
-                Self.forward(pipe.fileHandleForReading, prefix: "[rank \(rank)] ")
+                Self.forward(output.reader, prefix: "[rank \(rank)] ")
                 outputDone.leave()
             }.start()
             processes.append((rank, process))
         }
         self.processes = processes
+    }
+
+    /// A pipe for a worker's output, both ends closed on exec. Foundation's `Pipe()` traps
+    /// when the process is out of descriptors; this throws instead.
+    private static func outputPipe() throws -> (reader: FileHandle, writer: FileHandle) {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { throw PipeFailure(description: "no pipe for its output: \(errnoText())") }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        return (
+            FileHandle(fileDescriptor: ends[0], closeOnDealloc: true),
+            FileHandle(fileDescriptor: ends[1], closeOnDealloc: true)
+        )
+    }
+
+    private struct PipeFailure: Error, CustomStringConvertible { let description: String }
+
+    /// The current error number's text.
+    private static func errnoText() -> String { String(cString: strerror(errno)) }
+
+    /// A hint when the open-file limit is low, the usual reason starting a worker fails
+    /// with EMFILE or EBADF; empty otherwise.
+    private static func openFileLimitNote() -> String {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < 1024 else {
+            return ""
+        }
+        return " (this process may open at most \(limit.rlim_cur) files; raise the limit with `ulimit -n`)"
     }
 
     /// The first worker that ended unsuccessfully, if any: by the instant it recorded at
