@@ -87,7 +87,9 @@ struct FrameChannelTests {
         let big = try await FrameChannel.connect(host: "127.0.0.1", port: port, token: token, identity: "big") {
             [FirstFrame(first)]
         }
-        try await big.writeAndFlush(
+        // The server closes on reading the header, so the rest of this write may fail as
+        // "I/O on closed channel" (seen on a loaded machine): either way it ends closed.
+        try? await big.writeAndFlush(
             Frame(FrameHeader(kind: .storeRequest), payload: [UInt8](repeating: 0, count: 8192)))
         try await big.closeFuture.get()
         // The server still serves a well-behaved client.
