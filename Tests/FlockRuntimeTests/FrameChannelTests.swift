@@ -80,7 +80,9 @@ struct FrameChannelTests {
             .connect(host: "127.0.0.1", port: port).get()
         var garbage = raw.allocator.buffer(capacity: 200)
         garbage.writeBytes([UInt8](repeating: 0xAB, count: 200))
-        try await raw.writeAndFlush(garbage)
+        // On a loaded machine this task may resume after the server's handshake deadline
+        // has already closed the connection ("I/O on closed channel"): either way it ends closed.
+        try? await raw.writeAndFlush(garbage)
         try await raw.closeFuture.get()
         // An authenticated peer that announces a frame over the limit.
         let first = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Frame.self)
