@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "FlockNNTests", dependencies: ["FlockNN", "FlockExamples", "Flock"], exclude: ["Fixtures"]),
         // The worker program that FlockCommTests start as real processes.
         .executableTarget(name: "FlockCommTestWorker", dependencies: ["FlockComm"], path: "Tests/FlockCommTestWorker"),
-        .testTarget(name: "FlockCommTests", dependencies: ["FlockComm", "FlockCommTestWorker"]),
+        .testTarget(name: "FlockCommTests", dependencies: ["FlockComm", "FlockTensor", "FlockCommTestWorker"]),
         .executableTarget(
             name: "FlockRuntimeTestWorker", dependencies: ["FlockRuntime", "FlockExamples", "FlockTensor"],
             path: "Tests/FlockRuntimeTestWorker"),

@@ -25,7 +25,8 @@ public final class ProcessGroup: @unchecked Sendable {
     /// The deadline of an operation called without `timeout:`.
     public let defaultTimeout: Duration
 
-    let store: RendezvousStore
+    /// The rendezvous store (nil for a group over an in-memory transport).
+    let store: RendezvousStore?
     private let transport: Transport
     /// Every rank's shared memory, when all ranks share this host (see `SharedMemoryWindow`).
     let sharedMemory: SharedMemoryWindow?
@@ -84,6 +85,25 @@ public final class ProcessGroup: @unchecked Sendable {
         worker = CommunicationThread(name: "flock-comm-\(name)-\(rank)")
     }
 
+    /// A group over `transport`, already connected (the in-memory transport of the
+    /// simulation tests): without a store there are no progress notes for timeouts, no
+    /// abort reasons for peers and no subgroups.
+    init(transport: Transport, name: String, timeout: Duration) {
+        rank = transport.rank
+        worldSize = transport.worldSize
+        self.name = name
+        store = nil
+        key = SymmetricKey(size: .bits256)
+        advertisedHost = "127.0.0.1"
+        server = nil
+        defaultTimeout = timeout
+        sentSequence = Array(repeating: 0, count: worldSize)
+        receivedSequence = Array(repeating: 0, count: worldSize)
+        self.transport = transport
+        sharedMemory = nil
+        worker = CommunicationThread(name: "flock-comm-\(name)-\(rank)")
+    }
+
     deinit {
         worker.close()
         transport.abort()
@@ -104,6 +124,9 @@ public final class ProcessGroup: @unchecked Sendable {
             return subgroups
         }
         guard let position = ranks.firstIndex(of: rank) else { return nil }
+        guard let store else {
+            throw CommError.invalidArgument(op: "newGroup", reason: "a group without a rendezvous store has no subgroups")
+        }
         return try ProcessGroup(
             store: store, rank: position, worldSize: ranks.count, key: key, name: "\(name).\(index)",
             timeout: timeout ?? defaultTimeout, advertisedHost: advertisedHost, server: nil)
@@ -155,7 +178,7 @@ public final class ProcessGroup: @unchecked Sendable {
             let context = CollectiveContext(
                 transport: transport, header: header, deadline: .after(timeout),
                 slowAfter: min(timeout / 4, .seconds(2)),
-                onSlowWait: { [self] in try? store.set(progressKey(rank), Array("\(number)".utf8)) })
+                onSlowWait: { [self] in try? store?.set(progressKey(rank), Array("\(number)".utf8)) })
             do {
                 work.complete(.success(try body(context, scratch)))
             } catch {
@@ -163,7 +186,7 @@ public final class ProcessGroup: @unchecked Sendable {
                 self.failure = failure
                 // Tell the others why before closing: they see the connections close and
                 // report this reason instead of a bare "closed".
-                _ = try? store.compareAndSet(abortKey, expected: nil, desired: Array(failure.description.utf8))
+                _ = try? store?.compareAndSet(abortKey, expected: nil, desired: Array(failure.description.utf8))
                 transport.abort()
                 work.complete(.failure(failure))
             }
@@ -180,7 +203,7 @@ public final class ProcessGroup: @unchecked Sendable {
         case let error as CommError:
             return error
         case TransportFailure.peerGone(let peer, _):
-            if (try? store.contains([abortKey])) == true, let cause = try? store.get(abortKey, timeout: .seconds(1)) {
+            if (try? store?.contains([abortKey])) == true, let cause = try? store?.get(abortKey, timeout: .seconds(1)) {
                 return .peerFailed(
                     op: operation.name, sequence: sequence, peer: peer, cause: String(decoding: cause, as: UTF8.self))
             }
@@ -200,10 +223,10 @@ public final class ProcessGroup: @unchecked Sendable {
     /// The ranks that have not reported (in the store) reaching operation `sequence`.
     /// Every rank that waits long in an operation records its sequence number there.
     private func missingRanks(_ sequence: UInt64, fallback: [Int]) -> [Int] {
-        try? store.set(progressKey(rank), Array("\(sequence)".utf8))
+        try? store?.set(progressKey(rank), Array("\(sequence)".utf8))
         let missing = (0..<worldSize).filter { peer in
-            guard peer != rank, (try? store.contains([progressKey(peer)])) == true,
-                let raw = try? store.get(progressKey(peer), timeout: .seconds(1)),
+            guard peer != rank, (try? store?.contains([progressKey(peer)])) == true,
+                let raw = try? store?.get(progressKey(peer), timeout: .seconds(1)),
                 let reached = UInt64(String(decoding: raw, as: UTF8.self))
             else { return peer != rank }
             return reached < sequence
