@@ -125,7 +125,8 @@ public final class ProcessGroup: @unchecked Sendable {
         }
         guard let position = ranks.firstIndex(of: rank) else { return nil }
         guard let store else {
-            throw CommError.invalidArgument(op: "newGroup", reason: "a group without a rendezvous store has no subgroups")
+            throw CommError.invalidArgument(
+                op: "newGroup", reason: "a group without a rendezvous store has no subgroups")
         }
         return try ProcessGroup(
             store: store, rank: position, worldSize: ranks.count, key: key, name: "\(name).\(index)",
