@@ -1,12 +1,12 @@
 /// Fused, in-place optimizer updates: one pass over parameter, gradient and state instead
 /// of the ten temporary tensors the same formulas cost when written with tensor ops.
 /// The optimizers in FlockNN call these; the formulas are documented there.
-public enum OptimizerKernels {
+package enum OptimizerKernels {
     /// SGD with momentum μ, Nesterov and L2 weight decay (PyTorch's formula, dampening 0):
     /// g' = g + wd·p; v = μv + g' (v starts at zero, so v = g' on the first step);
     /// p -= lr·(g' + μv or v). `velocity` is created when nil and momentum is nonzero, and
     /// stays nil without momentum.
-    public static func sgd(
+    package static func sgd(
         parameter: inout Tensor, gradient: Tensor, velocity: inout Tensor?, learningRate: Double, momentum: Double,
         nesterov: Bool, weightDecay: Double
     ) throws {
@@ -24,7 +24,7 @@ public enum OptimizerKernels {
     /// Adam / AdamW: m = β1m + (1-β1)g; v = β2v + (1-β2)g²;
     /// p -= lr·(m/c1) / (sqrt(v/c2) + ε), with c1, c2 the bias corrections; weight decay is
     /// decoupled (p *= 1 - lr·wd) or L2 (g += wd·p).
-    public static func adam(
+    package static func adam(
         parameter: inout Tensor, gradient: Tensor, firstMoment: inout Tensor, secondMoment: inout Tensor,
         learningRate: Double, betas: (Double, Double), epsilon: Double, weightDecay: Double, decoupled: Bool,
         corrections: (Double, Double)
