@@ -5,9 +5,6 @@ import FlockTensor
 /// returns its pending result; inputs are captured at the call (later changes to the
 /// caller's tensor do not affect it).
 extension ProcessGroup {
-    /// All-reduce messages up to this size use recursive doubling, larger ones the ring.
-    static let recursiveDoublingLimit = 64 << 10
-
     /// Combines every rank's `tensor` element-wise with `op`; every rank gets the result.
     /// `.mean` needs a floating-point tensor. Results are bitwise identical on all ranks
     /// and across runs (fixed reduction order, see `RingAllReduce` and `SharedMemoryAllReduce`).
@@ -19,7 +16,7 @@ extension ProcessGroup {
         let window = sharedMemory
         let operation = Operation(opcode: .allReduce, name: "allReduce", type: type, reduce: op, count: tensor.count)
         return enqueue(operation, timeout: timeout) { context, scratch in
-            if let window, tensor.count * type.byteSize > Self.recursiveDoublingLimit {
+            if let window, tensor.count * type.byteSize > CollectiveThresholds.recursiveDoublingLimit {
                 var output = Tensor(uninitializedShape: tensor.shape, dtype: tensor.dtype)
                 try tensor.withUnsafeBytes { input in
                     try output.withUnsafeMutableBytes { buffer in
@@ -31,7 +28,7 @@ extension ProcessGroup {
             }
             var output = tensor
             try output.withUnsafeMutableBytes { buffer in
-                if buffer.count <= Self.recursiveDoublingLimit {
+                if buffer.count <= CollectiveThresholds.recursiveDoublingLimit {
                     try RecursiveDoublingAllReduce.run(
                         context, buffer: buffer, type: type, op: op, scratch: scratch.bytes(buffer.count))
                 } else {

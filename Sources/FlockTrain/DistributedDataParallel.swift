@@ -34,6 +34,8 @@ public final class DistributedDataParallel {
     public let allowUnusedParameters: Bool
 
     private let buckets: [GradientBucket]
+    /// The hooks this wrapper put on the model's parameters, removed when it goes away.
+    private var hooks: [(Parameter, GradientHookToken)] = []
     private let location: [ObjectIdentifier: Int]
     private var nextLaunch = 0
     private var synchronizing = true
@@ -80,11 +82,20 @@ public final class DistributedDataParallel {
             for parameter in bucket.parameters { location[ObjectIdentifier(parameter)] = index }
         }
         self.location = location
+        var hooks: [(Parameter, GradientHookToken)] = []
         for bucket in buckets {
             for parameter in bucket.parameters {
-                parameter.gradientReadyHooks.append { [weak self] parameter in try self?.gradientReady(parameter) }
+                let token = parameter.addGradientReadyHook { [weak self] parameter in try self?.gradientReady(parameter) }
+                hooks.append((parameter, token))
             }
         }
+        self.hooks = hooks
+    }
+
+    /// A model outlives its wrapper: a later wrapper (or plain training) must not pay for, or
+    /// trip over, this one's hooks.
+    deinit {
+        for (parameter, token) in hooks { parameter.removeGradientReadyHook(token) }
     }
 
     /// The number of gradient buckets (each one all-reduce per step).

@@ -118,13 +118,25 @@ struct GradientCheckTests {
     func sharedParameter() throws {
         let w = Parameter(try Tensor([2, 3] as [Double], shape: [2]))
         var fired = 0
-        w.gradientReadyHooks.append { _ in fired += 1 }
+        w.addGradientReadyHook { _ in fired += 1 }
         let y = try (w.variable * w.variable + w.variable).sum()  // d/dw = 2w + 1
         try y.backward()
         #expect(fired == 1)
         #expect(try w.grad?.scalars(as: Double.self) == [5, 7])
         try y.backward()  // accumulation across passes
         #expect(try w.grad?.scalars(as: Double.self) == [10, 14])
+        #expect(fired == 2)
+    }
+
+    @Test("a removed gradient hook no longer fires; the others still do")
+    func removedHook() throws {
+        let w = Parameter(try Tensor([1, 2] as [Double], shape: [2]))
+        var fired: [String] = []
+        let first = w.addGradientReadyHook { _ in fired.append("first") }
+        w.addGradientReadyHook { _ in fired.append("second") }
+        w.removeGradientReadyHook(first)
+        try (w.variable * 3).sum().backward()
+        #expect(fired == ["second"])
     }
 
     @Test("backward errors are clear; noGrad records nothing")

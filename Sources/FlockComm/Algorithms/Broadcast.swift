@@ -3,14 +3,9 @@
 /// chunks, each rank forwarding chunk c-1 while it receives chunk c, so every link is busy
 /// and the time approaches one message's transfer time whatever n is.
 enum Broadcast {
-    /// Messages at least this large use the pipelined chain.
-    static let chainThreshold = 256 << 10
-    /// The chain's chunk size.
-    static let chunkBytes = 1 << 20
-
     static func run(_ context: CollectiveContext, buffer: UnsafeMutableRawBufferPointer, root: Int) throws {
         guard context.size > 1 else { return }
-        if buffer.count >= chainThreshold {
+        if buffer.count >= CollectiveThresholds.broadcastChainThreshold {
             try chain(context, buffer: buffer, root: root)
         } else {
             try binomialTree(context, buffer: buffer, root: root)
@@ -45,6 +40,7 @@ enum Broadcast {
         let n = context.size
         let relative = (context.rank - root + n) % n
         let (previous, next) = ((context.rank - 1 + n) % n, (context.rank + 1) % n)
+        let chunkBytes = CollectiveThresholds.broadcastChunkBytes
         let chunks = (buffer.count + chunkBytes - 1) / chunkBytes
         func piece(_ c: Int) -> UnsafeMutableRawBufferPointer {
             buffer[bytes: c * chunkBytes..<Swift.min(buffer.count, (c + 1) * chunkBytes)]

@@ -12,9 +12,6 @@
 /// rank; every rank receives that rank's bytes. Results are therefore identical on every
 /// rank and from run to run (for a given world size).
 enum RingAllReduce {
-    /// Bytes reduced at a time as a segment arrives.
-    static let chunkBytes = 256 << 10
-
     static func run(
         _ context: CollectiveContext, buffer: UnsafeMutableRawBufferPointer, type: WireType, op: ReduceOp,
         scratch: UnsafeMutableRawBufferPointer

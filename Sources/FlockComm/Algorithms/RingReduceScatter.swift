@@ -22,7 +22,7 @@ enum RingReduceScatter {
         guard n > 1 else { return }
         let layout = BlockLayout(count: buffer.count / type.byteSize, parts: n, elementSize: type.byteSize)
         let (right, left) = ((rank + 1) % n, (rank + n - 1) % n)
-        let chunk = Swift.max(type.byteSize, RingAllReduce.chunkBytes / type.byteSize * type.byteSize)
+        let chunk = Swift.max(type.byteSize, CollectiveThresholds.ringChunkBytes / type.byteSize * type.byteSize)
         for step in 0..<n - 1 {
             let sent = layout.bytes(of: (firstSent - step + n) % n)
             let target = buffer[bytes: layout.bytes(of: (firstSent - step - 1 + 2 * n) % n)]

@@ -73,8 +73,6 @@ final class SharedMemoryWindow: @unchecked Sendable {
     /// The control page at the start of each segment: the barrier flag (a page, so the
     /// slots stay page-aligned and the flag shares no cache line with data).
     private static let controlBytes = 4096
-    /// The default `slotBytes`.
-    static let defaultSlotBytes = 256 << 10
     private static let logger = Logger(label: "flock.comm")
 
     /// Builds the window for `group` with the other ranks, or returns nil (every rank
@@ -85,7 +83,7 @@ final class SharedMemoryWindow: @unchecked Sendable {
         guard worldSize > 1 else { return nil }
         let environment = ProcessInfo.processInfo.environment
         let enabled = environment["FLOCK_SHM"] != "0"
-        let slotBytes = environment["FLOCK_SHM_SLOT_KIB"].flatMap(Int.init).map { max(4, $0) << 10 } ?? defaultSlotBytes
+        let slotBytes = environment["FLOCK_SHM_SLOT_KIB"].flatMap(Int.init).map { max(4, $0) << 10 } ?? CollectiveThresholds.sharedMemorySlotBytes
         let segmentBytes = controlBytes + slotBytes * slotsPerRank
         let path = "/dev/shm/flock-\(UUID().uuidString.lowercased())-\(rank)"
         var own: UnsafeMutableRawBufferPointer?

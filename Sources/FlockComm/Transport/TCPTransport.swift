@@ -100,9 +100,8 @@ final class TCPTransport: Transport, @unchecked Sendable {  // `seals`: the comm
 
     // MARK: Exchanging
 
-    /// Plain bytes per sealed record of a collective message (see `FrameSeal`): small
-    /// enough that a ring step reduces one record while the next is on the wire.
-    static let sealedRecordBytes = 64 << 10
+    /// Plain bytes per sealed record of a collective message.
+    static let sealedRecordBytes = CollectiveThresholds.sealedRecordBytes
 
     /// Records a sealed message of `count` payload bytes is cut into (one at least, so
     /// even an empty message authenticates its header).

@@ -62,7 +62,7 @@ extension Variable {
             guard let gradient = gradients.removeValue(forKey: id) else { continue }
             if let parameter = current.parameter {
                 try parameter.accumulate(gradient)
-                for hook in parameter.gradientReadyHooks { try hook(parameter) }
+                for (_, hook) in parameter.gradientReadyHooks { try hook(parameter) }
                 continue
             }
             guard let backward = current.backward else { continue }

@@ -10,11 +10,9 @@ public final class Parameter {
     public var grad: Tensor?
     /// Whether backward computes a gradient for it.
     public var requiresGrad: Bool
-    /// Called after a backward pass has produced this parameter's final gradient for that
-    /// pass (all paths through the graph have contributed): data-parallel training starts
-    /// communicating a gradient bucket from here, during the rest of the backward pass.
-    /// An error a hook throws ends the backward pass and is rethrown by `backward()`.
-    public var gradientReadyHooks: [(Parameter) throws -> Void] = []
+    /// The hooks `addGradientReadyHook` registered, in order, by token.
+    private(set) var gradientReadyHooks: [(token: GradientHookToken, hook: (Parameter) throws -> Void)] = []
+    private var nextHook = 0
     /// The graph leaf for this parameter (see `leafNode`).
     var storedLeaf: GradientNode?
 
@@ -22,6 +20,24 @@ public final class Parameter {
     public init(_ value: Tensor, requiresGrad: Bool = true) {
         self.value = value
         self.requiresGrad = requiresGrad
+    }
+
+    /// Calls `hook` after each backward pass has produced this parameter's final gradient
+    /// for that pass (all paths through the graph have contributed): data-parallel
+    /// training starts communicating a gradient bucket from here, during the rest of the
+    /// backward pass. An error a hook throws ends the backward pass and is rethrown by
+    /// `backward()`. Returns the token that removes it.
+    @discardableResult
+    public func addGradientReadyHook(_ hook: @escaping (Parameter) throws -> Void) -> GradientHookToken {
+        nextHook += 1
+        let token = GradientHookToken(value: nextHook)
+        gradientReadyHooks.append((token, hook))
+        return token
+    }
+
+    /// Removes the hook that `addGradientReadyHook` registered under `token`.
+    public func removeGradientReadyHook(_ token: GradientHookToken) {
+        gradientReadyHooks.removeAll { $0.token == token }
     }
 
     /// The parameter as a graph input: operations on it record how to reach its gradient.
@@ -38,4 +54,9 @@ public final class Parameter {
             self.grad = gradient
         }
     }
+}
+
+/// Names a hook registered on a parameter, to remove it later.
+public struct GradientHookToken: Hashable, Sendable {
+    let value: Int
 }
