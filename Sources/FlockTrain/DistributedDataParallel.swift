@@ -85,7 +85,8 @@ public final class DistributedDataParallel {
         var hooks: [(Parameter, GradientHookToken)] = []
         for bucket in buckets {
             for parameter in bucket.parameters {
-                let token = parameter.addGradientReadyHook { [weak self] parameter in try self?.gradientReady(parameter) }
+                let token = parameter.addGradientReadyHook { [weak self] parameter in try self?.gradientReady(parameter)
+                }
                 hooks.append((parameter, token))
             }
         }

@@ -83,7 +83,9 @@ final class SharedMemoryWindow: @unchecked Sendable {
         guard worldSize > 1 else { return nil }
         let environment = ProcessInfo.processInfo.environment
         let enabled = environment["FLOCK_SHM"] != "0"
-        let slotBytes = environment["FLOCK_SHM_SLOT_KIB"].flatMap(Int.init).map { max(4, $0) << 10 } ?? CollectiveThresholds.sharedMemorySlotBytes
+        let slotBytes =
+            environment["FLOCK_SHM_SLOT_KIB"].flatMap(Int.init).map { max(4, $0) << 10 }
+            ?? CollectiveThresholds.sharedMemorySlotBytes
         let segmentBytes = controlBytes + slotBytes * slotsPerRank
         let path = "/dev/shm/flock-\(UUID().uuidString.lowercased())-\(rank)"
         var own: UnsafeMutableRawBufferPointer?
