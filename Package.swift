@@ -83,14 +83,18 @@ let package = Package(
         .testTarget(name: "FlockNNTests", dependencies: ["FlockNN", "FlockExamples", "Flock"], exclude: ["Fixtures"]),
         // The worker program that FlockCommTests start as real processes.
         .executableTarget(name: "FlockCommTestWorker", dependencies: ["FlockComm"], path: "Tests/FlockCommTestWorker"),
-        .testTarget(name: "FlockCommTests", dependencies: ["FlockComm", "FlockTensor", "FlockCommTestWorker"]),
+        // The one multi-process harness every test target uses.
+        .target(name: "FlockTestSupport", path: "Tests/FlockTestSupport"),
+        .testTarget(
+            name: "FlockCommTests",
+            dependencies: ["FlockComm", "FlockTensor", "FlockCommTestWorker", "FlockTestSupport"]),
         .executableTarget(
             name: "FlockRuntimeTestWorker", dependencies: ["FlockRuntime", "FlockExamples", "FlockTensor"],
             path: "Tests/FlockRuntimeTestWorker"),
         .testTarget(
             name: "FlockRuntimeTests",
             dependencies: [
-                "FlockRuntime", "FlockComm", "FlockRuntimeTestWorker", "flock",
+                "FlockRuntime", "FlockComm", "FlockRuntimeTestWorker", "flock", "FlockTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
@@ -99,6 +103,9 @@ let package = Package(
             path: "Tests/FlockTrainTestWorker"),
         .testTarget(
             name: "FlockTrainTests",
-            dependencies: ["FlockComm", "FlockNN", "FlockTrain", "FlockExamples", "FlockTrainTestWorker", "flock"]),
+            dependencies: [
+                "FlockComm", "FlockNN", "FlockTrain", "FlockExamples", "FlockTrainTestWorker", "flock",
+                "FlockTestSupport",
+            ]),
     ]
 )

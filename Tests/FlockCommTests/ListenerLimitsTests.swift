@@ -1,3 +1,4 @@
+import FlockTestSupport
 import Foundation
 import NIOCore
 import Testing
@@ -166,17 +167,11 @@ struct DescriptorExhaustionTests {
     @Test("accept() failing with EMFILE does not end the store's accepting: it serves once descriptors free up")
     func emfile() throws {
         let token = "descriptors-\(UUID())"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: WorkerJob.workerPath)
-        process.arguments = ["store-few-descriptors"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["FLOCK_TOKEN": token]) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        defer { killHard(process.processIdentifier) }
-        let line = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
-        let port = try #require(
-            Int(line.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+        let server = try TestProcess(
+            WorkerJob.workerPath, ["store-few-descriptors"], environment: ["FLOCK_TOKEN": token])
+        #expect(server.waitFor(seconds: 30) { $0.contains("\n") }, "\(server.output)")
+        let line = server.output.split(separator: "\n").first.map(String.init) ?? ""
+        let port = try #require(Int(line.split(separator: " ").last ?? ""), "\(server.output)")
         // 100 connections exhaust the server's 64 descriptors (accept fails with EMFILE).
         var flood: [Socket] = []
         for _ in 0..<100 { flood.append(try Socket.connect(host: "127.0.0.1", port: port, until: .after(.seconds(5)))) }
@@ -187,6 +182,6 @@ struct DescriptorExhaustionTests {
         let store = try RendezvousStore(host: "127.0.0.1", port: port, token: token, timeout: .seconds(20))
         try store.set("after", [1])
         #expect(try store.get("after") == [1])
-        #expect(process.isRunning)
+        #expect(server.process.isRunning)
     }
 }

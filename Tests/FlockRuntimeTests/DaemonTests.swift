@@ -1,3 +1,4 @@
+import FlockTestSupport
 import Foundation
 import Testing
 
@@ -9,38 +10,38 @@ struct DaemonTests {
     func lifecycle() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("flock-cluster-\(UUID()).json").path
         let environment = ["FLOCK_CLUSTER_FILE": file]
-        let flock = LocalClusterTests.binary("flock")
-        let (started, startOutput) = try LocalClusterTests.run(
+        let flock = TestBinary.path("flock")
+        let (started, startOutput) = try TestProcess.run(
             flock, ["start", "--head", "--port", "0", "--workers", "3"], environment: environment)
         #expect(started == 0 && startOutput.contains("cluster started at"), "\(startOutput)")
-        defer { _ = try? LocalClusterTests.run(flock, ["stop"], environment: environment) }
+        defer { _ = try? TestProcess.run(flock, ["stop"], environment: environment) }
 
-        let (idle, idleOutput) = try LocalClusterTests.run(flock, ["status"], environment: environment)
+        let (idle, idleOutput) = try TestProcess.run(flock, ["status"], environment: environment)
         #expect(idle == 0 && idleOutput.contains("3 workers per job") && idleOutput.contains("0 jobs"), "\(idleOutput)")
 
-        let (job, jobOutput) = try LocalClusterTests.run(
-            LocalClusterTests.binary("FlockRuntimeTestWorker"), ["remote"], environment: environment)
+        let (job, jobOutput) = try TestProcess.run(
+            TestBinary.path("FlockRuntimeTestWorker"), ["remote"], environment: environment)
         #expect(job == 0 && jobOutput.contains("ok"), "\(jobOutput)")
 
         // A detached actor outlives the program that made it; the next one calls it.
-        let worker = LocalClusterTests.binary("FlockRuntimeTestWorker")
-        let (detached, detachedOutput) = try LocalClusterTests.run(worker, ["detach"], environment: environment)
+        let worker = TestBinary.path("FlockRuntimeTestWorker")
+        let (detached, detachedOutput) = try TestProcess.run(worker, ["detach"], environment: environment)
         #expect(detached == 0 && detachedOutput.contains("ok"), "\(detachedOutput)")
-        let (_, keptOutput) = try LocalClusterTests.run(flock, ["status"], environment: environment)
+        let (_, keptOutput) = try TestProcess.run(flock, ["status"], environment: environment)
         #expect(keptOutput.contains("driver gone, hosts 1 detached actor"), "\(keptOutput)")
         #expect(keptOutput.contains("resources in use: nothing of ") && keptOutput.contains(" CPU, "), "\(keptOutput)")
-        let (attached, attachedOutput) = try LocalClusterTests.run(worker, ["attach"], environment: environment)
+        let (attached, attachedOutput) = try TestProcess.run(worker, ["attach"], environment: environment)
         #expect(attached == 0 && attachedOutput.contains("ok"), "\(attachedOutput)")
         // "attach" killed the detached actor: the job that kept it has ended.
-        let (_, endedOutput) = try LocalClusterTests.run(flock, ["status"], environment: environment)
+        let (_, endedOutput) = try TestProcess.run(flock, ["status"], environment: environment)
         #expect(endedOutput.contains("0 jobs"), "\(endedOutput)")
 
-        let (refused, refusedOutput) = try LocalClusterTests.run(
+        let (refused, refusedOutput) = try TestProcess.run(
             flock, ["status"], environment: environment.merging(["FLOCK_TOKEN": "wrong"]) { $1 })
         #expect(refused != 0 && refusedOutput.contains("shared token"), "\(refusedOutput)")
 
         let record = try JSONDecoder().decode(ClusterRecord.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
-        let (stopped, stopOutput) = try LocalClusterTests.run(flock, ["stop"], environment: environment)
+        let (stopped, stopOutput) = try TestProcess.run(flock, ["stop"], environment: environment)
         #expect(stopped == 0 && stopOutput.contains("stopped"), "\(stopOutput)")
         let deadline = Date().addingTimeInterval(10)
         while isRunning(record.processID) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
@@ -53,8 +54,8 @@ struct DaemonTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("flock-cluster-\(UUID()).json").path
         let ready = file + ".ready"
         let environment = ["FLOCK_CLUSTER_FILE": file, "FLOCK_TEST_READY": ready]
-        let flock = LocalClusterTests.binary("flock")
-        let (started, startOutput) = try LocalClusterTests.run(
+        let flock = TestBinary.path("flock")
+        let (started, startOutput) = try TestProcess.run(
             flock, ["start", "--head", "--port", "0", "--workers", "1"], environment: environment)
         #expect(started == 0, "\(startOutput)")
         let record = try JSONDecoder().decode(ClusterRecord.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
@@ -72,8 +73,8 @@ struct DaemonTests {
         }
         killer.start()
         let begin = Date()
-        let (status, output) = try LocalClusterTests.run(
-            LocalClusterTests.binary("FlockRuntimeTestWorker"), ["daemon-dies"], environment: environment)
+        let (status, output) = try TestProcess.run(
+            TestBinary.path("FlockRuntimeTestWorker"), ["daemon-dies"], environment: environment)
         #expect(status == 0 && output.contains("the wait failed after"), "\(output)")
         #expect(Date().timeIntervalSince(begin) < 30, "the driver took \(Date().timeIntervalSince(begin)) s")
         let workers =
@@ -92,49 +93,49 @@ struct DaemonTests {
     func nodes() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("flock-cluster-\(UUID()).json").path
         let environment = ["FLOCK_CLUSTER_FILE": file]
-        let flock = LocalClusterTests.binary("flock")
-        let (started, startOutput) = try LocalClusterTests.run(
+        let flock = TestBinary.path("flock")
+        let (started, startOutput) = try TestProcess.run(
             flock, ["start", "--head", "--port", "0", "--workers", "1", "--object-store-mib", "4"],
             environment: environment)
         #expect(started == 0, "\(startOutput)")
-        defer { _ = try? LocalClusterTests.run(flock, ["stop"], environment: environment) }
+        defer { _ = try? TestProcess.run(flock, ["stop"], environment: environment) }
         let address = try JSONDecoder().decode(ClusterAddress.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
             .address
 
-        let (joinedNobody, nobodyOutput) = try LocalClusterTests.run(
+        let (joinedNobody, nobodyOutput) = try TestProcess.run(
             flock, ["start", "--address", "127.0.0.1:1", "--workers", "1"], environment: environment)
         #expect(joinedNobody != 0 && nobodyOutput.contains("no daemon answers at 127.0.0.1:1"), "\(nobodyOutput)")
         #expect(!nobodyOutput.contains("crashed"), "\(nobodyOutput)")
 
-        let (joinedWrong, wrongOutput) = try LocalClusterTests.run(
+        let (joinedWrong, wrongOutput) = try TestProcess.run(
             flock, ["start", "--address", address, "--workers", "1"],
             environment: environment.merging(["FLOCK_TOKEN": "wrong"]) { $1 })
         #expect(joinedWrong != 0 && wrongOutput.contains("shared token"), "\(wrongOutput)")
 
-        let (joined, joinOutput) = try LocalClusterTests.run(
+        let (joined, joinOutput) = try TestProcess.run(
             flock, ["start", "--address", address, "--workers", "1"], environment: environment)
         #expect(joined == 0 && joinOutput.contains("as node 1"), "\(joinOutput)")
         let agent = joinOutput.split(separator: "(pid ").dropFirst().first.flatMap { Int32($0.prefix { $0.isNumber }) }
         #expect(agent != nil, "no agent pid in \(joinOutput)")
-        let (_, statusOutput) = try LocalClusterTests.run(flock, ["status"], environment: environment)
+        let (_, statusOutput) = try TestProcess.run(flock, ["status"], environment: environment)
         #expect(statusOutput.contains("node 1 at 127.0.0.1, 1 workers per job"), "\(statusOutput)")
 
-        let (job, jobOutput) = try LocalClusterTests.run(
-            LocalClusterTests.binary("FlockRuntimeTestWorker"), ["nodes"],
+        let (job, jobOutput) = try TestProcess.run(
+            TestBinary.path("FlockRuntimeTestWorker"), ["nodes"],
             environment: environment.merging(["FLOCK_TEST_AGENT_PID": "\(agent ?? 0)"]) { $1 })
         #expect(job == 0 && jobOutput.contains("ok"), "\(jobOutput)")
-        let (_, afterOutput) = try LocalClusterTests.run(flock, ["status"], environment: environment)
+        let (_, afterOutput) = try TestProcess.run(flock, ["status"], environment: environment)
         #expect(afterOutput.contains("1 node: the head's") && afterOutput.contains("0 jobs"), "\(afterOutput)")
 
         // A node that joins while a job runs serves that job too.
-        let (late, lateOutput) = try LocalClusterTests.run(
-            LocalClusterTests.binary("FlockRuntimeTestWorker"), ["late"],
+        let (late, lateOutput) = try TestProcess.run(
+            TestBinary.path("FlockRuntimeTestWorker"), ["late"],
             environment: environment.merging(["FLOCK_TEST_FLOCK": flock]) { $1 })
         #expect(late == 0 && lateOutput.contains("ok"), "\(lateOutput)")
 
         // A node that hangs (stopped, or its machine gone: no connection closes) is dropped
         // when its heartbeats stop.
-        let (_, hungOutput) = try LocalClusterTests.run(
+        let (_, hungOutput) = try TestProcess.run(
             flock, ["start", "--address", address, "--workers", "1"], environment: environment)
         let hung = hungOutput.split(separator: "(pid ").dropFirst().first.flatMap { Int32($0.prefix { $0.isNumber }) }
         #expect(hungOutput.contains("as node 3") && hung != nil, "\(hungOutput)")
@@ -145,7 +146,7 @@ struct DaemonTests {
         var dropped = false
         while !dropped && Date() < deadline {
             Thread.sleep(forTimeInterval: 0.5)
-            let status = try LocalClusterTests.run(flock, ["status"], environment: environment).1
+            let status = try TestProcess.run(flock, ["status"], environment: environment).1
             dropped = status.contains("cluster at") && !status.contains("- node 3 ")
         }
         #expect(dropped, "a stopped node is still in the cluster after 20 s")

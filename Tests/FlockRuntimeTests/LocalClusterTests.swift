@@ -1,48 +1,13 @@
+import FlockTestSupport
 import Foundation
 import Testing
 
 /// A local cluster with real worker processes (FlockRuntimeTestWorker's scenarios).
 @Suite("Local cluster with worker processes", .serialized)
 struct LocalClusterTests {
-    /// The path of a product built beside the tests.
-    static func binary(_ name: String) -> String {
-        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent(name).path }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
-    }
-
     /// Runs the driver with `scenario`; returns its exit status and output.
     func run(_ scenario: String) throws -> (Int32, String) {
-        try Self.run(Self.binary("FlockRuntimeTestWorker"), [scenario])
-    }
-
-    /// Runs `executable` with `arguments` and `environment` added (killed after 60 s);
-    /// returns its exit status and output. The output goes to a file, not a pipe: a process
-    /// the program leaves behind (a crash reporter of a crashed worker) may hold its output
-    /// open long after the program ended, and reading a pipe to its end would wait for it.
-    /// Crash reports are off (the scenarios crash workers on purpose).
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (
-        Int32, String
-    ) {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flock-test-\(UUID()).log").path
-        guard FileManager.default.createFile(atPath: path, contents: nil), let log = FileHandle(forWritingAtPath: path)
-        else { throw CocoaError(.fileWriteUnknown) }
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(
-            environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { old, _ in old }
-        ) { $1 }
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        try? log.close()
-        return (process.terminationStatus, (try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
+        try TestProcess.run(TestBinary.path("FlockRuntimeTestWorker"), [scenario])
     }
 
     @Test("2,000 tasks fan out over both workers and come back in order")
@@ -104,19 +69,14 @@ struct LocalClusterTests {
     }
 
     /// Seeds for the fault drill: two random ones per run, or `FLOCK_FAULT_SEEDS=1,2,3`.
-    static let faultSeeds: [UInt64] = {
-        if let listed = ProcessInfo.processInfo.environment["FLOCK_FAULT_SEEDS"] {
-            return listed.split(separator: ",").compactMap { UInt64($0) }
-        }
-        return (0..<2).map { _ in UInt64.random(in: 1...999_999) }
-    }()
+    static let faultSeeds = Seeds.from("FLOCK_FAULT_SEEDS", count: 2)
 
     @Test(
         "kill -9 or SIGSTOP of a random worker at a random moment: every result right, the worker replaced",
         arguments: faultSeeds)
     func faultDrill(seed: UInt64) throws {
-        let (status, output) = try Self.run(
-            Self.binary("FlockRuntimeTestWorker"), ["fault-drill"], environment: ["FAULT_SEED": "\(seed)"])
+        let (status, output) = try TestProcess.run(
+            TestBinary.path("FlockRuntimeTestWorker"), ["fault-drill"], environment: ["FAULT_SEED": "\(seed)"])
         #expect(status == 0 && output.contains("ok"), "seed \(seed): \(output)")
     }
 

@@ -33,8 +33,9 @@ struct ObjectTransferTests {
         try await Task.sleep(for: .milliseconds(500))
         #expect(location.node == 1)
         // The whole object queued would add 256 MiB; the bound leaves room for what the
-        // tests running beside this one allocate meanwhile (up to 21 MB seen).
-        #expect(Self.anonymousResident() - before < 96 << 20, "the server queued the object in memory")
+        // tests running beside this one allocate meanwhile (up to 117 MiB seen, with the
+        // in-memory collectives' threads and their malloc arenas).
+        #expect(Self.anonymousResident() - before < 176 << 20, "the server queued the object in memory")
     }
 
     @Test("a pull from a server that never answers fails at the stall timeout, naming the node")

@@ -1,3 +1,4 @@
+import FlockTestSupport
 import Foundation
 import Testing
 
@@ -46,16 +47,7 @@ struct NetworkNamespace {
     }
 
     @discardableResult
-    static func run(_ command: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
+    static func run(_ command: [String]) throws -> Int32 { try TestProcess.run("/usr/bin/env", command).0 }
 }
 
 @Suite("A node behind a network partition", .serialized)
@@ -69,16 +61,16 @@ struct PartitionTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("flock-cluster-\(UUID()).json").path
         let token = (0..<4).map { _ in UUID().uuidString }.joined()  // strong: this cluster is not on loopback
         let environment = ["FLOCK_CLUSTER_FILE": file, "FLOCK_TOKEN": token]
-        let flock = LocalClusterTests.binary("flock")
-        let (started, startOutput) = try LocalClusterTests.run(
+        let flock = TestBinary.path("flock")
+        let (started, startOutput) = try TestProcess.run(
             flock, ["start", "--head", "--host", net.hostAddress, "--port", "0", "--workers", "1"],
             environment: environment)
         #expect(started == 0, "\(startOutput)")
-        defer { _ = try? LocalClusterTests.run(flock, ["stop"], environment: environment) }
+        defer { _ = try? TestProcess.run(flock, ["stop"], environment: environment) }
         let address = try JSONDecoder().decode(ClusterAddress.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
             .address
         // The node agent runs in the namespace: its traffic crosses the veth link.
-        let (joined, joinOutput) = try LocalClusterTests.run(
+        let (joined, joinOutput) = try TestProcess.run(
             "/usr/bin/env",
             [
                 "ip", "netns", "exec", net.name, flock, "start", "--address", address, "--host", net.namespaceAddress,
@@ -87,7 +79,7 @@ struct PartitionTests {
             environment: environment)
         #expect(joined == 0 && joinOutput.contains("as node 1"), "\(joinOutput)")
         let agent = joinOutput.split(separator: "(pid ").dropFirst().first.flatMap { Int32($0.prefix { $0.isNumber }) }
-        let (_, statusOutput) = try LocalClusterTests.run(flock, ["status"], environment: environment)
+        let (_, statusOutput) = try TestProcess.run(flock, ["status"], environment: environment)
         #expect(statusOutput.contains("node 1 at \(net.namespaceAddress)"), "\(statusOutput)")
 
         net.partition()
@@ -95,7 +87,7 @@ struct PartitionTests {
         var dropped = false
         while !dropped && Date().timeIntervalSince(cut) < 20 {
             Thread.sleep(forTimeInterval: 0.5)
-            let (_, output) = try LocalClusterTests.run(flock, ["status"], environment: environment)
+            let (_, output) = try TestProcess.run(flock, ["status"], environment: environment)
             dropped = output.contains("1 node: the head's")
         }
         #expect(dropped, "the daemon still lists the partitioned node after 20 s")

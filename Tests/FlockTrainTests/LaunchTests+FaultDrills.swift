@@ -1,5 +1,6 @@
 import FlockNN
 import FlockTensor
+import FlockTestSupport
 import Foundation
 import Testing
 
@@ -10,19 +11,7 @@ import Testing
 /// launcher suite: a suite of its own would run beside it, and two suites blocking in
 /// waits take both threads of a 2-core machine's test pool from the async tests.
 extension LaunchTests {
-    static let faultSeeds: [UInt64] = {
-        if let listed = ProcessInfo.processInfo.environment["FLOCK_FAULT_SEEDS"] {
-            return listed.split(separator: ",").compactMap { UInt64($0) }
-        }
-        return (0..<2).map { _ in UInt64.random(in: 1...999_999) }
-    }()
-
-    /// The RANK a worker process was started with.
-    static func rank(of pid: Int32) -> String? {
-        guard let raw = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return nil }
-        return raw.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            .first { $0.hasPrefix("RANK=") }.map { String($0.dropFirst(5)) }
-    }
+    static let faultSeeds = Seeds.from("FLOCK_FAULT_SEEDS", count: 2)
 
     @Test(
         "kill -9 or SIGSTOP of a random worker at a random moment: the job resumes and finishes exactly",
@@ -33,19 +22,19 @@ extension LaunchTests {
         let pause = Double.random(in: 0...1.5, using: &random)
         let checkpoint = FileManager.default.temporaryDirectory.appendingPathComponent("flock-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: checkpoint) }
-        let job = try LaunchedJob(
+        let job = try launchJob(
             ["--nproc-per-node", "2", "--max-restarts", "2"],
             program: [
-                LaunchedJob.binary("flock"), "example", "digits-ddp", "--length", "6", "--checkpoint", checkpoint.path,
+                TestBinary.path("flock"), "example", "digits-ddp", "--length", "6", "--checkpoint", checkpoint.path,
                 "--checkpoint-every", "5", "--step-delay-ms", "20", "--timeout", "5",
             ])
         let seedNote = "seed \(seed): signal \(signal) after \(pause) s"
         #expect(job.waitFor(seconds: 60) { $0.contains("epoch 1/6") }, "\(seedNote)\n\(job.output)")
         Thread.sleep(forTimeInterval: pause)
-        let workers = LaunchedJob.workerIDs(matching: checkpoint.path).sorted()
+        let workers = workerIDs(matching: checkpoint.path).sorted()
         try #require(workers.count == 2, "\(seedNote): workers \(workers)\n\(job.output)")
         let victim = workers[Int.random(in: 0..<2, using: &random)]
-        let victimRank = Self.rank(of: victim) ?? "?"
+        let victimRank = ProcessTable.environment("RANK", of: victim) ?? "?"
         kill(victim, signal)
         let status = job.finish(within: 120)
         let output = job.output
@@ -58,7 +47,7 @@ extension LaunchTests {
         // 6 epochs of 1,437 samples in global batches of 64: 23 steps each, none lost or repeated.
         #expect(output.contains("after 138 steps"), "\(seedNote)\n\(output)")
         #expect((try? Safetensors.read(from: checkpoint.path)) != nil, "\(seedNote): the checkpoint does not load")
-        let left = LaunchedJob.workerIDs(matching: checkpoint.path)
+        let left = workerIDs(matching: checkpoint.path)
         for pid in left { kill(pid, SIGKILL) }
         #expect(left.isEmpty, "\(seedNote): processes left behind: \(left)")
     }

@@ -1,5 +1,6 @@
 import FlockComm
 import FlockNN
+import FlockTestSupport
 import Foundation
 import Testing
 
@@ -10,11 +11,11 @@ import Testing
 /// Data-parallel training and the elastic launcher with real processes on 127.0.0.1.
 @Suite("flock launch and data-parallel training across processes", .serialized)
 struct LaunchTests {
-    static let worker = LaunchedJob.binary("FlockTrainTestWorker")
+    static let worker = TestBinary.path("FlockTrainTestWorker")
 
     @Test("DDP on 2 and 3 ranks gives the parameters of one process on the combined batch", arguments: [2, 3])
     func matchesSingleProcess(ranks: Int) throws {
-        let job = try LaunchedJob(["--nproc-per-node", "\(ranks)"], program: [Self.worker, "equivalence"])
+        let job = try launchJob(["--nproc-per-node", "\(ranks)"], program: [Self.worker, "equivalence"])
         #expect(job.finish(within: 120) == 0, "\(job.output)")
         #expect(job.output.components(separatedBy: "] ok").count == ranks + 1, "\(job.output)")
     }
@@ -24,28 +25,20 @@ struct LaunchTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flock-anywhere-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let flock = LaunchedJob.binary("flock")
-        let job = try LaunchedJob(
+        let flock = TestBinary.path("flock")
+        let job = try launchJob(
             ["--nproc-per-node", "2"], program: [flock, "example", "digits-ddp", "--length", "1"], in: folder)
         #expect(job.finish(within: 120) == 0, "\(job.output)")
         #expect(job.output.contains("digits-ddp test accuracy"), "\(job.output)")
-        let demo = Process()
-        demo.executableURL = URL(fileURLWithPath: flock)
-        demo.arguments = ["demo", "--epochs", "1"]
-        demo.currentDirectoryURL = folder
-        let pipe = Pipe()
-        demo.standardOutput = pipe
-        demo.standardError = pipe
-        try demo.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        demo.waitUntilExit()
-        #expect(demo.terminationStatus == 0 && output.contains("identical predictions: yes"), "\(output)")
+        let demo = try TestProcess(flock, ["demo", "--epochs", "1"], in: folder)
+        let status = demo.finish(within: 300)
+        #expect(status == 0 && demo.output.contains("identical predictions: yes"), "\(demo.output)")
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("checkpoints").path))
     }
 
     @Test("workers do not inherit the launcher's signal handling: SIGTERM and SIGINT stop them")
     func workersTakeSignals() throws {
-        let job = try LaunchedJob(
+        let job = try launchJob(
             ["--nproc-per-node", "1"], program: ["/bin/sh", "-c", "grep SigIgn /proc/self/status"])
         #expect(job.finish(within: 60) == 0, "\(job.output)")
         let mask = job.output.components(separatedBy: "SigIgn:").last.map {
@@ -58,7 +51,7 @@ struct LaunchTests {
 
     @Test("a rank that throws ends the whole job with its error and exit code, without a hang")
     func failingRankEndsJob() throws {
-        let job = try LaunchedJob(["--nproc-per-node", "3"], program: [Self.worker, "raise"])
+        let job = try launchJob(["--nproc-per-node", "3"], program: [Self.worker, "raise"])
         #expect(job.finish(within: 60) == 3, "\(job.output)")
         #expect(job.output.contains("[rank 1] error: deliberate failure in rank 1"), "\(job.output)")
         #expect(job.output.contains("job failed: rank 1 exited with code 3"), "\(job.output)")
@@ -69,14 +62,14 @@ struct LaunchTests {
     func killedWorkerResumes() throws {
         let checkpoint = FileManager.default.temporaryDirectory.appendingPathComponent("flock-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: checkpoint) }
-        let job = try LaunchedJob(
+        let job = try launchJob(
             ["--nproc-per-node", "2", "--max-restarts", "2"],
             program: [
-                LaunchedJob.binary("flock"), "example", "digits-ddp", "--length", "8", "--checkpoint", checkpoint.path,
+                TestBinary.path("flock"), "example", "digits-ddp", "--length", "8", "--checkpoint", checkpoint.path,
                 "--checkpoint-every", "10", "--step-delay-ms", "15",
             ])
         #expect(job.waitFor(seconds: 60) { $0.contains("epoch 2/8") }, "\(job.output)")
-        let workers = LaunchedJob.workerIDs(matching: checkpoint.path)
+        let workers = workerIDs(matching: checkpoint.path)
         #expect(workers.count == 2, "workers \(workers)")
         if let victim = workers.last { kill(victim, SIGKILL) }
         #expect(job.finish(within: 120) == 0, "\(job.output)")
@@ -92,10 +85,10 @@ struct LaunchTests {
         // The resumed run continued exactly: its final checkpoint equals an uninterrupted run's.
         let reference = FileManager.default.temporaryDirectory.appendingPathComponent("flock-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: reference) }
-        let uninterrupted = try LaunchedJob(
+        let uninterrupted = try launchJob(
             ["--nproc-per-node", "2"],
             program: [
-                LaunchedJob.binary("flock"), "example", "digits-ddp", "--length", "8", "--checkpoint", reference.path,
+                TestBinary.path("flock"), "example", "digits-ddp", "--length", "8", "--checkpoint", reference.path,
             ])
         #expect(uninterrupted.finish(within: 120) == 0, "\(uninterrupted.output)")
         let (resumedState, resumedMetadata) = try Safetensors.read(from: checkpoint.path)
@@ -113,60 +106,49 @@ struct LaunchTests {
             return
         }
         let marker = "digits-ddp --length 1 --step-delay-ms \(files)"
-        let process = Process()
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("flock-prlimit-\(UUID()).log")
-        defer { try? FileManager.default.removeItem(at: log) }
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-        process.arguments =
-            ["--nofile=\(files)", LaunchedJob.binary("flock"), "launch", "--nproc-per-node", "2", "--"]
-            + [LaunchedJob.binary("flock"), "example"] + marker.split(separator: " ").map(String.init)
-        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
-        process.standardOutput = try FileHandle(forWritingTo: log)
-        process.standardError = process.standardOutput
-        let start = Date()
-        try process.run()
-        while process.isRunning && Date().timeIntervalSince(start) < 60 { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        let run = try TestProcess(
+            "/usr/bin/prlimit",
+            ["--nofile=\(files)", TestBinary.path("flock"), "launch", "--nproc-per-node", "2", "--"]
+                + [TestBinary.path("flock"), "example"] + marker.split(separator: " ").map(String.init))
+        let status = run.finish(within: 60)
+        let output = run.output
         // Never a crash or a hang: it finishes, or says which limit stopped it.
-        let finished = process.terminationStatus == 0 && output.contains("all workers finished")
-        let named = process.terminationStatus == 1 && output.contains("may open at most \(files) files")
-        #expect(process.terminationReason == .exit && (finished || named), "\(output)")
+        let finished = status == 0 && output.contains("all workers finished")
+        let named = status == 1 && output.contains("may open at most \(files) files")
+        #expect(run.process.terminationReason == .exit && (finished || named), "\(output)")
         #expect(files > 16 || named, "\(output)")
-        let left = LaunchedJob.workerIDs(matching: marker)
+        let left = workerIDs(matching: marker)
         for pid in left { kill(pid, SIGKILL) }
         #expect(left.isEmpty, "workers left behind: \(left)")
     }
 
     @Test("SIGTERM to the launcher reaches the workers and ends the job with 128 + 15")
     func forwardsSignals() throws {
-        let job = try LaunchedJob(
+        let job = try launchJob(
             ["--nproc-per-node", "2"],
-            program: [LaunchedJob.binary("flock"), "example", "digits-ddp", "--length", "50", "--step-delay-ms", "50"])
+            program: [TestBinary.path("flock"), "example", "digits-ddp", "--length", "50", "--step-delay-ms", "50"])
         #expect(job.waitFor(seconds: 60) { $0.contains("epoch 1/50") }, "\(job.output)")
-        kill(job.process.processIdentifier, SIGTERM)
+        job.signal(SIGTERM)
         #expect(job.finish(within: 30) == 143, "\(job.output)")
-        #expect(LaunchedJob.workerIDs(matching: "digits-ddp --length 50").isEmpty)
+        #expect(workerIDs(matching: "digits-ddp --length 50").isEmpty)
     }
 
     @Test("workers of a launcher killed with -9 exit instead of running on as orphans")
     func orphansExit() throws {
         let marker = "example digits-ddp --length 60 --step-delay-ms 40"
-        let job = try LaunchedJob(
+        let job = try launchJob(
             ["--nproc-per-node", "2"],
-            program: [LaunchedJob.binary("flock")] + marker.split(separator: " ").map(String.init))
+            program: [TestBinary.path("flock")] + marker.split(separator: " ").map(String.init))
         #expect(job.waitFor(seconds: 60) { $0.contains("epoch 1/60") }, "\(job.output)")
-        #expect(LaunchedJob.workerIDs(matching: marker).count == 2)
+        #expect(workerIDs(matching: marker).count == 2)
         kill(job.process.processIdentifier, SIGKILL)
         job.process.waitUntilExit()
         // The watch notices within 0.2 s; the margin is for a loaded CI machine.
         let deadline = Date().addingTimeInterval(10)
-        while !LaunchedJob.workerIDs(matching: marker).isEmpty && Date() < deadline {
+        while !workerIDs(matching: marker).isEmpty && Date() < deadline {
             Thread.sleep(forTimeInterval: 0.05)
         }
-        let survivors = LaunchedJob.workerIDs(matching: marker)
+        let survivors = workerIDs(matching: marker)
         for pid in survivors { kill(pid, SIGKILL) }
         #expect(survivors.isEmpty, "workers still running: \(survivors)")
     }
@@ -174,26 +156,17 @@ struct LaunchTests {
     @Test("the same program runs without the launcher from Slurm's variables")
     func runsUnderSlurmVariables() throws {
         let port = Int.random(in: 30000..<60000)
-        let workers = try (0..<2).map { rank -> Process in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: LaunchedJob.binary("flock"))
-            process.arguments = ["example", "digits-ddp", "--length", "2"]
-            var environment = ProcessInfo.processInfo.environment
-            for key in ["RANK", "WORLD_SIZE", "MASTER_ADDR", "FLOCK_RANK", "FLOCK_WORLD_SIZE"] {
-                environment[key] = nil
-            }
-            environment["SLURM_PROCID"] = "\(rank)"
-            environment["SLURM_NTASKS"] = "2"
-            environment["SLURM_NODELIST"] = "localhost"
-            environment["MASTER_PORT"] = "\(port)"
-            environment["FLOCK_TOKEN"] = "slurm-test"
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            return process
+        let workers = try (0..<2).map { rank in
+            try TestProcess(
+                TestBinary.path("flock"), ["example", "digits-ddp", "--length", "2"],
+                environment: [
+                    "SLURM_PROCID": "\(rank)", "SLURM_NTASKS": "2", "SLURM_NODELIST": "localhost",
+                    "MASTER_PORT": "\(port)", "FLOCK_TOKEN": "slurm-test",
+                ],
+                unsetting: ["RANK", "WORLD_SIZE", "MASTER_ADDR", "FLOCK_RANK", "FLOCK_WORLD_SIZE"])
         }
-        for worker in workers { worker.waitUntilExit() }
-        #expect(workers.map(\.terminationStatus) == [0, 0])
+        let statuses = workers.map { $0.finish(within: 120) }
+        #expect(statuses == [0, 0], "\(workers.map(\.output))")
     }
 
     @Test("a second launcher joining between rounds grows the job from 2 to 3 workers")
@@ -202,14 +175,14 @@ struct LaunchTests {
         defer { try? FileManager.default.removeItem(at: checkpoint) }
         let port = Int.random(in: 30000..<60000)
         let program = [
-            LaunchedJob.binary("flock"), "example", "digits-ddp", "--length", "6", "--checkpoint", checkpoint.path,
+            TestBinary.path("flock"), "example", "digits-ddp", "--length", "6", "--checkpoint", checkpoint.path,
             "--checkpoint-every", "5", "--step-delay-ms", "20", "--global-batch", "48",
         ]
         let common = ["--nnodes", "1:2", "--rdzv-endpoint", "127.0.0.1:\(port)", "--rdzv-last-call", "1.5"]
         let environment = ["FLOCK_TOKEN": "join-test-\(UUID())"]
-        let first = try LaunchedJob(common + ["--nproc-per-node", "2"], program: program, environment: environment)
+        let first = try launchJob(common + ["--nproc-per-node", "2"], program: program, environment: environment)
         #expect(first.waitFor(seconds: 60) { $0.contains("epoch 1/6") }, "\(first.output)")
-        let second = try LaunchedJob(common + ["--nproc-per-node", "1"], program: program, environment: environment)
+        let second = try launchJob(common + ["--nproc-per-node", "1"], program: program, environment: environment)
         #expect(first.finish(within: 120) == 0, "\(first.output)")
         #expect(second.finish(within: 30) == 0, "\(second.output)")
         #expect(first.output.contains("a node wants to join"), "\(first.output)")
@@ -225,7 +198,7 @@ struct LaunchTests {
         defer { try? FileManager.default.removeItem(at: checkpoint) }
         let port = Int.random(in: 30000..<60000)
         let program = [
-            LaunchedJob.binary("flock"), "example", "digits-ddp", "--length", "4", "--checkpoint", checkpoint.path,
+            TestBinary.path("flock"), "example", "digits-ddp", "--length", "4", "--checkpoint", checkpoint.path,
             "--checkpoint-every", "5", "--step-delay-ms", "20",
         ]
         let common = [
@@ -233,17 +206,17 @@ struct LaunchTests {
             "2", "--max-restarts", "1",
         ]
         let environment = ["FLOCK_TOKEN": "heartbeat-test-\(UUID())"]
-        let first = try LaunchedJob(common + ["--nproc-per-node", "1"], program: program, environment: environment)
+        let first = try launchJob(common + ["--nproc-per-node", "1"], program: program, environment: environment)
         // The first launcher hosts the store (the store's host is the job's one fixed point,
         // as with torchrun's); the second is the node that will vanish.
         _ = try RendezvousStore(
             host: "127.0.0.1", port: port, token: environment["FLOCK_TOKEN"]!, timeout: .seconds(30))
-        let second = try LaunchedJob(common + ["--nproc-per-node", "1"], program: program, environment: environment)
+        let second = try launchJob(common + ["--nproc-per-node", "1"], program: program, environment: environment)
         #expect(first.waitFor(seconds: 60) { $0.contains("epoch 1/4") }, "\(first.output)")
         // The second node "vanishes": its launcher and worker freeze (as a hung machine would).
         let frozen =
             [second.process.processIdentifier]
-            + LaunchedJob.workerIDs(matching: checkpoint.path).filter {
+            + workerIDs(matching: checkpoint.path).filter {
                 Self.environment(of: $0).contains("RANK=1")
             }
         for pid in frozen { kill(pid, SIGSTOP) }

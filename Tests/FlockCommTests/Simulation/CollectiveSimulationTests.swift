@@ -6,12 +6,13 @@ import Testing
 
 /// Every collective over the in-memory transport, for world sizes 1 to 9 and 13, against
 /// references computed here; delays and the order of each exchange's messages vary with
-/// a seed (fresh each run, printed; `FLOCK_SIM_SEED` replays one).
+/// a seed (fresh each run, printed; `FLOCK_SIM_SEED` replays one). One world size at a
+/// time: each runs a thread per rank.
 ///
 /// Inputs are small integers (-2...2), so sums and products are exact in every dtype and
 /// any order: a result differs from the reference only if an algorithm moved or combined
 /// the wrong bytes.
-@Suite("Collectives over an in-memory transport: every world size, against references")
+@Suite("Collectives over an in-memory transport: every world size, against references", .serialized)
 struct CollectiveSimulationTests {
     static let worldSizes = Array(1...9) + [13]
     /// 0, 1 and 4 elements; 4099 (uneven blocks); 20,011 float32 (past the recursive-doubling
