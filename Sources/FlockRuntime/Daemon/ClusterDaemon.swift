@@ -167,7 +167,7 @@ public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lo
             return self.nodes.values.map(\.channel)
         }
         guard let nodes else { return false }
-        for node in nodes { node.writeAndFlush(DriverMessage.stopWorkers(job: id).frame, promise: nil) }
+        for node in nodes { node.writeAndFlush(NodeMessage.stopWorkers(job: id).frame, promise: nil) }
         return true
     }
 
@@ -242,7 +242,7 @@ public final class ClusterDaemon: @unchecked Sendable {  // state guarded by `lo
         for (id, entry) in entries { channel.writeAndFlush(startWorkers(id, entry).frame, promise: nil) }
     }
 
-    private func startWorkers(_ id: UInt64, _ entry: Job) -> DriverMessage {
+    private func startWorkers(_ id: UInt64, _ entry: Job) -> NodeMessage {
         .startWorkers(
             job: id, headPort: entry.job.headPort, token: entry.job.token, executable: entry.executable,
             arguments: entry.arguments, environment: entry.environment, objectStoreBytes: objectStoreBytes)

@@ -30,6 +30,8 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
                     throw CommError.badFrame(peer: peer, reason: "an actor call before the job started")
                 }
                 try job.router.received(try ActorMessage(frame, peer: peer), from: channel, peer: peer)
+            } else if NodeMessage.carries(frame) {
+                try handle(try NodeMessage(frame, peer: peer), on: channel, peer: peer)
             } else {
                 try handle(try DriverMessage(frame, peer: peer), on: channel, peer: peer)
             }
@@ -61,13 +63,9 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
         context.fireChannelInactive()
     }
 
-    private func handle(_ message: DriverMessage, on channel: Channel, peer: String) throws {
+    /// A node agent's message: registering, heartbeats, its workers started.
+    private func handle(_ message: NodeMessage, on channel: Channel, peer: String) throws {
         switch message {
-        case .registerJob(let executable, let arguments, let environment, let workers):
-            try start(executable, arguments, environment, workers ?? daemon.workersPerJob, on: channel, peer: peer)
-        case .status(let request):
-            let daemon = self.daemon
-            Task { reply(.statusReply(request: request, status: await daemon.status()), on: channel) }
         case .registerNode(let workers):
             let host = channel.remoteAddress?.ipAddress ?? "127.0.0.1"
             let node = daemon.nodeJoined(channel, host: host, workers: workers)
@@ -76,7 +74,7 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
             try channel.pipeline.syncOperations.addHandler(
                 IdleStateHandler(readTimeout: ClusterDaemon.nodeTimeout), position: .first)
             Self.logger.info("node \(node) joined from \(host) with \(workers) workers per job")
-            reply(.nodeRegistered(node: node), on: channel)
+            channel.writeAndFlush(NodeMessage.nodeRegistered(node: node).frame, promise: nil)
             daemon.startRunningJobs(on: node)
         case .heartbeat:
             break
@@ -89,6 +87,18 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
             } else {
                 Self.logger.warning("node \(node) could not start workers for job \(job): \(error ?? "?")")
             }
+        case .nodeRegistered, .startWorkers, .storeAdded, .storeRemoved, .stopWorkers:
+            throw CommError.badFrame(peer: peer, reason: "a node agent sent the daemon's message \(message)")
+        }
+    }
+
+    private func handle(_ message: DriverMessage, on channel: Channel, peer: String) throws {
+        switch message {
+        case .registerJob(let executable, let arguments, let environment, let workers):
+            try start(executable, arguments, environment, workers ?? daemon.workersPerJob, on: channel, peer: peer)
+        case .status(let request):
+            let daemon = self.daemon
+            Task { reply(.statusReply(request: request, status: await daemon.status()), on: channel) }
         case .stop(let request):
             Self.logger.info("stopping on request from \(peer)")
             channel.writeAndFlush(DriverMessage.stopping(request: request).frame).whenComplete { [daemon] _ in

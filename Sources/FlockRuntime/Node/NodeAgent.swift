@@ -63,11 +63,11 @@ public final class NodeAgent: @unchecked Sendable {  // state guarded by `lock`
             registered.fail(error)
             throw RuntimeError.clusterUnreachable("no daemon answers at \(address): \(error)")
         }
-        channel.writeAndFlush(DriverMessage.registerNode(workers: agent.workersPerJob).frame, promise: nil)
+        channel.writeAndFlush(NodeMessage.registerNode(workers: agent.workersPerJob).frame, promise: nil)
         let node = try await registered.futureResult.get()
         channel.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(500)) { task in
             guard channel.isActive else { return task.cancel() }
-            channel.writeAndFlush(DriverMessage.heartbeat.frame, promise: nil)
+            channel.writeAndFlush(NodeMessage.heartbeat.frame, promise: nil)
         }
         try joined(node)
         try await channel.closeFuture.get()
@@ -110,11 +110,11 @@ public final class NodeAgent: @unchecked Sendable {  // state guarded by `lock`
             Self.logger.info("job \(id): \(workersPerJob) workers of \(executable)")
             let port = server.localAddress?.port ?? 0
             channel.writeAndFlush(
-                DriverMessage.workersStarted(job: id, objectsPort: port, error: nil).frame, promise: nil)
+                NodeMessage.workersStarted(job: id, objectsPort: port, error: nil).frame, promise: nil)
         } catch {
             await stopWorkers(id)
             channel.writeAndFlush(
-                DriverMessage.workersStarted(job: id, objectsPort: nil, error: "\(error)").frame, promise: nil)
+                NodeMessage.workersStarted(job: id, objectsPort: nil, error: "\(error)").frame, promise: nil)
         }
     }
 
@@ -147,7 +147,7 @@ private final class NodeAgentHandler: ChannelInboundHandler, Sendable {
         let channel = context.channel
         let agent = self.agent
         do {
-            switch try DriverMessage(unwrapInboundIn(data), peer: peer) {
+            switch try NodeMessage(unwrapInboundIn(data), peer: peer) {
             case .nodeRegistered(let node):
                 agent.registered(as: node)  // before any job's start, which comes next
                 registered.succeed(node)

@@ -26,10 +26,10 @@ struct RemoteNodeStore: NodeStore {
     let job: UInt64
 
     func added(_ id: UInt64, size: Int) {
-        agent.writeAndFlush(DriverMessage.storeAdded(job: job, id: id, size: size).frame, promise: nil)
+        agent.writeAndFlush(NodeMessage.storeAdded(job: job, id: id, size: size).frame, promise: nil)
     }
 
     func removed(_ ids: [UInt64]) {
-        agent.writeAndFlush(DriverMessage.storeRemoved(job: job, ids: ids).frame, promise: nil)
+        agent.writeAndFlush(NodeMessage.storeRemoved(job: job, ids: ids).frame, promise: nil)
     }
 }

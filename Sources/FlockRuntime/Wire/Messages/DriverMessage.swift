@@ -1,11 +1,10 @@
-import FlockComm
 import Foundation
 
 /// What a job's driver and a `flock start` daemon say to each other (and `flock status` /
-/// `flock stop` to the daemon), as frames of kind `.runtime` with opcode 32 and a JSON
-/// payload. Requests that wait for an answer carry a request number the answer repeats.
+/// `flock stop` to the daemon), as JSON frames with opcode 32 (`JSONMessage`); node agents
+/// speak `NodeMessage`. Requests that wait for an answer carry a request number the answer repeats.
 /// Actor calls and replies travel as `ActorMessage`s on the same connection.
-enum DriverMessage: Codable, Equatable, Sendable {
+enum DriverMessage: JSONMessage {
     /// driver -> daemon: start a job whose workers run `executable` with `arguments` and
     /// `environment` (the driver's own binary: workers call `serveIfWorker` first).
     case registerJob(executable: String, arguments: [String], environment: [String: String], workers: Int?)
@@ -37,52 +36,8 @@ enum DriverMessage: Codable, Equatable, Sendable {
     /// `flock stop` -> daemon: end every job and exit; and its acknowledgement.
     case stop(request: UInt64)
     case stopping(request: UInt64)
-    /// node agent -> daemon: this machine joins with `workers` workers per job; the daemon
-    /// answers with the node's number.
-    case registerNode(workers: Int)
-    case nodeRegistered(node: Int)
-    /// node agent -> daemon, twice a second: still alive (a node silent for
-    /// `ClusterDaemon.nodeTimeout` is dropped as dead).
-    case heartbeat
-    /// daemon -> node agent: start this node's workers for job `job`, connecting to the
-    /// job's head on the daemon's host at `headPort` with `token`; its store keeps
-    /// `objectStoreBytes` in memory (nil: the node's default).
-    case startWorkers(
-        job: UInt64, headPort: Int, token: String, executable: String, arguments: [String],
-        environment: [String: String], objectStoreBytes: Int?)
-    /// daemon (a job's head) -> node agent: object `id` of `size` bytes is in the node's
-    /// store for job `job`; and these objects of the job are freed.
-    case storeAdded(job: UInt64, id: UInt64, size: Int)
-    case storeRemoved(job: UInt64, ids: [UInt64])
-    /// node agent -> daemon: the job's workers are started and its objects are served on
-    /// `objectsPort` of the node (or the reason they could not be).
-    case workersStarted(job: UInt64, objectsPort: Int?, error: String?)
-    /// daemon -> node agent: job `job` ended; stop its workers and delete its objects.
-    case stopWorkers(job: UInt64)
-
     static let opcode: UInt8 = 32
-
-    /// Whether `frame` carries a driver message.
-    static func carries(_ frame: Frame) -> Bool { frame.header.kind == .runtime && frame.header.opcode == opcode }
-
-    /// The frame carrying this message.
-    var frame: Frame {
-        // Invariant: every case holds plain Codable values, which always encode.
-        Frame(runtime: Self.opcode, payload: Array(try! JSONEncoder().encode(self)))
-    }
-
-    /// Parses a frame.
-    /// - Throws: `CommError.badFrame` when the payload is not a driver message.
-    init(_ frame: Frame, peer: String) throws {
-        guard Self.carries(frame) else {
-            throw CommError.badFrame(peer: peer, reason: "not a driver message: opcode \(frame.header.opcode)")
-        }
-        do {
-            self = try JSONDecoder().decode(DriverMessage.self, from: Data(frame.payload))
-        } catch {
-            throw CommError.badFrame(peer: peer, reason: "a driver message that does not decode: \(error)")
-        }
-    }
+    static let name = "a driver message"
 }
 
 /// What a `flock start` daemon reports to `flock status`.
