@@ -39,7 +39,8 @@ final class ActorRouter: @unchecked Sendable {  // state guarded by `lock`
     private var nextCall: UInt64 = 0
     private var homeless: [UInt64] = []
     /// The driver's actor system: its calls come here, and their replies go back to it.
-    let driver: FlockActorSystem
+    /// Set once, at the end of `init` (its outlet calls this router, which must exist first).
+    private(set) var driver: FlockActorSystem!
 
     init(
         idSource: @escaping @Sendable () -> UInt64,
@@ -47,9 +48,7 @@ final class ActorRouter: @unchecked Sendable {  // state guarded by `lock`
     ) {
         self.idSource = idSource
         self.elsewhere = elsewhere
-        let link = RouterLink()
-        driver = FlockActorSystem { message in link.router?.fromDriver(message) }
-        link.router = self
+        driver = FlockActorSystem { [weak self] message in self?.fromDriver(message) }
     }
 
     /// Creates an actor of registered type `type` on the least busy worker (registered
@@ -278,9 +277,4 @@ final class ActorRouter: @unchecked Sendable {  // state guarded by `lock`
     private func send(_ frames: Frames) {
         for (channel, frame) in frames { channel.writeAndFlush(frame, promise: nil) }
     }
-}
-
-/// The driver system's way to the router (the system is made before the router exists).
-private final class RouterLink: @unchecked Sendable {  // set once, before any call
-    weak var router: ActorRouter?
 }

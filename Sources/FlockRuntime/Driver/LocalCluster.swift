@@ -50,7 +50,13 @@ final class LocalCluster: ClusterBackend {
         let head = ClusterHead(
             eventLoop: MultiThreadedEventLoopGroup.singleton.next(), store: store, peers: peers, offers: offers)
         let router = ActorRouter(idSource: { head.reserveID() }, elsewhere: elsewhere)
-        let hung = HungWorkers()
+        // Made before the head listens, so the listener can kill a hung worker; each
+        // learns the head's address when it starts.
+        let workers = LocalWorkers(
+            executable: executable, arguments: arguments,
+            environment: environment.merging(LocalWorkers.environment(head: nil, token: token, directory: directory)) {
+                $1
+            })
         let objectServer: Channel
         do {
             objectServer = try await ObjectServer.listen(host: host, token: token, directory: directory)
@@ -64,7 +70,7 @@ final class LocalCluster: ClusterBackend {
             server = try await FrameChannel.listen(host: host, port: 0, token: token) {
                 [
                     IdleStateHandler(readTimeout: TimeAmount(heartbeatTimeout)),
-                    HeadConnectionHandler(head: head, router: router) { hung.workers?.kill($0) },
+                    HeadConnectionHandler(head: head, router: router) { workers.kill($0) },
                 ]
             }
         } catch {
@@ -72,18 +78,16 @@ final class LocalCluster: ClusterBackend {
             directory.removeAll()
             throw error
         }
-        let workers = LocalWorkers(
-            executable: executable, arguments: arguments,
-            environment: environment.merging(
-                LocalWorkers.environment(
-                    head: "\(connectHost):\(server.localAddress?.port ?? 0)", token: token, directory: directory)
-            ) { $1 })
-        hung.workers = workers
         let cluster = LocalCluster(
             head: head, router: router, token: token, server: server, objectServer: objectServer, workers: workers)
         do {
             for index in 0..<count {
-                try workers.start(index, environment: ["FLOCK_RUNTIME_RESOURCES": offers[index].json])
+                try workers.start(
+                    index,
+                    environment: [
+                        "FLOCK_RUNTIME_HEAD": "\(connectHost):\(server.localAddress?.port ?? 0)",
+                        "FLOCK_RUNTIME_RESOURCES": offers[index].json,
+                    ])
             }
             let deadline = ContinuousClock.now + timeout
             while head.workerCount < count {
@@ -146,11 +150,6 @@ final class LocalCluster: ClusterBackend {
         head.store.settle()
         head.store.directory.removeAll()
     }
-}
-
-/// The supervisor that hung workers are reported to (it exists after the listener does).
-private final class HungWorkers: @unchecked Sendable {  // set once, before any worker connects
-    var workers: LocalWorkers?
 }
 
 extension Resources {

@@ -26,12 +26,15 @@ final class LocalWorkers: @unchecked Sendable {  // state guarded by `lock`
     }
 
     /// The environment that makes this binary a worker (`Cluster.serveIfWorker` reads it):
-    /// the address of the head it connects to, the token, and its node's store folders.
-    static func environment(head: String, token: String, directory: ObjectDirectory) -> [String: String] {
-        [
-            "FLOCK_RUNTIME_HEAD": head, "FLOCK_TOKEN": token, "FLOCK_RUNTIME_OBJECTS": directory.memory,
-            "FLOCK_RUNTIME_SPILL": directory.spill, "FLOCK_RUNTIME_NODE": "\(directory.node)",
+    /// the address of the head it connects to (nil: given to `start`, once the head
+    /// listens), the token, and its node's store folders.
+    static func environment(head: String?, token: String, directory: ObjectDirectory) -> [String: String] {
+        var environment = [
+            "FLOCK_TOKEN": token, "FLOCK_RUNTIME_OBJECTS": directory.memory, "FLOCK_RUNTIME_SPILL": directory.spill,
+            "FLOCK_RUNTIME_NODE": "\(directory.node)",
         ]
+        environment["FLOCK_RUNTIME_HEAD"] = head
+        return environment
     }
 
     /// The running workers' process ids, by index.
