@@ -174,7 +174,9 @@ final class RemoteLink: @unchecked Sendable {  // state guarded by `lock`
     private var waiting: [UInt64: CheckedContinuation<DriverMessage, Error>] = [:]
     private var closed: String?
     private var nodeTable: ObjectPeers?
-    let actorSystem: FlockActorSystem
+    /// The driver's actor system; it sends on this link's channel. Set once, at the end of
+    /// `init` (its outlet calls this link, which must exist first).
+    private(set) var actorSystem: FlockActorSystem!
 
     /// The other nodes' object servers, kept current as nodes join the job.
     var peers: ObjectPeers? {
@@ -183,16 +185,14 @@ final class RemoteLink: @unchecked Sendable {  // state guarded by `lock`
     }
 
     init() {
-        let outlet = ActorOutlet()
-        actorSystem = FlockActorSystem { message in outlet.channel?.writeAndFlush(message.frame, promise: nil) }
-        self.outlet = outlet
+        actorSystem = FlockActorSystem { [weak self] message in self?.send(message.frame) }
     }
 
-    private let outlet: ActorOutlet
+    /// Writes an actor call or reply of the driver's actor system on the connection.
+    private func send(_ frame: Frame) { lock.withLock { channel }?.writeAndFlush(frame, promise: nil) }
 
     func connected(_ channel: Channel) {
         lock.withLock { self.channel = channel }
-        outlet.channel = channel
     }
 
     /// Sends the message `make` builds for a fresh request number and waits for the
@@ -248,11 +248,6 @@ final class RemoteLink: @unchecked Sendable {  // state guarded by `lock`
     private func abandon(_ number: UInt64) {
         lock.withLock { waiting.removeValue(forKey: number) }?.resume(throwing: CancellationError())
     }
-}
-
-/// The channel the driver's actor system sends on (set once the connection is up).
-private final class ActorOutlet: @unchecked Sendable {  // set once, before any actor call
-    var channel: Channel?
 }
 
 /// The driver's channel handler: answers go to the link, actor replies to the actor system.
