@@ -17,18 +17,24 @@ final class WorkerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private var nextSerial: UInt64 = 0
     private var outbox: [(id: UInt64, outcome: TaskOutcome)] = []
     private var held = HeldTasks()
-    private let head = HeadLink()
-    private let system: FlockActorSystem
+    /// The connection to the head, once active (the actor system exists before it).
+    private var head: Channel?
+    /// The worker's actor system; it sends on `head`. Set once, at the end of `init` (its
+    /// outlet calls this handler, which must exist first).
+    private var system: FlockActorSystem!
 
     init(registry: TaskRegistry, directory: ObjectDirectory, peers: ObjectPeers) {
         self.registry = registry
         self.directory = directory
         self.peers = peers
-        system = FlockActorSystem { [head] message in head.send(message.frame) }
+        system = FlockActorSystem { [weak self] message in self?.sendToHead(message.frame) }
     }
 
+    /// Writes an actor call or reply of the worker's actor system to the head.
+    private func sendToHead(_ frame: Frame) { lock.withLock { head }?.writeAndFlush(frame, promise: nil) }
+
     func channelActive(context: ChannelHandlerContext) {
-        head.connected(context.channel)
+        lock.withLock { head = context.channel }
         let channel = context.channel
         let parent = getppid()
         context.eventLoop.scheduleRepeatedTask(initialDelay: Self.heartbeat, delay: Self.heartbeat) { task in
@@ -200,15 +206,4 @@ private struct Running {
     let handle: Task<Void, Never>
     let serial: UInt64
     var started = false
-}
-
-/// The worker's channel to the head, for the actor system's outgoing messages (the system
-/// exists before the channel is active).
-private final class HeadLink: @unchecked Sendable {  // state guarded by `lock`
-    private let lock = NSLock()
-    private var channel: Channel?
-
-    func connected(_ channel: Channel) { lock.withLock { self.channel = channel } }
-
-    func send(_ frame: Frame) { lock.withLock { channel }?.writeAndFlush(frame, promise: nil) }
 }
