@@ -13,10 +13,19 @@ struct Fails: RemoteTask {
     func run() async throws -> Int { throw Refused() }
 }
 
-/// Sleeps, then says which process ran it.
+/// Notes in the scenario's `FLOCK_TEST_STARTED` folder (when set) that a task of `kind`
+/// began, so the driver waits for that instead of sleeping (`waitForStarted`).
+func noteStarted(_ kind: String) {
+    guard let folder = ProcessInfo.processInfo.environment["FLOCK_TEST_STARTED"] else { return }
+    _ = FileManager.default.createFile(atPath: "\(folder)/\(kind)-\(UUID().uuidString)", contents: nil)
+}
+
+/// Sleeps, then says which process ran it; notes its start under `tag`.
 struct Slow: RemoteTask {
     let milliseconds: Int
+    var tag = "slow"
     func run() async throws -> Int32 {
+        noteStarted(tag)
         try await Task.sleep(for: .milliseconds(milliseconds))
         return getpid()
     }
@@ -118,6 +127,7 @@ struct SpillCount: RemoteTask {
 struct Hog: RemoteTask {
     let milliseconds: Int
     func run() async throws -> Int32 {
+        noteStarted("hog")
         usleep(useconds_t(milliseconds * 1000))
         return getpid()
     }

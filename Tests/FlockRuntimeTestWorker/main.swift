@@ -23,6 +23,11 @@ if scenario == "example" {
     exit(0)
 }
 try await Cluster.serveIfWorker(tasks)
+// Where tasks note that they began (`noteStarted`); the workers inherit the variable.
+let startedFolder = FileManager.default.temporaryDirectory.appendingPathComponent("flock-started-\(UUID())").path
+try FileManager.default.createDirectory(atPath: startedFolder, withIntermediateDirectories: true)
+setenv("FLOCK_TEST_STARTED", startedFolder, 1)
+defer { try? FileManager.default.removeItem(atPath: startedFolder) }
 let storeLimit = 8 << 20
 let cluster =
     ["remote", "nodes", "detach", "attach", "late", "daemon-dies"].contains(scenario)
@@ -59,8 +64,8 @@ case "failure":
     check(try await cluster.get(try cluster.submit(Square(x: 3))) == 9, "the cluster works after a failure")
 case "kill":
     // Kill a worker while it runs tasks: they run again on the other one.
-    let refs = try (0..<6).map { _ in try cluster.submit(Slow(milliseconds: 400)) }
-    try await Task.sleep(for: .milliseconds(150))
+    let refs = try (0..<6).map { _ in try cluster.submit(Slow(milliseconds: 400, tag: "kill")) }
+    try await waitForStarted("kill", count: 2)
     let victim = try await cluster.statistics().workerProcessIDs[0]
     kill(victim, SIGKILL)
     let ran = try await cluster.get(refs)
@@ -84,9 +89,9 @@ case "kill":
     check(pids.count == 2 && !pids.contains(victim), "after the restarts tasks ran in \(pids)")
     // A chain held on a worker (its links wait there for the one before) survives the
     // death of every worker: the links wait again and run on the replacements.
-    var tail = try cluster.submit(Slow(milliseconds: 400))
+    var tail = try cluster.submit(Slow(milliseconds: 400, tag: "chain"))
     for _ in 0..<3 { tail = try cluster.submit(After(input: tail)) }
-    try await Task.sleep(for: .milliseconds(150))
+    try await waitForStarted("chain", count: 1)
     let before = try await cluster.statistics().workerProcessIDs
     for pid in before { kill(pid, SIGKILL) }
     let ranIn = try await tail.get()
@@ -148,9 +153,9 @@ case "spill":
     check(try await cluster.get(checks).allSatisfy { $0 }, "a worker read a changed object")
 case "cancel":
     // Cancelling a running task fails it and its dependents at once.
-    let long = try cluster.submit(Slow(milliseconds: 20_000))
+    let long = try cluster.submit(Slow(milliseconds: 20_000, tag: "long"))
     let dependent = try cluster.submit(After(input: long))
-    try await Task.sleep(for: .milliseconds(200))
+    try await waitForStarted("long", count: 1)
     let start = ContinuousClock.now
     cluster.cancel(long)
     do {
@@ -187,8 +192,8 @@ case "cancel":
 case "hang":
     // A worker that stops (SIGSTOP) sends no heartbeat: the head drops it within the
     // timeout, its tasks run on the other worker, and it is killed and replaced.
-    let refs = try (0..<4).map { _ in try cluster.submit(Slow(milliseconds: 1_500)) }
-    try await Task.sleep(for: .milliseconds(200))
+    let refs = try (0..<4).map { _ in try cluster.submit(Slow(milliseconds: 1_500, tag: "hang")) }
+    try await waitForStarted("hang", count: 2)
     let frozen = try await cluster.statistics().workerProcessIDs[0]
     kill(frozen, SIGSTOP)
     let start = ContinuousClock.now
@@ -353,7 +358,8 @@ case "steal":
     let hogs = try (0..<threads).map { _ in
         try cluster.submit(Hog(milliseconds: 3000), resources: Resources(custom: ["hog": 1]))
     }
-    try await Task.sleep(for: .milliseconds(500))
+    // Every thread of worker 0's pool (as wide as the CPUs it may use) holds a hog.
+    try await waitForStarted("hog", count: ProcessInfo.processInfo.activeProcessorCount)
     let quick = try await cluster.get(try (0..<40).map { _ in try cluster.submit(Slow(milliseconds: 1)) })
     check(!quick.contains(hogged), "quick tasks waited behind the hogs on worker 0: \(quick)")
     let hogPIDs = try await cluster.get(hogs)
