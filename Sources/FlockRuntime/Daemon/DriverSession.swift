@@ -30,6 +30,8 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
                     throw CommError.badFrame(peer: peer, reason: "an actor call before the job started")
                 }
                 try job.router.received(try ActorMessage(frame, peer: peer), from: channel, peer: peer)
+            } else if ControlMessage.carries(frame) {
+                try handle(try ControlMessage(frame, peer: peer), on: channel, peer: peer)
             } else if NodeMessage.carries(frame) {
                 try handle(try NodeMessage(frame, peer: peer), on: channel, peer: peer)
             } else {
@@ -61,6 +63,20 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
             daemon.nodeLost(node)
         }
         context.fireChannelInactive()
+    }
+
+    /// `flock status` or `flock stop`.
+    private func handle(_ message: ControlMessage, on channel: Channel, peer: String) throws {
+        switch message {
+        case .status:
+            let daemon = self.daemon
+            Task { channel.writeAndFlush(ControlMessage.statusReply(await daemon.status()).frame, promise: nil) }
+        case .stop:
+            Self.logger.info("stopping on request from \(peer)")
+            channel.writeAndFlush(ControlMessage.stopping.frame).whenComplete { [daemon] _ in daemon.stop() }
+        case .statusReply, .stopping:
+            throw CommError.badFrame(peer: peer, reason: "a client sent the daemon's answer \(message)")
+        }
     }
 
     /// A node agent's message: registering, heartbeats, its workers started.
@@ -96,14 +112,6 @@ final class DriverSession: ChannelInboundHandler, @unchecked Sendable {  // `job
         switch message {
         case .registerJob(let executable, let arguments, let environment, let workers):
             try start(executable, arguments, environment, workers ?? daemon.workersPerJob, on: channel, peer: peer)
-        case .status(let request):
-            let daemon = self.daemon
-            Task { reply(.statusReply(request: request, status: await daemon.status()), on: channel) }
-        case .stop(let request):
-            Self.logger.info("stopping on request from \(peer)")
-            channel.writeAndFlush(DriverMessage.stopping(request: request).frame).whenComplete { [daemon] _ in
-                daemon.stop()
-            }
         default:
             guard let job = lock.withLock({ job?.cluster }) else {
                 throw CommError.badFrame(peer: peer, reason: "a job message before the job started")

@@ -225,8 +225,7 @@ final class RemoteLink: @unchecked Sendable {  // state guarded by `lock`
             return
         case .jobReady, .jobFailed: number = 1  // the job registration is the first request
         case .located(let request, _, _), .spawned(let request, _, _), .lookedUp(let request, _),
-            .statisticsReply(let request, _, _), .statusReply(let request, _), .stopping(let request),
-            .killed(let request, _):
+            .statisticsReply(let request, _, _), .killed(let request, _):
             number = request
         default: number = nil
         }

@@ -26,6 +26,7 @@ package enum RuntimeFuzzing {
     package static func driverMessage(_ bytes: [UInt8]) {
         roundTrip(bytes, DriverMessage.init(_:peer:), \.frame)
         roundTrip(bytes, NodeMessage.init(_:peer:), \.frame)
+        roundTrip(bytes, ControlMessage.init(_:peer:), \.frame)
     }
 
     /// A stored object's bytes read back as an array of numbers and as a JSON value.
@@ -60,8 +61,9 @@ package enum RuntimeFuzzing {
         let drivers: [DriverMessage] = [
             .registerJob(executable: "/bin/app", arguments: ["--x"], environment: ["A": "1"], workers: 2),
             .jobReady(memory: "/dev/shm/m", spill: "/tmp/s", token: "t", nodes: [0: "127.0.0.1:1"]),
-            .release([1, 2]), .locate(request: 1, id: 2), .status(request: 4), .stop(request: 5),
+            .release([1, 2]), .locate(request: 1, id: 2),
         ]
+        let controls: [ControlMessage] = [.status, .stop, .stopping]
         let nodes: [NodeMessage] = [
             .registerNode(workers: 2), .heartbeat, .storeAdded(job: 1, id: 2, size: 3), .stopWorkers(job: 1),
         ]
@@ -75,7 +77,8 @@ package enum RuntimeFuzzing {
         return [
             "task-message": tasks.map { bytes($0.frame) }, "actor-message": actors.map { bytes($0.frame) },
             "object-message": objects.map { bytes($0.frame) },
-            "driver-message": drivers.map { bytes($0.frame) } + nodes.map { bytes($0.frame) },
+            "driver-message": drivers.map { bytes($0.frame) } + nodes.map { bytes($0.frame) }
+                + controls.map { bytes($0.frame) },
             "object": objectSeeds,
         ]
     }

@@ -1,8 +1,8 @@
 import Foundation
 
-/// What a job's driver and a `flock start` daemon say to each other (and `flock status` /
-/// `flock stop` to the daemon), as JSON frames with opcode 32 (`JSONMessage`); node agents
-/// speak `NodeMessage`. Requests that wait for an answer carry a request number the answer repeats.
+/// What a job's driver and a `flock start` daemon say to each other, as JSON frames with
+/// opcode 32 (`JSONMessage`); node agents speak `NodeMessage`, `flock status` and `flock
+/// stop` `ControlMessage`. Requests that wait for an answer carry a request number the answer repeats.
 /// Actor calls and replies travel as `ActorMessage`s on the same connection.
 enum DriverMessage: JSONMessage {
     /// driver -> daemon: start a job whose workers run `executable` with `arguments` and
@@ -30,12 +30,6 @@ enum DriverMessage: JSONMessage {
     case lookedUp(request: UInt64, actor: UInt64?)
     case statistics(request: UInt64)
     case statisticsReply(request: UInt64, statistics: ClusterStatistics?, error: RuntimeError?)
-    /// `flock status` -> daemon, and its answer.
-    case status(request: UInt64)
-    case statusReply(request: UInt64, status: DaemonStatus)
-    /// `flock stop` -> daemon: end every job and exit; and its acknowledgement.
-    case stop(request: UInt64)
-    case stopping(request: UInt64)
     static let opcode: UInt8 = 32
     static let name = "a driver message"
 }
