@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "FlockComm", targets: ["FlockComm"]),
         .library(name: "FlockTrain", targets: ["FlockTrain"]),
         .library(name: "FlockRuntime", targets: ["FlockRuntime"]),
+        .library(name: "FlockData", targets: ["FlockData"]),
         .executable(name: "flock", targets: ["flock"]),
     ],
     dependencies: [
@@ -35,6 +36,8 @@ let package = Package(
             exclude: ["README.md"]
         ),
         .target(name: "FlockNN", dependencies: ["FlockTensor"], exclude: ["README.md"]),
+        // Columnar tables in Arrow's layout (see its README).
+        .target(name: "FlockData", exclude: ["README.md"]),
         // Rendezvous store, process groups, collectives over TCP and shared memory, and the
         // authenticated, sealed NIO channels the store and the runtime speak (see its README).
         .target(
@@ -78,8 +81,10 @@ let package = Package(
         // One binary for every fuzz target (Fuzz/README.md): libFuzzer with Fuzz/run, a
         // replay of input files otherwise.
         .executableTarget(
-            name: "FlockFuzz", dependencies: ["FlockComm", "FlockNN", "FlockRuntime"], path: "Fuzz/FlockFuzz"),
+            name: "FlockFuzz", dependencies: ["FlockComm", "FlockNN", "FlockRuntime", "FlockData"],
+            path: "Fuzz/FlockFuzz"),
         .testTarget(name: "FlockTensorTests", dependencies: ["FlockTensor"]),
+        .testTarget(name: "FlockDataTests", dependencies: ["FlockData"]),
         .testTarget(name: "FlockNNTests", dependencies: ["FlockNN", "FlockExamples", "Flock"], exclude: ["Fixtures"]),
         // The worker program that FlockCommTests start as real processes.
         .executableTarget(name: "FlockCommTestWorker", dependencies: ["FlockComm"], path: "Tests/FlockCommTestWorker"),

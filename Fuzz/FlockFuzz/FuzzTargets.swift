@@ -1,4 +1,5 @@
 import FlockComm
+import FlockData
 import FlockNN
 import FlockRuntime
 
@@ -15,9 +16,11 @@ let fuzzTargets: [String: @Sendable ([UInt8]) -> Void] = [
     "safetensors": NNFuzzing.safetensors,
     "checkpoint": NNFuzzing.checkpoint,
     "csv": NNFuzzing.csv,
+    "column": DataFuzzing.column,
 ]
 
 /// Valid inputs of every target (`FlockFuzz --write-seeds DIR` writes them as the corpus).
 var fuzzSeeds: [String: [[UInt8]]] {
     CommFuzzing.seeds.merging(RuntimeFuzzing.seeds) { $1 }.merging(NNFuzzing.seeds) { $1 }
+        .merging(DataFuzzing.seeds) { $1 }
 }

@@ -1,0 +1,51 @@
+/// Fuzz entry points for FlockData's checks of outside bytes (`Fuzz/FlockFuzz`): they must
+/// end in a column or a clear `DataError`, never a crash, and a column they accept must
+/// read back every value.
+package enum DataFuzzing {
+    /// Bytes as column buffers: a type byte, a count byte, a validity flag, then the rest
+    /// split into a validity bitmap (when flagged), offsets (for text: count + 1
+    /// little-endian int32s) and values.
+    package static func column(_ bytes: [UInt8]) {
+        guard bytes.count >= 3 else { return }
+        let type = DataType.allCases[Int(bytes[0]) % DataType.allCases.count]
+        let count = Int(bytes[1])
+        var rest = Array(bytes.dropFirst(3))
+        var validity: Bitmap?
+        if bytes[2] & 1 == 1 {
+            let length = (count + 7) / 8
+            validity = try? Bitmap(bytes: Array(rest.prefix(length)), count: count)
+            rest = Array(rest.dropFirst(length))
+        }
+        var offsets: [Int32]?
+        if type == .utf8 {
+            let length = (count + 1) * 4
+            offsets = littleEndianInt32s(Array(rest.prefix(length)))
+            rest = Array(rest.dropFirst(length))
+        }
+        guard let column = try? Column(type: type, count: count, validity: validity, values: rest, offsets: offsets)
+        else { return }
+        for index in 0..<column.count { _ = column[index] }
+        _ = column.slice(0..<column.count / 2)
+    }
+
+    /// Whole little-endian int32s of `bytes` (a partial one at the end is dropped).
+    private static func littleEndianInt32s(_ bytes: [UInt8]) -> [Int32] {
+        stride(from: 0, to: bytes.count - 3, by: 4).map { start in
+            var value: UInt32 = 0
+            for (shift, byte) in bytes[start..<start + 4].enumerated() { value |= UInt32(byte) << UInt32(8 * shift) }
+            return Int32(bitPattern: value)
+        }
+    }
+
+    /// Valid inputs for each target above, the start of its corpus.
+    package static var seeds: [String: [[UInt8]]] {
+        func code(_ type: DataType) -> UInt8 { UInt8(DataType.allCases.firstIndex(of: type) ?? 0) }
+        return [
+            "column": [
+                [code(.int32), 2, 0, 1, 0, 0, 0, 2, 0, 0, 0],
+                [code(.utf8), 2, 1, 0b01, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 97],
+                [code(.bool), 3, 0, 0b101],
+            ]
+        ]
+    }
+}
