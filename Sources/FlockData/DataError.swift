@@ -7,6 +7,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case typeMismatch(column: String, expected: DataType, actual: DataType)
     /// Values read as a Swift type the column does not store.
     case valueType(requested: String, column: DataType)
+    /// A column that has no form of the kind asked for (a tensor of a text column).
+    case notConvertible(String)
     /// Columns of different lengths in one batch, or duplicate names.
     case malformedBatch(String)
     /// A column name the batch does not have.
@@ -18,6 +20,7 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         case .typeMismatch(let column, let expected, let actual):
             "column \"\(column)\" holds \(actual), not \(expected)"
         case .valueType(let requested, let column): "a \(column) column does not store \(requested) values"
+        case .notConvertible(let reason): reason
         case .malformedBatch(let reason): "malformed batch: \(reason)"
         case .unknownColumn(let name, let available):
             "no column \"\(name)\"; the columns are \(available.map { "\"\($0)\"" }.joined(separator: ", "))"

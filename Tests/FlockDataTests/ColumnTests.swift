@@ -117,3 +117,43 @@ struct ColumnFuzzTests {
         }
     }
 }
+
+@Suite("Columns to tensors and text")
+struct ColumnConversionTests {
+    @Test("numeric columns become tensors with one copy; nulls and text are refused, saying why")
+    func tensors() throws {
+        #expect(try Column([Int64(1), 2, 3]).tensor().scalars(as: Int64.self) == [1, 2, 3])
+        #expect(try Column([Float(0.5), 1.5]).tensor().scalars(as: Float.self) == [0.5, 1.5])
+        #expect(try Column([Int32(7)], as: .date32).tensor().scalars(as: Int32.self) == [7])
+        #expect(throws: DataError.self) { try Column([Int64(1), nil]).tensor() }
+        #expect(throws: DataError.self) { try Column(["a"] as [String?]).tensor() }
+        let batch = try RecordBatch([
+            "x": Column([Int32(1), 2]), "y": Column([0.5, 1.5] as [Double?]), "name": Column(["a", "b"] as [String?]),
+        ])
+        let features = try batch.matrix(["x", "y"])
+        #expect(features.shape == [2, 2] && features.dtype == .float32)
+        #expect(try features.scalars(as: Float.self) == [1, 0.5, 2, 1.5])
+        do {
+            _ = try batch.matrix(["x", "name"])
+            Issue.record("a text column became a feature")
+        } catch {
+            #expect("\(error)".contains("column \"name\" (utf8, 0 nulls) is not a numeric column"), "\(error)")
+        }
+    }
+
+    @Test("show() prints names, types, padded values, null, and the rows left out")
+    func show() throws {
+        let batch = try RecordBatch([
+            "id": Column([Int64(1), 22, nil]), "name": Column(["ann", nil, "c"] as [String?]),
+        ])
+        #expect(
+            batch.show(limit: 2) == """
+                id    | name
+                int64 | utf8
+                ------+-----
+                    1 | ann 
+                   22 | null
+                (1 more rows, 3 in all)
+                """)
+    }
+}
