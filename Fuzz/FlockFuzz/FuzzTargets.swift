@@ -17,6 +17,7 @@ let fuzzTargets: [String: @Sendable ([UInt8]) -> Void] = [
     "checkpoint": NNFuzzing.checkpoint,
     "csv": NNFuzzing.csv,
     "column": DataFuzzing.column,
+    "table-csv": DataFuzzing.csv,
 ]
 
 /// Valid inputs of every target (`FlockFuzz --write-seeds DIR` writes them as the corpus).

@@ -28,6 +28,12 @@ package enum DataFuzzing {
         _ = column.slice(0..<column.count / 2)
     }
 
+    /// CSV text read into a batch: a batch or a `DataError`, never a crash.
+    package static func csv(_ bytes: [UInt8]) {
+        guard let batch = try? CSVReader.read(bytes, source: "fuzz") else { return }
+        _ = batch.show(limit: 5)
+    }
+
     /// Whole little-endian int32s of `bytes` (a partial one at the end is dropped).
     private static func littleEndianInt32s(_ bytes: [UInt8]) -> [Int32] {
         stride(from: 0, to: bytes.count - 3, by: 4).map { start in
@@ -45,7 +51,10 @@ package enum DataFuzzing {
                 [code(.int32), 2, 0, 1, 0, 0, 0, 2, 0, 0, 0],
                 [code(.utf8), 2, 1, 0b01, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 97],
                 [code(.bool), 3, 0, 0b101],
-            ]
+            ],
+            "table-csv": [
+                Array("id,score,name\n1,0.5,a\n2,,\"b, c\"\n".utf8), Array("x\r\n\"say \"\"hi\"\"\"\r\n".utf8),
+            ],
         ]
     }
 }

@@ -116,6 +116,21 @@ struct ColumnFuzzTests {
             DataFuzzing.column(bytes)
         }
     }
+
+    @Test("10,000 mutated CSV texts end in a batch or an error, never a crash")
+    func randomCSV() {
+        var generator = SystemRandomNumberGenerator()
+        let seeds = DataFuzzing.seeds["table-csv"] ?? []
+        let alphabet = Array("a1,\"\n\r.-e ".utf8) + [0xFF]
+        for _ in 0..<10_000 {
+            guard var bytes = seeds.randomElement(using: &generator), !bytes.isEmpty else { continue }
+            for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                let at = Int.random(in: 0..<bytes.count, using: &generator)
+                bytes[at] = alphabet.randomElement(using: &generator) ?? 0
+            }
+            DataFuzzing.csv(bytes)
+        }
+    }
 }
 
 @Suite("Columns to tensors and text")
