@@ -13,7 +13,7 @@ import Logging
 /// socket copies (the TCP mesh stays the control path, for barriers, timeouts and
 /// noticing dead peers).
 ///
-/// Set-up (collective, at group creation): each rank creates `/dev/shm/flock-<uuid>-<rank>`
+/// Set-up (collective, at group creation): each rank creates `/dev/shm/flock-collective-<uuid>-<rank>`
 /// (mode 0600, space reserved with posix_fallocate so a full tmpfs is an error now, not a
 /// SIGBUS later), publishes its path in the store, maps every peer's file, and publishes
 /// whether that worked. Only if every rank mapped every segment is the window used; in
@@ -87,7 +87,7 @@ final class SharedMemoryWindow: @unchecked Sendable {
             environment["FLOCK_SHM_SLOT_KIB"].flatMap(Int.init).map { max(4, $0) << 10 }
             ?? CollectiveThresholds.sharedMemorySlotBytes
         let segmentBytes = controlBytes + slotBytes * slotsPerRank
-        let path = "/dev/shm/flock-\(UUID().uuidString.lowercased())-\(rank)"
+        let path = "/dev/shm/flock-collective-\(UUID().uuidString.lowercased())-\(rank)"
         var own: UnsafeMutableRawBufferPointer?
         if enabled {
             do { own = try map(path, bytes: segmentBytes, creating: true) } catch {
