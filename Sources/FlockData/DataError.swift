@@ -15,6 +15,12 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case malformedBatch(String)
     /// A column name the batch does not have.
     case unknownColumn(String, available: [String])
+    /// An operation the types of its operands do not allow; the text names the operation,
+    /// the expressions and their types.
+    case invalidOperation(String)
+    /// A plan that cannot be built or run as asked (a bad limit, an aggregate outside an
+    /// aggregation), with the reason.
+    case invalidPlan(String)
 
     public var description: String {
         switch self {
@@ -26,7 +32,30 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         case .notConvertible(let reason): reason
         case .malformedBatch(let reason): "malformed batch: \(reason)"
         case .unknownColumn(let name, let available):
-            "no column \"\(name)\"; the columns are \(available.map { "\"\($0)\"" }.joined(separator: ", "))"
+            "no column \"\(name)\"\(Self.nearest(to: name, in: available).map { " (did you mean \"\($0)\"?)" } ?? ""); "
+                + "the columns are \(available.map { "\"\($0)\"" }.joined(separator: ", "))"
+        case .invalidOperation(let reason): reason
+        case .invalidPlan(let reason): "invalid plan: \(reason)"
         }
+    }
+
+    /// The name in `names` closest to `name` by edit distance (ignoring case), when it is
+    /// close enough to be a likely typo: at most a third of the name's length.
+    static func nearest(to name: String, in names: [String]) -> String? {
+        let target = Array(name.lowercased())
+        func distance(_ other: String) -> Int {
+            let other = Array(other.lowercased())
+            var previous = Array(0...other.count)
+            for (i, a) in target.enumerated() {
+                var current = [i + 1]
+                for (j, b) in other.enumerated() {
+                    current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (a == b ? 0 : 1)))
+                }
+                previous = current
+            }
+            return previous[other.count]
+        }
+        guard let best = names.min(by: { distance($0) < distance($1) }) else { return nil }
+        return distance(best) <= max(1, target.count / 3) ? best : nil
     }
 }

@@ -2,7 +2,7 @@
 /// Validity bitmaps (1: the value is present) and boolean values use it.
 public struct Bitmap: Sendable, Equatable {
     /// The packed bytes (the bits past `count` are zero).
-    public private(set) var bytes: [UInt8]
+    public internal(set) var bytes: [UInt8]
     /// How many bits it holds.
     public let count: Int
 

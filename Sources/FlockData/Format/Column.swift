@@ -11,11 +11,17 @@ public struct Column: Sendable, Equatable {
     public let values: [UInt8]
     /// For `utf8`: where value i's bytes start and end in `values` (i and i + 1).
     public let offsets: [Int32]?
+    /// For `categorical`: the strings its codes stand for.
+    public let categories: Categories?
 
     /// A column from its buffers, checked: the buffer sizes match `count` and `type`,
-    /// offsets start at 0, never decrease and stay within `values`, and text is UTF-8.
+    /// offsets start at 0, never decrease and stay within `values`, text is UTF-8, and the
+    /// codes of a categorical column index its categories.
     /// - Throws: `DataError.malformedColumn` naming the first problem.
-    public init(type: DataType, count: Int, validity: Bitmap?, values: [UInt8], offsets: [Int32]? = nil) throws {
+    public init(
+        type: DataType, count: Int, validity: Bitmap?, values: [UInt8], offsets: [Int32]? = nil,
+        categories: Categories? = nil
+    ) throws {
         guard count >= 0 else { throw DataError.malformedColumn("a negative length \(count)") }
         if let validity, validity.count != count {
             throw DataError.malformedColumn("\(count) values but a validity bitmap of \(validity.count) bits")
@@ -48,15 +54,60 @@ public struct Column: Sendable, Equatable {
                     "\(count) \(type) values need \(count * width) bytes, got \(values.count)")
             }
         }
-        self.init(unchecked: type, count: count, validity: validity, values: values, offsets: offsets)
+        guard (type == .categorical) == (categories != nil) else {
+            throw DataError.malformedColumn("categories belong to categorical columns, and every one has them")
+        }
+        if let categories {
+            let bad = values.withUnsafeBytes { raw in
+                (0..<count).first { i in
+                    let code = raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)
+                    return validity?[i] != false && !(0..<Int32(categories.values.count)).contains(code)
+                }
+            }
+            if let bad {
+                throw DataError.malformedColumn(
+                    "code \(bad) is outside the \(categories.values.count) categories")
+            }
+        }
+        self.init(
+            unchecked: type, count: count, validity: validity, values: values, offsets: offsets,
+            categories: categories)
     }
 
-    private init(unchecked type: DataType, count: Int, validity: Bitmap?, values: [UInt8], offsets: [Int32]?) {
+    /// A column of buffers the caller built right (kernels, readers that checked them).
+    init(
+        unchecked type: DataType, count: Int, validity: Bitmap?, values: [UInt8], offsets: [Int32]? = nil,
+        categories: Categories? = nil
+    ) {
         self.type = type
         self.count = count
         self.validity = validity.flatMap { $0.setCount == count ? nil : $0 }
         self.values = values
         self.offsets = offsets
+        self.categories = categories
+    }
+
+    /// A categorical column of `values` (nil: null), its categories in order of first
+    /// appearance.
+    public init(categorical values: [String?]) {
+        var codes: [String: Int32] = [:]
+        var names: [String] = []
+        let indexes = values.map { value -> Int32? in
+            guard let value else { return nil }
+            if let code = codes[value] { return code }
+            codes[value] = Int32(names.count)
+            names.append(value)
+            return Int32(names.count - 1)
+        }
+        self.init(codes: indexes, categories: Categories(names))
+    }
+
+    /// A categorical column of `codes` (nil: null) into `categories`.
+    init(codes: [Int32?], categories: Categories) {
+        let plain = Column(codes)
+        self.init(
+            unchecked: .categorical, count: plain.count, validity: plain.validity, values: plain.values,
+            categories: categories)
     }
 
     /// A column of `values` (nil: null) of `T`'s type, or of `type` when given (`date32`
@@ -126,6 +177,8 @@ public struct Column: Sendable, Equatable {
         case .float32: return .double(Double(load(Float.self)))
         case .float64: return .double(load(Double.self))
         case .date32: return .date(daysSinceEpoch: load(Int32.self))
+        // Invariant: categorical columns have categories holding every code (checked or built so).
+        case .categorical: return .string(categories!.values[Int(load(Int32.self))])
         case .timestampMicroseconds: return .timestamp(microsecondsSinceEpoch: load(Int64.self))
         case .utf8:
             // Invariant: utf8 columns have offsets (checked or built so).
@@ -151,7 +204,8 @@ public struct Column: Sendable, Equatable {
             let width = type.byteWidth!  // Invariant: every other type has a width.
             return Column(
                 unchecked: type, count: range.count, validity: validity,
-                values: Array(values[range.lowerBound * width..<range.upperBound * width]), offsets: nil)
+                values: Array(values[range.lowerBound * width..<range.upperBound * width]), offsets: nil,
+                categories: categories)
         }
     }
 }

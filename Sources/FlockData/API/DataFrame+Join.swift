@@ -1,0 +1,43 @@
+extension DataFrame {
+    /// Rows of this frame and `other` matched where the `on` columns (present in both)
+    /// are equal; the key columns appear once.
+    public func join(_ other: DataFrame, on keys: [String], how kind: JoinKind = .inner) throws -> DataFrame {
+        try join(other, leftOn: keys, rightOn: keys, how: kind)
+    }
+
+    /// Rows of this frame and `other` matched where `leftOn[i]` equals `rightOn[i]` for
+    /// every i. Right columns whose names the left has get the suffix `_right`.
+    /// - Throws: `DataError.unknownColumn` for a missing key, `.invalidOperation` for keys
+    ///   whose types cannot be compared, `.invalidPlan` for no keys or unequal key counts.
+    public func join(_ other: DataFrame, leftOn: [String], rightOn: [String], how kind: JoinKind = .inner) throws
+        -> DataFrame
+    {
+        guard !leftOn.isEmpty, leftOn.count == rightOn.count else {
+            throw DataError.invalidPlan("a join needs as many left keys as right keys, at least one")
+        }
+        for (leftName, rightName) in zip(leftOn, rightOn) {
+            let (leftType, rightType) = (try schema.type(of: leftName), try other.schema.type(of: rightName))
+            let comparable =
+                leftType == rightType || (leftType.isNumeric && rightType.isNumeric)
+                || (leftType.isText && rightType.isText)
+            guard comparable else {
+                throw DataError.invalidOperation(
+                    "cannot join \(leftName) (\(leftType)) with \(rightName) (\(rightType)): the types do not compare")
+            }
+        }
+        var fields = schema.fields
+        if kind != .semi && kind != .anti {
+            let taken = Set(fields.map(\.name))
+            for field in other.schema.fields where !HashJoin.sharedKey(field.name, leftOn, rightOn) {
+                fields.append(
+                    Schema.Field(
+                        name: taken.contains(field.name) ? field.name + "_right" : field.name, type: field.type))
+            }
+        }
+        let output = Schema(fields)
+        try output.checkUnique(in: "join")
+        return DataFrame(
+            plan: LogicalPlan(
+                .join(kind, leftKeys: leftOn, rightKeys: rightOn), inputs: [plan, other.plan], schema: output))
+    }
+}

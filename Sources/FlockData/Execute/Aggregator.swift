@@ -1,0 +1,70 @@
+/// Runs an aggregation step: key expressions evaluated per morsel, dense group ids
+/// (`GroupIndex`), every distinct aggregate computed once by group (`GroupAggregates`),
+/// then the output expressions evaluated over the keys and aggregate results (so
+/// `max(v1) - min(v2)` is two aggregates and one subtraction).
+enum Aggregator {
+    static func run(keys: [Expr], aggregates: [Expr], input: Morsels, schema: Schema) throws -> Morsels {
+        let keyColumns = try keys.map { key in try input.parallelMap { try Evaluator.evaluate(key, input.batches[$0]) }
+        }
+        let index = GroupIndex(keys: keyColumns, morsels: input)
+        var groups = index.groupCount
+        if keys.isEmpty && groups == 0 { groups = 1 }  // A global aggregate of no rows is one row.
+        let inputSchema = input.batches.first.map { Schema(of: $0) } ?? Schema([])
+        // Each distinct aggregate once, named __a0, __a1, ...
+        var found: [(String, AggregateFunction, [Expr])] = []
+        let rewritten = aggregates.map {
+            $0.replacingAggregates { function, arguments in
+                let key = Expr.aggregate(function, arguments).description
+                if let at = found.firstIndex(where: { $0.0 == key }) { return col("__a\(at)") }
+                found.append((key, function, arguments))
+                return col("__a\(found.count - 1)")
+            }
+        }
+        var names: [String] = []
+        var columns: [Column] = []
+        for (j, key) in keys.enumerated() {
+            names.append(key.name)
+            columns.append(GroupAggregates.gatherRows(keyColumns[j], index.firstRows, input))
+        }
+        for (j, (_, function, arguments)) in found.enumerated() {
+            let argumentColumns = try arguments.map { argument in
+                try input.parallelMap { try Evaluator.evaluate(argument, input.batches[$0]) }
+            }
+            let type = try Expr.aggregate(function, arguments).type(in: inputSchema)
+            let index = keys.isEmpty && index.groupCount == 0 ? GroupIndex.single(rowCount: 0) : index
+            names.append("__a\(j)")
+            columns.append(GroupAggregates.compute(function, argumentColumns, type: type, index: index, morsels: input))
+        }
+        let grouped = try RecordBatch(names: names, columns: columns)
+        let output = Executor.split(grouped)
+        return Morsels(
+            try output.parallelMap { m in
+                let batch = output.batches[m]
+                let keyOutputs = Array(batch.columns.prefix(keys.count))
+                let values = try rewritten.map { try Evaluator.evaluate($0, batch) }
+                return try RecordBatch(names: schema.names, columns: keyOutputs + values)
+            })
+    }
+}
+
+extension GroupIndex {
+    /// One group holding `rowCount` rows (a global aggregate; one group even of no rows).
+    static func single(rowCount: Int) -> GroupIndex {
+        GroupIndex(groupCount: 1, ids: [Int32](repeating: 0, count: rowCount), firstRows: [rowCount > 0 ? 0 : -1])
+    }
+}
+
+extension Expr {
+    /// The expression with every aggregate replaced by what `replace` makes of it.
+    func replacingAggregates(_ replace: (AggregateFunction, [Expr]) -> Expr) -> Expr {
+        switch self {
+        case .aggregate(let function, let arguments): replace(function, arguments)
+        case .column, .literal, .window: self
+        case .alias(let operand, let name): .alias(operand.replacingAggregates(replace), name)
+        case .cast(let operand, let type): .cast(operand.replacingAggregates(replace), type)
+        case .unary(let op, let operand): .unary(op, operand.replacingAggregates(replace))
+        case .binary(let op, let lhs, let rhs):
+            .binary(op, lhs.replacingAggregates(replace), rhs.replacingAggregates(replace))
+        }
+    }
+}

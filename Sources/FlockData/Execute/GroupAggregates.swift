@@ -1,0 +1,234 @@
+/// Aggregates by group id over morsels (`GroupFold` for running states, `GroupSelection`
+/// for median, quantiles and distinct counts). Nulls are skipped; a group with no values
+/// gets null (counts get 0); variance and deviation need two values.
+enum GroupAggregates {
+    /// `function` of `arguments[a][m]` (argument a, morsel m) per group of `index`, as a
+    /// column of `type`.
+    static func compute(
+        _ function: AggregateFunction, _ arguments: [[Column]], type: DataType, index: GroupIndex, morsels: Morsels
+    ) -> Column {
+        let groups = index.groupCount
+        switch function {
+        case .countRows:
+            let counts = GroupFold.buffer(groups, Int64(0)) { counts in
+                GroupFold.run(index, morsels) { owned, _, ids in
+                    for id in ids where owned.contains(id) { counts[Int(id)] += 1 }
+                }
+            }
+            return Column.fixed(Int64.self, count: groups, validity: nil) { _ = $0.initialize(from: counts) }
+        case .count:
+            return Column.fixed(Int64.self, count: groups, validity: nil) {
+                _ = $0.initialize(from: valueCounts(arguments[0], index, morsels))
+            }
+        case .sum where type == .int64:
+            return integerSums(arguments[0], index, morsels)
+        case .sum, .mean, .variance, .standardDeviation:
+            return moments(function, arguments[0], index, morsels)
+        case .min, .max:
+            return extremes(function == .min, arguments[0], type: type, index, morsels)
+        case .first, .last:
+            return edges(first: function == .first, arguments[0], index, morsels)
+        case .correlation:
+            return correlations(arguments[0], arguments[1], index, morsels)
+        case .median, .quantile, .countDistinct:
+            return GroupSelection.compute(function, arguments[0], index, morsels)
+        }
+    }
+
+    /// Values that are not null, per group.
+    static func valueCounts(_ values: [Column], _ index: GroupIndex, _ morsels: Morsels) -> [Int64] {
+        GroupFold.buffer(index.groupCount, Int64(0)) { counts in
+            GroupFold.run(index, morsels) { owned, m, ids in
+                let column = values[m]
+                for (i, id) in ids.enumerated() where owned.contains(id) && !column.isNull(i) { counts[Int(id)] += 1 }
+            }
+        }
+    }
+
+    /// Validity: present where `counts` reaches `minimum`.
+    static func present(_ counts: [Int64], minimum: Int64 = 1) -> Bitmap {
+        Bitmap.packing(count: counts.count) { counts[$0] >= minimum }
+    }
+
+    private static func integerSums(_ values: [Column], _ index: GroupIndex, _ morsels: Morsels) -> Column {
+        let sums = GroupFold.buffer(index.groupCount, Int64(0)) { sums in
+            GroupFold.run(index, morsels) { owned, m, ids in
+                let column = values[m]
+                column.withInt64s { x in
+                    if column.validity == nil {
+                        for (i, id) in ids.enumerated() where owned.contains(id) { sums[Int(id)] &+= x[i] }
+                    } else {
+                        for (i, id) in ids.enumerated() where owned.contains(id) && !column.isNull(i) {
+                            sums[Int(id)] &+= x[i]
+                        }
+                    }
+                }
+            }
+        }
+        let counts = valueCounts(values, index, morsels)
+        return Column.fixed(Int64.self, count: sums.count, validity: present(counts)) { _ = $0.initialize(from: sums) }
+    }
+
+    /// Sums, means, variances and deviations from running (Welford) moments per group.
+    private static func moments(
+        _ function: AggregateFunction, _ values: [Column], _ index: GroupIndex, _ morsels: Morsels
+    ) -> Column {
+        let groups = index.groupCount
+        var counts = [Int64](repeating: 0, count: groups)
+        var sums = [Double](repeating: 0, count: groups)
+        var means = [Double](repeating: 0, count: groups)
+        var squares = [Double](repeating: 0, count: groups)
+        let needsMoments = function == .variance || function == .standardDeviation
+        counts.withUnsafeMutableBufferPointer { counts in
+            sums.withUnsafeMutableBufferPointer { sums in
+                means.withUnsafeMutableBufferPointer { means in
+                    squares.withUnsafeMutableBufferPointer { squares in
+                        GroupFold.run(index, morsels) { owned, m, ids in
+                            let column = values[m]
+                            column.withDoubles { x in
+                                for (i, id) in ids.enumerated() where owned.contains(id) && !column.isNull(i) {
+                                    let g = Int(id)
+                                    counts[g] += 1
+                                    sums[g] += x[i]
+                                    if needsMoments {
+                                        let delta = x[i] - means[g]
+                                        means[g] += delta / Double(counts[g])
+                                        squares[g] += delta * (x[i] - means[g])
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let validity = present(counts, minimum: needsMoments ? 2 : 1)
+        return Column.fixed(Double.self, count: groups, validity: validity) { out in
+            for g in 0..<groups {
+                let n = Double(counts[g])
+                switch function {
+                case .sum: out[g] = sums[g]
+                case .mean: out[g] = n > 0 ? sums[g] / n : 0
+                case .variance: out[g] = n > 1 ? squares[g] / (n - 1) : 0
+                default: out[g] = n > 1 ? (squares[g] / (n - 1)).squareRoot() : 0
+                }
+            }
+        }
+    }
+
+    /// The smallest or largest value per group (numbers compared as numbers, text by its
+    /// bytes, others by their stored integers), as the row that holds it.
+    private static func extremes(
+        _ smallest: Bool, _ values: [Column], type: DataType, _ index: GroupIndex, _ morsels: Morsels
+    ) -> Column {
+        if type == .float64 || type == .float32 || type.isInteger {
+            let isFloat = !type.isInteger
+            var best = [Double](repeating: smallest ? .infinity : -.infinity, count: index.groupCount)
+            var bestInts = [Int64](repeating: smallest ? .max : .min, count: index.groupCount)
+            best.withUnsafeMutableBufferPointer { best in
+                bestInts.withUnsafeMutableBufferPointer { bestInts in
+                    GroupFold.run(index, morsels) { owned, m, ids in
+                        let column = values[m]
+                        if isFloat {
+                            column.withDoubles { x in
+                                for (i, id) in ids.enumerated() where owned.contains(id) && !column.isNull(i) {
+                                    let g = Int(id)
+                                    if smallest ? x[i] < best[g] : x[i] > best[g] { best[g] = x[i] }
+                                }
+                            }
+                        } else {
+                            column.withInt64s { x in
+                                for (i, id) in ids.enumerated() where owned.contains(id) && !column.isNull(i) {
+                                    let g = Int(id)
+                                    if smallest ? x[i] < bestInts[g] : x[i] > bestInts[g] { bestInts[g] = x[i] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let validity = present(valueCounts(values, index, morsels))
+            let column =
+                isFloat
+                ? Column.fixed(Double.self, count: best.count, validity: validity) { _ = $0.initialize(from: best) }
+                : Column.fixed(Int64.self, count: best.count, validity: validity) { _ = $0.initialize(from: bestInts) }
+            return Cast.apply(column, to: type)
+        }
+        // Other types: the row holding the extreme, compared value by value.
+        var bestRows = [Int](repeating: -1, count: index.groupCount)
+        bestRows.withUnsafeMutableBufferPointer { bestRows in
+            GroupFold.run(index, morsels) { owned, m, ids in
+                let column = values[m]
+                for (i, id) in ids.enumerated() where owned.contains(id) && !column.isNull(i) {
+                    let g = Int(id)
+                    let row = morsels.starts[m] + i
+                    if bestRows[g] < 0 {
+                        bestRows[g] = row
+                        continue
+                    }
+                    let (bm, bi) = morsels.locate(bestRows[g])
+                    let order = RowOrder.compare(column, i, values[bm], bi)
+                    if smallest ? order < 0 : order > 0 { bestRows[g] = row }
+                }
+            }
+        }
+        return gatherRows(values, bestRows, morsels)
+    }
+
+    /// The value of each group's first or last row (nulls included).
+    private static func edges(first: Bool, _ values: [Column], _ index: GroupIndex, _ morsels: Morsels) -> Column {
+        if first { return gatherRows(values, index.firstRows, morsels) }
+        let lastRows = GroupFold.buffer(index.groupCount, -1) { lastRows in
+            GroupFold.run(index, morsels) { owned, m, ids in
+                for (i, id) in ids.enumerated() where owned.contains(id) { lastRows[Int(id)] = morsels.starts[m] + i }
+            }
+        }
+        return gatherRows(values, lastRows, morsels)
+    }
+
+    /// Pearson's correlation per group over rows where both values are present.
+    private static func correlations(_ xs: [Column], _ ys: [Column], _ index: GroupIndex, _ morsels: Morsels) -> Column
+    {
+        let groups = index.groupCount
+        // Per group: n, mean x, mean y, sum of squared deviations of x and y, co-moment.
+        var state = [Double](repeating: 0, count: groups * 6)
+        state.withUnsafeMutableBufferPointer { s in
+            GroupFold.run(index, morsels) { owned, m, ids in
+                let (xc, yc) = (xs[m], ys[m])
+                xc.withDoubles { x in
+                    yc.withDoubles { y in
+                        for (i, id) in ids.enumerated() where owned.contains(id) && !xc.isNull(i) && !yc.isNull(i) {
+                            let b = Int(id) * 6
+                            s[b] += 1
+                            let dx = x[i] - s[b + 1]
+                            s[b + 1] += dx / s[b]
+                            let dy = y[i] - s[b + 2]
+                            s[b + 2] += dy / s[b]
+                            s[b + 3] += dx * (x[i] - s[b + 1])
+                            s[b + 4] += dy * (y[i] - s[b + 2])
+                            s[b + 5] += dx * (y[i] - s[b + 2])
+                        }
+                    }
+                }
+            }
+        }
+        let validity = Bitmap.packing(count: groups) { g in
+            state[g * 6] >= 2 && state[g * 6 + 3] > 0 && state[g * 6 + 4] > 0
+        }
+        return Column.fixed(Double.self, count: groups, validity: validity) { out in
+            for g in 0..<groups {
+                let b = g * 6
+                let denominator = (state[b + 3] * state[b + 4]).squareRoot()
+                out[g] = denominator > 0 ? state[b + 5] / denominator : 0
+            }
+        }
+    }
+
+    /// The values at global rows `rows` (-1: null) of the morsels' columns.
+    static func gatherRows(_ values: [Column], _ rows: [Int], _ morsels: Morsels) -> Column {
+        // Invariant: there is at least one morsel when there are groups; else an empty column.
+        guard let first = values.first else { return Column.empty(.int64) }
+        let whole = (try? Column.concatenate(values)) ?? first
+        return whole.gather(rows.map { Int32($0) })
+    }
+}

@@ -1,0 +1,106 @@
+/// Dense group ids for the rows of many morsels by the values of key columns: the core of
+/// aggregation, distinct, windows and joins.
+///
+/// Each key column is first coded as UInt64s with a known bound (categorical codes, bools,
+/// integers minus their minimum, with 0 for null; other values get dense codes of their
+/// own first). Codes of several columns multiply into one while the product of the bounds
+/// fits in 64 bits, so grouping by six columns is usually grouping by one integer. The
+/// integer becomes a dense id through a direct table when the bound is small, else through
+/// hash tables of radix partitions built in parallel (no locks, no merge).
+struct GroupIndex {
+    /// How many groups.
+    let groupCount: Int
+    /// The group of every row (global row order).
+    let ids: [Int32]
+    /// The first row of every group, by id.
+    let firstRows: [Int]
+
+    /// Groups given as they are.
+    init(groupCount: Int, ids: [Int32], firstRows: [Int]) {
+        self.groupCount = groupCount
+        self.ids = ids
+        self.firstRows = firstRows
+    }
+
+    /// Groups of the rows whose key values are `keys[k][m]` (key k, morsel m).
+    init(keys: [[Column]], morsels: Morsels) {
+        let rowCount = morsels.rowCount
+        guard !keys.isEmpty else {
+            (groupCount, ids, firstRows) =
+                rowCount == 0 ? (0, [], []) : (1, [Int32](repeating: 0, count: rowCount), [0])
+            return
+        }
+        var current: KeyCodes?
+        for column in keys {
+            for part in KeyCodes.coding(column, morsels: morsels) {
+                guard var combined = current else {
+                    current = part.bound == nil ? part.densified(morsels) : part
+                    continue
+                }
+                var next = part.bound == nil ? part.densified(morsels) : part
+                if !combined.canCombine(with: next) { combined = combined.densified(morsels) }
+                if !combined.canCombine(with: next) { next = next.densified(morsels) }
+                combined.combine(with: next)
+                current = combined
+            }
+        }
+        // Invariant: there was at least one key, so `current` is set.
+        let dense = current!.densified(morsels)
+        groupCount = dense.groupCount
+        ids = dense.codes.map { Int32(truncatingIfNeeded: $0) }
+        firstRows = dense.firstRows
+    }
+}
+
+/// One UInt64 code per row with an exclusive upper bound (nil: any 64-bit value).
+struct KeyCodes {
+    var codes: [UInt64]
+    var bound: UInt64?
+    /// After `densified`: the number of distinct codes and each one's first row.
+    var groupCount = 0
+    var firstRows: [Int] = []
+
+    /// Whether `self * other.bound + other` fits in 64 bits.
+    func canCombine(with other: KeyCodes) -> Bool {
+        guard let bound, let otherBound = other.bound else { return false }
+        return !bound.multipliedReportingOverflow(by: otherBound).overflow
+    }
+
+    /// Codes of the pair (self, other), bounded by the product of the bounds.
+    mutating func combine(with other: KeyCodes) {
+        // Invariant: the caller checked canCombine, so both bounds exist and multiply.
+        let factor = other.bound!
+        codes.withUnsafeMutableBufferPointer { mine in
+            other.codes.withUnsafeBufferPointer { theirs in
+                for i in 0..<mine.count { mine[i] = mine[i] &* factor &+ theirs[i] }
+            }
+        }
+        bound = bound! * factor
+    }
+
+    /// The same grouping as dense codes 0..<groupCount, numbered in order of first
+    /// appearance (direct table) or by partition then appearance (hash tables).
+    func densified(_ morsels: Morsels) -> KeyCodes {
+        let count = codes.count
+        if let bound, bound <= UInt64(Swift.max(1 << 16, Swift.min(count, 1 << 26))) {
+            var table = [Int32](repeating: -1, count: Int(bound))
+            var result = KeyCodes(codes: [UInt64](repeating: 0, count: count), bound: nil)
+            table.withUnsafeMutableBufferPointer { table in
+                result.codes.withUnsafeMutableBufferPointer { out in
+                    for i in 0..<count {
+                        let code = Int(codes[i])
+                        if table[code] < 0 {
+                            table[code] = Int32(result.firstRows.count)
+                            result.firstRows.append(i)
+                        }
+                        out[i] = UInt64(table[code])
+                    }
+                }
+            }
+            result.groupCount = result.firstRows.count
+            result.bound = UInt64(result.groupCount)
+            return result
+        }
+        return HashedGroups.densify(codes, morsels: morsels)
+    }
+}

@@ -1,0 +1,146 @@
+/// Computes window functions for a projection: rows are laid out partition by partition
+/// (group ids, then a stable counting sort), each partition is ordered on a thread of the
+/// pool, and each function's value is written back at its row's place. The projection
+/// then reads the results as extra columns `__w0`, `__w1`, ...
+enum WindowComputer {
+    /// `input` with a column per window function of `exprs`, and `exprs` reading those
+    /// columns instead; `input` and `exprs` unchanged when there are none.
+    static func appendWindows(_ exprs: [Expr], to input: Morsels) throws -> (Morsels, [Expr]) {
+        var found: [(WindowFunction, Window)] = []
+        let rewritten = exprs.map { expr in
+            expr.replacingWindows { function, window in
+                found.append((function, window))
+                return col("__w\(found.count - 1)")
+            }
+        }
+        guard !found.isEmpty else { return (input, exprs) }
+        var batches = input.batches
+        for (j, (function, window)) in found.enumerated() {
+            let whole = try compute(function, window, input)
+            for m in batches.indices {
+                let range = input.range(m)
+                batches[m] = try RecordBatch(
+                    names: batches[m].names + ["__w\(j)"],
+                    columns: batches[m].columns + [whole.slice(range)])
+            }
+        }
+        return (Morsels(batches), rewritten)
+    }
+
+    /// The values of `function` over `window` for every row of `input`, in row order.
+    static func compute(_ function: WindowFunction, _ window: Window, _ input: Morsels) throws -> Column {
+        func evaluated(_ expr: Expr) throws -> Column {
+            try Column.concatenate(try input.parallelMap { try Evaluator.evaluate(expr, input.batches[$0]) })
+        }
+        let keyColumns = try window.partitionBy.map { key in
+            try input.parallelMap { try Evaluator.evaluate(key, input.batches[$0]) }
+        }
+        let index = GroupIndex(keys: keyColumns, morsels: input)
+        let orderColumns = try window.orderBy.map { try evaluated($0.expr) }
+        let operand = try function.operand.map(evaluated)
+        // Rows partition by partition, in input order within each (a stable counting sort).
+        var starts = [Int](repeating: 0, count: index.groupCount + 1)
+        for id in index.ids { starts[Int(id) + 1] += 1 }
+        for g in 0..<index.groupCount { starts[g + 1] += starts[g] }
+        var cursor = starts
+        var laidOut = [Int32](repeating: 0, count: input.rowCount)
+        for (row, id) in index.ids.enumerated() {
+            laidOut[cursor[Int(id)]] = Int32(row)
+            cursor[Int(id)] += 1
+        }
+        let rowCount = input.rowCount
+        var ranks = [Int64](repeating: 0, count: rowCount)
+        var sources = [Int32](repeating: -1, count: rowCount)
+        var sums = [Double](repeating: 0, count: rowCount)
+        ranks.withUnsafeMutableBufferPointer { ranks in
+            sources.withUnsafeMutableBufferPointer { sources in
+                sums.withUnsafeMutableBufferPointer { sums in
+                    let chunks = Swift.max(1, Swift.min(index.groupCount, 64))
+                    Parallel.forEach(chunks) { chunk in
+                        for g in index.groupCount * chunk / chunks..<index.groupCount * (chunk + 1) / chunks {
+                            let rows = Sorter.permutation(
+                                orderColumns, window.orderBy, rows: Array(laidOut[starts[g]..<starts[g + 1]]))
+                            fill(function, window, rows, orderColumns, operand, ranks, sources, sums)
+                        }
+                    }
+                }
+            }
+        }
+        switch function {
+        case .rowNumber, .rank, .denseRank:
+            return Column.fixed(Int64.self, count: rowCount, validity: nil) { _ = $0.initialize(from: ranks) }
+        case .lag, .lead:
+            // Invariant: lag and lead have an operand.
+            return operand!.gather(sources)
+        case .cumulativeSum:
+            let validity = operand?.validity.map { _ in Bitmap.packing(count: rowCount) { sources[$0] >= 0 } }
+            let column = Column.fixed(Double.self, count: rowCount, validity: validity) {
+                _ = $0.initialize(from: sums)
+            }
+            return operand?.type.isInteger == true ? Cast.apply(column, to: .int64) : column
+        }
+    }
+
+    /// The function's values for one partition's `rows`, in window order.
+    private static func fill(
+        _ function: WindowFunction, _ window: Window, _ rows: [Int32], _ orderColumns: [Column], _ operand: Column?,
+        _ ranks: UnsafeMutableBufferPointer<Int64>, _ sources: UnsafeMutableBufferPointer<Int32>,
+        _ sums: UnsafeMutableBufferPointer<Double>
+    ) {
+        var rank: Int64 = 0
+        var dense: Int64 = 0
+        var running = 0.0
+        var seen = false
+        for (position, row) in rows.enumerated() {
+            let r = Int(row)
+            switch function {
+            case .rowNumber: ranks[r] = Int64(position + 1)
+            case .rank, .denseRank:
+                let tied =
+                    position > 0
+                    && zip(orderColumns, window.orderBy).allSatisfy {
+                        Sorter.compare($0, Int(rows[position - 1]), r, $1) == 0
+                    }
+                if !tied {
+                    rank = Int64(position + 1)
+                    dense += 1
+                }
+                ranks[r] = function.isDense ? dense : rank
+            case .lag(_, let offset):
+                sources[r] = position - offset >= 0 && position - offset < rows.count ? rows[position - offset] : -1
+            case .lead(_, let offset):
+                sources[r] = position + offset >= 0 && position + offset < rows.count ? rows[position + offset] : -1
+            case .cumulativeSum:
+                // Invariant: cumulative sums have an operand.
+                if !operand!.isNull(r) {
+                    running += operand!.double(r)
+                    seen = true
+                }
+                sums[r] = running
+                sources[r] = seen ? row : -1
+            }
+        }
+    }
+}
+
+extension WindowFunction {
+    var isDense: Bool {
+        if case .denseRank = self { return true }
+        return false
+    }
+}
+
+extension Expr {
+    /// The expression with every window function replaced by what `replace` makes of it.
+    func replacingWindows(_ replace: (WindowFunction, Window) -> Expr) -> Expr {
+        switch self {
+        case .window(let function, let window): replace(function, window)
+        case .column, .literal, .aggregate: self
+        case .alias(let operand, let name): .alias(operand.replacingWindows(replace), name)
+        case .cast(let operand, let type): .cast(operand.replacingWindows(replace), type)
+        case .unary(let op, let operand): .unary(op, operand.replacingWindows(replace))
+        case .binary(let op, let lhs, let rhs):
+            .binary(op, lhs.replacingWindows(replace), rhs.replacingWindows(replace))
+        }
+    }
+}
