@@ -40,7 +40,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     }
 
     /// The name in `names` closest to `name` by edit distance (ignoring case), when it is
-    /// close enough to be a likely typo: at most a third of the name's length.
+    /// close enough to be a likely typo: one edit for short names, else two or a third of
+    /// the length.
     static func nearest(to name: String, in names: [String]) -> String? {
         let target = Array(name.lowercased())
         func distance(_ other: String) -> Int {
@@ -56,6 +57,6 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
             return previous[other.count]
         }
         guard let best = names.min(by: { distance($0) < distance($1) }) else { return nil }
-        return distance(best) <= max(1, target.count / 3) ? best : nil
+        return distance(best) <= (target.count >= 4 ? max(2, target.count / 3) : 1) ? best : nil
     }
 }

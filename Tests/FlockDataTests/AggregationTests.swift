@@ -1,0 +1,84 @@
+import FlockData
+import Testing
+
+@Suite("Group-by aggregation against a row-at-a-time reference")
+struct AggregationTests {
+    /// 60,000 rows (enough for the parallel paths) in morsels of 4,099 (uneven splits).
+    static let table = ReferenceTable(rows: 60_000, seed: 7)
+
+    @Test(
+        "every aggregate, for categorical, small-integer, wide-integer and multi-column keys",
+        arguments: [
+            ["name"], ["small"], ["wide"], ["name", "small"], ["text", "small", "wide"], [],
+        ])
+    func aggregates(keys: [String]) throws {
+        let frame = DataFrame(Self.table.batch, morselRows: 4_099)
+        let result = try frame.groupBy(keys.map(col)).agg(
+            count().alias("count"), col("value").count().alias("n"), col("value").sum().alias("sum"),
+            col("count").sum().alias("isum"), col("value").mean().alias("mean"), col("value").min().alias("min"),
+            col("value").max().alias("max"), col("value").median().alias("median"), col("value").std().alias("std"),
+            col("text").countDistinct().alias("distinct"), col("value").first().alias("first"),
+            col("value").last().alias("last"), corr(col("value"), col("count")).alias("corr"),
+            (col("count").max() - col("small").min()).alias("range"), col("text").max().alias("maxtext")
+        ).collect()
+        // Reference: rows grouped by key values in a dictionary, in first-appearance order.
+        let names = Self.table.batch.names
+        let rows = Self.table.rows
+        var groups: [[Value?]: [[Value?]]] = [:]
+        for row in rows { groups[keys.map { row[names.firstIndex(of: $0)!] }, default: []].append(row) }
+        #expect(result.rowCount == groups.count)
+        func values(_ groupRows: [[Value?]], _ name: String) -> [Value?] {
+            groupRows.map { $0[names.firstIndex(of: name)!] }
+        }
+        for i in 0..<result.rowCount {
+            let key = keys.map { try! result.column($0)[i] }
+            let members = try #require(groups[key])
+            let value = values(members, "value").compactMap(Reference.number)
+            func got(_ name: String) -> Value? { try! result.column(name)[i] }
+            #expect(got("count") == .int(Int64(members.count)))
+            #expect(got("n") == .int(Int64(value.count)))
+            #expect(Reference.close(Reference.number(got("sum")), value.isEmpty ? nil : value.reduce(0, +)))
+            #expect(
+                got("isum")
+                    == .int(values(members, "count").compactMap(Reference.number).map { Int64($0) }.reduce(0, +)))
+            #expect(
+                Reference.close(
+                    Reference.number(got("mean")), value.isEmpty ? nil : value.reduce(0, +) / Double(value.count)))
+            #expect(Reference.number(got("min")) == value.min())
+            #expect(Reference.number(got("max")) == value.max())
+            #expect(Reference.close(Reference.number(got("median")), Reference.median(value)))
+            #expect(Reference.close(Reference.number(got("std")), Reference.std(value), 1e-7))
+            #expect(got("distinct") == .int(Int64(Set(values(members, "text").compactMap { $0 }).count)))
+            #expect(got("first") == members.first![names.firstIndex(of: "value")!])
+            #expect(got("last") == members.last![names.firstIndex(of: "value")!])
+            let texts = values(members, "text").compactMap { value -> String? in
+                if case .string(let text)? = value { return text }
+                return nil
+            }
+            #expect(got("maxtext") == texts.max().map { .string($0) })
+            let smallest = values(members, "small").compactMap(Reference.number).min()
+            let largest = values(members, "count").compactMap(Reference.number).max()
+            #expect(Reference.number(got("range")) == smallest.flatMap { s in largest.map { $0 - s } })
+        }
+    }
+
+    @Test("results do not depend on how rows are split into morsels")
+    func morselIndependence() throws {
+        func run(_ morselRows: Int) throws -> RecordBatch {
+            try DataFrame(Self.table.batch, morselRows: morselRows).groupBy(col("wide"))
+                .agg(col("value").sum().alias("s"), col("value").std().alias("d"))
+                .sort(col("wide").ascending()).collect()
+        }
+        #expect(try run(60_000) == run(1_000))
+    }
+
+    @Test("a global aggregate of no rows is one row of nulls and zero counts")
+    func emptyGlobal() throws {
+        let frame = try DataFrame(Self.table.batch).filter(col("count") > 1000)
+        let result = try frame.select(count(), col("value").sum(), col("value").max()).collect()
+        #expect(result.rowCount == 1)
+        #expect(result.columns[0][0] == .int(0))
+        #expect(result.columns[1][0] == nil && result.columns[2][0] == nil)
+        #expect(try frame.groupBy(col("name")).agg(count()).collect().rowCount == 0)
+    }
+}
