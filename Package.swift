@@ -75,6 +75,7 @@ let package = Package(
                 // Named as well as re-exported by Flock: the build then notices its changes.
                 "FlockRuntime",
                 "FlockExamples",
+                "FlockData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -22,7 +22,11 @@ package enum DataFuzzing {
             offsets = littleEndianInt32s(Array(rest.prefix(length)))
             rest = Array(rest.dropFirst(length))
         }
-        guard let column = try? Column(type: type, count: count, validity: validity, values: rest, offsets: offsets)
+        // Categorical codes index three categories; codes outside them must be refused.
+        let categories = type == .categorical ? Categories(["a", "b", "c"]) : nil
+        guard
+            let column = try? Column(
+                type: type, count: count, validity: validity, values: rest, offsets: offsets, categories: categories)
         else { return }
         for index in 0..<column.count { _ = column[index] }
         _ = column.slice(0..<column.count / 2)
@@ -51,6 +55,7 @@ package enum DataFuzzing {
                 [code(.int32), 2, 0, 1, 0, 0, 0, 2, 0, 0, 0],
                 [code(.utf8), 2, 1, 0b01, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 97],
                 [code(.bool), 3, 0, 0b101],
+                [code(.categorical), 2, 0, 2, 0, 0, 0, 0, 0, 0, 0],
             ],
             "table-csv": [
                 Array("id,score,name\n1,0.5,a\n2,,\"b, c\"\n".utf8), Array("x\r\n\"say \"\"hi\"\"\"\r\n".utf8),

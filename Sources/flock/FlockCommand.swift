@@ -9,7 +9,7 @@ struct FlockCommand: AsyncParsableCommand {
         abstract: "Flock: distributed machine learning in Swift.",
         subcommands: [
             DemoCommand.self, ExampleCommand.self, LaunchCommand.self, BenchCommand.self, InfoCommand.self,
-            StartCommand.self, StatusCommand.self, StopCommand.self, TokenCommand.self,
+            StartCommand.self, StatusCommand.self, StopCommand.self, TokenCommand.self, DataCommand.self,
         ])
 }
 

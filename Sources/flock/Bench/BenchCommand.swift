@@ -1,12 +1,13 @@
 import ArgumentParser
 import Flock
+import Foundation
 
 /// `flock bench AREA`: prints a table of measurements and optionally writes JSON records.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Run benchmarks for an area (tensor, train, comm, ddp, runtime).")
+        commandName: "bench", abstract: "Run benchmarks for an area (tensor, train, comm, ddp, runtime, data).")
 
-    @Argument(help: "The area to benchmark: tensor, train, comm, ddp or runtime.")
+    @Argument(help: "The area to benchmark: tensor, train, comm, ddp, runtime or data.")
     var area: String
 
     @Option(name: .long, help: "Write the results as a JSON list of {name, unit, value} records.")
@@ -27,6 +28,18 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "bench comm: the number of local processes.")
     var world = 2
+
+    @Flag(name: .long, help: "bench data: run the peer engines (DuckDB, Polars, pandas) in the same invocation.")
+    var peers = false
+
+    @Option(name: .long, help: "bench data: the table's rows (db-benchmark's N).")
+    var rows = 10_000_000
+
+    @Option(name: .long, help: "bench data: the groups (db-benchmark's K).")
+    var groups = 100
+
+    @Option(name: .long, help: "bench data --peers: the Python that has the peers (default: .venv's, else python3).")
+    var python: String?
 
     @Flag(name: .long, help: .hidden)
     var commWorker = false
@@ -52,7 +65,15 @@ struct BenchCommand: AsyncParsableCommand {
         case "comm": try CommBench(world: world, repeats: repeats, quick: quick, only: only).run(into: &report)
         case "ddp": try DDPBench(repeats: repeats, quick: quick, only: only).run(into: &report)
         case "runtime": try await RuntimeBench(repeats: repeats, quick: quick, only: only).run(into: &report)
-        default: throw ValidationError("unknown benchmark area '\(area)' (known: tensor, train, comm, ddp, runtime)")
+        case "data":
+            let python =
+                python ?? (FileManager.default.fileExists(atPath: ".venv/bin/python") ? ".venv/bin/python" : "python3")
+            try DataBench(
+                rows: quick ? 1_000_000 : rows, groups: groups, repeats: repeats, peers: peers, python: python
+            )
+            .run(into: &report)
+        default:
+            throw ValidationError("unknown benchmark area '\(area)' (known: tensor, train, comm, ddp, runtime, data)")
         }
         if let json {
             try report.write(to: json)

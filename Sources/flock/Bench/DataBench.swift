@@ -1,0 +1,177 @@
+import Flock
+import FlockData
+import Foundation
+
+/// `flock bench data`: the db-benchmark group-by queries q1..q10 on Flock's in-memory
+/// table, and with `--peers` the same queries in DuckDB, Polars and pandas on the same
+/// rows (a CSV the generator writes), in the same invocation: Flock runs before and after
+/// the peers, and each ratio comes from this run only. Answers are compared: row counts
+/// and the sums of each value column, to 1e-9 relative.
+struct DataBench {
+    let rows: Int
+    let groups: Int
+    let repeats: Int
+    let peers: Bool
+    let python: String
+
+    /// The ten queries as Flock frames, with the value columns whose sums check answers.
+    static func queries(_ x: DataFrame) throws -> [(String, DataFrame)] {
+        [
+            ("q1", try x.groupBy(col("id1")).agg(col("v1").sum().alias("v1"))),
+            ("q2", try x.groupBy(col("id1"), col("id2")).agg(col("v1").sum().alias("v1"))),
+            ("q3", try x.groupBy(col("id3")).agg(col("v1").sum().alias("v1"), col("v3").mean().alias("v3"))),
+            (
+                "q4",
+                try x.groupBy(col("id4")).agg(
+                    col("v1").mean().alias("v1"), col("v2").mean().alias("v2"), col("v3").mean().alias("v3"))
+            ),
+            (
+                "q5",
+                try x.groupBy(col("id6")).agg(
+                    col("v1").sum().alias("v1"), col("v2").sum().alias("v2"), col("v3").sum().alias("v3"))
+            ),
+            (
+                "q6",
+                try x.groupBy(col("id4"), col("id5")).agg(
+                    col("v3").median().alias("median_v3"), col("v3").std().alias("sd_v3"))
+            ),
+            ("q7", try x.groupBy(col("id3")).agg((col("v1").max() - col("v2").min()).alias("range_v1_v2"))),
+            (
+                "q8",
+                try x.filter(col("v3").isNotNull()).select(
+                    col("id6"), col("v3").alias("largest2_v3"),
+                    WindowFunction.rowNumber.over(partitionBy: [col("id6")], orderBy: [col("v3").descending()])
+                        .alias("order_v3")
+                ).filter(col("order_v3") <= 2).select(col("id6"), col("largest2_v3"))
+            ),
+            (
+                "q9",
+                try x.groupBy(col("id2"), col("id4")).agg(
+                    (corr(col("v1"), col("v2")) * corr(col("v1"), col("v2"))).alias("r2"))
+            ),
+            (
+                "q10",
+                try x.groupBy(["id1", "id2", "id3", "id4", "id5", "id6"].map(col)).agg(
+                    col("v3").sum().alias("v3"), count().alias("count"))
+            ),
+        ]
+    }
+
+    /// What an answer must match: its rows and the sums of its value columns.
+    struct Answer {
+        let rows: Int
+        let sums: [Double]
+
+        func matches(_ other: Answer) -> Bool {
+            rows == other.rows && sums.count == other.sums.count
+                && zip(sums, other.sums).allSatisfy { abs($0 - $1) <= 1e-9 * max(1, abs($0), abs($1)) }
+        }
+    }
+
+    func run(into report: inout BenchReport) throws {
+        let label = "data/groupby/\(rows / 1_000_000 > 0 ? "\(rows / 1_000_000)M" : "\(rows)")/k\(groups)"
+        let start = DispatchTime.now().uptimeNanoseconds
+        let batches = GroupByData.generate(rows: rows, groups: groups)
+        let generateSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        report.addDerived("\(label)/generate", unit: "s", value: generateSeconds, note: "in memory, all cores")
+        let queries = try Self.queries(try DataFrame(batches: batches, name: "x"))
+        var medians: [String: [Double]] = [:]
+        var bests: [String: [Double]] = [:]
+        var answers: [String: Answer] = [:]
+        func flockRound() throws {
+            for (name, frame) in queries {
+                var answer: Answer?
+                let timing = try measure(repeats: repeats) { answer = try Self.answer(frame.collect()) }
+                medians[name, default: []].append(timing.median)
+                bests[name, default: []].append(timing.best)
+                answers[name] = answer
+            }
+        }
+        try flockRound()
+        var peerResults: [[String: Any]] = []
+        if peers { peerResults = try runPeers(batches) }
+        if peers { try flockRound() }
+        var total = 0.0
+        for (name, _) in queries {
+            let median = Self.ourMedian(medians[name])
+            let best = bests[name]?.min() ?? median
+            total += median
+            report.add("\(label)/\(name)/seconds", unit: "s", median: median, best: best, note: "flock")
+        }
+        report.addDerived("\(label)/total/seconds", unit: "s", value: total, note: "flock, q1..q10 medians")
+        guard peers else { return }
+        var peerTotals: [String: (Double, Int)] = [:]
+        for result in peerResults {
+            guard let engine = result["engine"] as? String else { continue }
+            if let missing = result["missing"] {
+                print("peer \(engine) is not installed (\(missing)); install: \(Self.installHint)")
+                continue
+            }
+            guard let query = result["query"] as? String, let median = result["median"] as? Double,
+                let rowCount = result["rows"] as? Int, let sums = result["sums"] as? [Double]
+            else { continue }
+            let ours = Self.ourMedian(medians[query])
+            let agrees = answers[query]?.matches(Answer(rows: rowCount, sums: sums)) ?? false
+            report.addRatio(
+                "\(label)/\(query)/vs-\(engine)", value: median / ours,
+                note: "\(engine) \(String(format: "%.3f", median)) s; answers \(agrees ? "agree" : "DIFFER")")
+            let (sum, count) = peerTotals[engine] ?? (0, 0)
+            peerTotals[engine] = (sum + median, count + 1)
+        }
+        for (engine, (sum, count)) in peerTotals.sorted(by: { $0.key < $1.key }) where count == queries.count {
+            report.addRatio(
+                "\(label)/total/vs-\(engine)", value: sum / total,
+                note: "\(engine) total \(String(format: "%.2f", sum)) s")
+        }
+    }
+
+    /// The lower median of Flock's round medians (before and after the peers).
+    static func ourMedian(_ rounds: [Double]?) -> Double {
+        guard let rounds, !rounds.isEmpty else { return .nan }
+        return rounds.sorted()[(rounds.count - 1) / 2]
+    }
+
+    static let installHint =
+        "python3 -m venv .venv && .venv/bin/pip install -r Benchmarks/peers/requirements-data.txt"
+
+    /// Row count and value-column sums of an answer (key columns are id1..id6).
+    static func answer(_ batch: RecordBatch) -> Answer {
+        let sums = zip(batch.names, batch.columns).filter { !$0.0.hasPrefix("id") }.map { _, column in
+            (0..<column.count).reduce(0.0) { sum, i in
+                switch column[i] {
+                case .int(let value)?: sum + Double(value)
+                case .double(let value)?: sum + value
+                default: sum
+                }
+            }
+        }
+        return Answer(rows: batch.rowCount, sums: sums)
+    }
+
+    /// Writes the table as CSV (once per size, cached) and runs the peer script on it.
+    private func runPeers(_ batches: [RecordBatch]) throws -> [[String: Any]] {
+        let path = NSTemporaryDirectory() + "/flock-groupby-\(rows)-\(groups).csv"
+        if !FileManager.default.fileExists(atPath: path) {
+            print("writing \(path) for the peers...")
+            try CSVWriter.write(batches, to: path)
+        }
+        let script = "Benchmarks/peers/data_groupby.py"
+        guard FileManager.default.fileExists(atPath: script) else {
+            print("no \(script) here: run from the project's root folder")
+            return []
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            python, script, "--csv", path, "--repeats", "\(repeats)", "--threads", "\(ThreadPool.shared.threadCount)",
+        ]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: output, as: UTF8.self).split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+}
