@@ -9,7 +9,7 @@ struct ReferenceTable {
     var rows: [[Value?]] { (0..<batch.rowCount).map { i in batch.columns.map { $0[i] } } }
 
     init(rows count: Int, seed: UInt64) {
-        var random = SplitMix(seed: seed)
+        var random = RandomStream(seed: seed)
         func maybe<T>(_ value: T, nulls: Int = 10) -> T? { random.next() % UInt64(nulls) == 0 ? nil : value }
         // Skewed: half the rows share key 0.
         func skewed(_ range: Int) -> Int { random.next() % 2 == 0 ? 0 : Int(random.next() % UInt64(range)) }
@@ -24,19 +24,6 @@ struct ReferenceTable {
             "name": Column(categorical: names), "small": Column(small), "wide": Column(wide), "value": Column(values),
             "count": Column(counts), "text": Column(texts),
         ])
-    }
-}
-
-/// A small deterministic generator (SplitMix64) for test data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -42,12 +42,13 @@ public enum GroupByData {
     }
 }
 
-/// SplitMix64: a fast seeded generator of independent streams.
-struct RandomStream {
+/// SplitMix64: a fast seeded generator of independent streams (the generator's, and the
+/// tests' random tables).
+package struct RandomStream {
     private var state: UInt64
-    init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -56,8 +57,8 @@ struct RandomStream {
     }
 
     /// Uniform in 0..<bound (Lemire's multiply-shift; bias below 2^-32 for bounds here).
-    mutating func below(_ bound: Int) -> Int { Int(next().multipliedFullWidth(by: UInt64(bound)).high) }
+    package mutating func below(_ bound: Int) -> Int { Int(next().multipliedFullWidth(by: UInt64(bound)).high) }
 
     /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+    package mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 }
