@@ -87,7 +87,7 @@ struct CollectiveTests {
     @Test("killing the rank that hosts the store makes every store call fail within seconds, naming it")
     func storeHostDies() throws {
         let ready = FileManager.default.temporaryDirectory.appendingPathComponent("flock-ready-\(UUID())").path
-        let port = try Self.freePort()
+        let port = FreePort.loopback()
         var job = WorkerJob(scenario: "store-host-dies", worldSize: 3)
         job.environment = { _ in ["MASTER_PORT": "\(port)", "FLOCK_STORE": "rank0"] }
         job.kill = (rank: 0, readyFile: ready)
@@ -104,13 +104,6 @@ struct CollectiveTests {
             #expect(outcome.output.contains("later call failed after 0 s"), "rank \(outcome.rank): \(outcome.output)")
             #expect(outcome.seconds - killedAt < 20, "rank \(outcome.rank) took \(outcome.seconds - killedAt) s")
         }
-    }
-
-    /// A port nobody listens on now (the OS picks it; a rank binds it moments later).
-    static func freePort() throws -> Int {
-        let probe = try Socket.listen(host: "127.0.0.1", port: 0)
-        defer { probe.shutdown() }
-        return probe.localPort
     }
 
     /// Flock's shared-memory segment files present in /dev/shm now.

@@ -155,7 +155,7 @@ struct LaunchTests {
 
     @Test("the same program runs without the launcher from Slurm's variables")
     func runsUnderSlurmVariables() throws {
-        let port = Int.random(in: 30000..<60000)
+        let port = FreePort.loopback()
         let workers = try (0..<2).map { rank in
             try TestProcess(
                 TestBinary.path("flock"), ["example", "digits-ddp", "--length", "2"],
@@ -173,7 +173,7 @@ struct LaunchTests {
     func nodeJoins() throws {
         let checkpoint = FileManager.default.temporaryDirectory.appendingPathComponent("flock-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: checkpoint) }
-        let port = Int.random(in: 30000..<60000)
+        let port = FreePort.loopback()
         let program = [
             TestBinary.path("flock"), "example", "digits-ddp", "--length", "6", "--checkpoint", checkpoint.path,
             "--checkpoint-every", "5", "--step-delay-ms", "20", "--global-batch", "48",
@@ -196,7 +196,7 @@ struct LaunchTests {
     func silentNodeIsDropped() throws {
         let checkpoint = FileManager.default.temporaryDirectory.appendingPathComponent("flock-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: checkpoint) }
-        let port = Int.random(in: 30000..<60000)
+        let port = FreePort.loopback()
         let program = [
             TestBinary.path("flock"), "example", "digits-ddp", "--length", "4", "--checkpoint", checkpoint.path,
             "--checkpoint-every", "5", "--step-delay-ms", "20",
