@@ -18,6 +18,7 @@ let fuzzTargets: [String: @Sendable ([UInt8]) -> Void] = [
     "csv": NNFuzzing.csv,
     "column": DataFuzzing.column,
     "table-csv": DataFuzzing.csv,
+    "sql": DataFuzzing.sql,
 ]
 
 /// Valid inputs of every target (`FlockFuzz --write-seeds DIR` writes them as the corpus).

@@ -21,6 +21,11 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     /// A plan that cannot be built or run as asked (a bad limit, an aggregate outside an
     /// aggregation), with the reason.
     case invalidPlan(String)
+    /// A SQL query that cannot be parsed or planned; `offset` is the UTF-8 offset of the
+    /// offending token, which the description points at.
+    case invalidSQL(query: String, offset: Int, String)
+    /// A file or pattern that names nothing readable, with why.
+    case unreadableFile(path: String, String)
 
     public var description: String {
         switch self {
@@ -36,6 +41,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
                 + "the columns are \(available.map { "\"\($0)\"" }.joined(separator: ", "))"
         case .invalidOperation(let reason): reason
         case .invalidPlan(let reason): "invalid plan: \(reason)"
+        case .invalidSQL(let query, let offset, let reason): Self.pointing(at: offset, in: query, reason)
+        case .unreadableFile(let path, let reason): "cannot read \(path): \(reason)"
         }
     }
 
@@ -58,5 +65,19 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         }
         guard let best = names.min(by: { distance($0) < distance($1) }) else { return nil }
         return distance(best) <= (target.count >= 4 ? max(2, target.count / 3) : 1) ? best : nil
+    }
+
+    /// `reason` with the line and column of `offset` in `query`, then that line with a
+    /// caret under the offset.
+    static func pointing(at offset: Int, in query: String, _ reason: String) -> String {
+        let bytes = Array(query.utf8)
+        let offset = min(max(0, offset), bytes.count)
+        let lineStart = bytes[..<offset].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+        let lineEnd = bytes[offset...].firstIndex(of: 0x0A) ?? bytes.count
+        let lineNumber = bytes[..<offset].filter { $0 == 0x0A }.count + 1
+        let before = String(decoding: bytes[lineStart..<offset], as: UTF8.self)
+        let line = String(decoding: bytes[lineStart..<lineEnd], as: UTF8.self)
+        return "SQL error at line \(lineNumber), column \(before.count + 1): \(reason)\n  \(line)\n  "
+            + String(repeating: " ", count: before.count) + "^"
     }
 }

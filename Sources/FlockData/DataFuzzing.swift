@@ -38,6 +38,24 @@ package enum DataFuzzing {
         _ = batch.show(limit: 5)
     }
 
+    /// A SQL query (UTF-8) parsed and planned over a small table: a lazy frame or a
+    /// `DataError`, never a crash or a stack overflow; a frame that plans is also run.
+    package static func sql(_ bytes: [UInt8]) {
+        var context = SQLContext { path in throw DataError.unreadableFile(path: path, "no files in fuzzing") }
+        // Invariant: equal-length columns with distinct names.
+        let table = try! RecordBatch([
+            "k": Column(["a", "b", nil, "a"]), "v": Column([1, 2, 3, nil] as [Int64?]), "x": Column([0.5, nil, 2, 4]),
+        ])
+        context.register("t", DataFrame(table))
+        do {
+            _ = try context.query(String(decoding: bytes, as: UTF8.self)).collect()
+        } catch let error as DataError {
+            _ = error.description
+        } catch {
+            fatalError("a SQL query failed with an error that is not a DataError: \(error)")
+        }
+    }
+
     /// Whole little-endian int32s of `bytes` (a partial one at the end is dropped).
     private static func littleEndianInt32s(_ bytes: [UInt8]) -> [Int32] {
         stride(from: 0, to: bytes.count - 3, by: 4).map { start in
@@ -57,6 +75,11 @@ package enum DataFuzzing {
                 [code(.bool), 3, 0, 0b101],
                 [code(.categorical), 2, 0, 2, 0, 0, 0, 0, 0, 0, 0],
             ],
+            "sql": [
+                "SELECT k, sum(v) AS s, count(*) FROM t WHERE x > 1 OR v IS NULL GROUP BY k HAVING count(*) > 1 ORDER BY s DESC LIMIT 2",
+                "SELECT * FROM (SELECT k, row_number() OVER (PARTITION BY k ORDER BY x DESC) AS r FROM t) WHERE r <= 1",
+                "SELECT a.k, b.v FROM t a LEFT JOIN t b ON a.k = b.k UNION ALL SELECT k, v FROM t ORDER BY 1",
+            ].map { Array($0.utf8) },
             "table-csv": [
                 Array("id,score,name\n1,0.5,a\n2,,\"b, c\"\n".utf8), Array("x\r\n\"say \"\"hi\"\"\"\r\n".utf8),
             ],

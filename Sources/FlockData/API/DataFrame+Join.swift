@@ -6,7 +6,8 @@ extension DataFrame {
     }
 
     /// Rows of this frame and `other` matched where `leftOn[i]` equals `rightOn[i]` for
-    /// every i. Right columns whose names the left has get the suffix `_right`.
+    /// every i. Right columns whose names the left has get the suffix `_right` (`_right2`... when
+    /// that is taken too).
     /// - Throws: `DataError.unknownColumn` for a missing key, `.invalidOperation` for keys
     ///   whose types cannot be compared, `.invalidPlan` for no keys or unequal key counts.
     public func join(_ other: DataFrame, leftOn: [String], rightOn: [String], how kind: JoinKind = .inner) throws
@@ -27,11 +28,20 @@ extension DataFrame {
         }
         var fields = schema.fields
         if kind != .semi && kind != .anti {
-            let taken = Set(fields.map(\.name))
+            let leftNames = Set(fields.map(\.name))
+            var taken = leftNames.union(other.schema.names)
             for field in other.schema.fields where !HashJoin.sharedKey(field.name, leftOn, rightOn) {
-                fields.append(
-                    Schema.Field(
-                        name: taken.contains(field.name) ? field.name + "_right" : field.name, type: field.type))
+                var name = field.name
+                if leftNames.contains(name) {
+                    name = field.name + "_right"
+                    var suffix = 2
+                    while taken.contains(name) {
+                        name = field.name + "_right\(suffix)"
+                        suffix += 1
+                    }
+                    taken.insert(name)
+                }
+                fields.append(Schema.Field(name: name, type: field.type))
             }
         }
         let output = Schema(fields)

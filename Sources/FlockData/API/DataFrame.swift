@@ -12,15 +12,17 @@ public struct DataFrame: Sendable {
     /// A frame of `batch`'s rows, split into morsels of `morselRows` rows that threads
     /// take one at a time.
     public init(_ batch: RecordBatch, name: String = "table", morselRows: Int = 1 << 18) {
-        let size = Swift.max(1, morselRows)
-        let batches =
-            batch.rowCount <= size
-            ? [batch]
-            : stride(from: 0, to: batch.rowCount, by: size).map {
-                batch.slice($0..<Swift.min($0 + size, batch.rowCount))
-            }
         // Invariant: slices of one batch share its schema.
-        try! self.init(batches: batches, name: name)
+        try! self.init(batches: Self.morsels(of: batch, rows: morselRows), name: name)
+    }
+
+    /// `batch` cut into slices of at most `rows` rows (no copy).
+    static func morsels(of batch: RecordBatch, rows: Int = 1 << 18) -> [RecordBatch] {
+        let size = Swift.max(1, rows)
+        guard batch.rowCount > size else { return [batch] }
+        return stride(from: 0, to: batch.rowCount, by: size).map {
+            batch.slice($0..<Swift.min($0 + size, batch.rowCount))
+        }
     }
 
     /// A frame of the rows of `batches`, each a morsel.

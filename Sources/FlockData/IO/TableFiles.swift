@@ -1,0 +1,54 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Tables stored as files: one file, a directory of files, or a glob pattern
+/// (`data/*.csv`), read as one frame whose batches are the files.
+public enum TableFiles {
+    /// The frame of the files `path` names. Today CSV (`.csv`, or any other name inside a
+    /// pattern or directory that ends in `.csv`); Parquet is refused with a clear error.
+    /// - Throws: `DataError.unreadableFile` when nothing matches, a file has a format Flock
+    ///   cannot read, or the files' columns differ; `DataError.malformedCSV` for bad CSV.
+    @Sendable public static func read(_ path: String) throws -> DataFrame {
+        let files = try paths(matching: path)
+        let batches = try files.map { file -> RecordBatch in
+            switch URL(fileURLWithPath: file).pathExtension.lowercased() {
+            case "csv", "tsv", "txt": return try CSVReader.read(path: file)
+            case "parquet":
+                throw DataError.unreadableFile(path: file, "Parquet is not supported yet (read CSV)")
+            default:
+                throw DataError.unreadableFile(path: file, "unknown file type (expected .csv)")
+            }
+        }
+        let schema = Schema(of: batches[0])
+        for (file, batch) in zip(files, batches) where Schema(of: batch) != schema {
+            throw DataError.unreadableFile(
+                path: file, "its columns [\(Schema(of: batch))] differ from \(files[0])'s [\(schema)]")
+        }
+        return try DataFrame(batches: batches.flatMap { DataFrame.morsels(of: $0) }, name: path)
+    }
+
+    /// The files `path` stands for, sorted: itself, the files of a directory, or the
+    /// matches of a glob pattern.
+    static func paths(matching path: String) throws -> [String] {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { return [path] }
+            let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }
+            let files = names.sorted().map { (path as NSString).appendingPathComponent($0) }
+            guard !files.isEmpty else { throw DataError.unreadableFile(path: path, "the directory is empty") }
+            return files
+        }
+        guard path.contains(where: { "*?[".contains($0) }) else {
+            throw DataError.unreadableFile(path: path, "no such file or directory")
+        }
+        var matches = glob_t()
+        defer { globfree(&matches) }
+        guard glob(path, 0, nil, &matches) == 0, matches.gl_pathc > 0 else {
+            throw DataError.unreadableFile(path: path, "no file matches the pattern")
+        }
+        return (0..<Int(matches.gl_pathc)).compactMap { matches.gl_pathv[$0].map { String(cString: $0) } }.sorted()
+    }
+}
