@@ -10,6 +10,7 @@ struct FlockCommand: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, ExampleCommand.self, LaunchCommand.self, BenchCommand.self, InfoCommand.self,
             StartCommand.self, StatusCommand.self, StopCommand.self, TokenCommand.self, DataCommand.self,
+            SQLCommand.self,
         ])
 }
 
