@@ -24,6 +24,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     /// A SQL query that cannot be parsed or planned; `offset` is the UTF-8 offset of the
     /// offending token, which the description points at.
     case invalidSQL(query: String, offset: Int, String)
+    /// A Parquet file that cannot be read, with what is wrong (and where, when known).
+    case malformedParquet(String)
     /// A file or pattern that names nothing readable, with why.
     case unreadableFile(path: String, String)
 
@@ -42,6 +44,7 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         case .invalidOperation(let reason): reason
         case .invalidPlan(let reason): "invalid plan: \(reason)"
         case .invalidSQL(let query, let offset, let reason): Self.pointing(at: offset, in: query, reason)
+        case .malformedParquet(let reason): "malformed Parquet: \(reason)"
         case .unreadableFile(let path, let reason): "cannot read \(path): \(reason)"
         }
     }

@@ -7,23 +7,24 @@ import Foundation
 /// Tables stored as files: one file, a directory of files, or a glob pattern
 /// (`data/*.csv`), read as one frame whose batches are the files.
 public enum TableFiles {
-    /// The frame of the files `path` names. Today CSV (`.csv`, or any other name inside a
-    /// pattern or directory that ends in `.csv`); Parquet is refused with a clear error.
+    /// The frame of the files `path` names: CSV (`.csv`) and Parquet (`.parquet`), each
+    /// Parquet row group a batch.
     /// - Throws: `DataError.unreadableFile` when nothing matches, a file has a format Flock
     ///   cannot read, or the files' columns differ; `DataError.malformedCSV` for bad CSV.
     @Sendable public static func read(_ path: String) throws -> DataFrame {
         let files = try paths(matching: path)
-        let batches = try files.map { file -> RecordBatch in
+        let perFile = try files.map { file -> [RecordBatch] in
             switch URL(fileURLWithPath: file).pathExtension.lowercased() {
-            case "csv", "tsv", "txt": return try CSVReader.read(path: file)
-            case "parquet":
-                throw DataError.unreadableFile(path: file, "Parquet is not supported yet (read CSV)")
-            default:
-                throw DataError.unreadableFile(path: file, "unknown file type (expected .csv)")
+            case "csv", "tsv", "txt": return [try CSVReader.read(path: file)]
+            case "parquet", "pq": return try ParquetReader.read(path: file)
+            default: throw DataError.unreadableFile(path: file, "unknown file type (expected .csv or .parquet)")
             }
         }
+        let batches = perFile.flatMap { $0 }
+        guard !batches.isEmpty else { throw DataError.unreadableFile(path: path, "the files hold no row groups") }
         let schema = Schema(of: batches[0])
-        for (file, batch) in zip(files, batches) where Schema(of: batch) != schema {
+        for (file, fileBatches) in zip(files, perFile) {
+            guard let batch = fileBatches.first, Schema(of: batch) != schema else { continue }
             throw DataError.unreadableFile(
                 path: file, "its columns [\(Schema(of: batch))] differ from \(files[0])'s [\(schema)]")
         }

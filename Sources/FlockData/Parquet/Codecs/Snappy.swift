@@ -1,0 +1,120 @@
+/// Snappy's block format, written by Flock (no library needed): a varint of the
+/// uncompressed length, then literals and back-references. The decoder checks every
+/// length and offset against what it has, so corrupt input is an error, never a crash.
+enum Snappy {
+    /// The bytes `compressed` stands for; `expected` (from the page header) bounds the output.
+    static func decompress(_ compressed: ArraySlice<UInt8>, expected: Int) throws -> [UInt8] {
+        var input = ParquetEncodings.Cursor(Array(compressed))
+        let length = try input.varint()
+        guard length == UInt64(expected) else {
+            throw DataError.malformedParquet("Snappy data of \(length) bytes where the page header says \(expected)")
+        }
+        var output: [UInt8] = []
+        output.reserveCapacity(expected)
+        while input.remaining > 0 {
+            let tag = try input.byte()
+            var copyLength = 0
+            var offset = 0
+            switch tag & 3 {
+            case 0:
+                var literal = Int(tag >> 2)
+                if literal >= 60 {
+                    let raw = try input.take(literal - 59)
+                    literal = raw.enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+                }
+                guard output.count + literal + 1 <= expected else {
+                    throw DataError.malformedParquet("Snappy literal overflows")
+                }
+                output.append(contentsOf: try input.take(literal + 1))
+                continue
+            case 1:
+                copyLength = 4 + Int((tag >> 2) & 7)
+                offset = Int(tag >> 5) << 8 | Int(try input.byte())
+            case 2:
+                copyLength = Int(tag >> 2) + 1
+                let raw = try input.take(2)
+                offset = Int(raw[raw.startIndex]) | Int(raw[raw.startIndex + 1]) << 8
+            default:
+                copyLength = Int(tag >> 2) + 1
+                offset = Int(try input.littleEndian32())
+            }
+            guard offset > 0, offset <= output.count, output.count + copyLength <= expected else {
+                throw DataError.malformedParquet(
+                    "a Snappy copy of \(copyLength) bytes from \(offset) back is out of range")
+            }
+            let start = output.count - offset
+            for k in 0..<copyLength { output.append(output[start + k]) }
+        }
+        guard output.count == expected else {
+            throw DataError.malformedParquet("Snappy data decodes to \(output.count) bytes, not \(expected)")
+        }
+        return output
+    }
+
+    /// `input` compressed: greedy matching of 4-byte sequences through a hash table.
+    static func compress(_ input: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count / 2 + 16)
+        var length = UInt64(input.count)
+        while length >= 0x80 {
+            output.append(UInt8(length & 0x7F) | 0x80)
+            length >>= 7
+        }
+        output.append(UInt8(length))
+        func emitLiteral(_ range: Range<Int>) {
+            var start = range.lowerBound
+            while start < range.upperBound {
+                let count = Swift.min(range.upperBound - start, 65536)
+                let n = count - 1
+                if n < 60 {
+                    output.append(UInt8(n << 2))
+                } else if n < 256 {
+                    output += [60 << 2, UInt8(n)]
+                } else {
+                    output += [61 << 2, UInt8(n & 0xFF), UInt8(n >> 8)]
+                }
+                output.append(contentsOf: input[start..<start + count])
+                start += count
+            }
+        }
+        func emitCopy(offset: Int, length: Int) {
+            var remaining = length
+            while remaining > 0 {
+                // Never leave a piece under 4 bytes (the shortest copy is 1 byte, but keep it simple).
+                let piece = remaining > 64 ? (remaining - 64 >= 4 ? 64 : 60) : remaining
+                output += [UInt8((piece - 1) << 2 | 2), UInt8(offset & 0xFF), UInt8(offset >> 8)]
+                remaining -= piece
+            }
+        }
+        guard input.count >= 8 else {
+            emitLiteral(0..<input.count)
+            return output
+        }
+        var table = [Int32](repeating: -1, count: 1 << 14)
+        func key(_ at: Int) -> Int {
+            let word =
+                UInt32(input[at]) | UInt32(input[at + 1]) << 8 | UInt32(input[at + 2]) << 16 | UInt32(input[at + 3])
+                << 24
+            return Int((word &* 0x1E35_A7BD) >> 18)
+        }
+        var literalStart = 0
+        var at = 0
+        while at + 4 <= input.count {
+            let slot = key(at)
+            let candidate = Int(table[slot])
+            table[slot] = Int32(at)
+            if candidate >= 0, at - candidate <= 65535, input[candidate..<candidate + 4] == input[at..<at + 4] {
+                var matched = 4
+                while at + matched < input.count && input[candidate + matched] == input[at + matched] { matched += 1 }
+                emitLiteral(literalStart..<at)
+                emitCopy(offset: at - candidate, length: matched)
+                at += matched
+                literalStart = at
+            } else {
+                at += 1
+            }
+        }
+        emitLiteral(literalStart..<input.count)
+        return output
+    }
+}

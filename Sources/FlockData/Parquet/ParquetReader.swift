@@ -1,0 +1,103 @@
+import Foundation
+
+/// Reads Parquet files with Flock's own code: the footer (Thrift compact), flat schemas,
+/// data pages v1 and v2, dictionary pages, PLAIN / RLE / bit-packed / dictionary / delta /
+/// byte-stream-split encodings, optional (null) columns, and uncompressed, Snappy, GZIP
+/// and ZSTD pages. Each row group becomes one batch.
+///
+/// Everything in the file is untrusted: sizes and counts are checked against the bytes
+/// there are, and a truncated or corrupt file is a `DataError.malformedParquet` naming the
+/// file and the problem, never a crash or a huge allocation.
+public enum ParquetReader {
+    /// The row groups of the file at `path` as batches, with only `columns` (all when nil).
+    public static func read(path: String, columns: [String]? = nil) throws -> [RecordBatch] {
+        let bytes: [UInt8]
+        do {
+            bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped))
+        } catch {
+            throw DataError.unreadableFile(path: path, "\(error.localizedDescription)")
+        }
+        return try read(bytes, source: path, columns: columns)
+    }
+
+    /// The row groups of Parquet `bytes`; `source` names the file in errors.
+    public static func read(_ bytes: [UInt8], source: String = "Parquet", columns: [String]? = nil) throws
+        -> [RecordBatch]
+    {
+        do {
+            let file = try ParquetFile(bytes)
+            return try file.batches(columns: columns)
+        } catch DataError.malformedParquet(let reason) {
+            throw DataError.malformedParquet("\(source): \(reason)")
+        }
+    }
+}
+
+/// A Parquet file's bytes and footer.
+struct ParquetFile {
+    let bytes: [UInt8]
+    let metadata: ParquetFileMetadata
+    /// The leaf columns, in schema order.
+    let leaves: [ParquetSchemaElement]
+    private let footerStart: Int
+
+    private static let magic: [UInt8] = Array("PAR1".utf8)
+
+    init(_ bytes: [UInt8]) throws {
+        guard bytes.count >= 12, Array(bytes.prefix(4)) == Self.magic, Array(bytes.suffix(4)) == Self.magic else {
+            throw DataError.malformedParquet("not a Parquet file (no PAR1 at both ends, \(bytes.count) bytes)")
+        }
+        var cursor = ParquetEncodings.Cursor(bytes, from: bytes.count - 8)
+        let length = Int(try cursor.littleEndian32())
+        guard length > 0, length <= bytes.count - 12 else {
+            throw DataError.malformedParquet("a footer of \(length) bytes in a file of \(bytes.count)")
+        }
+        footerStart = bytes.count - 8 - length
+        self.bytes = bytes
+        metadata = try ParquetFileMetadata(Array(bytes[footerStart..<bytes.count - 8]))
+        guard let root = metadata.schema.first else { throw DataError.malformedParquet("the schema is empty") }
+        leaves = Array(metadata.schema.dropFirst())
+        guard root.childCount == leaves.count else {
+            throw DataError.malformedParquet(
+                "the schema root has \(root.childCount) children but \(leaves.count) columns follow (nested columns are not supported)"
+            )
+        }
+    }
+
+    /// The row groups as batches of the `columns` named (all when nil).
+    func batches(columns names: [String]?) throws -> [RecordBatch] {
+        let wanted = try (names ?? leaves.map(\.name)).map { name in
+            guard let index = leaves.firstIndex(where: { $0.name == name }) else {
+                throw DataError.unknownColumn(name, available: leaves.map(\.name))
+            }
+            return index
+        }
+        let types = try wanted.map { try ParquetColumnType(leaves[$0]) }
+        return try metadata.rowGroups.map { group in
+            guard group.columns.count == leaves.count else {
+                throw DataError.malformedParquet(
+                    "a row group has \(group.columns.count) columns, the schema \(leaves.count)")
+            }
+            guard group.rowCount >= 0, group.rowCount <= Int64(bytes.count) * 8 + 1 else {
+                throw DataError.malformedParquet("a row group claims \(group.rowCount) rows")
+            }
+            let columns = try zip(wanted, types).map { index, type in
+                try ParquetChunkReader(file: self, chunk: group.columns[index], type: type, rows: Int(group.rowCount))
+                    .read()
+            }
+            return try RecordBatch(names: wanted.map { leaves[$0].name }, columns: columns)
+        }
+    }
+
+    /// The byte range of a column chunk, checked to lie between the header magic and the footer.
+    func range(of chunk: ParquetColumnChunk) throws -> Range<Int> {
+        var start = chunk.dataPageOffset
+        if let dictionary = chunk.dictionaryPageOffset, dictionary > 0, dictionary < start { start = dictionary }
+        let end = start + chunk.compressedSize
+        guard start >= 4, chunk.compressedSize >= 0, end <= Int64(footerStart) else {
+            throw DataError.malformedParquet(
+                "column \(chunk.path.joined(separator: ".")) claims bytes \(start)..<\(end) outside the data")
+        }
+        return Int(start)..<Int(end)
+    }
+}
