@@ -85,7 +85,9 @@ let package = Package(
             name: "FlockFuzz", dependencies: ["FlockComm", "FlockNN", "FlockRuntime", "FlockData"],
             path: "Fuzz/FlockFuzz"),
         .testTarget(name: "FlockTensorTests", dependencies: ["FlockTensor"]),
-        .testTarget(name: "FlockDataTests", dependencies: ["FlockData", "FlockTensor", "flock", "FlockTestSupport"]),
+        .testTarget(
+            name: "FlockDataTests", dependencies: ["FlockData", "FlockTensor", "flock", "FlockTestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "FlockNNTests", dependencies: ["FlockNN", "FlockExamples", "Flock"], exclude: ["Fixtures"]),
         // The worker program that FlockCommTests start as real processes.
         .executableTarget(name: "FlockCommTestWorker", dependencies: ["FlockComm"], path: "Tests/FlockCommTestWorker"),

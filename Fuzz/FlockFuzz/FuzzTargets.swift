@@ -19,6 +19,7 @@ let fuzzTargets: [String: @Sendable ([UInt8]) -> Void] = [
     "column": DataFuzzing.column,
     "table-csv": DataFuzzing.csv,
     "sql": DataFuzzing.sql,
+    "parquet": DataFuzzing.parquet,
 ]
 
 /// Valid inputs of every target (`FlockFuzz --write-seeds DIR` writes them as the corpus).

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Fuzz entry points for FlockData's checks of outside bytes (`Fuzz/FlockFuzz`): they must
 /// end in a column or a clear `DataError`, never a crash, and a column they accept must
 /// read back every value.
@@ -38,6 +40,30 @@ package enum DataFuzzing {
         _ = batch.show(limit: 5)
     }
 
+    /// A Parquet file read whole: batches or a `DataError`, never a crash, a hang or a
+    /// huge allocation.
+    package static func parquet(_ bytes: [UInt8]) {
+        guard let batches = try? ParquetReader.read(bytes, source: "fuzz") else { return }
+        for batch in batches { _ = batch.show(limit: 3) }
+    }
+
+    /// Small Parquet files Flock writes (snappy and uncompressed, text dictionary-encoded,
+    /// nulls, two row groups), the start of the parquet corpus.
+    private static var parquetSeeds: [[UInt8]] {
+        // Invariant: equal-length columns with distinct names.
+        let batch = try! RecordBatch([
+            "k": Column(["a", "b", nil, "a", "c"]), "v": Column([1, 2, 3, nil, 5] as [Int64?]),
+            "x": Column([0.5, nil, 2, 4, 8]), "f": Column([true, false, nil, true, true]),
+        ])
+        return [ParquetWriter.Compression.none, .snappy].compactMap { compression in
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("flock-seed-\(UUID()).parquet")
+                .path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try? ParquetWriter.write([batch], to: path, compression: compression, rowGroupRows: 3)
+            return FileManager.default.contents(atPath: path).map { Array($0) }
+        }
+    }
+
     /// A SQL query (UTF-8) parsed and planned over a small table: a lazy frame or a
     /// `DataError`, never a crash or a stack overflow; a frame that plans is also run.
     package static func sql(_ bytes: [UInt8]) {
@@ -75,6 +101,7 @@ package enum DataFuzzing {
                 [code(.bool), 3, 0, 0b101],
                 [code(.categorical), 2, 0, 2, 0, 0, 0, 0, 0, 0, 0],
             ],
+            "parquet": parquetSeeds,
             "sql": [
                 "SELECT k, sum(v) AS s, count(*) FROM t WHERE x > 1 OR v IS NULL GROUP BY k HAVING count(*) > 1 ORDER BY s DESC LIMIT 2",
                 "SELECT * FROM (SELECT k, row_number() OVER (PARTITION BY k ORDER BY x DESC) AS r FROM t) WHERE r <= 1",

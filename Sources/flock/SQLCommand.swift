@@ -3,11 +3,12 @@ import FlockData
 import Foundation
 
 /// `flock sql "SELECT ... FROM 'data/*.csv'"`: runs a SQL query over files (and tables
-/// named with `--table`) on all cores and prints the result as a table or writes it as CSV.
+/// named with `--table`) on all cores and prints the result as a table or writes it as CSV
+/// or Parquet.
 struct SQLCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sql",
-        abstract: "Run a SQL query over CSV files: FROM 'path', 'dir/' or 'data/*.csv'.",
+        abstract: "Run a SQL query over CSV and Parquet files: FROM 'path', 'dir/' or 'data/*.parquet'.",
         discussion: """
             Example: flock sql "SELECT id1, sum(v1) AS v1 FROM 'groupby.csv' GROUP BY id1 ORDER BY v1 DESC LIMIT 5"
             Errors point at the offending token of the query.
@@ -22,7 +23,9 @@ struct SQLCommand: ParsableCommand {
     @Option(name: .long, help: "Rows to print (the rest are counted).")
     var maxRows = 40
 
-    @Option(name: .long, help: "Write every row to this CSV file instead of printing.")
+    @Option(
+        name: .long,
+        help: "Write every row to this file (Parquet when it ends in .parquet, else CSV) instead of printing.")
     var out: String?
 
     @Flag(name: .long, help: "Print the logical and physical plan instead of running the query.")
@@ -43,7 +46,11 @@ struct SQLCommand: ParsableCommand {
                 print(frame.explain())
             } else if let out {
                 let result = try frame.collect()
-                try CSVWriter.write([result], to: out)
+                if out.lowercased().hasSuffix(".parquet") {
+                    try ParquetWriter.write([result], to: out)
+                } else {
+                    try CSVWriter.write([result], to: out)
+                }
                 print("wrote \(result.rowCount) rows to \(out)")
             } else {
                 print(try frame.show(limit: maxRows))

@@ -8,11 +8,7 @@ public enum CSVWriter {
     /// - Throws: the file system's error; nothing is left at `path` then.
     public static func write(_ batches: [RecordBatch], to path: String) throws {
         guard let first = batches.first else { throw DataError.malformedBatch("nothing to write to \(path)") }
-        let temporary = path + ".partial-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: nil),
-            let handle = FileHandle(forWritingAtPath: temporary)
-        else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary]) }
-        do {
+        try AtomicFile.write(to: path) { handle in
             try handle.write(contentsOf: Array((first.names.map(field).joined(separator: ",") + "\n").utf8))
             for batch in batches {
                 var bytes: [UInt8] = []
@@ -28,11 +24,6 @@ public enum CSVWriter {
                 }
                 try handle.write(contentsOf: bytes)
             }
-            try handle.close()
-            guard rename(temporary, path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error
         }
     }
 

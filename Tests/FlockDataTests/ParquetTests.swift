@@ -1,0 +1,113 @@
+import FlockData
+import Foundation
+import Testing
+
+@Suite("Parquet: Flock's writer and reader agree, corrupt files are errors")
+struct ParquetTests {
+    /// A table with every type Parquet round-trips: nulls everywhere, categorical and
+    /// plain text, narrow integers, dates and timestamps.
+    static func table(rows: Int, seed: UInt64) throws -> RecordBatch {
+        let reference = ReferenceTable(rows: rows, seed: seed).batch
+        var random = RandomStream(seed: seed &+ 1)
+        func maybe<T>(_ value: T) -> T? { random.next() % 9 == 0 ? nil : value }
+        let extra = try RecordBatch([
+            "tiny": Column((0..<rows).map { _ in maybe(Int8(truncatingIfNeeded: random.next())) }),
+            "short": Column((0..<rows).map { _ in maybe(Int16(truncatingIfNeeded: random.next())) }),
+            "int": Column((0..<rows).map { _ in Int32(truncatingIfNeeded: random.next()) } as [Int32?]),
+            "single": Column((0..<rows).map { _ in maybe(Float(Int(random.next() % 1000)) / 8) }),
+            "flag": Column((0..<rows).map { _ in maybe(random.next() % 3 == 0) }),
+            "day": Column((0..<rows).map { _ in maybe(Int32(random.next() % 20000)) }, as: .date32),
+            "time": Column(
+                (0..<rows).map { _ in maybe(Int64(random.next() % (1 << 50)) - (1 << 49)) }, as: .timestampMicroseconds),
+            "unique": Column((0..<rows).map { i in maybe("row \(i) ✓") }),
+        ])
+        return try RecordBatch(names: reference.names + extra.names, columns: reference.columns + extra.columns)
+    }
+
+    /// The values of `batch`, row by row (categorical read as its text).
+    static func values(_ batch: RecordBatch) -> [[Value?]] {
+        (0..<batch.rowCount).map { i in batch.columns.map { $0[i] } }
+    }
+
+    static func temporaryPath(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("flock-parquet-\(UUID())-\(name)").path
+    }
+
+    @Test(
+        "every type, with nulls, over several row groups, in every codec, reads back exactly",
+        arguments: ParquetWriter.Compression.allCases)
+    func roundTrip(compression: ParquetWriter.Compression) throws {
+        let batch = try Self.table(rows: 2_500, seed: 5)
+        let path = Self.temporaryPath("round.parquet")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try ParquetWriter.write(
+            [batch.slice(0..<1000), batch.slice(1000..<2500)], to: path, compression: compression, rowGroupRows: 700)
+        let groups = try ParquetReader.read(path: path)
+        #expect(groups.map(\.rowCount) == [700, 700, 700, 400])
+        let read = try DataFrame(batches: groups).collect()
+        #expect(read.names == batch.names)
+        #expect(read.columns.map(\.type) == batch.columns.map { $0.type == .categorical ? .utf8 : $0.type })
+        #expect(Self.values(read) == Self.values(batch))
+        let projected = try ParquetReader.read(path: path, columns: ["value", "name"])
+        #expect(projected[0].names == ["value", "name"])
+    }
+
+    @Test("SQL reads a Parquet file and writes one; empty and all-null columns survive")
+    func sqlAndEdges() throws {
+        let path = Self.temporaryPath("edges.parquet")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let edges = try RecordBatch([
+            "nothing": Column([nil, nil, nil] as [Int64?]), "same": Column(["a", "a", "a"]),
+            "blank": Column(["", nil, ""]),
+        ])
+        try ParquetWriter.write([edges], to: path)
+        #expect(try Self.values(DataFrame(batches: ParquetReader.read(path: path)).collect()) == Self.values(edges))
+        let empty = Self.temporaryPath("empty.parquet")
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        try ParquetWriter.write([edges.slice(0..<0)], to: empty)
+        #expect(try ParquetReader.read(path: empty).map(\.rowCount) == [0])
+        let result = try SQLContext().query("SELECT same, count(*) AS n FROM '\(path)' GROUP BY same").collect()
+        #expect(Self.values(result) == [[.string("a"), .int(3)]])
+    }
+
+    @Test("truncated and corrupted files give a malformed-Parquet error naming the file, never a crash")
+    func corruption() throws {
+        let path = Self.temporaryPath("good.parquet")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for compression in ParquetWriter.Compression.allCases {
+            try ParquetWriter.write(
+                [try Self.table(rows: 300, seed: 9)], to: path, compression: compression, rowGroupRows: 128)
+            let good = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            var random = RandomStream(seed: 77)
+            var failures = 0
+            for trial in 0..<400 {
+                var bad = good
+                if trial % 4 == 0 {
+                    bad = Array(good.prefix(Int(random.next() % UInt64(good.count))))
+                } else {
+                    for _ in 0..<(1 + trial % 3) {
+                        bad[Int(random.next() % UInt64(bad.count))] = UInt8(truncatingIfNeeded: random.next())
+                    }
+                }
+                do {
+                    _ = try ParquetReader.read(bad, source: "bad.parquet")
+                } catch let error as DataError {
+                    failures += 1
+                    #expect("\(error)".contains("bad.parquet") || "\(error)".contains("column"), "\(error)")
+                }
+            }
+            #expect(failures > 100, "\(compression): only \(failures) of 400 corruptions were noticed")
+        }
+        let notParquet = Self.message { _ = try ParquetReader.read(Array("id,v\n1,2\n".utf8), source: "x.csv") }
+        #expect(notParquet.contains("x.csv: not a Parquet file"), "\(notParquet)")
+    }
+
+    static func message(_ body: () throws -> Void) -> String {
+        do {
+            try body()
+            return ""
+        } catch {
+            return "\(error)"
+        }
+    }
+}
