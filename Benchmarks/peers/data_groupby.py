@@ -1,4 +1,6 @@
-"""db-benchmark group-by queries q1..q10 in DuckDB, Polars and pandas, for `flock bench data --peers`.
+"""db-benchmark group-by queries q1..q10 in DuckDB, Polars and pandas, for `flock bench data --peers`,
+and scans of the table from CSV and Parquet (scan-csv, scan-parquet: the file read into the
+engine's own in-memory columns; DuckDB and Polars).
 
 Reads the CSV that `flock data generate groupby` writes (the same rows Flock queries),
 makes id1..id3 categorical in every engine (as Flock's table has them), then times each
@@ -19,6 +21,7 @@ import time
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--csv", required=True)
+parser.add_argument("--parquet", help="the same table as Parquet, for the scan timings")
 parser.add_argument("--threads", type=int, default=2)
 parser.add_argument("--repeats", type=int, default=3)
 parser.add_argument("--engines", default="duckdb,polars,pandas")
@@ -47,6 +50,7 @@ def run_duckdb():
     import duckdb
     con = duckdb.connect()
     con.execute(f"SET threads = {args.threads}")
+    run_duckdb_scans(con)
     con.execute(f"CREATE TABLE raw AS SELECT * FROM read_csv('{args.csv}', header = true)")
     for key in ["id1", "id2", "id3"]:
         con.execute(f"CREATE TYPE {key}_enum AS ENUM (SELECT DISTINCT {key} FROM raw WHERE {key} IS NOT NULL)")
@@ -76,8 +80,34 @@ def run_duckdb():
         emit("duckdb", name, times, rows, sums)
 
 
+VALUES = ["v1", "v2", "v3"]
+
+
+def run_duckdb_scans(con):
+    files = {"scan-csv": f"read_csv('{args.csv}', header = true)"}
+    if args.parquet:
+        files["scan-parquet"] = f"read_parquet('{args.parquet}')"
+    for name, source in files.items():
+        times, _ = timed(lambda: con.execute(f"CREATE OR REPLACE TEMP TABLE scanned AS SELECT * FROM {source}"),
+                         args.repeats)
+        rows = con.execute("SELECT count(*) FROM scanned").fetchall()[0][0]
+        sums = [float(con.execute(f"SELECT coalesce(sum({c}), 0) FROM scanned").fetchall()[0][0]) for c in VALUES]
+        con.execute("DROP TABLE scanned")
+        emit("duckdb", name, times, rows, sums)
+
+
+def run_polars_scans(pl):
+    reads = {"scan-csv": lambda: pl.read_csv(args.csv)}
+    if args.parquet:
+        reads["scan-parquet"] = lambda: pl.read_parquet(args.parquet)
+    for name, read in reads.items():
+        times, table = timed(read, args.repeats)
+        emit("polars", name, times, table.height, [float(table[c].sum() or 0) for c in VALUES])
+
+
 def run_polars():
     import polars as pl
+    run_polars_scans(pl)
     x = pl.read_csv(args.csv).with_columns(pl.col(["id1", "id2", "id3"]).cast(pl.Categorical))
     queries = {
         "q1": lambda: x.group_by("id1").agg(pl.sum("v1")),

@@ -1,16 +1,18 @@
 import ArgumentParser
 import FlockData
 
+extension ParquetWriter.Compression: ExpressibleByArgument {}
+
 /// `flock data`: tools for tables (today: the benchmark data generator).
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data", abstract: "Tools for tables: generate benchmark data.",
         subcommands: [Generate.self])
 
-    /// `flock data generate groupby`: writes db-benchmark's group-by table as CSV.
+    /// `flock data generate groupby`: writes db-benchmark's group-by table as CSV or Parquet.
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a benchmark table (groupby: db-benchmark's group-by data) as CSV.")
+            abstract: "Write a benchmark table (groupby: db-benchmark's group-by data) as CSV or Parquet.")
 
         @Argument(help: "The table: groupby.")
         var table: String
@@ -21,13 +23,21 @@ struct DataCommand: ParsableCommand {
         @Option(name: .long, help: "Groups (db-benchmark's K).")
         var groups = 100
 
-        @Option(name: .long, help: "The CSV file to write.")
+        @Option(name: .long, help: "The file to write: Parquet when it ends in .parquet, else CSV.")
         var out: String
+
+        @Option(name: .long, help: "Parquet compression: none, snappy, gzip, zstd.")
+        var compression: ParquetWriter.Compression = .snappy
 
         func run() throws {
             guard table == "groupby" else { throw ValidationError("unknown table '\(table)' (known: groupby)") }
             guard rows > 0, groups > 0 else { throw ValidationError("--rows and --groups must be positive") }
-            try CSVWriter.write(GroupByData.generate(rows: rows, groups: groups), to: out)
+            let batches = GroupByData.generate(rows: rows, groups: groups)
+            if out.lowercased().hasSuffix(".parquet") {
+                try ParquetWriter.write(batches, to: out, compression: compression)
+            } else {
+                try CSVWriter.write(batches, to: out)
+            }
             print("wrote \(rows) rows over \(groups) groups to \(out)")
         }
     }

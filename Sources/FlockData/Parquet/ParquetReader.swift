@@ -73,7 +73,7 @@ struct ParquetFile {
             return index
         }
         let types = try wanted.map { try ParquetColumnType(leaves[$0]) }
-        return try metadata.rowGroups.map { group in
+        for group in metadata.rowGroups {
             guard group.columns.count == leaves.count else {
                 throw DataError.malformedParquet(
                     "a row group has \(group.columns.count) columns, the schema \(leaves.count)")
@@ -81,11 +81,18 @@ struct ParquetFile {
             guard group.rowCount >= 0, group.rowCount <= Int64(bytes.count) * 8 + 1 else {
                 throw DataError.malformedParquet("a row group claims \(group.rowCount) rows")
             }
-            let columns = try zip(wanted, types).map { index, type in
-                try ParquetChunkReader(file: self, chunk: group.columns[index], type: type, rows: Int(group.rowCount))
-                    .read()
-            }
-            return try RecordBatch(names: wanted.map { leaves[$0].name }, columns: columns)
+        }
+        // Every (row group, column) chunk decodes on its own, in parallel.
+        let chunks = try Parallel.map(metadata.rowGroups.count * wanted.count) { task in
+            let (group, column) = (metadata.rowGroups[task / wanted.count], task % wanted.count)
+            return try ParquetChunkReader(
+                file: self, chunk: group.columns[wanted[column]], type: types[column], rows: Int(group.rowCount)
+            ).read()
+        }
+        return try metadata.rowGroups.indices.map { group in
+            try RecordBatch(
+                names: wanted.map { leaves[$0].name },
+                columns: Array(chunks[group * wanted.count..<(group + 1) * wanted.count]))
         }
     }
 

@@ -3,8 +3,8 @@ import FlockData
 import Foundation
 
 /// `flock bench data`: the db-benchmark group-by queries q1..q10 on Flock's in-memory
-/// table, and with `--peers` the same queries in DuckDB, Polars and pandas on the same
-/// rows (a CSV the generator writes), in the same invocation: Flock runs before and after
+/// table and scans of it as CSV and Parquet, and with `--peers` the same in DuckDB, Polars
+/// and pandas on the same rows (files Flock writes), in the same invocation: Flock runs before and after
 /// the peers, and each ratio comes from this run only. Answers are compared: row counts
 /// and the sums of each value column, to 1e-9 relative.
 struct DataBench {
@@ -74,23 +74,36 @@ struct DataBench {
         let batches = GroupByData.generate(rows: rows, groups: groups)
         let generateSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         report.addDerived("\(label)/generate", unit: "s", value: generateSeconds, note: "in memory, all cores")
+        let (csv, parquet) = try files(batches, into: &report, label: label)
         let queries = try Self.queries(try DataFrame(batches: batches, name: "x"))
+        // Each run returns batches whose row count and value sums check the answer.
+        var runs: [(String, () throws -> [RecordBatch])] = queries.map { name, frame in
+            (name, { [try frame.collect()] })
+        }
+        runs.append(("scan-csv", { [try CSVReader.read(path: csv)] }))
+        runs.append(("scan-parquet", { try ParquetReader.read(path: parquet) }))
         var medians: [String: [Double]] = [:]
         var bests: [String: [Double]] = [:]
         var answers: [String: Answer] = [:]
         func flockRound() throws {
-            for (name, frame) in queries {
-                var answer: Answer?
-                let timing = try measure(repeats: repeats) { answer = try Self.answer(frame.collect()) }
+            for (name, run) in runs {
+                var result: [RecordBatch] = []
+                let timing = try measure(repeats: repeats) { result = try run() }
                 medians[name, default: []].append(timing.median)
                 bests[name, default: []].append(timing.best)
-                answers[name] = answer
+                answers[name] = Self.answer(result)
             }
         }
         try flockRound()
         var peerResults: [[String: Any]] = []
-        if peers { peerResults = try runPeers(batches) }
+        if peers { peerResults = try runPeers(csv: csv, parquet: parquet) }
         if peers { try flockRound() }
+        for scan in ["scan-csv", "scan-parquet"] {
+            let median = Self.ourMedian(medians[scan])
+            report.add(
+                "\(label)/\(scan)/seconds", unit: "s", median: median, best: bests[scan]?.min() ?? median, note: "flock"
+            )
+        }
         var total = 0.0
         for (name, _) in queries {
             let median = Self.ourMedian(medians[name])
@@ -115,10 +128,11 @@ struct DataBench {
             report.addRatio(
                 "\(label)/\(query)/vs-\(engine)", value: median / ours,
                 note: "\(engine) \(String(format: "%.3f", median)) s; answers \(agrees ? "agree" : "DIFFER")")
+            guard !query.hasPrefix("scan") else { continue }
             let (sum, count) = peerTotals[engine] ?? (0, 0)
             peerTotals[engine] = (sum + median, count + 1)
         }
-        for (engine, (sum, count)) in peerTotals.sorted(by: { $0.key < $1.key }) where count == queries.count {
+        for (engine, (sum, count)) in peerTotals.sorted(by: { $0.key < $1.key }) where count >= queries.count {
             report.addRatio(
                 "\(label)/total/vs-\(engine)", value: sum / total,
                 note: "\(engine) total \(String(format: "%.2f", sum)) s")
@@ -134,27 +148,48 @@ struct DataBench {
     static let installHint =
         "python3 -m venv .venv && .venv/bin/pip install -r Benchmarks/peers/requirements-data.txt"
 
-    /// Row count and value-column sums of an answer (key columns are id1..id6).
-    static func answer(_ batch: RecordBatch) -> Answer {
-        let sums = zip(batch.names, batch.columns).filter { !$0.0.hasPrefix("id") }.map { _, column in
-            (0..<column.count).reduce(0.0) { sum, i in
-                switch column[i] {
-                case .int(let value)?: sum + Double(value)
-                case .double(let value)?: sum + value
-                default: sum
+    /// Row count and value-column sums of an answer's batches (key columns are id1..id6).
+    static func answer(_ batches: [RecordBatch]) -> Answer {
+        guard let first = batches.first else { return Answer(rows: 0, sums: []) }
+        let values = first.names.indices.filter { !first.names[$0].hasPrefix("id") }
+        let sums = values.map { j in
+            batches.reduce(0.0) { total, batch in
+                let column = batch.columns[j]
+                return (0..<column.count).reduce(total) { sum, i in
+                    switch column[i] {
+                    case .int(let value)?: sum + Double(value)
+                    case .double(let value)?: sum + value
+                    default: sum
+                    }
                 }
             }
         }
-        return Answer(rows: batch.rowCount, sums: sums)
+        return Answer(rows: batches.reduce(0) { $0 + $1.rowCount }, sums: sums)
     }
 
-    /// Writes the table as CSV (once per size, cached) and runs the peer script on it.
-    private func runPeers(_ batches: [RecordBatch]) throws -> [[String: Any]] {
-        let path = NSTemporaryDirectory() + "/flock-groupby-\(rows)-\(groups).csv"
-        if !FileManager.default.fileExists(atPath: path) {
-            print("writing \(path) for the peers...")
-            try CSVWriter.write(batches, to: path)
+    /// The table as CSV and as Parquet (snappy) files that every engine reads, written once
+    /// per size and kept; the Parquet write is timed when it happens.
+    private func files(_ batches: [RecordBatch], into report: inout BenchReport, label: String) throws
+        -> (csv: String, parquet: String)
+    {
+        let base = NSTemporaryDirectory() + "/flock-groupby-\(rows)-\(groups)"
+        let (csv, parquet) = (base + ".csv", base + ".parquet")
+        if !FileManager.default.fileExists(atPath: csv) {
+            print("writing \(csv)...")
+            try CSVWriter.write(batches, to: csv)
         }
+        if !FileManager.default.fileExists(atPath: parquet) {
+            print("writing \(parquet)...")
+            let start = DispatchTime.now().uptimeNanoseconds
+            try ParquetWriter.write(batches, to: parquet, compression: .snappy)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            report.addDerived("\(label)/write-parquet", unit: "s", value: seconds, note: "snappy, once")
+        }
+        return (csv, parquet)
+    }
+
+    /// Runs the peer script on the CSV and Parquet files.
+    private func runPeers(csv path: String, parquet: String) throws -> [[String: Any]] {
         let script = "Benchmarks/peers/data_groupby.py"
         guard FileManager.default.fileExists(atPath: script) else {
             print("no \(script) here: run from the project's root folder")
@@ -163,7 +198,8 @@ struct DataBench {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
-            python, script, "--csv", path, "--repeats", "\(repeats)", "--threads", "\(ThreadPool.shared.threadCount)",
+            python, script, "--csv", path, "--parquet", parquet, "--repeats", "\(repeats)", "--threads",
+            "\(ThreadPool.shared.threadCount)",
         ]
         let pipe = Pipe()
         process.standardOutput = pipe
