@@ -46,7 +46,12 @@ struct ParquetTests {
         #expect(groups.map(\.rowCount) == [700, 700, 700, 400])
         let read = try DataFrame(batches: groups).collect()
         #expect(read.names == batch.names)
-        #expect(read.columns.map(\.type) == batch.columns.map { $0.type == .categorical ? .utf8 : $0.type })
+        // Text comes back categorical where every page was dictionary encoded, else utf8.
+        #expect(
+            read.columns.map { $0.type.isText ? .utf8 : $0.type }
+                == batch.columns.map { $0.type.isText ? .utf8 : $0.type })
+        #expect(try read.column("name").type == .categorical)
+        #expect(try read.column("unique").type == .utf8)
         #expect(Self.values(read) == Self.values(batch))
         let projected = try ParquetReader.read(path: path, columns: ["value", "name"])
         #expect(projected[0].names == ["value", "name"])
@@ -68,6 +73,19 @@ struct ParquetTests {
         #expect(try ParquetReader.read(path: empty).map(\.rowCount) == [0])
         let result = try SQLContext().query("SELECT same, count(*) AS n FROM '\(path)' GROUP BY same").collect()
         #expect(Self.values(result) == [[.string("a"), .int(3)]])
+        // One file's text is dictionary encoded (categorical), the other's plain (utf8):
+        // read together they are utf8.
+        let folder = Self.temporaryPath("mixed")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try ParquetWriter.write([try RecordBatch(["t": Column(["x", "x", "x", "y"])])], to: folder + "/a.parquet")
+        let unique = (0..<40).map { "u\($0 + 10)" }
+        try ParquetWriter.write([try RecordBatch(["t": Column(unique)])], to: folder + "/b.parquet")
+        #expect(try ParquetReader.read(path: folder + "/b.parquet")[0].columns[0].type == .utf8)
+        #expect(try ParquetReader.read(path: folder + "/a.parquet")[0].columns[0].type == .categorical)
+        let mixed = try SQLContext().query("SELECT t FROM '\(folder)/*.parquet' ORDER BY t").collect()
+        #expect(mixed.columns[0].type == .utf8)
+        #expect(Self.values(mixed).map { $0[0] } == (unique + ["x", "x", "x", "y"]).map { .string($0) })
     }
 
     @Test("truncated and corrupted files give a malformed-Parquet error naming the file, never a crash")

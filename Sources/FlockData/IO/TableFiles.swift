@@ -20,15 +20,35 @@ public enum TableFiles {
             default: throw DataError.unreadableFile(path: file, "unknown file type (expected .csv or .parquet)")
             }
         }
-        let batches = perFile.flatMap { $0 }
-        guard !batches.isEmpty else { throw DataError.unreadableFile(path: path, "the files hold no row groups") }
-        let schema = Schema(of: batches[0])
-        for (file, fileBatches) in zip(files, perFile) {
-            guard let batch = fileBatches.first, Schema(of: batch) != schema else { continue }
+        let sources = zip(files, perFile).flatMap { file, batches in batches.map { _ in file } }
+        let batches = harmonizingText(perFile.flatMap { $0 })
+        guard let first = batches.first else {
+            throw DataError.unreadableFile(path: path, "the files hold no row groups")
+        }
+        let schema = Schema(of: first)
+        for (file, batch) in zip(sources, batches) where Schema(of: batch) != schema {
             throw DataError.unreadableFile(
-                path: file, "its columns [\(Schema(of: batch))] differ from \(files[0])'s [\(schema)]")
+                path: file, "its columns [\(Schema(of: batch))] differ from \(sources[0])'s [\(schema)]")
         }
         return try DataFrame(batches: batches.flatMap { DataFrame.morsels(of: $0) }, name: path)
+    }
+
+    /// `batches` with every text column of one type: where a column is categorical in some
+    /// batches and utf8 in others (Parquet row groups or files that fell back from
+    /// dictionary encoding), the categorical ones become utf8.
+    static func harmonizingText(_ batches: [RecordBatch]) -> [RecordBatch] {
+        guard let first = batches.first else { return batches }
+        let mixed = first.names.indices.filter { j in
+            let types = Set(batches.map { $0.columns.indices.contains(j) ? $0.columns[j].type : .utf8 })
+            return types == [.categorical, .utf8]
+        }
+        guard !mixed.isEmpty else { return batches }
+        return batches.map { batch in
+            var columns = batch.columns
+            for j in mixed where j < columns.count { columns[j] = Cast.apply(columns[j], to: .utf8) }
+            // Invariant: casting keeps each column's length and the names.
+            return try! RecordBatch(names: batch.names, columns: columns)
+        }
     }
 
     /// The files `path` stands for, sorted: itself, the files of a directory, or the

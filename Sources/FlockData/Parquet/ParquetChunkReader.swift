@@ -11,6 +11,10 @@ struct ParquetChunkReader {
     private var fixed: [UInt8] = []
     private var strings = ParquetEncodings.Strings()
     private var booleans: [Bool] = []
+    /// Text kept as dictionary codes while every page so far is dictionary encoded (the
+    /// chunk then reads as a categorical column of the dictionary's strings).
+    private var codes: [Int32] = []
+    private var textAsCodes = true
     /// Per row: present (true) or null; empty while every row is present.
     private var present: [Bool] = []
     private var rowsRead = 0
@@ -105,6 +109,14 @@ struct ParquetChunkReader {
     private mutating func decodeValues(_ cursor: inout ParquetEncodings.Cursor, encoding: ParquetEncoding, count: Int)
         throws
     {
+        if type.physical == .byteArray && textAsCodes && encoding != .plainDictionary && encoding != .rleDictionary {
+            // A page without the dictionary (a writer's fallback): the text so far as strings.
+            textAsCodes = false
+            if let dictionary {
+                for code in codes { try strings.append(dictionary.strings[Int(code)]) }
+            }
+            codes = []
+        }
         switch (encoding, type.physical) {
         case (.plain, .boolean):
             let packed = try cursor.take((count + 7) / 8)
@@ -157,6 +169,8 @@ struct ParquetChunkReader {
                 "column \(name) indexes entry \(bad) of a \(dictionary.count)-entry dictionary")
         }
         switch type.physical {
+        case .byteArray where textAsCodes:
+            codes += indices.map { Int32(bitPattern: $0) }
         case .byteArray:
             for index in indices { try strings.append(dictionary.strings[Int(index)]) }
         case .boolean:
@@ -182,6 +196,8 @@ struct ParquetChunkReader {
                 next += 1
             }
             return try Column(type: .bool, count: rows, validity: validity, values: Bitmap(values).bytes)
+        case .byteArray where textAsCodes && dictionary != nil:
+            return try categorical(validity: validity, nonNull: nonNull)
         case .byteArray:
             guard strings.count == nonNull else { throw countMismatch(strings.count, nonNull) }
             guard let validity else {
@@ -213,6 +229,32 @@ struct ParquetChunkReader {
             }
             return try Column(type: type.type, count: rows, validity: validity, values: values)
         }
+    }
+
+    /// The codes spread over the rows as a categorical column of the dictionary's strings.
+    private func categorical(validity: Bitmap?, nonNull: Int) throws -> Column {
+        // Invariant: the caller checked that there is a dictionary.
+        let dictionary = dictionary!
+        guard codes.count == nonNull else { throw countMismatch(codes.count, nonNull) }
+        let names = try (0..<dictionary.strings.count).map { i in
+            guard let text = String(validating: dictionary.strings[i], as: UTF8.self) else {
+                throw DataError.malformedParquet("column \(name): dictionary entry \(i) is not valid UTF-8")
+            }
+            return text
+        }
+        var values = [Int32](repeating: 0, count: rows)
+        if validity == nil {
+            values = codes
+        } else {
+            var next = 0
+            for row in 0..<rows where present[row] {
+                values[row] = codes[next]
+                next += 1
+            }
+        }
+        let bytes = values.withUnsafeBytes { Array($0) }
+        return try Column(
+            type: .categorical, count: rows, validity: validity, values: bytes, categories: Categories(names))
     }
 
     private func countMismatch(_ found: Int, _ expected: Int) -> DataError {

@@ -3,7 +3,9 @@ import Foundation
 /// Reads Parquet files with Flock's own code: the footer (Thrift compact), flat schemas,
 /// data pages v1 and v2, dictionary pages, PLAIN / RLE / bit-packed / dictionary / delta /
 /// byte-stream-split encodings, optional (null) columns, and uncompressed, Snappy, GZIP
-/// and ZSTD pages. Each row group becomes one batch.
+/// and ZSTD pages. Each row group becomes one batch. Text whose pages are all dictionary
+/// encoded reads as a categorical column (the dictionary is its categories, no string is
+/// copied per row); if any row group fell back to plain pages, the column is utf8 throughout.
 ///
 /// Everything in the file is untrusted: sizes and counts are checked against the bytes
 /// there are, and a truncated or corrupt file is a `DataError.malformedParquet` naming the
@@ -89,11 +91,12 @@ struct ParquetFile {
                 file: self, chunk: group.columns[wanted[column]], type: types[column], rows: Int(group.rowCount)
             ).read()
         }
-        return try metadata.rowGroups.indices.map { group in
+        let batches = try metadata.rowGroups.indices.map { group in
             try RecordBatch(
                 names: wanted.map { leaves[$0].name },
                 columns: Array(chunks[group * wanted.count..<(group + 1) * wanted.count]))
         }
+        return TableFiles.harmonizingText(batches)
     }
 
     /// The byte range of a column chunk, checked to lie between the header magic and the footer.

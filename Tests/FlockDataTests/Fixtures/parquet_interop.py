@@ -47,6 +47,9 @@ def write(folder):
     pq.write_table(t.drop_columns(["b"]), os.path.join(folder, "delta.parquet"), use_dictionary=False,
                    column_encoding=encodings, row_group_size=2000, data_page_version="2.0")
     pq.write_table(t.select(["ts"]), os.path.join(folder, "int96.parquet"), use_deprecated_int96_timestamps=True)
+    # A dictionary page limit so small that text falls back to plain pages mid-chunk.
+    pq.write_table(t, os.path.join(folder, "fallback.parquet"), dictionary_pagesize_limit=256, data_page_size=512,
+                   row_group_size=1100)
 
 
 def normalized(t):
