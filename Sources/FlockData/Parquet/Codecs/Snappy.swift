@@ -4,51 +4,76 @@
 enum Snappy {
     /// The bytes `compressed` stands for; `expected` (from the page header) bounds the output.
     static func decompress(_ compressed: ArraySlice<UInt8>, expected: Int) throws -> [UInt8] {
-        var input = ParquetEncodings.Cursor(Array(compressed))
-        let length = try input.varint()
+        var header = ParquetEncodings.Cursor(Array(compressed.prefix(10)))
+        let length = try header.varint()
         guard length == UInt64(expected) else {
             throw DataError.malformedParquet("Snappy data of \(length) bytes where the page header says \(expected)")
         }
-        var output: [UInt8] = []
-        output.reserveCapacity(expected)
-        while input.remaining > 0 {
-            let tag = try input.byte()
-            var copyLength = 0
-            var offset = 0
-            switch tag & 3 {
-            case 0:
-                var literal = Int(tag >> 2)
-                if literal >= 60 {
-                    let raw = try input.take(literal - 59)
-                    literal = raw.enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-                }
-                guard output.count + literal + 1 <= expected else {
-                    throw DataError.malformedParquet("Snappy literal overflows")
-                }
-                output.append(contentsOf: try input.take(literal + 1))
-                continue
-            case 1:
-                copyLength = 4 + Int((tag >> 2) & 7)
-                offset = Int(tag >> 5) << 8 | Int(try input.byte())
-            case 2:
-                copyLength = Int(tag >> 2) + 1
-                let raw = try input.take(2)
-                offset = Int(raw[raw.startIndex]) | Int(raw[raw.startIndex + 1]) << 8
-            default:
-                copyLength = Int(tag >> 2) + 1
-                offset = Int(try input.littleEndian32())
+        var output = [UInt8](repeating: 0, count: expected)
+        let written = try output.withUnsafeMutableBufferPointer { out in
+            try compressed.withUnsafeBufferPointer { input in
+                try decode(input, from: header.position, into: out)
             }
-            guard offset > 0, offset <= output.count, output.count + copyLength <= expected else {
-                throw DataError.malformedParquet(
-                    "a Snappy copy of \(copyLength) bytes from \(offset) back is out of range")
-            }
-            let start = output.count - offset
-            for k in 0..<copyLength { output.append(output[start + k]) }
         }
-        guard output.count == expected else {
-            throw DataError.malformedParquet("Snappy data decodes to \(output.count) bytes, not \(expected)")
+        guard written == expected else {
+            throw DataError.malformedParquet("Snappy data decodes to \(written) bytes, not \(expected)")
         }
         return output
+    }
+
+    /// Decodes the elements of `input` after the length varint into `out`; returns the
+    /// bytes written. Every length and offset is checked before a byte moves.
+    private static func decode(
+        _ input: UnsafeBufferPointer<UInt8>, from start: Int, into out: UnsafeMutableBufferPointer<UInt8>
+    ) throws -> Int {
+        var at = start
+        var written = 0
+        func take(_ count: Int) throws -> Int {
+            guard count <= input.count - at else { throw DataError.malformedParquet("Snappy data ends early") }
+            var value = 0
+            for k in 0..<count { value |= Int(input[at + k]) << (8 * k) }
+            at += count
+            return value
+        }
+        while at < input.count {
+            let tag = input[at]
+            at += 1
+            var length: Int
+            let offset: Int
+            switch tag & 3 {
+            case 0:
+                length = Int(tag >> 2)
+                if length >= 60 { length = try take(length - 59) }
+                length += 1
+                guard length <= input.count - at, length <= out.count - written else {
+                    throw DataError.malformedParquet("a Snappy literal of \(length) bytes overflows")
+                }
+                (out.baseAddress! + written).update(from: input.baseAddress! + at, count: length)
+                at += length
+                written += length
+                continue
+            case 1:
+                length = 4 + Int((tag >> 2) & 7)
+                offset = Int(tag >> 5) << 8 | (try take(1))
+            case 2:
+                length = Int(tag >> 2) + 1
+                offset = try take(2)
+            default:
+                length = Int(tag >> 2) + 1
+                offset = try take(4)
+            }
+            guard offset > 0, offset <= written, length <= out.count - written else {
+                throw DataError.malformedParquet("a Snappy copy of \(length) bytes from \(offset) back is out of range")
+            }
+            let base = out.baseAddress!
+            if offset >= length {
+                (base + written).update(from: base + written - offset, count: length)
+            } else {
+                for k in 0..<length { base[written + k] = base[written - offset + k] }
+            }
+            written += length
+        }
+        return written
     }
 
     /// `input` compressed: greedy matching of 4-byte sequences through a hash table.
