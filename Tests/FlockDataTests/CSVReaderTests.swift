@@ -50,4 +50,68 @@ struct CSVReaderTests {
         }
         #expect(throws: DataError.self) { try CSVReader.read([0x61, 0x0A, 0xFF, 0xFE], source: "bytes") }
     }
+
+    /// Random CSV text: quoted fields with commas, quotes and line breaks, CRLF and blank
+    /// lines, an int column that turns float late, one that turns text mid-file, one of
+    /// nulls until the end.
+    static func randomCSV(rows: Int, seed: UInt64) -> [UInt8] {
+        var random = RandomStream(seed: seed)
+        var lines = ["id,late_float,mid_text,sparse,quoted"]
+        for i in 0..<rows {
+            let lateFloat = i == rows - 1 ? "2.5" : "\(random.next() % 1000)"
+            let midText = i == rows / 2 ? "oops" : (random.next() % 5 == 0 ? "" : "\(random.next() % 100)")
+            let sparse = i > rows - 3 ? "\(i)" : ""
+            let quoted: String
+            switch random.next() % 4 {
+            case 0: quoted = "\"a, \"\"b\"\"\nc\""
+            case 1: quoted = "\"\""
+            case 2: quoted = ""
+            default: quoted = "plain\(i)"
+            }
+            lines.append("\(i),\(lateFloat),\(midText),\(sparse),\(quoted)")
+            if random.next() % 50 == 0 { lines.append("") }
+        }
+        let separator = seed % 2 == 0 ? "\n" : "\r\n"
+        return Array(lines.joined(separator: separator).utf8)
+    }
+
+    @Test(
+        "chunks parsed in parallel give the rows, types and values of one sequential parse",
+        arguments: [1, 2, 3] as [UInt64])
+    func chunkedEqualsSequential(seed: UInt64) throws {
+        let text = Self.randomCSV(rows: 3_000, seed: seed)
+        let (whole, pieces) = try text.withUnsafeBufferPointer { bytes in
+            (
+                try CSVReader.batches(of: bytes, source: "x", chunkBytes: Int.max),
+                try CSVReader.batches(of: bytes, source: "x", chunkBytes: 97)
+            )
+        }
+        #expect(whole.count == 1)
+        #expect(pieces.count > 100)
+        let joined = try RecordBatch.concatenate(pieces, schema: Schema(of: whole[0]))
+        #expect(joined.columns.map(\.type) == [.int64, .float64, .utf8, .int64, .utf8])
+        #expect(joined.rowCount == 3_000)
+        for (a, b) in zip(joined.columns, whole[0].columns) {
+            #expect((0..<a.count).allSatisfy { a[$0] == b[$0] })
+        }
+        let quoted = try joined.column("quoted")
+        #expect((0..<quoted.count).contains { quoted[$0] == .string("a, \"b\"\nc") })
+        #expect((0..<quoted.count).contains { quoted[$0] == .string("") })
+    }
+
+    @Test("with chunks in parallel, the error reported is still the first in the file")
+    func firstErrorWins() throws {
+        var text = Self.randomCSV(rows: 2_000, seed: 4)
+        // A late problem (an unclosed quote at the end) and an earlier one (a short row).
+        text += Array("\n1,2,3,4,\"open".utf8)
+        let early = text.indices.filter { text[$0] == UInt8(ascii: "\n") }[700]
+        text.insert(contentsOf: Array("\n5,6".utf8), at: early)
+        do {
+            _ = try text.withUnsafeBufferPointer { try CSVReader.batches(of: $0, source: "x.csv", chunkBytes: 128) }
+            Issue.record("no error")
+        } catch {
+            // The short row, not the unclosed quote at the end.
+            #expect("\(error)".contains(": 2 fields where the header has 5"), "\(error)")
+        }
+    }
 }

@@ -1,152 +1,167 @@
 import Foundation
 
 /// Reads CSV (RFC 4180: a header line, comma-separated fields, double quotes around fields
-/// that hold commas, quotes or line breaks, `""` for a quote inside one; LF or CRLF) into a
-/// record batch, inferring each column's type from its values: int64 when every value is
-/// an integer, else float64 when every one is a number, else bool for true/false, else
+/// that hold commas, quotes or line breaks, `""` for a quote inside one; LF or CRLF) into
+/// record batches, inferring each column's type from its values: int64 when every value
+/// is an integer, else float64 when every one is a number, else bool for true/false, else
 /// utf8. An empty unquoted field is null; a quoted empty field is an empty string.
+///
+/// Underneath: the file is memory-mapped and cut into chunks at record boundaries (the
+/// parity of the quotes before a cut tells whether it falls inside a quoted field); chunks
+/// parse in parallel straight into typed columns, speculating on each column's type and
+/// widening it (a chunk that meets text in a numeric column parses again with that column
+/// as text). Errors are found by offset and reported with the line and column; when chunks
+/// ran in parallel, the file is parsed again in order so the error is the first one.
 public enum CSVReader {
-    /// The file at `path`.
+    /// The file at `path` as one batch.
     /// - Throws: `DataError.malformedCSV` naming the file, line and column of the problem,
-    ///   or the file system's error.
+    ///   or `DataError.unreadableFile`.
     public static func read(path: String) throws -> RecordBatch {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        return try read(Array(data), source: path)
+        let batches = try readBatches(path: path)
+        return try RecordBatch.concatenate(batches, schema: Schema(of: batches[0]))
     }
 
-    /// CSV text in `bytes`; `source` names it in errors.
+    /// The file at `path` as batches of consecutive rows (one per chunk, parsed in parallel).
+    public static func readBatches(path: String) throws -> [RecordBatch] {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
+            throw DataError.unreadableFile(path: path, error.localizedDescription)
+        }
+        return try data.withUnsafeBytes { try batches(of: $0.bindMemory(to: UInt8.self), source: path) }
+    }
+
+    /// CSV text in `bytes` as one batch; `source` names it in errors.
     /// - Throws: `DataError.malformedCSV` naming the source, line and column of the problem.
     public static func read(_ bytes: [UInt8], source: String = "CSV") throws -> RecordBatch {
-        var rows = try CSVTokenizer(bytes: bytes, source: source).rows()
-        guard !rows.isEmpty else { throw DataError.malformedCSV(source: source, line: 1, column: 1, "no header line") }
-        let header = rows.removeFirst()
-        let names = header.fields.map { $0.text ?? "" }
-        for row in rows where row.fields.count != names.count {
-            throw DataError.malformedCSV(
-                source: source, line: row.line, column: 1,
-                "\(row.fields.count) fields where the header has \(names.count)")
+        let batches = try bytes.withUnsafeBufferPointer { try Self.batches(of: $0, source: source) }
+        return try RecordBatch.concatenate(batches, schema: Schema(of: batches[0]))
+    }
+
+    /// The batches of `bytes`: the header, then chunks in parallel.
+    static func batches(of bytes: UnsafeBufferPointer<UInt8>, source: String, chunkBytes: Int = 4 << 20) throws
+        -> [RecordBatch]
+    {
+        func failure(_ offset: Int, _ message: String) -> DataError {
+            let (line, column) = position(of: offset, in: bytes)
+            return .malformedCSV(source: source, line: line, column: column, message)
         }
-        let columns = names.indices.map { j in column(rows.map { $0.fields[j] }) }
-        do {
-            return try RecordBatch(names: names, columns: columns)
-        } catch DataError.malformedBatch(let reason) {
-            throw DataError.malformedCSV(
-                source: source, line: header.line, column: 1, "the header is invalid: \(reason)")
-        }
-    }
-
-    /// The column of `fields`, typed by what all of them parse as.
-    private static func column(_ fields: [CSVTokenizer.Field]) -> Column {
-        let texts = fields.map(\.text)
-        let present = texts.compactMap { $0 }
-        if present.allSatisfy({ Int64($0) != nil }) { return Column(texts.map { $0.flatMap { Int64($0) } }) }
-        if present.allSatisfy({ Double($0) != nil }) { return Column(texts.map { $0.flatMap { Double($0) } }) }
-        if !present.isEmpty, present.allSatisfy({ $0 == "true" || $0 == "false" }) {
-            return Column(texts.map { $0.map { $0 == "true" } })
-        }
-        return Column(texts)
-    }
-}
-
-/// Splits CSV bytes into rows of fields, tracking line numbers for errors.
-struct CSVTokenizer {
-    /// One field: its text, nil for an empty unquoted field (a null).
-    struct Field {
-        let text: String?
-    }
-
-    /// One record and the line it starts on.
-    struct Row {
-        let line: Int
-        var fields: [Field]
-    }
-
-    let bytes: [UInt8]
-    let source: String
-
-    func rows() throws -> [Row] {
-        var rows: [Row] = []
-        var index = 0
-        var line = 1
-        while index < bytes.count {
-            var row = Row(line: line, fields: [])
-            var endOfRow = false
-            while !endOfRow {
-                let (field, next, lines, ended) = try self.field(from: index, line: line)
-                row.fields.append(field)
-                (index, line, endOfRow) = (next, line + lines, ended)
+        let (names, bodyStart) = try header(bytes, failure: failure)
+        let chunks = chunkRanges(bytes, from: bodyStart, size: chunkBytes)
+        let parser = CSVChunkParser(bytes: bytes, columnCount: names.count, forcedText: [])
+        var sinks: [[CSVColumnSink]] = []
+        var firstProblem: CSVChunkParser.Problem?
+        let outcomes = try Parallel.map(chunks.count) { parser.parse(chunks[$0]) }
+        for outcome in outcomes {
+            switch outcome {
+            case .success(let chunkSinks): sinks.append(chunkSinks)
+            case .failure(let problem): firstProblem = firstProblem ?? problem
             }
-            // A blank line (one empty field) is no record.
-            if !(row.fields.count == 1 && row.fields[0].text == nil) { rows.append(row) }
         }
-        return rows
+        if var problem = firstProblem {
+            // In order, the first problem of the file (chunks may have met later ones first).
+            if chunks.count > 1, case .failure(let first) = parser.parse(bodyStart..<bytes.count) { problem = first }
+            throw failure(problem.offset, problem.message)
+        }
+        let types = settledTypes(sinks, columnCount: names.count)
+        // Chunks that met text only after other values parse again with those columns as text.
+        let redo = sinks.indices.filter { c in
+            sinks[c].indices.contains {
+                types[$0] == .utf8 && sinks[c][$0].kind != .text && sinks[c][$0].kind != .undecided
+            }
+        }
+        let textColumns = Set(types.indices.filter { types[$0] == .utf8 })
+        let redone = try Parallel.map(redo.count) { i in
+            try CSVChunkParser(bytes: bytes, columnCount: names.count, forcedText: textColumns).parse(chunks[redo[i]])
+                .get()
+        }
+        for (i, c) in redo.enumerated() { sinks[c] = redone[i] }
+        return try sinks.map { chunk in
+            let columns = try zip(chunk, types).map { try $0.column(as: $1) }
+            do {
+                return try RecordBatch(names: names, columns: columns)
+            } catch DataError.malformedBatch(let reason) {
+                throw failure(0, "the header is invalid: \(reason)")
+            }
+        }
     }
 
-    /// The field starting at `start`: the field, where the next one starts, how many line
-    /// breaks it spanned (inside quotes and the one ending the row), and whether it ended
-    /// its row.
-    private func field(from start: Int, line: Int) throws -> (Field, Int, Int, Bool) {
-        let comma = UInt8(ascii: ",")
-        let quote = UInt8(ascii: "\"")
-        let newline = UInt8(ascii: "\n")
-        let carriageReturn = UInt8(ascii: "\r")
-        var index = start
-        if index < bytes.count, bytes[index] == quote {
-            var text: [UInt8] = []
-            var lines = 0
-            index += 1
-            while true {
-                guard index < bytes.count else {
-                    throw DataError.malformedCSV(
-                        source: source, line: line, column: column(of: start), "a quoted field is never closed")
+    /// The header's names and where the body starts (blank lines before it are skipped).
+    private static func header(_ bytes: UnsafeBufferPointer<UInt8>, failure: (Int, String) -> DataError) throws
+        -> ([String], Int)
+    {
+        var start = 0
+        while start < bytes.count && (bytes[start] == UInt8(ascii: "\n") || bytes[start] == UInt8(ascii: "\r")) {
+            start += 1
+        }
+        guard start < bytes.count else { throw failure(0, "no header line") }
+        let probe = CSVChunkParser(bytes: bytes, columnCount: 0, forcedText: [])
+        let (names, end) = try probe.headerFields(from: start).mapError { failure($0.offset, $0.message) }.get()
+        let unique = Set(names)
+        if unique.count != names.count {
+            let repeated = names.first { name in names.filter { $0 == name }.count > 1 } ?? ""
+            throw failure(start, "the header is invalid: the column name \"\(repeated)\" appears twice")
+        }
+        return (names, end)
+    }
+
+    /// Ranges of about `size` bytes that start at records: each cut moves to just after
+    /// the first line break outside quotes, known from the parity of the quotes before it.
+    static func chunkRanges(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, size: Int) -> [Range<Int>] {
+        let length = bytes.count - start
+        guard length > size else { return length > 0 ? [start..<bytes.count] : [] }
+        let pieces = (length + size - 1) / size
+        let nominal = (0...pieces).map { start + length * $0 / pieces }
+        let quotes =
+            (try? Parallel.map(pieces) { p in
+                UnsafeBufferPointer(rebasing: bytes[nominal[p]..<nominal[p + 1]]).reduce(0) {
+                    $0 + ($1 == UInt8(ascii: "\"") ? 1 : 0)
                 }
-                let byte = bytes[index]
-                if byte == quote {
-                    if index + 1 < bytes.count, bytes[index + 1] == quote {
-                        text.append(quote)
-                        index += 2
-                        continue
-                    }
-                    index += 1
+            }) ?? []
+        var cuts = [start]
+        var quotesBefore = 0
+        for p in 1..<pieces {
+            quotesBefore += quotes[p - 1]
+            var at = nominal[p]
+            var inQuotes = quotesBefore % 2 == 1
+            while at < bytes.count {
+                let byte = bytes[at]
+                at += 1
+                if byte == UInt8(ascii: "\"") {
+                    inQuotes.toggle()
+                } else if byte == UInt8(ascii: "\n") && !inQuotes {
                     break
                 }
-                if byte == newline { lines += 1 }
-                text.append(byte)
-                index += 1
             }
-            guard let string = String(validating: text, as: UTF8.self) else {
-                throw DataError.malformedCSV(
-                    source: source, line: line, column: column(of: start), "the text is not UTF-8")
-            }
-            if index < bytes.count, bytes[index] == carriageReturn { index += 1 }
-            guard index == bytes.count || bytes[index] == comma || bytes[index] == newline else {
-                throw DataError.malformedCSV(
-                    source: source, line: line + lines, column: column(of: index),
-                    "a closing quote must end its field (use \"\" for a quote inside one)")
-            }
-            let ended = index == bytes.count || bytes[index] == newline
-            return (Field(text: string), index + 1, lines + (ended ? 1 : 0), ended)
+            if at > cuts[cuts.count - 1] && at < bytes.count { cuts.append(at) }
         }
-        var end = index
-        while end < bytes.count, bytes[end] != comma, bytes[end] != newline { end += 1 }
-        var slice = bytes[index..<end]
-        if slice.last == carriageReturn { slice = slice.dropLast() }
-        if slice.contains(quote) {
-            throw DataError.malformedCSV(
-                source: source, line: line, column: column(of: slice.firstIndex(of: quote) ?? index),
-                "a quote inside an unquoted field (quote the whole field)")
-        }
-        guard let string = String(validating: slice, as: UTF8.self) else {
-            throw DataError.malformedCSV(source: source, line: line, column: column(of: index), "the text is not UTF-8")
-        }
-        let ended = end == bytes.count || bytes[end] == newline
-        return (Field(text: string.isEmpty ? nil : string), end + 1, ended ? 1 : 0, ended)
+        cuts.append(bytes.count)
+        return zip(cuts, cuts.dropFirst()).compactMap { $0 < $1 ? $0..<$1 : nil }
     }
 
-    /// The 1-based column (in bytes) of offset `index` on its line.
-    private func column(of index: Int) -> Int {
-        var start = min(index, bytes.count)
-        while start > 0, bytes[start - 1] != UInt8(ascii: "\n") { start -= 1 }
-        return index - start + 1
+    /// The type each column settles on over all chunks: any text makes text; bools with
+    /// numbers make text; ints with floats make float64; only nulls make int64.
+    private static func settledTypes(_ sinks: [[CSVColumnSink]], columnCount: Int) -> [DataType] {
+        (0..<columnCount).map { j in
+            let kinds = Set(sinks.map { $0[j].kind }).subtracting([.undecided])
+            if kinds.isEmpty { return .int64 }
+            if kinds.contains(.text) || kinds.contains(.abandoned) { return .utf8 }
+            if kinds == [.bool] { return .bool }
+            if kinds.contains(.bool) { return .utf8 }
+            return kinds.contains(.double) ? .float64 : .int64
+        }
+    }
+
+    /// The 1-based line and byte column of `offset`.
+    static func position(of offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> (Int, Int) {
+        let offset = Swift.min(Swift.max(0, offset), bytes.count)
+        var line = 1
+        var lineStart = 0
+        for i in 0..<offset where bytes[i] == UInt8(ascii: "\n") {
+            line += 1
+            lineStart = i + 1
+        }
+        return (line, offset - lineStart + 1)
     }
 }
