@@ -80,7 +80,11 @@ struct CSVColumnSink {
                 kind = .bool
                 bools = [Bool](repeating: false, count: nulls) + [value]
             } else {
-                abandon()
+                // Text from the first value on: collect it (nulls so far are empty).
+                kind = .text
+                offsets = [Int32](repeating: 0, count: nulls + 1)
+                textBytes.append(contentsOf: field)
+                offsets.append(Int32(textBytes.count))
             }
         }
         return true
@@ -95,7 +99,7 @@ struct CSVColumnSink {
 
     /// The values as a column of `type` (the kind the whole file settled on, which this
     /// chunk's kind widens to: undecided to anything, int to double).
-    func column(as type: DataType) throws -> Column {
+    func column(as type: DataType) -> Column {
         let validity = present.isEmpty ? nil : Bitmap(present)
         switch type {
         case .int64:
@@ -111,7 +115,8 @@ struct CSVColumnSink {
             return Column.bools(count: count, validity: validity) { values[$0] }
         default:
             let offsets = kind == .text ? self.offsets : [Int32](repeating: 0, count: count + 1)
-            return try Column(type: .utf8, count: count, validity: validity, values: textBytes, offsets: offsets)
+            // Every field was checked as UTF-8 when it arrived, and offsets only grow.
+            return Column(unchecked: .utf8, count: count, validity: validity, values: textBytes, offsets: offsets)
         }
     }
 }

@@ -78,7 +78,7 @@ public enum CSVReader {
         }
         for (i, c) in redo.enumerated() { sinks[c] = redone[i] }
         return try sinks.map { chunk in
-            let columns = try zip(chunk, types).map { try $0.column(as: $1) }
+            let columns = zip(chunk, types).map { $0.column(as: $1) }
             do {
                 return try RecordBatch(names: names, columns: columns)
             } catch DataError.malformedBatch(let reason) {

@@ -15,7 +15,7 @@ public enum TableFiles {
         let files = try paths(matching: path)
         let perFile = try files.map { file -> [RecordBatch] in
             switch URL(fileURLWithPath: file).pathExtension.lowercased() {
-            case "csv", "tsv", "txt": return [try CSVReader.read(path: file)]
+            case "csv", "tsv", "txt": return try CSVReader.readBatches(path: file)
             case "parquet", "pq": return try ParquetReader.read(path: file)
             default: throw DataError.unreadableFile(path: file, "unknown file type (expected .csv or .parquet)")
             }
