@@ -33,19 +33,19 @@ struct ParquetChunkReader {
             throw DataError.malformedParquet(
                 "column \(name) is \(chunk.physicalType) in a row group, \(type.physical) in the schema")
         }
-        let range = try file.range(of: chunk)
-        var position = range.lowerBound
+        let bytes = [UInt8](file.bytes[try file.range(of: chunk)])
+        var position = 0
         while rowsRead < rows {
-            guard position < range.upperBound else {
+            guard position < bytes.count else {
                 throw DataError.malformedParquet("column \(name) ends after \(rowsRead) of \(rows) rows")
             }
-            var reader = ThriftReader(file.bytes, at: position)
+            var reader = ThriftReader(bytes, at: position)
             let header = try ParquetPageHeader(&reader)
             let body = reader.position..<reader.position + header.compressedSize
-            guard body.upperBound <= range.upperBound else {
+            guard body.upperBound <= bytes.count else {
                 throw DataError.malformedParquet("a page of column \(name) runs past its chunk")
             }
-            try readPage(header, body: file.bytes[body])
+            try readPage(header, body: bytes[body])
             position = body.upperBound
         }
         return try assemble()
@@ -100,6 +100,10 @@ struct ParquetChunkReader {
 
     /// Definition levels (bit width 1) of `count` rows; returns how many are present.
     private mutating func readLevels(_ cursor: inout ParquetEncodings.Cursor, count: Int) throws -> Int {
+        if ParquetEncodings.isSingleRun(cursor, of: 1, count: count, bitWidth: 1) {
+            if !present.isEmpty { present += repeatElement(true, count: count) }
+            return count
+        }
         let levels = try ParquetEncodings.decodeHybrid(&cursor, bitWidth: 1, count: count)
         if present.isEmpty && levels.contains(0) { present = [Bool](repeating: true, count: rowsRead) }
         if !present.isEmpty || levels.contains(0) { present += levels.map { $0 == 1 } }

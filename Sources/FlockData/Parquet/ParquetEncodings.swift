@@ -83,17 +83,36 @@ enum ParquetEncodings {
     /// `count` little-endian bit-packed values (LSB first) from `bytes` (missing bits read 0).
     static func unpack(_ bytes: ArraySlice<UInt8>, bitWidth: Int, count: Int) -> [UInt32] {
         guard bitWidth > 0 else { return [UInt32](repeating: 0, count: count) }
-        let base = bytes.startIndex
-        let available = bytes.count * 8
         let mask: UInt64 = bitWidth == 32 ? 0xFFFF_FFFF : (1 << UInt64(bitWidth)) - 1
-        return (0..<count).map { i in
-            let bit = i * bitWidth
-            guard bit < available else { return 0 }
-            var word: UInt64 = 0
-            let first = bit / 8
-            for k in 0..<Swift.min(5, bytes.count - first) { word |= UInt64(bytes[base + first + k]) << UInt64(8 * k) }
-            return UInt32((word >> UInt64(bit % 8)) & mask)
+        return [UInt32](unsafeUninitializedCapacity: count) { out, initialized in
+            bytes.withUnsafeBufferPointer { input in
+                // A bit reader: whole bytes enter a 64-bit buffer as values leave it.
+                var buffer: UInt64 = 0
+                var bits = 0
+                var next = 0
+                for i in 0..<count {
+                    while bits < bitWidth {
+                        buffer |= UInt64(next < input.count ? input[next] : 0) << UInt64(bits)
+                        next += 1
+                        bits += 8
+                    }
+                    out[i] = UInt32(truncatingIfNeeded: buffer & mask)
+                    buffer >>= UInt64(bitWidth)
+                    bits -= bitWidth
+                }
+            }
+            initialized = count
         }
+    }
+
+    /// Whether the hybrid runs at the cursor start with one RLE run of `value` covering
+    /// `count` values (levels of a column with no nulls): then nothing needs decoding.
+    static func isSingleRun(_ cursor: Cursor, of value: UInt32, count: Int, bitWidth: Int) -> Bool {
+        var probe = cursor
+        guard let header = try? probe.varint(), header & 1 == 0, header >> 1 >= UInt64(count),
+            let raw = try? probe.take((bitWidth + 7) / 8)
+        else { return false }
+        return raw.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) } == value
     }
 
     /// `values` as RLE/bit-packed hybrid runs: runs of 8 or more equal values as RLE, the

@@ -13,21 +13,26 @@ import Foundation
 public enum ParquetReader {
     /// The row groups of the file at `path` as batches, with only `columns` (all when nil).
     public static func read(path: String, columns: [String]? = nil) throws -> [RecordBatch] {
-        let bytes: [UInt8]
+        let data: Data
         do {
-            bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped))
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
         } catch {
             throw DataError.unreadableFile(path: path, "\(error.localizedDescription)")
         }
-        return try read(bytes, source: path, columns: columns)
+        return try read(data, source: path, columns: columns)
     }
 
     /// The row groups of Parquet `bytes`; `source` names the file in errors.
     public static func read(_ bytes: [UInt8], source: String = "Parquet", columns: [String]? = nil) throws
         -> [RecordBatch]
     {
+        try read(Data(bytes), source: source, columns: columns)
+    }
+
+    /// The row groups of a Parquet file's (mapped) bytes.
+    static func read(_ data: Data, source: String, columns: [String]?) throws -> [RecordBatch] {
         do {
-            let file = try ParquetFile(bytes)
+            let file = try ParquetFile(data)
             return try file.batches(columns: columns)
         } catch DataError.malformedParquet(let reason) {
             throw DataError.malformedParquet("\(source): \(reason)")
@@ -35,9 +40,10 @@ public enum ParquetReader {
     }
 }
 
-/// A Parquet file's bytes and footer.
+/// A Parquet file's bytes (often memory-mapped: chunk readers copy only their ranges)
+/// and footer.
 struct ParquetFile {
-    let bytes: [UInt8]
+    let bytes: Data
     let metadata: ParquetFileMetadata
     /// The leaf columns, in schema order.
     let leaves: [ParquetSchemaElement]
@@ -45,11 +51,13 @@ struct ParquetFile {
 
     private static let magic: [UInt8] = Array("PAR1".utf8)
 
-    init(_ bytes: [UInt8]) throws {
+    init(_ data: Data) throws {
+        // Data slices keep their parent's indices; start from 0.
+        let bytes = data.startIndex == 0 ? data : Data(data)
         guard bytes.count >= 12, Array(bytes.prefix(4)) == Self.magic, Array(bytes.suffix(4)) == Self.magic else {
             throw DataError.malformedParquet("not a Parquet file (no PAR1 at both ends, \(bytes.count) bytes)")
         }
-        var cursor = ParquetEncodings.Cursor(bytes, from: bytes.count - 8)
+        var cursor = ParquetEncodings.Cursor(Array(bytes.suffix(8)))
         let length = Int(try cursor.littleEndian32())
         guard length > 0, length <= bytes.count - 12 else {
             throw DataError.malformedParquet("a footer of \(length) bytes in a file of \(bytes.count)")
