@@ -40,7 +40,11 @@ enum GroupAggregates {
         GroupFold.buffer(index.groupCount, Int64(0)) { counts in
             GroupFold.run(index, morsels) { owned, m, ids in
                 let column = values[m]
-                for (i, id) in ids.enumerated() where owned.contains(id) && !column.isNull(i) { counts[Int(id)] += 1 }
+                if let validity = column.validity {
+                    for (i, id) in ids.enumerated() where owned.contains(id) && validity[i] { counts[Int(id)] += 1 }
+                } else {
+                    for id in ids where owned.contains(id) { counts[Int(id)] += 1 }
+                }
             }
         }
     }

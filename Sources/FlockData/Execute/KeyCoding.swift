@@ -12,9 +12,19 @@ extension KeyCodes {
         switch type {
         case .categorical:
             let columns = Column.sharingCategories(morselColumns)
-            fill(&codes, columns, morsels) { column, i in
-                column.isNull(i)
-                    ? 0 : UInt64(column.values.withUnsafeBytes { $0.load(fromByteOffset: 4 * i, as: Int32.self) }) + 1
+            codes.withUnsafeMutableBufferPointer { out in
+                Parallel.forEach(columns.count) { m in
+                    let column = columns[m]
+                    let start = morsels.range(m).lowerBound
+                    column.values.withUnsafeBytes { raw in
+                        let values = raw.bindMemory(to: Int32.self)
+                        if let validity = column.validity {
+                            for i in 0..<column.count { out[start + i] = validity[i] ? UInt64(values[i]) + 1 : 0 }
+                        } else {
+                            for i in 0..<column.count { out[start + i] = UInt64(values[i]) + 1 }
+                        }
+                    }
+                }
             }
             // Invariant: categorical columns have categories.
             return [KeyCodes(codes: codes, bound: UInt64(columns[0].categories!.values.count) + 1)]
@@ -104,7 +114,9 @@ extension KeyCodes {
     ) {
         codes.withUnsafeMutableBufferPointer { out in
             Parallel.forEach(columns.count) { m in
-                for (i, row) in morsels.range(m).enumerated() { out[row] = code(columns[m], i) }
+                // One copy of the column per morsel (a copy per row retains its buffers).
+                let column = columns[m]
+                for (i, row) in morsels.range(m).enumerated() { out[row] = code(column, i) }
             }
         }
     }

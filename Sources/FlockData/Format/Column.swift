@@ -151,7 +151,10 @@ public struct Column: Sendable, Equatable {
     public var nullCount: Int { validity.map { count - $0.setCount } ?? 0 }
 
     /// Whether value `index` is null.
-    public func isNull(_ index: Int) -> Bool { validity.map { !$0[index] } ?? false }
+    public func isNull(_ index: Int) -> Bool {
+        guard let validity else { return false }
+        return !validity[index]
+    }
 
     /// The fixed-width values as `T` (null slots hold zero or whatever the source wrote).
     /// - Throws: `DataError.valueType` when the column does not store `T`.
