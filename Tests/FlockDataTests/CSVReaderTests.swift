@@ -28,6 +28,8 @@ struct CSVReaderTests {
         let batch = try CSVReader.read(Array("a,b\n1,x\n2.5,7".utf8))
         #expect(batch.columns.map(\.type) == [.float64, .utf8])
         #expect(try batch.column("b")[1] == .string("7"))
+        let headerOnly = try CSVReader.read(Array("a,b\n".utf8))
+        #expect(headerOnly.names == ["a", "b"] && headerOnly.rowCount == 0)
     }
 
     @Test("bad CSV names the source, line and column of the problem")

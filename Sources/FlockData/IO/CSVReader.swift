@@ -48,7 +48,9 @@ public enum CSVReader {
             return .malformedCSV(source: source, line: line, column: column, message)
         }
         let (names, bodyStart) = try header(bytes, failure: failure)
-        let chunks = chunkRanges(bytes, from: bodyStart, size: chunkBytes)
+        var chunks = chunkRanges(bytes, from: bodyStart, size: chunkBytes)
+        // A file of only a header is one batch of no rows.
+        if chunks.isEmpty { chunks = [bodyStart..<bodyStart] }
         let parser = CSVChunkParser(bytes: bytes, columnCount: names.count, forcedText: [])
         var sinks: [[CSVColumnSink]] = []
         var firstProblem: CSVChunkParser.Problem?
