@@ -67,7 +67,7 @@ package enum DataFuzzing {
     /// A SQL query (UTF-8) parsed and planned over a small table: a lazy frame or a
     /// `DataError`, never a crash or a stack overflow; a frame that plans is also run.
     package static func sql(_ bytes: [UInt8]) {
-        var context = SQLContext { path in throw DataError.unreadableFile(path: path, "no files in fuzzing") }
+        var context = SQLContext { path, _ in throw DataError.unreadableFile(path: path, "no files in fuzzing") }
         // Invariant: equal-length columns with distinct names.
         let table = try! RecordBatch([
             "k": Column(["a", "b", nil, "a"]), "v": Column([1, 2, 3, nil] as [Int64?]), "x": Column([0.5, nil, 2, 4]),

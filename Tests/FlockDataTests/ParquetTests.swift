@@ -71,8 +71,13 @@ struct ParquetTests {
         defer { try? FileManager.default.removeItem(atPath: empty) }
         try ParquetWriter.write([edges.slice(0..<0)], to: empty)
         #expect(try ParquetReader.read(path: empty).map(\.rowCount) == [0])
-        let result = try SQLContext().query("SELECT same, count(*) AS n FROM '\(path)' GROUP BY same").collect()
-        #expect(Self.values(result) == [[.string("a"), .int(3)]])
+        let query = try SQLContext().query("SELECT same, count(*) AS n FROM '\(path)' GROUP BY same")
+        #expect(Self.values(try query.collect()) == [[.string("a"), .int(3)]])
+        // Projection push-down: the scan decodes only the column the query mentions.
+        let scan = query.explain().split(separator: "\n").first { $0.contains("Scan ") } ?? ""
+        #expect(scan.hasSuffix("-> [same: categorical]"), "\(scan)")
+        let counted = try SQLContext().query("SELECT count(*) AS n FROM '\(path)'").collect()
+        #expect(Self.values(counted) == [[.int(3)]])
         // One file's text is dictionary encoded (categorical), the other's plain (utf8):
         // read together they are utf8.
         let folder = Self.temporaryPath("mixed")

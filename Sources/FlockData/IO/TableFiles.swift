@@ -11,12 +11,14 @@ public enum TableFiles {
     /// Parquet row group a batch.
     /// - Throws: `DataError.unreadableFile` when nothing matches, a file has a format Flock
     ///   cannot read, or the files' columns differ; `DataError.malformedCSV` for bad CSV.
-    @Sendable public static func read(_ path: String) throws -> DataFrame {
+    ///   `columns` (lowercased names) is a hint: Parquet files decode only the columns named
+    ///   there (at least one, so rows still count); nil reads every column.
+    @Sendable public static func read(_ path: String, columns: Set<String>? = nil) throws -> DataFrame {
         let files = try paths(matching: path)
         let perFile = try files.map { file -> [RecordBatch] in
             switch URL(fileURLWithPath: file).pathExtension.lowercased() {
             case "csv", "tsv", "txt": return try CSVReader.readBatches(path: file)
-            case "parquet", "pq": return try ParquetReader.read(path: file)
+            case "parquet", "pq": return try ParquetReader.read(path: file, keeping: columns)
             default: throw DataError.unreadableFile(path: file, "unknown file type (expected .csv or .parquet)")
             }
         }

@@ -13,27 +13,41 @@ import Foundation
 public enum ParquetReader {
     /// The row groups of the file at `path` as batches, with only `columns` (all when nil).
     public static func read(path: String, columns: [String]? = nil) throws -> [RecordBatch] {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw DataError.unreadableFile(path: path, "\(error.localizedDescription)")
-        }
-        return try read(data, source: path, columns: columns)
+        try read(mapped(path), source: path) { all in columns ?? all }
     }
 
     /// The row groups of Parquet `bytes`; `source` names the file in errors.
     public static func read(_ bytes: [UInt8], source: String = "Parquet", columns: [String]? = nil) throws
         -> [RecordBatch]
     {
-        try read(Data(bytes), source: source, columns: columns)
+        try read(Data(bytes), source: source) { all in columns ?? all }
     }
 
-    /// The row groups of a Parquet file's (mapped) bytes.
-    static func read(_ data: Data, source: String, columns: [String]?) throws -> [RecordBatch] {
+    /// The row groups of the file at `path` with the columns whose lowercased names are in
+    /// `names` (all when nil; the first column when none is, so row counts survive).
+    static func read(path: String, keeping names: Set<String>?) throws -> [RecordBatch] {
+        try read(mapped(path), source: path) { all in
+            guard let names else { return all }
+            let kept = all.filter { names.contains($0.lowercased()) }
+            return kept.isEmpty ? Array(all.prefix(1)) : kept
+        }
+    }
+
+    /// The file at `path`, memory-mapped.
+    private static func mapped(_ path: String) throws -> Data {
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
+            throw DataError.unreadableFile(path: path, "\(error.localizedDescription)")
+        }
+    }
+
+    /// The row groups of a file's bytes with the columns `choose` picks from all of its
+    /// column names; errors name `source`.
+    private static func read(_ data: Data, source: String, choose: ([String]) -> [String]) throws -> [RecordBatch] {
         do {
             let file = try ParquetFile(data)
-            return try file.batches(columns: columns)
+            return try file.batches(columns: choose(file.leaves.map(\.name)))
         } catch DataError.malformedParquet(let reason) {
             throw DataError.malformedParquet("\(source): \(reason)")
         }
@@ -74,9 +88,9 @@ struct ParquetFile {
         }
     }
 
-    /// The row groups as batches of the `columns` named (all when nil).
-    func batches(columns names: [String]?) throws -> [RecordBatch] {
-        let wanted = try (names ?? leaves.map(\.name)).map { name in
+    /// The row groups as batches of the `columns` named.
+    func batches(columns names: [String]) throws -> [RecordBatch] {
+        let wanted = try names.map { name in
             guard let index = leaves.firstIndex(where: { $0.name == name }) else {
                 throw DataError.unknownColumn(name, available: leaves.map(\.name))
             }

@@ -9,15 +9,21 @@ import Foundation
 /// let top = try sql.query("SELECT id1, sum(v1) AS v1 FROM x GROUP BY id1 ORDER BY v1 DESC LIMIT 3")
 /// print(try top.show())
 /// ```
-/// `FROM 'data/*.csv'` reads files through `fileReader` (CSV by default). Errors are
-/// `DataError.invalidSQL`, whose description points at the offending token.
+/// `FROM 'data/*.parquet'` reads files through `fileReader` (CSV and Parquet by default),
+/// telling it which column names the query mentions so a Parquet scan decodes only those
+/// (projection push-down). Errors are `DataError.invalidSQL`, whose description points at
+/// the offending token.
 public struct SQLContext: Sendable {
-    /// Reads the file (or pattern) named in quotes in FROM into a frame.
-    public var fileReader: @Sendable (String) throws -> DataFrame
+    /// Reads the file (or pattern) named in quotes in FROM into a frame; the second
+    /// argument is the lowercased column names the query mentions (nil: it may read all),
+    /// a hint the reader may use to skip columns.
+    public var fileReader: @Sendable (_ path: String, _ columns: Set<String>?) throws -> DataFrame
     private var tables: [String: DataFrame] = [:]
 
     /// A context with no tables, reading quoted paths with `fileReader`.
-    public init(fileReader: @escaping @Sendable (String) throws -> DataFrame = TableFiles.read) {
+    public init(
+        fileReader: @escaping @Sendable (_ path: String, _ columns: Set<String>?) throws -> DataFrame = TableFiles.read
+    ) {
         self.fileReader = fileReader
     }
 
@@ -36,6 +42,10 @@ public struct SQLContext: Sendable {
     public func query(_ query: String) throws -> DataFrame {
         var parser = try SQLParser(query)
         let parsed = try parser.parse()
-        return try SQLPlanner(query: query, referenceOffsets: parser.referenceOffsets, context: self).plan(parsed).frame
+        let mentioned =
+            parser.selectsAll ? nil : Set(parser.referenceOffsets.keys.map { SQLName.parts($0).name.lowercased() })
+        return try SQLPlanner(
+            query: query, referenceOffsets: parser.referenceOffsets, mentionedColumns: mentioned, context: self
+        ).plan(parsed).frame
     }
 }

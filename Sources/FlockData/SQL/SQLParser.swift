@@ -11,6 +11,8 @@ struct SQLParser {
     private static let maximumDepth = 200
     /// Where each column reference first appears, for errors the planner finds later.
     private(set) var referenceOffsets: [String: Int] = [:]
+    /// Whether a select list has `*` or `t.*` (every column may be read).
+    private(set) var selectsAll = false
 
     /// Words that end an expression or table, so they are never taken as an alias.
     private static let reserved: Set<String> = [
@@ -85,9 +87,13 @@ struct SQLParser {
 
     private mutating func parseSelectItem() throws -> SQLSelectItem {
         let offset = current.offset
-        if acceptSymbol("*") { return .all(qualifier: nil, offset: offset) }
+        if acceptSymbol("*") {
+            selectsAll = true
+            return .all(qualifier: nil, offset: offset)
+        }
         if isName(current), tokens[at + 1].isSymbol("."), tokens[at + 2].isSymbol("*") {
             let qualifier = current.text
+            selectsAll = true
             at += 3
             return .all(qualifier: qualifier, offset: offset)
         }

@@ -5,6 +5,8 @@
 struct SQLPlanner {
     let query: String
     let referenceOffsets: [String: Int]
+    /// The lowercased column names the query mentions (nil when it selects `*`).
+    let mentionedColumns: Set<String>?
     let context: SQLContext
 
     /// The frame of `parsed` and the names it makes visible to an outer query.
@@ -259,7 +261,7 @@ struct SQLPlanner {
             }
             return (frame, SQLScope(frame.schema, qualifier: table.alias ?? name))
         case .file(let path):
-            let frame = try at(table.offset) { try context.fileReader(path) }
+            let frame = try at(table.offset) { try context.fileReader(path, mentionedColumns) }
             return (frame, SQLScope(frame.schema, qualifier: table.alias))
         case .subquery(let inner):
             let frame = try plan(inner).frame
