@@ -82,3 +82,30 @@ struct AggregationTests {
         #expect(try frame.groupBy(col("name")).agg(count()).collect().rowCount == 0)
     }
 }
+
+@Suite("describe")
+struct DescribeTests {
+    @Test("describe gives count, nulls, mean, std, min, quartiles and max of each numeric column")
+    func describe() throws {
+        let batch = try RecordBatch([
+            "k": Column(["a", "b", "c", "d", "e"]), "x": Column([1, 2, 3, 4, nil] as [Int64?]),
+            "y": Column([0.5, 1.5, 2.5, 3.5, 4.5]),
+        ])
+        let summary = try DataFrame(batch).describe()
+        #expect(summary.names == ["statistic", "x", "y"])
+        let statistics = (0..<summary.rowCount).map { summary.columns[0][$0] }
+        #expect(
+            statistics.map { $0.map { "\($0)" } } == [
+                "count", "null_count", "mean", "std", "min", "25%", "50%", "75%", "max",
+            ])
+        let xColumn = try summary.column("x")
+        let x = (0..<summary.rowCount).map { row -> Double? in
+            if case .double(let value)? = xColumn[row] { return value }
+            return nil
+        }
+        #expect(x[0] == 4 && x[1] == 1 && x[2] == 2.5 && x[4] == 1 && x[6] == 2.5 && x[8] == 4)
+        #expect(Reference.close(x[3], (5.0 / 3).squareRoot()))
+        #expect(x[5] == 1.75 && x[7] == 3.25)
+        #expect(throws: DataError.self) { try DataFrame(batch).select(col("k")).describe() }
+    }
+}
