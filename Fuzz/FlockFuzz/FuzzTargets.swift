@@ -20,6 +20,7 @@ let fuzzTargets: [String: @Sendable ([UInt8]) -> Void] = [
     "table-csv": DataFuzzing.csv,
     "sql": DataFuzzing.sql,
     "parquet": DataFuzzing.parquet,
+    "ndjson": DataFuzzing.ndjson,
 ]
 
 /// Valid inputs of every target (`FlockFuzz --write-seeds DIR` writes them as the corpus).

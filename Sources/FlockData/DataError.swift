@@ -9,6 +9,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case valueType(requested: String, column: DataType)
     /// CSV that cannot be read, with where: the source (a file's path), line and column.
     case malformedCSV(source: String, line: Int, column: Int, String)
+    /// NDJSON that cannot be read, with where: the source, line and column (in bytes).
+    case malformedJSON(source: String, line: Int, column: Int, String)
     /// A column that has no form of the kind asked for (a tensor of a text column).
     case notConvertible(String)
     /// Columns of different lengths in one batch, or duplicate names.
@@ -36,6 +38,7 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
             "column \"\(column)\" holds \(actual), not \(expected)"
         case .valueType(let requested, let column): "a \(column) column does not store \(requested) values"
         case .malformedCSV(let source, let line, let column, let reason): "\(source):\(line):\(column): \(reason)"
+        case .malformedJSON(let source, let line, let column, let reason): "\(source):\(line):\(column): \(reason)"
         case .notConvertible(let reason): reason
         case .malformedBatch(let reason): "malformed batch: \(reason)"
         case .unknownColumn(let name, let available):

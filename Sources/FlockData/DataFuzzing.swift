@@ -40,6 +40,12 @@ package enum DataFuzzing {
         _ = batch.show(limit: 5)
     }
 
+    /// NDJSON text read into a batch: a batch or a `DataError`, never a crash.
+    package static func ndjson(_ bytes: [UInt8]) {
+        guard let batch = try? NDJSONReader.read(bytes, source: "fuzz") else { return }
+        _ = batch.show(limit: 5)
+    }
+
     /// A Parquet file read whole: batches or a `DataError`, never a crash, a hang or a
     /// huge allocation.
     package static func parquet(_ bytes: [UInt8]) {
@@ -102,6 +108,11 @@ package enum DataFuzzing {
                 [code(.categorical), 2, 0, 2, 0, 0, 0, 0, 0, 0, 0],
             ],
             "parquet": parquetSeeds,
+            "ndjson": [
+                #"{"a": 1, "b": "x\"y", "c": true}"# + "\n" + #"{"a": 2.5, "d": null}"# + "\n\n"
+                    + #"{"b": "\u00e9\ud83d\ude00"}"#,
+                "{\"n\": -0.5e3}\r\n{}",
+            ].map { Array($0.utf8) },
             "sql": [
                 "SELECT k, sum(v) AS s, count(*) FROM t WHERE x > 1 OR v IS NULL GROUP BY k HAVING count(*) > 1 ORDER BY s DESC LIMIT 2",
                 "SELECT * FROM (SELECT k, row_number() OVER (PARTITION BY k ORDER BY x DESC) AS r FROM t) WHERE r <= 1",

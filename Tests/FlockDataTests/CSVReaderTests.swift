@@ -117,3 +117,46 @@ struct CSVReaderTests {
         }
     }
 }
+
+@Suite("NDJSON into record batches")
+struct NDJSONReaderTests {
+    @Test("keys in first-seen order, nulls for missing keys, types inferred, escapes decoded")
+    func reads() throws {
+        let text = #"""
+            {"id": 1, "score": 0.5, "ok": true, "name": "ann", "tags": "a\"b"}
+            {"id": 2, "ok": false, "name": null, "extra": "\u00e9\ud83d\ude00"}
+
+            {"id": 3, "score": 2, "name": "\\n\/", "code": "7"}
+            """#
+        let batch = try NDJSONReader.read(Array(text.utf8))
+        #expect(batch.names == ["id", "score", "ok", "name", "tags", "extra", "code"])
+        #expect(batch.columns.map(\.type) == [.int64, .float64, .bool, .utf8, .utf8, .utf8, .utf8])
+        #expect(try (0..<3).map { try batch.column("score")[$0] } == [.double(0.5), nil, .double(2)])
+        #expect(try batch.column("extra")[1] == .string("é😀"))
+        #expect(try batch.column("tags")[0] == .string("a\"b"))
+        #expect(try batch.column("name")[2] == .string("\\n/"))
+        #expect(try batch.column("code")[2] == .string("7"))  // a JSON string stays text
+    }
+
+    @Test("a key mixing numbers and strings reads as text; errors name the line and column")
+    func mixedAndErrors() throws {
+        let mixed = try NDJSONReader.read(Array("{\"v\": 1}\n{\"v\": \"x\"}\n{\"v\": 2.5}\n".utf8))
+        #expect(try (0..<3).map { try mixed.column("v")[$0] } == [.string("1"), .string("x"), .string("2.5")])
+        let cases: [(String, String)] = [
+            ("{\"a\": 1}\n{\"a\": [1]}\n", "j:2:7: nested objects and arrays are not supported yet"),
+            ("{\"a\": 1}\n[1]\n", "j:2:1: a line must be a JSON object"),
+            ("{\"a\": 01}\n", "j:1:7: expected a value"),
+            ("{\"a\": \"open\n", "j:1:7: a string is never closed"),
+            ("{\"a\": 1, \"a\": 2}\n", "j:1:10: key \"a\" appears twice"),
+            ("{\"a\": 1} {\"b\": 2}\n", "j:1:10: one JSON object per line"),
+        ]
+        for (text, message) in cases {
+            #expect(throws: DataError.self) { try NDJSONReader.read(Array(text.utf8), source: "j") }
+            do {
+                _ = try NDJSONReader.read(Array(text.utf8), source: "j")
+            } catch {
+                #expect("\(error)".hasPrefix(message), "\(text.debugDescription): \(error)")
+            }
+        }
+    }
+}

@@ -1,4 +1,4 @@
-/// One column of a CSV chunk as its fields arrive, typed speculatively: the first value
+/// One column of a CSV chunk (or of NDJSON lines) as its fields arrive, typed speculatively: the first value
 /// picks int64, float64, bool or text (in that order of preference); a later value that
 /// does not fit widens int64 to float64, and anything else makes the column text, which
 /// needs the chunk parsed again with the column forced to text (`abandoned`). Nulls (empty
@@ -88,6 +88,27 @@ struct CSVColumnSink {
             }
         }
         return true
+    }
+
+    /// Appends a value that is text whatever it looks like (a JSON string): a sink of
+    /// numbers or bools must then become text (`abandoned`).
+    mutating func appendText(_ field: UnsafeBufferPointer<UInt8>) -> Bool {
+        switch kind {
+        case .text, .abandoned: return append(field)
+        case .undecided:
+            if !present.isEmpty { present.append(true) }
+            kind = .text
+            offsets = [Int32](repeating: 0, count: count + 1)
+            textBytes.append(contentsOf: field)
+            offsets.append(Int32(textBytes.count))
+            count += 1
+            return true
+        case .int, .double, .bool:
+            if !present.isEmpty { present.append(true) }
+            abandon()
+            count += 1
+            return true
+        }
     }
 
     private mutating func abandon() {

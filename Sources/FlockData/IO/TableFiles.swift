@@ -7,8 +7,8 @@ import Foundation
 /// Tables stored as files: one file, a directory of files, or a glob pattern
 /// (`data/*.csv`), read as one frame whose batches are the files.
 public enum TableFiles {
-    /// The frame of the files `path` names: CSV (`.csv`) and Parquet (`.parquet`), each
-    /// Parquet row group a batch.
+    /// The frame of the files `path` names: CSV (`.csv`), Parquet (`.parquet`, each row
+    /// group a batch) and NDJSON (`.ndjson`, `.jsonl`, `.json`: one object per line).
     /// - Throws: `DataError.unreadableFile` when nothing matches, a file has a format Flock
     ///   cannot read, or the files' columns differ; `DataError.malformedCSV` for bad CSV.
     ///   `columns` (lowercased names) is a hint: Parquet files decode only the columns named
@@ -19,7 +19,9 @@ public enum TableFiles {
             switch URL(fileURLWithPath: file).pathExtension.lowercased() {
             case "csv", "tsv", "txt": return try CSVReader.readBatches(path: file)
             case "parquet", "pq": return try ParquetReader.read(path: file, keeping: columns)
-            default: throw DataError.unreadableFile(path: file, "unknown file type (expected .csv or .parquet)")
+            case "ndjson", "jsonl", "json": return [try NDJSONReader.read(path: file)]
+            default:
+                throw DataError.unreadableFile(path: file, "unknown file type (expected .csv, .parquet or .ndjson)")
             }
         }
         let sources = zip(files, perFile).flatMap { file, batches in batches.map { _ in file } }
