@@ -1,6 +1,7 @@
-import FlockData
 import Foundation
 import Testing
+
+@testable import FlockData
 
 @Suite("Parquet: Flock's writer and reader agree, corrupt files are errors")
 struct ParquetTests {
@@ -132,5 +133,29 @@ struct ParquetTests {
         } catch {
             return "\(error)"
         }
+    }
+
+    @Test("chunk statistics hold each column's min, max (NaN ignored) and null count")
+    func statistics() throws {
+        let path = Self.temporaryPath("stats.parquet")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let batch = try RecordBatch([
+            "i": Column([3, nil, -2] as [Int64?]), "f": Column([1.5, .nan, -0.5]), "t": Column(["b", "a", nil]),
+            "c": Column(categorical: ["y", "x", "y"]), "b": Column([true, true, nil]),
+            "d": Column([Int32(5), 2, 9], as: .date32),
+        ])
+        try ParquetWriter.write([batch], to: path, compression: .none)
+        let file = try ParquetFile(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let stats = file.metadata.rowGroups[0].columns.map { $0.statistics }
+        func le<T: FixedWidthInteger>(_ x: T) -> [UInt8] {
+            (0..<(T.bitWidth / 8)).map { UInt8(truncatingIfNeeded: x >> T(8 * $0)) }
+        }
+        #expect(stats[0]?.minimum == le(Int64(-2)) && stats[0]?.maximum == le(Int64(3)) && stats[0]?.nullCount == 1)
+        #expect(stats[1]?.minimum == le((-0.5).bitPattern) && stats[1]?.maximum == le(1.5.bitPattern))
+        #expect(
+            stats[2]?.minimum == Array("a".utf8) && stats[2]?.maximum == Array("b".utf8) && stats[2]?.nullCount == 1)
+        #expect(stats[3]?.minimum == Array("x".utf8) && stats[3]?.maximum == Array("y".utf8))
+        #expect(stats[4]?.minimum == [1] && stats[4]?.maximum == [1])
+        #expect(stats[5]?.minimum == le(Int32(2)) && stats[5]?.maximum == le(Int32(9)))
     }
 }

@@ -149,26 +149,51 @@ struct ParquetChunkWriter {
     /// min, max (PLAIN bytes, NaN ignored) and the null count.
     private func statistics(_ present: [Int]) -> ParquetStatistics {
         let nulls = Int64(column.count - present.count)
-        var minimum: Value?
-        var maximum: Value?
-        for row in present {
-            guard let value = column[row] else { continue }
-            if case .double(let x) = value, x.isNaN { continue }
-            if minimum == nil || Self.less(value, minimum!) { minimum = value }
-            if maximum == nil || Self.less(maximum!, value) { maximum = value }
-        }
+        let (minimum, maximum) = extremes(present)
         return ParquetStatistics(minimum: minimum.map(plain), maximum: maximum.map(plain), nullCount: nulls)
     }
 
-    private static func less(_ a: Value, _ b: Value) -> Bool {
-        switch (a, b) {
-        case (.int(let x), .int(let y)): x < y
-        case (.double(let x), .double(let y)): x < y
-        case (.string(let x), .string(let y)): Array(x.utf8).lexicographicallyPrecedes(Array(y.utf8))
-        case (.bool(let x), .bool(let y)): !x && y
-        case (.date(let x), .date(let y)): x < y
-        case (.timestamp(let x), .timestamp(let y)): x < y
-        default: false
+    /// The smallest and largest present values (NaN ignored), compared on the stored
+    /// values: integers and floats through typed buffers, text by its UTF-8 bytes
+    /// (categorical: only the categories its codes use).
+    private func extremes(_ present: [Int]) -> (Value?, Value?) {
+        guard let first = present.first else { return (nil, nil) }
+        switch column.type {
+        case .float32, .float64:
+            return column.withDoubles { x in
+                var (low, high) = (Double.infinity, -Double.infinity)
+                for row in present where !x[row].isNaN {
+                    low = Swift.min(low, x[row])
+                    high = Swift.max(high, x[row])
+                }
+                return low > high ? (nil, nil) : (.double(low), .double(high))
+            }
+        case .utf8, .categorical:
+            var rows = present
+            if column.type == .categorical {
+                var seen = Set<Int32>()
+                rows = present.filter { seen.insert(code(at: $0)).inserted }
+            }
+            var (low, high) = (rows[0], rows[0])
+            for row in rows.dropFirst() {
+                let value = utf8Bytes(at: row)
+                if value.lexicographicallyPrecedes(utf8Bytes(at: low)) { low = row }
+                if utf8Bytes(at: high).lexicographicallyPrecedes(value) { high = row }
+            }
+            return (column[low], column[high])
+        case .bool:
+            let values = Set(present.map { column.boolValue($0) })
+            return (.bool(!values.contains(false)), .bool(values.contains(true)))
+        default:
+            let (low, high) = column.withInt64s { x in
+                present.reduce((x[first], x[first])) { (Swift.min($0.0, x[$1]), Swift.max($0.1, x[$1])) }
+            }
+            switch column.type {
+            case .date32: return (.date(daysSinceEpoch: Int32(low)), .date(daysSinceEpoch: Int32(high)))
+            case .timestampMicroseconds:
+                return (.timestamp(microsecondsSinceEpoch: low), .timestamp(microsecondsSinceEpoch: high))
+            default: return (.int(low), .int(high))
+            }
         }
     }
 
