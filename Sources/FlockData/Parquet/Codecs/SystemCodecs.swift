@@ -95,44 +95,50 @@ enum SystemCodecs {
     static func gunzip(_ input: ArraySlice<UInt8>, expected: Int) throws -> [UInt8] {
         let zlib = try requireZlib()
         var output = [UInt8](repeating: 0, count: expected)
-        let stream = UnsafeMutableRawPointer.allocate(byteCount: streamSize, alignment: 8)
-        defer { stream.deallocate() }
-        stream.initializeMemory(as: UInt8.self, repeating: 0, count: streamSize)
-        // 15 + 32: a 32 KiB window, gzip or zlib header detected.
-        guard zlib.inflateInit2(stream, 15 + 32, zlib.version(), Int32(streamSize)) == 0 else {
-            throw DataError.malformedParquet("zlib could not start inflating")
-        }
-        defer { _ = zlib.inflateEnd(stream) }
-        let status = Array(input).withUnsafeBytes { source in
-            output.withUnsafeMutableBytes { target in
-                stream.storeBytes(of: source.baseAddress, toByteOffset: Field.nextIn, as: UnsafeRawPointer?.self)
-                stream.storeBytes(of: UInt32(source.count), toByteOffset: Field.availIn, as: UInt32.self)
-                stream.storeBytes(
-                    of: target.baseAddress, toByteOffset: Field.nextOut, as: UnsafeMutableRawPointer?.self)
-                stream.storeBytes(of: UInt32(target.count), toByteOffset: Field.availOut, as: UInt32.self)
-                return zlib.inflate(stream, 4)  // Z_FINISH
+        return try withStream { stream in
+            // 15 + 32: a 32 KiB window, gzip or zlib header detected.
+            guard zlib.inflateInit2(stream, 15 + 32, zlib.version(), Int32(streamSize)) == 0 else {
+                throw DataError.malformedParquet("zlib could not start inflating")
             }
+            defer { _ = zlib.inflateEnd(stream) }
+            let (status, produced) = finish(zlib.inflate, stream, Array(input), into: &output)
+            guard status == 1, produced == expected else {
+                throw DataError.malformedParquet(
+                    "GZIP data does not inflate to the page's \(expected) bytes (zlib status \(status))")
+            }
+            return output
         }
-        let produced = stream.load(fromByteOffset: Field.totalOut, as: UInt.self)
-        guard status == 1, produced == UInt(expected) else {
-            throw DataError.malformedParquet(
-                "GZIP data does not inflate to the page's \(expected) bytes (zlib status \(status))")
-        }
-        return output
     }
 
     /// `input` as a gzip member (level 6).
     static func gzip(_ input: [UInt8]) throws -> [UInt8] {
         let zlib = try requireZlib()
+        return try withStream { stream in
+            // Deflate, 15 + 16: gzip header; memory level 8, default strategy.
+            guard zlib.deflateInit2(stream, 6, 8, 15 + 16, 8, 0, zlib.version(), Int32(streamSize)) == 0 else {
+                throw DataError.malformedParquet("zlib could not start deflating")
+            }
+            defer { _ = zlib.deflateEnd(stream) }
+            var output = [UInt8](repeating: 0, count: Int(zlib.deflateBound(stream, UInt(input.count))) + 32)
+            let (status, produced) = finish(zlib.deflate, stream, input, into: &output)
+            guard status == 1 else { throw DataError.malformedParquet("zlib deflate failed (status \(status))") }
+            return Array(output.prefix(produced))
+        }
+    }
+
+    /// Runs `body` with a zeroed `z_stream`, freed after.
+    private static func withStream<R>(_ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
         let stream = UnsafeMutableRawPointer.allocate(byteCount: streamSize, alignment: 8)
         defer { stream.deallocate() }
         stream.initializeMemory(as: UInt8.self, repeating: 0, count: streamSize)
-        // Deflate, 15 + 16: gzip header; memory level 8, default strategy.
-        guard zlib.deflateInit2(stream, 6, 8, 15 + 16, 8, 0, zlib.version(), Int32(streamSize)) == 0 else {
-            throw DataError.malformedParquet("zlib could not start deflating")
-        }
-        defer { _ = zlib.deflateEnd(stream) }
-        var output = [UInt8](repeating: 0, count: Int(zlib.deflateBound(stream, UInt(input.count))) + 32)
+        return try body(stream)
+    }
+
+    /// One call of `step` (inflate or deflate) with Z_FINISH over all of `input` into
+    /// `output`: zlib's status and the bytes written.
+    private static func finish(
+        _ step: Zlib.Step, _ stream: UnsafeMutableRawPointer, _ input: [UInt8], into output: inout [UInt8]
+    ) -> (status: Int32, produced: Int) {
         let status = input.withUnsafeBytes { source in
             output.withUnsafeMutableBytes { target in
                 stream.storeBytes(of: source.baseAddress, toByteOffset: Field.nextIn, as: UnsafeRawPointer?.self)
@@ -140,11 +146,10 @@ enum SystemCodecs {
                 stream.storeBytes(
                     of: target.baseAddress, toByteOffset: Field.nextOut, as: UnsafeMutableRawPointer?.self)
                 stream.storeBytes(of: UInt32(target.count), toByteOffset: Field.availOut, as: UInt32.self)
-                return zlib.deflate(stream, 4)
+                return step(stream, 4)  // Z_FINISH
             }
         }
-        guard status == 1 else { throw DataError.malformedParquet("zlib deflate failed (status \(status))") }
-        return Array(output.prefix(Int(stream.load(fromByteOffset: Field.totalOut, as: UInt.self))))
+        return (status, Int(stream.load(fromByteOffset: Field.totalOut, as: UInt.self)))
     }
 
     private static func requireZstd() throws -> Zstd {
