@@ -23,13 +23,7 @@ public enum CSVReader {
 
     /// The file at `path` as batches of consecutive rows (one per chunk, parsed in parallel).
     public static func readBatches(path: String) throws -> [RecordBatch] {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw DataError.unreadableFile(path: path, error.localizedDescription)
-        }
-        return try data.withUnsafeBytes { try batches(of: $0.bindMemory(to: UInt8.self), source: path) }
+        try TableFiles.mapped(path).withUnsafeBytes { try batches(of: $0.bindMemory(to: UInt8.self), source: path) }
     }
 
     /// CSV text in `bytes` as one batch; `source` names it in errors.

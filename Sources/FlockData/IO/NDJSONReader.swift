@@ -11,13 +11,7 @@ public enum NDJSONReader {
     /// - Throws: `DataError.malformedJSON` naming the file, line and column of the problem,
     ///   or `DataError.unreadableFile`.
     public static func read(path: String) throws -> RecordBatch {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw DataError.unreadableFile(path: path, error.localizedDescription)
-        }
-        return try data.withUnsafeBytes { try read(buffer: $0.bindMemory(to: UInt8.self), source: path) }
+        try TableFiles.mapped(path).withUnsafeBytes { try read(buffer: $0.bindMemory(to: UInt8.self), source: path) }
     }
 
     /// NDJSON text in `bytes`; `source` names it in errors.

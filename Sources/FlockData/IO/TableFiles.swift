@@ -37,6 +37,16 @@ public enum TableFiles {
         return try DataFrame(batches: batches.flatMap { DataFrame.morsels(of: $0) }, name: path)
     }
 
+    /// The file at `path`, memory-mapped (what every reader here reads files through).
+    /// - Throws: `DataError.unreadableFile` with the file system's reason.
+    static func mapped(_ path: String) throws -> Data {
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
+            throw DataError.unreadableFile(path: path, error.localizedDescription)
+        }
+    }
+
     /// `batches` with every text column of one type: where a column is categorical in some
     /// batches and utf8 in others (Parquet row groups or files that fell back from
     /// dictionary encoding), the categorical ones become utf8.

@@ -43,8 +43,7 @@ struct ParquetChunkWriter {
         var body: [UInt8] = []
         let levelBytes = ParquetEncodings.encodeHybrid(
             levels ?? [UInt32](repeating: 1, count: column.count), bitWidth: 1)
-        let length = UInt32(levelBytes.count)
-        body += (0..<4).map { UInt8(truncatingIfNeeded: length >> UInt32(8 * $0)) } + levelBytes
+        body += ParquetEncodings.littleEndian(UInt32(levelBytes.count)) + levelBytes
         body += values
         let dataOffset = offset + Int64(bytes.count)
         let data = try page(.data, body: body, count: column.count, encoding: valueEncoding)
@@ -114,8 +113,7 @@ struct ParquetChunkWriter {
     }
 
     private static func appendPlain(_ value: [UInt8], to bytes: inout [UInt8]) {
-        let length = UInt32(value.count)
-        bytes += (0..<4).map { UInt8(truncatingIfNeeded: length >> UInt32(8 * $0)) }
+        bytes += ParquetEncodings.littleEndian(UInt32(value.count))
         bytes += value
     }
 
@@ -135,7 +133,7 @@ struct ParquetChunkWriter {
                 for k in 0..<width { value |= Int32(column.values[row * width + k]) << Int32(8 * k) }
                 let shift = Int32(32 - 8 * width)
                 value = (value << shift) >> shift  // sign-extend
-                out += (0..<4).map { UInt8(truncatingIfNeeded: value >> Int32(8 * $0)) }
+                out += ParquetEncodings.littleEndian(value)
             }
         default:
             let width = column.type.byteWidth ?? 1
@@ -199,9 +197,7 @@ struct ParquetChunkWriter {
 
     /// One value PLAIN-encoded in this column's physical type (without a length for text).
     private func plain(_ value: Value) -> [UInt8] {
-        func bytes<T: FixedWidthInteger>(_ x: T) -> [UInt8] {
-            (0..<(T.bitWidth / 8)).map { UInt8(truncatingIfNeeded: x >> T(8 * $0)) }
-        }
+        func bytes<T: FixedWidthInteger>(_ x: T) -> [UInt8] { ParquetEncodings.littleEndian(x) }
         switch (value, Self.physicalType(of: column.type)) {
         case (.int(let x), .int32): return bytes(Int32(truncatingIfNeeded: x))
         case (.int(let x), _): return bytes(x)

@@ -51,6 +51,11 @@ enum ParquetEncodings {
         }
     }
 
+    /// `value`'s bytes, least significant first (Parquet's byte order everywhere).
+    static func littleEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+        (0..<(T.bitWidth / 8)).map { UInt8(truncatingIfNeeded: value >> T(8 * $0)) }
+    }
+
     // MARK: - RLE / bit-packed hybrid
 
     /// `count` values of `bitWidth` bits from RLE/bit-packed hybrid runs at the cursor.

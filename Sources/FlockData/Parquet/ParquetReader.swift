@@ -13,7 +13,7 @@ import Foundation
 public enum ParquetReader {
     /// The row groups of the file at `path` as batches, with only `columns` (all when nil).
     public static func read(path: String, columns: [String]? = nil) throws -> [RecordBatch] {
-        try read(mapped(path), source: path) { all in columns ?? all }
+        try read(TableFiles.mapped(path), source: path) { all in columns ?? all }
     }
 
     /// The row groups of Parquet `bytes`; `source` names the file in errors.
@@ -26,19 +26,10 @@ public enum ParquetReader {
     /// The row groups of the file at `path` with the columns whose lowercased names are in
     /// `names` (all when nil; the first column when none is, so row counts survive).
     static func read(path: String, keeping names: Set<String>?) throws -> [RecordBatch] {
-        try read(mapped(path), source: path) { all in
+        try read(TableFiles.mapped(path), source: path) { all in
             guard let names else { return all }
             let kept = all.filter { names.contains($0.lowercased()) }
             return kept.isEmpty ? Array(all.prefix(1)) : kept
-        }
-    }
-
-    /// The file at `path`, memory-mapped.
-    private static func mapped(_ path: String) throws -> Data {
-        do {
-            return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw DataError.unreadableFile(path: path, "\(error.localizedDescription)")
         }
     }
 

@@ -47,8 +47,7 @@ public enum ParquetWriter {
                 groups.append(ParquetRowGroup(rowCount: Int64(rows.rowCount), columns: chunks))
             }
             let footer = footer(schema: schema, rowCount: whole.rowCount, groups: groups)
-            let length = UInt32(footer.count)
-            try handle.write(contentsOf: footer + (0..<4).map { UInt8(truncatingIfNeeded: length >> UInt32(8 * $0)) })
+            try handle.write(contentsOf: footer + ParquetEncodings.littleEndian(UInt32(footer.count)))
             try handle.write(contentsOf: Array("PAR1".utf8))
         }
     }
