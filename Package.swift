@@ -37,7 +37,7 @@ let package = Package(
         ),
         .target(name: "FlockNN", dependencies: ["FlockTensor"], exclude: ["README.md"]),
         // Columnar tables in Arrow's layout (see its README).
-        .target(name: "FlockData", dependencies: ["FlockTensor"], exclude: ["README.md"]),
+        .target(name: "FlockData", dependencies: ["FlockTensor", "FlockRuntime"], exclude: ["README.md"]),
         // Rendezvous store, process groups, collectives over TCP and shared memory, and the
         // authenticated, sealed NIO channels the store and the runtime speak (see its README).
         .target(
@@ -85,8 +85,11 @@ let package = Package(
             name: "FlockFuzz", dependencies: ["FlockComm", "FlockNN", "FlockRuntime", "FlockData"],
             path: "Fuzz/FlockFuzz"),
         .testTarget(name: "FlockTensorTests", dependencies: ["FlockTensor"]),
+        .executableTarget(
+            name: "FlockDataTestWorker", dependencies: ["FlockData", "FlockRuntime"], path: "Tests/FlockDataTestWorker"),
         .testTarget(
-            name: "FlockDataTests", dependencies: ["FlockData", "FlockTensor", "flock", "FlockTestSupport"],
+            name: "FlockDataTests",
+            dependencies: ["FlockData", "FlockTensor", "flock", "FlockTestSupport", "FlockDataTestWorker"],
             exclude: ["Fixtures"]),
         .testTarget(name: "FlockNNTests", dependencies: ["FlockNN", "FlockExamples", "Flock"], exclude: ["Fixtures"]),
         // The worker program that FlockCommTests start as real processes.

@@ -21,6 +21,7 @@ let fuzzTargets: [String: @Sendable ([UInt8]) -> Void] = [
     "sql": DataFuzzing.sql,
     "parquet": DataFuzzing.parquet,
     "ndjson": DataFuzzing.ndjson,
+    "batch": DataFuzzing.batch,
 ]
 
 /// Valid inputs of every target (`FlockFuzz --write-seeds DIR` writes them as the corpus).

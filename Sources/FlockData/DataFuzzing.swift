@@ -53,6 +53,35 @@ package enum DataFuzzing {
         for batch in batches { _ = batch.show(limit: 3) }
     }
 
+    /// Encoded pieces of a shuffle (`BatchCoding`), every piece decoded: batches or a
+    /// `DataError`; a batch it accepts encodes back to the same bytes' batch.
+    package static func batch(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            guard let count = try? BatchCoding.pieceCount(raw) else {
+                guard let batch = try? BatchCoding.decode(raw) else { return }
+                let again = BatchCoding.encode(batch)
+                precondition(
+                    again.withUnsafeBytes { try? BatchCoding.decode($0) } == batch, "a batch did not round-trip")
+                return
+            }
+            for piece in 0..<min(count, 64) { _ = (try? BatchCoding.decode(piece: piece, of: raw))?.show(limit: 3) }
+        }
+    }
+
+    /// A whole batch and the pieces of a shuffle, every column type with nulls.
+    private static var batchSeeds: [[UInt8]] {
+        // Invariant: equal-length columns with distinct names.
+        let batch = try! RecordBatch([
+            "k": Column(categorical: ["a", "b", nil, "a"]), "t": Column(["x", nil, "yz", ""]),
+            "v": Column([1, 2, nil, 4] as [Int64?]), "f": Column([true, nil, false, true]),
+        ])
+        // Invariant: "k" is a column of the batch.
+        return [
+            BatchCoding.encode(batch),
+            BatchCoding.encode(pieces: try! HashPartitioner.split(batch, keys: ["k"], into: 3)),
+        ]
+    }
+
     /// Small Parquet files Flock writes (snappy and uncompressed, text dictionary-encoded,
     /// nulls, two row groups), the start of the parquet corpus.
     private static var parquetSeeds: [[UInt8]] {
@@ -108,6 +137,7 @@ package enum DataFuzzing {
                 [code(.categorical), 2, 0, 2, 0, 0, 0, 0, 0, 0, 0],
             ],
             "parquet": parquetSeeds,
+            "batch": batchSeeds,
             "ndjson": [
                 #"{"a": 1, "b": "x\"y", "c": true}"# + "\n" + #"{"a": 2.5, "d": null}"# + "\n\n"
                     + #"{"b": "\u00e9\ud83d\ude00"}"#,

@@ -10,6 +10,9 @@ struct Executor {
     func run(_ plan: LogicalPlan) throws -> Morsels {
         switch plan.step {
         case .scan(_, let batches): return Morsels(batches)
+        case .partitions(let name, _):
+            throw DataError.invalidPlan(
+                "the table \(name) lives in a cluster's object store: run the query with collect(on: cluster)")
         case .filter(let predicate):
             let input = try run(plan.inputs[0])
             return Morsels(try input.parallelMap { m in try Self.filter(input.batches[m], predicate) })
@@ -71,6 +74,7 @@ struct Executor {
         let text: String
         switch plan.step {
         case .scan(let name, let batches): text = "MemoryScan \(name) [\(batches.count) morsels]"
+        case .partitions(let name, let table): text = "ClusterScan \(name) [\(table.partitionCount) partitions]"
         case .filter: text = "ParallelFilter (per morsel: predicate, then gather)"
         case .project(let exprs):
             text =

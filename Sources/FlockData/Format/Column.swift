@@ -214,7 +214,7 @@ public struct Column: Sendable, Equatable {
 }
 
 /// One value of a column, for display, comparisons in tests and row-at-a-time references.
-public enum Value: Sendable, Equatable, Hashable, CustomStringConvertible {
+public enum Value: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
     case bool(Bool)
     case int(Int64)
     case double(Double)

@@ -1,6 +1,6 @@
 /// The type of a column's values, as Arrow names them; each fixes the column's buffers
 /// (`Column`): fixed-width values, bit-packed booleans, or offsets into UTF-8 bytes.
-public enum DataType: String, Sendable, Equatable, Hashable, CaseIterable, CustomStringConvertible {
+public enum DataType: String, Sendable, Codable, Equatable, Hashable, CaseIterable, CustomStringConvertible {
     case bool, int8, int16, int32, int64, float32, float64
     /// UTF-8 text: int32 offsets into one byte buffer.
     case utf8

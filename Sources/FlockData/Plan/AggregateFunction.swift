@@ -1,6 +1,6 @@
 /// What an aggregate computes from the rows of a group. Nulls are skipped (as SQL does); a
 /// group whose values are all null gets null, except for the counts.
-public enum AggregateFunction: Sendable, Equatable, CustomStringConvertible {
+public enum AggregateFunction: Sendable, Equatable, Codable, CustomStringConvertible {
     /// Rows in the group, nulls included (`count()`, SQL's `count(*)`).
     case countRows
     /// Values that are not null.

@@ -2,7 +2,7 @@
 /// and `agg` take. Built with `col`, `lit`, Swift operators and methods
 /// (`col("v1").sum()`, `col("price") * 1.2 > col("limit")`), checked against a schema
 /// when a plan is built (`type(in:)`), and evaluated a batch at a time.
-public indirect enum Expr: Sendable, CustomStringConvertible {
+public indirect enum Expr: Sendable, Codable, CustomStringConvertible {
     /// The column of that name.
     case column(String)
     /// One value (nil: null) of a type, repeated for every row.
@@ -65,7 +65,7 @@ public indirect enum Expr: Sendable, CustomStringConvertible {
 }
 
 /// Operators of two operands; the raw value is how plans print them (SQL's spelling).
-public enum BinaryOperator: String, Sendable {
+public enum BinaryOperator: String, Sendable, Codable {
     case add = "+"
     case subtract = "-"
     case multiply = "*"
@@ -87,7 +87,7 @@ public enum BinaryOperator: String, Sendable {
 }
 
 /// Operators of one operand.
-public enum UnaryOperator: String, Sendable {
+public enum UnaryOperator: String, Sendable, Codable {
     case not, negate, isNull, isNotNull
 }
 

@@ -5,6 +5,8 @@ public struct LogicalPlan: Sendable, CustomStringConvertible {
     public enum Step: Sendable {
         /// Batches already in memory, under a name for `explain()`.
         case scan(name: String, batches: [RecordBatch])
+        /// Partitions in a cluster's object store, under a name for `explain()`.
+        case partitions(name: String, table: PartitionedTable)
         /// Computed columns (window functions allowed), in order.
         case project([Expr])
         /// The rows where the predicate is true.
@@ -44,6 +46,9 @@ public struct LogicalPlan: Sendable, CustomStringConvertible {
         switch step {
         case .scan(let name, let batches):
             text = "Scan \(name) (\(batches.reduce(0) { $0 + $1.rowCount }) rows in \(batches.count) batches)"
+        case .partitions(let name, let table):
+            text =
+                "Scan \(name) (\(table.rowCount.map(String.init) ?? "?") rows in \(table.partitionCount) cluster partitions)"
         case .project(let exprs): text = "Project " + exprs.map(\.description).joined(separator: ", ")
         case .filter(let predicate): text = "Filter \(predicate)"
         case .aggregate(let keys, let aggregates):
@@ -61,7 +66,7 @@ public struct LogicalPlan: Sendable, CustomStringConvertible {
 }
 
 /// Which rows a join keeps.
-public enum JoinKind: String, Sendable {
+public enum JoinKind: String, Sendable, Codable {
     /// Pairs of rows whose keys are equal.
     case inner
     /// Every left row, with nulls where no right row matches (and likewise for `right`).

@@ -1,6 +1,6 @@
 /// How rows are ordered when sorting or within a window: an expression, its direction,
 /// and where nulls go (last by default, as DuckDB and Polars do).
-public struct SortKey: Sendable, CustomStringConvertible {
+public struct SortKey: Sendable, Codable, CustomStringConvertible {
     /// What to sort by.
     public var expr: Expr
     /// Largest first.
@@ -31,7 +31,7 @@ extension Expr {
 
 /// The rows a window function sees: those with the same `partitionBy` values, in
 /// `orderBy` order (SQL's `OVER (PARTITION BY ... ORDER BY ...)`).
-public struct Window: Sendable, CustomStringConvertible {
+public struct Window: Sendable, Codable, CustomStringConvertible {
     /// The expressions whose values split rows into partitions (none: one partition).
     public var partitionBy: [Expr]
     /// The order of rows within a partition.
@@ -54,7 +54,7 @@ public struct Window: Sendable, CustomStringConvertible {
 }
 
 /// What a window computes for each row from the rows of its partition.
-public enum WindowFunction: Sendable, CustomStringConvertible {
+public enum WindowFunction: Sendable, Codable, CustomStringConvertible {
     /// 1, 2, 3... in the window's order.
     case rowNumber
     /// 1 + the rows before with a different order value (ties share a rank, gaps follow).

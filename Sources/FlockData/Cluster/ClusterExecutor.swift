@@ -1,0 +1,260 @@
+import FlockRuntime
+
+/// Runs a logical plan on a cluster: in-memory scans become partitions in the object
+/// store; filters and projections ride along with the partition they read (no task of
+/// their own); an aggregation or a join is a hash shuffle (map tasks write one piece per
+/// reducer into the store, reduce tasks read their piece of every map output); a join
+/// whose right side is known to be small is broadcast instead. What needs all rows in
+/// one place (sort, windows, limit) gathers them into the driver and runs in-process;
+/// a limit first keeps each partition's first (or top, under a sort) rows.
+///
+/// The whole graph of tasks is submitted before anything is awaited, so the runtime
+/// overlaps stages, and a task lost with its worker runs again (the runtime's retries and
+/// lineage): the answer does not depend on which worker ran what. Rows keep their order
+/// through a shuffle (pieces are read in map order, rows in input order), so every group
+/// folds its values in the same order as in-process, and float sums agree bit for bit.
+struct ClusterExecutor {
+    let cluster: Cluster
+    /// Pieces per shuffle (reduce tasks).
+    let reducers: Int
+    /// Partitions an in-memory scan is cut into.
+    let scanPartitions: Int
+    /// A join's right side known to hold at most this many rows is sent whole to every
+    /// left partition instead of shuffling both sides.
+    let broadcastRows: Int
+
+    /// One partition of a distributed result: the inputs of the task that makes it and
+    /// the fragment it runs over them.
+    struct Partition: Sendable {
+        var inputs: [DataStageTask.Input]
+        var fragment: PlanFragment
+
+        /// The partition with `change` applied to its fragment.
+        func with(_ change: (PlanFragment) -> PlanFragment) -> Partition {
+            Partition(inputs: inputs, fragment: change(fragment))
+        }
+    }
+
+    /// Where a step's rows are.
+    enum Rows {
+        /// Spread over the cluster; `rowBound`: at most this many rows, when known.
+        case distributed([Partition], rowBound: Int?)
+        /// Gathered in this process.
+        case local(DataFrame)
+    }
+
+    /// The rows of `plan`, as one batch in this process.
+    func collect(_ plan: LogicalPlan) async throws -> RecordBatch {
+        try await gathered(try await rows(of: plan)).collect()
+    }
+
+    /// Where the rows of `plan` are once its tasks are submitted.
+    func rows(of plan: LogicalPlan) async throws -> Rows {
+        switch plan.step {
+        case .scan(_, let batches):
+            return .distributed(try put(batches, schema: plan.schema), rowBound: batches.reduce(0) { $0 + $1.rowCount })
+        case .partitions(_, let table):
+            let parts = table.partitions.map { Partition(inputs: [.init(objects: [$0])], fragment: .input(0)) }
+            return .distributed(parts, rowBound: table.rowCount)
+        case .filter(let predicate):
+            switch try await rows(of: plan.inputs[0]) {
+            case .distributed(let parts, let bound):
+                return .distributed(parts.map { $0.with { .filter($0, predicate) } }, rowBound: bound)
+            case .local(let frame): return .local(try frame.filter(predicate))
+            }
+        case .project(let exprs):
+            let input = try await rows(of: plan.inputs[0])
+            if case .distributed(let parts, let bound) = input, !exprs.contains(where: \.containsWindow) {
+                return .distributed(parts.map { $0.with { .project($0, exprs) } }, rowBound: bound)
+            }
+            return .local(try await gathered(input).select(exprs))
+        case .aggregate(let keys, let aggregates):
+            let input = try await rows(of: plan.inputs[0])
+            guard case .distributed(let parts, _) = input else {
+                return .local(try await gathered(input).groupBy(keys).agg(aggregates))
+            }
+            return .distributed(
+                try shuffledAggregate(parts, keys: keys, aggregates: aggregates, input: plan.inputs[0].schema),
+                rowBound: nil)
+        case .sort(let keys):
+            return .local(try await gathered(try await rows(of: plan.inputs[0])).sort(keys))
+        case .limit(let count):
+            return .local(try await limited(plan.inputs[0], count))
+        case .join(let kind, let leftKeys, let rightKeys):
+            let (left, right) = (try await rows(of: plan.inputs[0]), try await rows(of: plan.inputs[1]))
+            guard case .distributed(let leftParts, _) = left, case .distributed(let rightParts, let rightBound) = right
+            else {
+                return .local(
+                    try await gathered(left).join(
+                        try await gathered(right), leftOn: leftKeys, rightOn: rightKeys, how: kind))
+            }
+            let join = Join(
+                kind: kind, leftKeys: leftKeys, rightKeys: rightKeys, left: plan.inputs[0].schema,
+                right: plan.inputs[1].schema)
+            if let rightBound, rightBound <= broadcastRows, [.inner, .left, .semi, .anti].contains(kind) {
+                return .distributed(try broadcast(rightParts, to: leftParts, join), rowBound: nil)
+            }
+            return .distributed(try shuffled(leftParts, rightParts, join), rowBound: nil)
+        case .union:
+            let (left, right) = (try await rows(of: plan.inputs[0]), try await rows(of: plan.inputs[1]))
+            if case .distributed(let leftParts, let leftBound) = left,
+                case .distributed(let rightParts, let rightBound) = right
+            {
+                let bound = leftBound.flatMap { l in rightBound.map { l + $0 } }
+                return .distributed(leftParts + rightParts, rowBound: bound)
+            }
+            return .local(try await gathered(left).union(try await gathered(right)))
+        }
+    }
+
+    /// The first `count` rows of `plan`: each partition keeps its first `count` (its top
+    /// `count` when `plan` is a sort) before they are gathered.
+    private func limited(_ plan: LogicalPlan, _ count: Int) async throws -> DataFrame {
+        var source = plan
+        var sortKeys: [SortKey]?
+        if case .sort(let keys) = plan.step {
+            sortKeys = keys
+            source = plan.inputs[0]
+        }
+        var input = try await rows(of: source)
+        if case .distributed(let parts, let bound) = input {
+            let kept = parts.map { part in
+                part.with { fragment in .limit(sortKeys.map { .sort(fragment, $0) } ?? fragment, count) }
+            }
+            input = .distributed(kept, rowBound: bound)
+        }
+        var frame = try await gathered(input)
+        if let sortKeys { frame = try frame.sort(sortKeys) }
+        return try frame.limit(count)
+    }
+
+    /// The rows of `rows` in this process.
+    func gathered(_ rows: Rows) async throws -> DataFrame {
+        switch rows {
+        case .local(let frame): return frame
+        case .distributed(let parts, _):
+            let objects = try await cluster.get(try submit(parts, output: .batch))
+            let interner = CategoryInterner()
+            let batches = try objects.map { bytes in
+                try bytes.withUnsafeBytes { try BatchCoding.decode($0, categories: interner) }
+            }
+            return try DataFrame(batches: batches, name: "gathered")
+        }
+    }
+
+    /// One task per partition, each making `output`; a partition that is one stored
+    /// batch as it is needs no task.
+    func submit(_ parts: [Partition], output: DataStageTask.Form) throws -> [ObjectRef<[UInt8]>] {
+        try parts.map { part in
+            if case .batch = output, case .input(0) = part.fragment, part.inputs.count == 1,
+                part.inputs[0].objects.count == 1, part.inputs[0].piece == nil, part.inputs[0].columns == nil
+            {
+                return part.inputs[0].objects[0]
+            }
+            return try cluster.submit(DataStageTask(inputs: part.inputs, fragment: part.fragment, output: output))
+        }
+    }
+
+    /// `batches` cut into `scanPartitions` runs of consecutive rows, each stored as one
+    /// encoded batch.
+    private func put(_ batches: [RecordBatch], schema: Schema) throws -> [Partition] {
+        let count = max(1, min(scanPartitions, batches.count))
+        let total = batches.reduce(0) { $0 + $1.rowCount }
+        var groups = [[RecordBatch]](repeating: [], count: count)
+        var seen = 0
+        for batch in batches {
+            groups[min(count - 1, total == 0 ? 0 : seen * count / total)].append(batch)
+            seen += batch.rowCount
+        }
+        return try groups.filter { !$0.isEmpty || count == 1 }.map { group in
+            let object = try cluster.put(BatchCoding.encode(try RecordBatch.concatenate(group, schema: schema)))
+            return Partition(inputs: [.init(objects: [object])], fragment: .input(0))
+        }
+    }
+
+    /// Map tasks that keep the columns the aggregation reads and split rows by key into
+    /// one piece per reducer; reducers that aggregate their pieces.
+    private func shuffledAggregate(_ parts: [Partition], keys: [Expr], aggregates: [Expr], input: Schema) throws
+        -> [Partition]
+    {
+        var keyColumns: [String] = []
+        var computed: [Expr] = []
+        var reduceKeys: [Expr] = []
+        var needed = aggregates.reduce(into: Set<String>()) { $0.formUnion($1.columnNames) }
+        for (index, key) in keys.enumerated() {
+            if case .column(let name) = key {
+                keyColumns.append(name)
+                reduceKeys.append(key)
+                needed.insert(name)
+            } else {
+                let name = "__key\(index)"
+                computed.append(key.alias(name))
+                keyColumns.append(name)
+                reduceKeys.append(col(name).alias(key.name))
+            }
+        }
+        var kept = input.names.filter(needed.contains)
+        // Counting rows needs a column to carry them.
+        if kept.isEmpty && computed.isEmpty, let first = input.names.first { kept = [first] }
+        let pieces = keys.isEmpty ? 1 : reducers
+        let mapped = try submit(
+            parts.map { $0.with { .project($0, kept.map(col) + computed) } },
+            output: .pieces(keys: keyColumns, asFloat: [], count: pieces))
+        return (0..<pieces).map { piece in
+            Partition(
+                inputs: [.init(objects: mapped, piece: piece)],
+                fragment: .aggregate(.input(0), keys: reduceKeys, aggregates: aggregates))
+        }
+    }
+
+    /// A join step's keys and the schemas of its sides.
+    struct Join {
+        let kind: JoinKind
+        let leftKeys: [String]
+        let rightKeys: [String]
+        let left: Schema
+        let right: Schema
+
+        /// Key pairs of an integer and a float compare as floats, so both hash as floats.
+        var floatKeys: (left: [String], right: [String]) {
+            var result: (left: [String], right: [String]) = ([], [])
+            for (leftName, rightName) in zip(leftKeys, rightKeys) {
+                let types = [try? left.type(of: leftName), try? right.type(of: rightName)]
+                if types[0] != types[1], types.contains(where: { $0 == .float32 || $0 == .float64 }) {
+                    result.left.append(leftName)
+                    result.right.append(rightName)
+                }
+            }
+            return result
+        }
+
+        func fragment(_ left: PlanFragment, _ right: PlanFragment) -> PlanFragment {
+            .join(left, right, kind, leftKeys: leftKeys, rightKeys: rightKeys)
+        }
+    }
+
+    /// Both sides split by key into one piece per reducer; reducer r joins the r-th
+    /// pieces.
+    private func shuffled(_ left: [Partition], _ right: [Partition], _ join: Join) throws -> [Partition] {
+        let floats = join.floatKeys
+        let leftPieces = try submit(
+            left, output: .pieces(keys: join.leftKeys, asFloat: floats.left, count: reducers))
+        let rightPieces = try submit(
+            right, output: .pieces(keys: join.rightKeys, asFloat: floats.right, count: reducers))
+        return (0..<reducers).map { piece in
+            Partition(
+                inputs: [.init(objects: leftPieces, piece: piece), .init(objects: rightPieces, piece: piece)],
+                fragment: join.fragment(.input(0), .input(1)))
+        }
+    }
+
+    /// The right side made once and read whole by every left partition's join.
+    private func broadcast(_ right: [Partition], to left: [Partition], _ join: Join) throws -> [Partition] {
+        let whole = try submit(right, output: .batch)
+        return left.map { part in
+            Partition(
+                inputs: part.inputs + [.init(objects: whole)],
+                fragment: join.fragment(part.fragment, .input(part.inputs.count)))
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import FlockRuntime
+
+/// The one task FlockData sends to a cluster's workers: decode its inputs from the object
+/// store, run a plan fragment over them in this process (all of the worker's threads), and
+/// encode the rows, whole or split by key hash into one piece per reducer (the map side of
+/// a shuffle). Register it with the program's other tasks: `DataTasks.all`.
+public struct DataStageTask: RemoteTask {
+    /// Where an input's batches come from.
+    struct Input: Codable, Sendable {
+        /// Encoded batches (`BatchCoding`), or encoded pieces when `piece` is set.
+        var objects: [ObjectRef<[UInt8]>]
+        /// Which piece of each object to read (a reducer's share of a shuffle).
+        var piece: Int?
+        /// The columns to decode (nil: all).
+        var columns: [String]?
+    }
+
+    /// What the task makes of the fragment's rows.
+    enum Form: Codable, Sendable {
+        /// One encoded batch.
+        case batch
+        /// `count` encoded pieces by the hash of `keys` (`asFloat`: keys hashed as float64).
+        case pieces(keys: [String], asFloat: [String], count: Int)
+    }
+
+    let inputs: [Input]
+    let fragment: PlanFragment
+    let output: Form
+
+    /// Runs the stage in a worker.
+    public func run() async throws -> [UInt8] {
+        let interner = CategoryInterner()
+        var batches: [[RecordBatch]] = []
+        for input in inputs {
+            var decoded: [RecordBatch] = []
+            let columns = input.columns.map(Set.init)
+            for object in input.objects {
+                decoded.append(
+                    try await object.withUnsafeElements { (bytes: UnsafeBufferPointer<UInt8>) in
+                        let raw = UnsafeRawBufferPointer(bytes)
+                        if let piece = input.piece {
+                            return try BatchCoding.decode(piece: piece, of: raw, columns: columns, categories: interner)
+                        }
+                        return try BatchCoding.decode(raw, columns: columns, categories: interner)
+                    })
+            }
+            batches.append(decoded)
+        }
+        let rows = try fragment.frame(batches).collect()
+        switch output {
+        case .batch: return BatchCoding.encode(rows)
+        case .pieces(let keys, let asFloat, let count):
+            return BatchCoding.encode(
+                pieces: try HashPartitioner.split(rows, keys: keys, asFloat: Set(asFloat), into: count))
+        }
+    }
+}
+
+/// The task types a program that runs FlockData on a cluster registers, with its own:
+/// `TaskRegistry(myTasks + DataTasks.all)`.
+public enum DataTasks {
+    /// FlockData's remote tasks.
+    public static let all: [any RemoteTask.Type] = [DataStageTask.self]
+}

@@ -1,0 +1,95 @@
+import FlockTestSupport
+import Foundation
+import Testing
+
+@testable import FlockData
+
+@Suite("Batches as bytes for the object store and the shuffle")
+struct BatchCodingTests {
+    @Test("every type with nulls round-trips exactly, whole, by columns, and as hash pieces")
+    func roundTrip() throws {
+        let batch = try ParquetTests.table(rows: 700, seed: 3)
+        let whole = BatchCoding.encode(batch)
+        #expect(try whole.withUnsafeBytes { try BatchCoding.decode($0) } == batch)
+        let some = try whole.withUnsafeBytes { try BatchCoding.decode($0, columns: ["value", "name"]) }
+        let expected = [try batch.column("name"), try batch.column("value")]
+        #expect(some.names == ["name", "value"] && some.columns == expected)
+        // Pieces: equal keys land together, every row lands once, and in its order.
+        let pieces = try HashPartitioner.split(batch, keys: ["name", "small"], into: 5)
+        let bytes = BatchCoding.encode(pieces: pieces)
+        let interner = CategoryInterner()
+        let decoded = try bytes.withUnsafeBytes { raw in
+            try (0..<5).map { try BatchCoding.decode(piece: $0, of: raw, categories: interner) }
+        }
+        #expect(decoded == pieces && decoded.reduce(0) { $0 + $1.rowCount } == batch.rowCount)
+        let categories = try decoded.map { try $0.column("name").categories }
+        #expect(categories.allSatisfy { $0 === categories[0] })
+        var owner: [String: Int] = [:]
+        for (index, piece) in pieces.enumerated() {
+            for row in ParquetTests.values(
+                try RecordBatch(names: ["name", "small"], columns: [piece.column("name"), piece.column("small")]))
+            {
+                #expect(owner.updateValue(index, forKey: "\(row)") ?? index == index, "key \(row) in two pieces")
+            }
+        }
+    }
+
+    @Test("text and categorical keys, and int and float keys compared as floats, hash alike")
+    func keysHashAlike() throws {
+        let text = try RecordBatch(["k": Column(["a", "b", nil, "c"]), "n": Column([1, 2, 3, 4] as [Int64?])])
+        let categorical = try RecordBatch([
+            "k": Column(categorical: ["c", nil, "b", "a"]), "n": Column([4.0, 3.0, 2.0, 1.0] as [Double?]),
+        ])
+        func numbers(_ batch: RecordBatch) throws -> [Int] {
+            try HashPartitioner.pieceNumbers(batch, keys: ["k", "n"], asFloat: ["n"], count: 1000)
+        }
+        #expect(try numbers(text) == numbers(categorical).reversed())
+    }
+
+    @Test("truncated and corrupted bytes give a malformed-batch or malformed-column error, never a crash")
+    func corruption() throws {
+        let good = BatchCoding.encode(
+            pieces: try HashPartitioner.split(
+                try ParquetTests.table(rows: 200, seed: 5), keys: ["text"], into: 3))
+        var random = RandomStream(seed: 11)
+        var failures = 0
+        for trial in 0..<1000 {
+            var bad = good
+            if trial % 4 == 0 {
+                bad = Array(good.prefix(Int(random.next() % UInt64(good.count))))
+            } else {
+                for _ in 0..<(1 + trial % 3) {
+                    bad[Int(random.next() % UInt64(bad.count))] = UInt8(truncatingIfNeeded: random.next())
+                }
+            }
+            do {
+                _ = try bad.withUnsafeBytes { raw in try (0..<3).map { try BatchCoding.decode(piece: $0, of: raw) } }
+            } catch is DataError {
+                failures += 1
+            }
+        }
+        #expect(failures > 300, "only \(failures) of 1,000 corruptions were noticed")
+    }
+}
+
+/// Distributed queries on a local cluster of two worker processes (FlockDataTestWorker).
+@Suite("Queries on a local cluster", .serialized)
+struct ClusterQueryTests {
+    func run(_ scenario: String) throws -> (Int32, String) {
+        try TestProcess.run(TestBinary.path("FlockDataTestWorker"), [scenario])
+    }
+
+    @Test(
+        "group-bys, joins of every kind (broadcast and shuffled), union, distinct, top-n, windows and persisted tables give the in-process rows, floats bit for bit"
+    )
+    func operators() throws {
+        let (status, output) = try run("operators")
+        #expect(status == 0 && output.contains("ok"), "\(output)")
+    }
+
+    @Test("kill -9 of a worker mid-shuffle: the query finishes with the same answer")
+    func killedWorker() throws {
+        let (status, output) = try run("kill")
+        #expect(status == 0 && output.contains("ok"), "\(output)")
+    }
+}
