@@ -65,7 +65,10 @@ let package = Package(
         ),
         .target(
             name: "FlockTrain", dependencies: ["FlockTensor", "FlockNN", "FlockComm"], exclude: ["README.md"]),
-        .target(name: "Flock", dependencies: ["FlockTensor", "FlockNN", "FlockComm", "FlockTrain", "FlockRuntime"]),
+        .target(
+            name: "Flock",
+            dependencies: ["FlockTensor", "FlockNN", "FlockComm", "FlockTrain", "FlockRuntime", "FlockData"]
+        ),
         // Runnable examples (the demo's training jobs), shared by the CLI and the tests.
         .target(name: "FlockExamples", dependencies: ["FlockNN", "FlockComm", "FlockTrain", "FlockRuntime"]),
         .executableTarget(

@@ -32,6 +32,11 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "bench data: run the peer engines (DuckDB, Polars, pandas) in the same invocation.")
     var peers = false
 
+    @Flag(
+        name: .long,
+        help: "bench data: run the queries on a local cluster of 2 workers x 1 thread (peers: Dask, Spark).")
+    var cluster = false
+
     @Option(name: .long, help: "bench data: the table's rows (db-benchmark's N).")
     var rows = 10_000_000
 
@@ -53,6 +58,7 @@ struct BenchCommand: AsyncParsableCommand {
     func run() async throws {
         // The runtime benchmark's workers are this command started again.
         if area == "runtime" { try await Cluster.serveIfWorker(RuntimeBench.tasks) }
+        if area == "data" { try await Cluster.serveIfWorker(try TaskRegistry(DataTasks.all)) }
         if commWorker { return try CommBench.worker(repeats: repeats, quick: quick, only: only) }
         if let ddpWorker {
             return try DDPBench.worker(mode: ddpWorker, repeats: repeats, quick: quick, checkpoint: checkpoint)
@@ -68,10 +74,17 @@ struct BenchCommand: AsyncParsableCommand {
         case "data":
             let python =
                 python ?? (FileManager.default.fileExists(atPath: ".venv/bin/python") ? ".venv/bin/python" : "python3")
-            try DataBench(
-                rows: quick ? 1_000_000 : rows, groups: groups, repeats: repeats, peers: peers, python: python
-            )
-            .run(into: &report)
+            if cluster {
+                try await DataClusterBench(
+                    rows: quick ? 1_000_000 : rows, groups: groups, repeats: repeats, peers: peers, python: python
+                )
+                .run(into: &report)
+            } else {
+                try DataBench(
+                    rows: quick ? 1_000_000 : rows, groups: groups, repeats: repeats, peers: peers, python: python
+                )
+                .run(into: &report)
+            }
         default:
             throw ValidationError("unknown benchmark area '\(area)' (known: tensor, train, comm, ddp, runtime, data)")
         }

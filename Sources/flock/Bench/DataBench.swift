@@ -190,17 +190,23 @@ struct DataBench {
 
     /// Runs the peer script on the CSV and Parquet files.
     private func runPeers(csv path: String, parquet: String) throws -> [[String: Any]] {
-        let script = "Benchmarks/peers/data_groupby.py"
+        try Self.runPython(
+            python, script: "Benchmarks/peers/data_groupby.py",
+            arguments: [
+                "--csv", path, "--parquet", parquet, "--repeats", "\(repeats)", "--threads",
+                "\(ThreadPool.shared.threadCount)",
+            ])
+    }
+
+    /// The JSON lines a peer script prints (nothing when the script is not here).
+    static func runPython(_ python: String, script: String, arguments: [String]) throws -> [[String: Any]] {
         guard FileManager.default.fileExists(atPath: script) else {
             print("no \(script) here: run from the project's root folder")
             return []
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            python, script, "--csv", path, "--parquet", parquet, "--repeats", "\(repeats)", "--threads",
-            "\(ThreadPool.shared.threadCount)",
-        ]
+        process.arguments = [python, script] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
