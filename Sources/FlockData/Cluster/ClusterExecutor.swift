@@ -64,10 +64,18 @@ struct ClusterExecutor {
             }
         case .project(let exprs):
             let input = try await rows(of: plan.inputs[0])
-            if case .distributed(let parts, let bound) = input, !exprs.contains(where: \.containsWindow) {
+            guard case .distributed(let parts, let bound) = input else {
+                return .local(try await gathered(input).select(exprs))
+            }
+            if !exprs.contains(where: \.containsWindow) {
                 return .distributed(parts.map { $0.with { .project($0, exprs) } }, rowBound: bound)
             }
-            return .local(try await gathered(input).select(exprs))
+            guard let partitionBy = Self.sharedPartitioning(exprs) else {
+                return .local(try await gathered(input).select(exprs))
+            }
+            return .distributed(
+                try shuffledWindows(parts, exprs, partitionBy: partitionBy, input: plan.inputs[0].schema),
+                rowBound: bound)
         case .aggregate(let keys, let aggregates):
             let input = try await rows(of: plan.inputs[0])
             guard case .distributed(let parts, _) = input else {
@@ -172,7 +180,8 @@ struct ClusterExecutor {
         }
     }
 
-    /// Map tasks that keep the columns the aggregation reads and split rows by key into
+    /// Map tasks that keep the columns the aggregation reads (and aggregate their own rows
+    /// first when the aggregates split: `PartialAggregation`) and split rows by key into
     /// one piece per reducer; reducers that aggregate their pieces.
     private func shuffledAggregate(_ parts: [Partition], keys: [Expr], aggregates: [Expr], input: Schema) throws
         -> [Partition]
@@ -197,13 +206,57 @@ struct ClusterExecutor {
         // Counting rows needs a column to carry them.
         if kept.isEmpty && computed.isEmpty, let first = input.names.first { kept = [first] }
         let pieces = keys.isEmpty ? 1 : reducers
+        let split = PartialAggregation(aggregates)
         let mapped = try submit(
-            parts.map { $0.with { .project($0, kept.map(col) + computed) } },
+            parts.map { part in
+                part.with { fragment in
+                    let kept: PlanFragment = .project(fragment, kept.map(col) + computed)
+                    guard let split else { return kept }
+                    return .aggregate(kept, keys: keyColumns.map(col), aggregates: split.partials)
+                }
+            },
             output: .pieces(keys: keyColumns, asFloat: [], count: pieces))
         return (0..<pieces).map { piece in
             Partition(
                 inputs: [.init(objects: mapped, piece: piece)],
-                fragment: .aggregate(.input(0), keys: reduceKeys, aggregates: aggregates))
+                fragment: .aggregate(.input(0), keys: reduceKeys, aggregates: split?.finals ?? aggregates))
+        }
+    }
+
+    /// The partition keys that every window in `exprs` shares, when there are some.
+    static func sharedPartitioning(_ exprs: [Expr]) -> [Expr]? {
+        let windows = exprs.flatMap(\.subexpressions).compactMap { expr -> Window? in
+            if case .window(_, let window) = expr { return window }
+            return nil
+        }
+        guard let first = windows.first?.partitionBy, !first.isEmpty else { return nil }
+        let key = first.map(\.description)
+        return windows.allSatisfy { $0.partitionBy.map(\.description) == key } ? first : nil
+    }
+
+    /// Map tasks that split rows by the windows' partition keys; reducers that compute
+    /// the windows over whole partitions (rows keep their order, so ties stay in order).
+    private func shuffledWindows(_ parts: [Partition], _ exprs: [Expr], partitionBy: [Expr], input: Schema) throws
+        -> [Partition]
+    {
+        var keyColumns: [String] = []
+        var computed: [Expr] = []
+        for (index, key) in partitionBy.enumerated() {
+            if case .column(let name) = key {
+                keyColumns.append(name)
+            } else {
+                computed.append(key.alias("__key\(index)"))
+                keyColumns.append("__key\(index)")
+            }
+        }
+        let needed = exprs.reduce(into: Set<String>()) { $0.formUnion($1.columnNames) }.union(
+            keyColumns.filter { input.names.contains($0) })
+        let kept = input.names.filter(needed.contains).map(col) + computed
+        let mapped = try submit(
+            parts.map { $0.with { .project($0, kept) } },
+            output: .pieces(keys: keyColumns, asFloat: [], count: reducers))
+        return (0..<reducers).map { piece in
+            Partition(inputs: [.init(objects: mapped, piece: piece)], fragment: .project(.input(0), exprs))
         }
     }
 
