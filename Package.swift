@@ -37,7 +37,7 @@ let package = Package(
         ),
         .target(name: "FlockNN", dependencies: ["FlockTensor"], exclude: ["README.md"]),
         // Columnar tables in Arrow's layout (see its README).
-        .target(name: "FlockData", dependencies: ["FlockTensor", "FlockRuntime"], exclude: ["README.md"]),
+        .target(name: "FlockData", dependencies: ["FlockTensor", "FlockNN", "FlockRuntime"], exclude: ["README.md"]),
         // Rendezvous store, process groups, collectives over TCP and shared memory, and the
         // authenticated, sealed NIO channels the store and the runtime speak (see its README).
         .target(

@@ -156,6 +156,24 @@ struct ColumnConversionTests {
         }
     }
 
+    @Test("a batch becomes a training set: float32 features, class indices from categories, float targets")
+    func dataset() throws {
+        let batch = try RecordBatch([
+            "x": Column([Int64(1), 2, 3]), "y": Column([0.5, 1.5, 2.5] as [Double?]),
+            "class": Column(categorical: ["b", "a", "b"]), "target": Column([Float(1), 2, 3]),
+            "gap": Column([Int64(1), nil, 3]),
+        ])
+        let classes = try batch.dataset(features: ["x", "y"], label: "class")
+        #expect(classes.count == 3 && classes.features.shape == [3, 2])
+        #expect(try classes.features.scalars(as: Float.self) == [1, 0.5, 2, 1.5, 3, 2.5])
+        #expect(try classes.labels.scalars(as: Int64.self) == [0, 1, 0])
+        let regression = try DataFrame(batch).filter(col("x") > 1).dataset(features: ["y"], label: "target")
+        #expect(try regression.labels.scalars(as: Float.self) == [2, 3])
+        #expect(try regression.features.scalars(as: Float.self) == [1.5, 2.5])
+        #expect(throws: DataError.self) { try batch.dataset(features: ["x"], label: "gap") }
+        #expect(throws: DataError.self) { try batch.dataset(features: ["gap"], label: "x") }
+    }
+
     @Test("show() prints names, types, padded values, null, and the rows left out")
     func show() throws {
         let batch = try RecordBatch([

@@ -1,3 +1,4 @@
+import FlockNN
 import FlockTensor
 
 extension Column {
@@ -28,7 +29,8 @@ extension Column {
 
 extension RecordBatch {
     /// Numeric columns `names` as one [rows, names.count] float32 or float64 matrix (the
-    /// features of a training set), each value converted once.
+    /// features of a training set): each column read once from its buffer and written
+    /// straight into the tensor, converted on the way.
     /// - Throws: `DataError.unknownColumn`, or `.notConvertible` for a column with nulls or
     ///   of a non-numeric type, or a `dtype` other than float32 and float64.
     public func matrix(_ names: [String], dtype: DType = .float32) throws -> Tensor {
@@ -44,17 +46,44 @@ extension RecordBatch {
             }
             return column
         }
-        var matrix = [Double](repeating: 0, count: rowCount * names.count)
-        for (j, column) in columns.enumerated() {
-            for i in 0..<rowCount {
-                switch column[i] {
-                case .int(let value)?: matrix[i * names.count + j] = Double(value)
-                case .double(let value)?: matrix[i * names.count + j] = value
-                default: break  // Invariant: numeric columns without nulls hold ints and doubles.
+        let width = names.count
+        var matrix = Tensor(uninitializedShape: [rowCount, width], dtype: dtype)
+        matrix.withUnsafeMutableBytes { raw in
+            for (j, column) in columns.enumerated() {
+                column.withDoubles { values in
+                    if dtype == .float64 {
+                        let out = raw.bindMemory(to: Double.self)
+                        for i in 0..<values.count { out[i * width + j] = values[i] }
+                    } else {
+                        let out = raw.bindMemory(to: Float.self)
+                        for i in 0..<values.count { out[i * width + j] = Float(values[i]) }
+                    }
                 }
             }
         }
-        let shape = [rowCount, names.count]
-        return dtype == .float64 ? try Tensor(matrix, shape: shape) : try Tensor(matrix.map { Float($0) }, shape: shape)
+        return matrix
+    }
+
+    /// A training set: columns `features` as a [rows, features.count] float32 matrix and
+    /// column `label` as [rows] labels: class indices (int64) from an integer or
+    /// categorical column (a categorical's codes, in the order of its categories), float32
+    /// targets from a float column. Feeds `DataLoader` and, sharded, `DistributedSampler`.
+    /// - Throws: as `matrix`, or `.notConvertible` for a label with nulls or of another type.
+    public func dataset(features: [String], label: String) throws -> TensorDataset {
+        let column = try self.column(label)
+        guard column.nullCount == 0 else {
+            throw DataError.notConvertible("the label column \"\(label)\" has \(column.nullCount) nulls")
+        }
+        let labels: Tensor
+        switch column.type {
+        case .categorical, .int8, .int16, .int32, .int64:
+            labels = column.withInt64s { Tensor(Array($0)) }
+        case .float32, .float64:
+            labels = column.withDoubles { Tensor($0.map { Float($0) }) }
+        default:
+            throw DataError.notConvertible(
+                "the label column \"\(label)\" is \(column.type); labels are numbers or categories")
+        }
+        return try TensorDataset(features: try matrix(features), labels: labels)
     }
 }

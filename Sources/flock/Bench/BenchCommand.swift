@@ -37,6 +37,9 @@ struct BenchCommand: AsyncParsableCommand {
         help: "bench data: run the queries on a local cluster of 2 workers x 1 thread (peers: Dask, Spark).")
     var cluster = false
 
+    @Flag(name: .long, help: "bench data: the db-benchmark join queries q1..q5 instead (peers: DuckDB, Polars).")
+    var join = false
+
     @Option(name: .long, help: "bench data: the table's rows (db-benchmark's N).")
     var rows = 10_000_000
 
@@ -74,7 +77,10 @@ struct BenchCommand: AsyncParsableCommand {
         case "data":
             let python =
                 python ?? (FileManager.default.fileExists(atPath: ".venv/bin/python") ? ".venv/bin/python" : "python3")
-            if cluster {
+            if join {
+                try DataJoinBench(rows: quick ? 1_000_000 : rows, repeats: repeats, peers: peers, python: python)
+                    .run(into: &report)
+            } else if cluster {
                 try await DataClusterBench(
                     rows: quick ? 1_000_000 : rows, groups: groups, repeats: repeats, peers: peers, python: python
                 )

@@ -1,0 +1,120 @@
+import Flock
+import Foundation
+
+/// `flock bench data --join`: the db-benchmark join queries q1..q5 (x with its small,
+/// medium and big tables, inner and left, on integer and text keys) on Flock's in-memory
+/// tables, and with `--peers` the same in DuckDB and Polars on the same rows (Parquet files
+/// Flock writes), in the same invocation: Flock runs before and after the peers, and each
+/// ratio comes from this run only. Answers are compared: row counts and the sums of v1, v2.
+struct DataJoinBench {
+    let rows: Int
+    let repeats: Int
+    let peers: Bool
+    let python: String
+
+    /// The five queries as Flock frames.
+    static func queries(_ tables: JoinData.Tables) throws -> [(String, DataFrame)] {
+        let x = DataFrame(tables.x, name: "x")
+        let (small, medium, big) = (
+            DataFrame(tables.small, name: "small"), DataFrame(tables.medium, name: "medium"),
+            DataFrame(tables.big, name: "big")
+        )
+        return [
+            ("q1", try x.join(small, on: ["id1"])),
+            ("q2", try x.join(medium, on: ["id2"])),
+            ("q3", try x.join(medium, on: ["id2"], how: .left)),
+            ("q4", try x.join(medium, on: ["id5"])),
+            ("q5", try x.join(big, on: ["id3"])),
+        ]
+    }
+
+    func run(into report: inout BenchReport) throws {
+        let label = "data/join/\(rows / 1_000_000 > 0 ? "\(rows / 1_000_000)M" : "\(rows)")"
+        let start = DispatchTime.now().uptimeNanoseconds
+        let tables = JoinData.generate(rows: rows)
+        report.addDerived(
+            "\(label)/generate", unit: "s", value: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
+            note: "x, small, medium, big in memory")
+        let queries = try Self.queries(tables)
+        var medians: [String: [Double]] = [:]
+        var bests: [String: [Double]] = [:]
+        var answers: [String: DataBench.Answer] = [:]
+        func flockRound() throws {
+            for (name, frame) in queries {
+                var result: RecordBatch?
+                let timing = try measure(repeats: repeats) { result = try frame.collect() }
+                medians[name, default: []].append(timing.median)
+                bests[name, default: []].append(timing.best)
+                answers[name] = result.map(Self.answer)
+            }
+        }
+        try flockRound()
+        var peerResults: [[String: Any]] = []
+        if peers {
+            let folder = try files(tables)
+            peerResults = try DataBench.runPython(
+                python, script: "Benchmarks/peers/data_join.py",
+                arguments: [
+                    "--folder", folder, "--repeats", "\(repeats)", "--threads", "\(ThreadPool.shared.threadCount)",
+                ])
+            try flockRound()
+        }
+        var total = 0.0
+        for (name, _) in queries {
+            let median = DataBench.ourMedian(medians[name])
+            total += median
+            report.add(
+                "\(label)/\(name)/seconds", unit: "s", median: median, best: bests[name]?.min() ?? median,
+                note: "flock, \(answers[name]?.rows ?? 0) rows")
+        }
+        report.addDerived("\(label)/total/seconds", unit: "s", value: total, note: "flock, q1..q5 medians")
+        var peerTotals: [String: (Double, Int)] = [:]
+        for result in peerResults {
+            guard let engine = result["engine"] as? String else { continue }
+            if let missing = result["missing"] {
+                print("peer \(engine) is not installed (\(missing)); install: \(DataBench.installHint)")
+                continue
+            }
+            guard let query = result["query"] as? String, let median = result["median"] as? Double,
+                let rowCount = result["rows"] as? Int, let sums = result["sums"] as? [Double]
+            else { continue }
+            let agrees = answers[query]?.matches(DataBench.Answer(rows: rowCount, sums: sums)) ?? false
+            report.addRatio(
+                "\(label)/\(query)/vs-\(engine)", value: median / DataBench.ourMedian(medians[query]),
+                note: "\(engine) \(String(format: "%.3f", median)) s; answers \(agrees ? "agree" : "DIFFER")")
+            let (sum, count) = peerTotals[engine] ?? (0, 0)
+            peerTotals[engine] = (sum + median, count + 1)
+        }
+        for (engine, (sum, count)) in peerTotals.sorted(by: { $0.key < $1.key }) where count >= queries.count {
+            report.addRatio(
+                "\(label)/total/vs-\(engine)", value: sum / total,
+                note: "\(engine) total \(String(format: "%.2f", sum)) s")
+        }
+    }
+
+    /// Row count and the sums of v1 and v2 (nulls skipped).
+    static func answer(_ batch: RecordBatch) -> DataBench.Answer {
+        let sums = ["v1", "v2"].map { name -> Double in
+            guard let column = try? batch.column(name) else { return 0 }
+            return (0..<column.count).reduce(0.0) { sum, i in
+                if case .double(let value)? = column[i] { return sum + value }
+                return sum
+            }
+        }
+        return DataBench.Answer(rows: batch.rowCount, sums: sums)
+    }
+
+    /// The four tables as Parquet files that the peers read, written once per size.
+    private func files(_ tables: JoinData.Tables) throws -> String {
+        let folder = NSTemporaryDirectory() + "/flock-join-\(rows)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for (name, batch) in [("x", tables.x), ("small", tables.small), ("medium", tables.medium), ("big", tables.big)]
+        {
+            let path = "\(folder)/\(name).parquet"
+            if !FileManager.default.fileExists(atPath: path) {
+                try ParquetWriter.write([batch], to: path, compression: .snappy)
+            }
+        }
+        return folder
+    }
+}
