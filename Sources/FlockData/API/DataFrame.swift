@@ -120,6 +120,10 @@ public struct DataFrame: Sendable {
         return try RecordBatch.concatenate(morsels.batches, schema: schema)
     }
 
+    /// Runs the plan and returns its rows in the batches the executor made them in (its
+    /// morsels): no copy into one batch, for results that are large.
+    public func collectBatches() throws -> [RecordBatch] { try Executor().run(plan).batches }
+
     /// The first `limit` rows as a text table.
     public func show(limit: Int = 20) throws -> String { try self.limit(limit + 1).collect().show(limit: limit) }
 
