@@ -11,9 +11,10 @@ struct ExampleCommand: AsyncParsableCommand {
         commandName: "example",
         abstract:
             "Run an example: lenet (CNN on digits), charlm (character transformer), digits-ddp "
-            + "(the digits MLP data-parallel, under flock launch) or tasks-and-actors (a local cluster).")
+            + "(the digits MLP data-parallel, under flock launch), tasks-and-actors (a local cluster) or "
+            + "table-to-model (CSV -> clean and aggregate on a local cluster -> Parquet -> a trained classifier).")
 
-    @Argument(help: "lenet, charlm, digits-ddp or tasks-and-actors")
+    @Argument(help: "lenet, charlm, digits-ddp, tasks-and-actors or table-to-model")
     var name: String
 
     @Option(help: "A data file instead of the built-in one: a digits CSV (lenet, digits-ddp) or a text (charlm).")
@@ -43,6 +44,9 @@ struct ExampleCommand: AsyncParsableCommand {
             // The workers are this binary run again with the same arguments: they serve here.
             try await Cluster.serveIfWorker(TasksAndActors.registry)
             for line in try await TasksAndActors.run() { print(line) }
+        case "table-to-model":
+            try await Cluster.serveIfWorker(TableToModel.registry)
+            for line in try await TableToModel.run(epochs: length ?? 60).lines { print(line) }
         case "lenet":
             let accuracy = try LeNetDigits.run(csvPath: data, epochs: length ?? 15)
             print(String(format: "LeNet test accuracy: %.2f%%", accuracy * 100))

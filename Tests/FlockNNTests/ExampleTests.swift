@@ -26,5 +26,6 @@ struct ExampleTests {
     func embeddedData() throws {
         #expect(EmbeddedData.digitsCSV == (try String(contentsOfFile: dataFolder + "/digits.csv", encoding: .utf8)))
         #expect(EmbeddedData.gplText == (try String(contentsOfFile: dataFolder + "/gpl-3.0.txt", encoding: .utf8)))
+        #expect(EmbeddedData.wineCSV == (try String(contentsOfFile: dataFolder + "/wine.csv", encoding: .utf8)))
     }
 }

@@ -9,4 +9,7 @@ public enum EmbeddedData {
 
     /// Data/gpl-3.0.txt, verbatim.
     public static let gplText = [gplTextPart0, gplTextPart1].joined()
+
+    /// Data/wine.csv, verbatim.
+    public static let wineCSV = [wineCSVPart0].joined()
 }
