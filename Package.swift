@@ -70,7 +70,8 @@ let package = Package(
             dependencies: ["FlockTensor", "FlockNN", "FlockComm", "FlockTrain", "FlockRuntime", "FlockData"]
         ),
         // Runnable examples (the demo's training jobs), shared by the CLI and the tests.
-        .target(name: "FlockExamples", dependencies: ["FlockNN", "FlockComm", "FlockTrain", "FlockRuntime", "FlockData"]),
+        .target(
+            name: "FlockExamples", dependencies: ["FlockNN", "FlockComm", "FlockTrain", "FlockRuntime", "FlockData"]),
         .executableTarget(
             name: "flock",
             dependencies: [
