@@ -159,22 +159,22 @@ case "operators":
     // An empty input, and a plan error raised on the driver, not in a task.
     try await agree("an empty filter", try t.filter(col("count") > 1000).groupBy(col("name")).agg(count()))
 case "kill":
-    // kill -9 of a worker while the shuffle of a 2M-row group-by runs: its tasks run again
+    // kill -9 of a worker while the shuffle of a 1M-row group-by runs: its tasks run again
     // on the other worker (and on its replacement) and the answer is the same.
-    let x = try await DataFrame(batches: GroupByData.generate(rows: 2_000_000, groups: 100), name: "x")
-        .persist(on: cluster, partitions: 8)
-    let query = try x.groupBy(col("id1"), col("id4")).agg(col("v3").sum(), col("v1").median(), count())
-    let expected = rows(try await query.collect(on: cluster, partitions: 8))
-    let before = try await cluster.statistics()
-    let running = Task { try await query.collect(on: cluster, partitions: 8) }
-    var statistics = before
-    while statistics.unfinishedTasks == 0 {
-        try await Task.sleep(for: .milliseconds(5))
-        statistics = try await cluster.statistics()
+    let base = try DataFrame(batches: GroupByData.generate(rows: 1_000_000, groups: 100), name: "x")
+    let x = try await base.persist(on: cluster, partitions: 8)
+    func query(_ frame: DataFrame) throws -> DataFrame {
+        try frame.groupBy(col("id1"), col("id4")).agg(col("v3").sum(), col("v1").median(), count())
     }
-    try await Task.sleep(for: .milliseconds(150))
-    let unfinished = try await cluster.statistics().unfinishedTasks
-    check(unfinished > 0, "the query finished before the kill; make it bigger")
+    let expected = rows(try query(base).collect())
+    let before = try await cluster.statistics()
+    let distributed = try query(x)
+    let running = Task { try await distributed.collect(on: cluster, partitions: 8) }
+    var unfinished = 0
+    while unfinished == 0 {
+        try await Task.sleep(for: .milliseconds(2))
+        unfinished = try await cluster.statistics().unfinishedTasks
+    }
     kill(before.workerProcessIDs[0], SIGKILL)
     let answer = try await running.value
     check(rows(answer) == expected, "the answer after the kill differs")

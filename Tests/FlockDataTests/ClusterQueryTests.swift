@@ -5,7 +5,7 @@ import Testing
 @Suite("Queries on a local cluster", .serialized)
 struct ClusterQueryTests {
     func run(_ scenario: String) throws -> (Int32, String) {
-        try TestProcess.run(TestBinary.path("FlockDataTestWorker"), [scenario])
+        try TestProcess.run(TestBinary.path("FlockDataTestWorker"), [scenario], within: 180)
     }
 
     @Test(
