@@ -116,19 +116,21 @@ public struct DataFrame: Sendable {
 
     /// Runs the plan and returns its rows as one batch.
     public func collect() throws -> RecordBatch {
-        let morsels = try Executor().run(plan)
+        let morsels = try Executor().run(Optimizer.optimize(plan))
         return try RecordBatch.concatenate(morsels.batches, schema: schema)
     }
 
     /// Runs the plan and returns its rows in the batches the executor made them in (its
     /// morsels): no copy into one batch, for results that are large.
-    public func collectBatches() throws -> [RecordBatch] { try Executor().run(plan).batches }
+    public func collectBatches() throws -> [RecordBatch] { try Executor().run(Optimizer.optimize(plan)).batches }
 
     /// The first `limit` rows as a text table.
     public func show(limit: Int = 20) throws -> String { try self.limit(limit + 1).collect().show(limit: limit) }
 
-    /// The logical plan, then the physical operators that will run it.
+    /// The logical plan as written, as optimized, then the physical operators that will run it.
     public func explain() -> String {
-        "== Logical plan ==\n\(plan)\n== Physical plan ==\n\(Executor.physicalPlan(plan))"
+        let optimized = Optimizer.optimize(plan)
+        return "== Logical plan ==\n\(plan)\n== Optimized plan ==\n\(optimized)\n== Physical plan ==\n"
+            + Executor.physicalPlan(optimized)
     }
 }

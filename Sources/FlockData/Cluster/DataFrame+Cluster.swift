@@ -10,7 +10,7 @@ extension DataFrame {
     /// - Throws: `RuntimeError` when tasks fail (after their retries), or the checks of
     ///   the plan's steps.
     public func collect(on cluster: Cluster, partitions: Int? = nil) async throws -> RecordBatch {
-        try await Self.executor(cluster, partitions).collect(plan)
+        try await Self.executor(cluster, partitions).collect(Optimizer.optimize(plan))
     }
 
     /// The frame's rows computed once on `cluster` and kept there, in partitions of the
@@ -21,7 +21,7 @@ extension DataFrame {
     {
         let executor = try await Self.executor(cluster, partitions)
         let table: PartitionedTable
-        switch try await executor.rows(of: plan) {
+        switch try await executor.rows(of: Optimizer.optimize(plan)) {
         case .local(let frame):
             let batch = try frame.collect()
             table = PartitionedTable(partitions: [try cluster.put(BatchCoding.encode(batch))], rowCount: batch.rowCount)
