@@ -4,7 +4,8 @@ import Foundation
     import Glibc
 #endif
 
-/// Tables stored as files: one file, a directory of files, or a glob pattern
+/// Tables stored as files: one file, a directory of files (with its subfolders, hive-style
+/// `key=value` folders becoming columns: `HivePartitions`), or a glob pattern
 /// (`data/*.csv`), read as one frame whose batches are the files.
 public enum TableFiles {
     /// The frame of the files `path` names: CSV (`.csv`), Parquet (`.parquet`, each row
@@ -25,7 +26,8 @@ public enum TableFiles {
             }
         }
         let sources = zip(files, perFile).flatMap { file, batches in batches.map { _ in file } }
-        let batches = harmonizingText(perFile.flatMap { $0 })
+        let partitioned = try HivePartitions.appending(perFile, files: files, root: HivePartitions.root(of: path))
+        let batches = harmonizingText(partitioned.flatMap { $0 })
         guard let first = batches.first else {
             throw DataError.unreadableFile(path: path, "the files hold no row groups")
         }
@@ -65,14 +67,14 @@ public enum TableFiles {
         }
     }
 
-    /// The files `path` stands for, sorted: itself, the files of a directory, or the
+    /// The files `path` stands for, sorted: itself, the files of a directory and its
+    /// subfolders (skipping names that start with "." or "_", as `_SUCCESS`), or the
     /// matches of a glob pattern.
     static func paths(matching path: String) throws -> [String] {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { return [path] }
-            let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }
-            let files = names.sorted().map { (path as NSString).appendingPathComponent($0) }
+            let files = try filesBelow(path)
             guard !files.isEmpty else { throw DataError.unreadableFile(path: path, "the directory is empty") }
             return files
         }
@@ -85,5 +87,23 @@ public enum TableFiles {
             throw DataError.unreadableFile(path: path, "no file matches the pattern")
         }
         return (0..<Int(matches.gl_pathc)).compactMap { matches.gl_pathv[$0].map { String(cString: $0) } }.sorted()
+    }
+
+    /// The files in `folder` and its subfolders, sorted by path.
+    /// - Throws: `DataError.unreadableFile` past 32 levels of folders (a link loop).
+    private static func filesBelow(_ folder: String, depth: Int = 0) throws -> [String] {
+        guard depth < 32 else { throw DataError.unreadableFile(path: folder, "folders nest more than 32 deep") }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: folder)
+        } catch {
+            throw DataError.unreadableFile(path: folder, error.localizedDescription)
+        }
+        return try names.filter { !$0.hasPrefix(".") && !$0.hasPrefix("_") }.sorted().flatMap { name -> [String] in
+            let path = (folder as NSString).appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            return isDirectory.boolValue ? try filesBelow(path, depth: depth + 1) : [path]
+        }
     }
 }
