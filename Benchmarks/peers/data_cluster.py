@@ -14,7 +14,8 @@ Prints one JSON line per engine: {"engine", "total" (sum of the query medians), 
 import argparse
 import json
 import statistics
-import time
+
+from peer_timing import timed
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--parquet", required=True)
@@ -24,13 +25,8 @@ args = parser.parse_args()
 KEYS = ["id1", "id2", "id3", "id4", "id5", "id6"]
 
 
-def timed(run):
-    run()
-    times, result = [], None
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
+def timed_median(run):
+    times, result = timed(run, args.repeats)
     return statistics.median(times), result
 
 
@@ -82,7 +78,7 @@ def run_dask():
         }
         results = {}
         for name, query in queries.items():
-            median, answer = timed(lambda: query().compute())
+            median, answer = timed_median(lambda: query().compute())
             answer = answer.reset_index(drop=True) if name in ("q8",) else answer.reset_index()
             answer.columns = [c if isinstance(c, str) else "_".join(str(p) for p in c if p) for c in answer.columns]
             results[name] = (median, pandas_answer(answer))
@@ -117,7 +113,7 @@ def run_spark():
         # run (a bare count() would let Spark's optimizer drop the aggregates it does not need).
         values = [c for c in spark.sql(sql).columns if c not in KEYS]
         check = f"SELECT count(*), {', '.join(f'coalesce(sum(`{c}`), 0)' for c in values)} FROM ({sql}) answer"
-        median, row = timed(lambda: spark.sql(check).collect()[0])
+        median, row = timed_median(lambda: spark.sql(check).collect()[0])
         results[name] = (median, {"rows": row[0], "sums": [float(s) for s in row[1:]]})
     spark.stop()
     report("spark", results)

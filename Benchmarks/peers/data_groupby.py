@@ -15,9 +15,8 @@ result's value columns (the answer checks Flock compares against its own).
 import argparse
 import json
 import os
-import statistics
-import sys
-import time
+
+from peer_timing import emit, timed
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--csv", required=True)
@@ -29,21 +28,6 @@ args = parser.parse_args()
 os.environ["POLARS_MAX_THREADS"] = str(args.threads)
 os.environ["OMP_NUM_THREADS"] = str(args.threads)
 KEYS = ["id1", "id2", "id3", "id4", "id5", "id6"]
-
-
-def emit(engine, query, times, rows, sums):
-    print(json.dumps({"engine": engine, "query": query, "median": statistics.median(times), "best": min(times),
-                      "rows": rows, "sums": sums}), flush=True)
-
-
-def timed(run, repeats):
-    run()
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    return times, result
 
 
 def run_duckdb():

@@ -13,8 +13,8 @@ and v2 in the answer (the checks Flock compares against its own).
 import argparse
 import json
 import os
-import statistics
-import time
+
+from peer_timing import emit, timed
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--folder", required=True)
@@ -24,21 +24,6 @@ parser.add_argument("--engines", default="duckdb,polars")
 args = parser.parse_args()
 os.environ["POLARS_MAX_THREADS"] = str(args.threads)
 TABLES = ["x", "small", "medium", "big"]
-
-
-def emit(engine, query, times, rows, sums):
-    print(json.dumps({"engine": engine, "query": query, "median": statistics.median(times), "best": min(times),
-                      "rows": rows, "sums": sums}), flush=True)
-
-
-def timed(run):
-    run()
-    times, result = [], None
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    return times, result
 
 
 def run_duckdb():
@@ -59,7 +44,7 @@ def run_duckdb():
               "big.id6 AS big_id6, big.v2 FROM x JOIN big USING (id3)",
     }
     for name, sql in queries.items():
-        times, _ = timed(lambda: con.execute(f"CREATE OR REPLACE TEMP TABLE ans AS {sql}"))
+        times, _ = timed(lambda: con.execute(f"CREATE OR REPLACE TEMP TABLE ans AS {sql}"), args.repeats)
         rows = con.execute("SELECT count(*) FROM ans").fetchall()[0][0]
         sums = [float(v or 0) for v in con.execute("SELECT sum(v1), sum(v2) FROM ans").fetchall()[0]]
         emit("duckdb", name, times, rows, sums)
@@ -76,7 +61,7 @@ def run_polars():
         "q5": lambda: x.join(big, on="id3"),
     }
     for name, query in queries.items():
-        times, answer = timed(query)
+        times, answer = timed(query, args.repeats)
         emit("polars", name, times, answer.height, [float(answer["v1"].sum() or 0), float(answer["v2"].sum() or 0)])
 
 
