@@ -50,17 +50,8 @@ struct BatchCodingTests {
         let good = BatchCoding.encode(
             pieces: try HashPartitioner.split(
                 try ParquetTests.table(rows: 200, seed: 5), keys: ["text"], into: 3))
-        var random = RandomStream(seed: 11)
         var failures = 0
-        for trial in 0..<1000 {
-            var bad = good
-            if trial % 4 == 0 {
-                bad = Array(good.prefix(Int(random.next() % UInt64(good.count))))
-            } else {
-                for _ in 0..<(1 + trial % 3) {
-                    bad[Int(random.next() % UInt64(bad.count))] = UInt8(truncatingIfNeeded: random.next())
-                }
-            }
+        for bad in corruptedCopies(of: good, count: 1000, seed: 11) {
             do {
                 _ = try bad.withUnsafeBytes { raw in try (0..<3).map { try BatchCoding.decode(piece: $0, of: raw) } }
             } catch is DataError {

@@ -102,17 +102,8 @@ struct ParquetTests {
             try ParquetWriter.write(
                 [try Self.table(rows: 300, seed: 9)], to: path, compression: compression, rowGroupRows: 128)
             let good = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-            var random = RandomStream(seed: 77)
             var failures = 0
-            for trial in 0..<400 {
-                var bad = good
-                if trial % 4 == 0 {
-                    bad = Array(good.prefix(Int(random.next() % UInt64(good.count))))
-                } else {
-                    for _ in 0..<(1 + trial % 3) {
-                        bad[Int(random.next() % UInt64(bad.count))] = UInt8(truncatingIfNeeded: random.next())
-                    }
-                }
+            for bad in corruptedCopies(of: good, count: 400, seed: 77) {
                 do {
                     _ = try ParquetReader.read(bad, source: "bad.parquet")
                 } catch let error as DataError {

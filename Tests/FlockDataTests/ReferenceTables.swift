@@ -55,3 +55,21 @@ enum Reference {
         return abs(a - b) <= tolerance * max(1, abs(a), abs(b))
     }
 }
+
+/// Damaged copies of good bytes, for decoders that must refuse them: every fourth one cut
+/// short at a random length, the others with one to three random bytes overwritten.
+/// Seeded, so a failure repeats.
+func corruptedCopies(of good: [UInt8], count: Int, seed: UInt64) -> [[UInt8]] {
+    var random = RandomStream(seed: seed)
+    return (0..<count).map { trial in
+        var bad = good
+        if trial % 4 == 0 {
+            bad = Array(good.prefix(Int(random.next() % UInt64(good.count))))
+        } else {
+            for _ in 0..<(1 + trial % 3) {
+                bad[Int(random.next() % UInt64(bad.count))] = UInt8(truncatingIfNeeded: random.next())
+            }
+        }
+        return bad
+    }
+}

@@ -186,21 +186,13 @@ struct ClusterExecutor {
     private func shuffledAggregate(_ parts: [Partition], keys: [Expr], aggregates: [Expr], input: Schema) throws
         -> [Partition]
     {
-        var keyColumns: [String] = []
-        var computed: [Expr] = []
-        var reduceKeys: [Expr] = []
-        var needed = aggregates.reduce(into: Set<String>()) { $0.formUnion($1.columnNames) }
-        for (index, key) in keys.enumerated() {
-            if case .column(let name) = key {
-                keyColumns.append(name)
-                reduceKeys.append(key)
-                needed.insert(name)
-            } else {
-                let name = "__key\(index)"
-                computed.append(key.alias(name))
-                keyColumns.append(name)
-                reduceKeys.append(col(name).alias(key.name))
-            }
+        let shuffle = ShuffleKeys(keys)
+        let (keyColumns, computed) = (shuffle.names, shuffle.computed)
+        let needed = aggregates.reduce(into: shuffle.plainColumns) { $0.formUnion($1.columnNames) }
+        // Reducers group by the shuffled columns, named as the original keys.
+        let reduceKeys = zip(keys, keyColumns).map { key, name -> Expr in
+            if case .column = key { return key }
+            return col(name).alias(key.name)
         }
         var kept = input.names.filter(needed.contains)
         // Counting rows needs a column to carry them.
@@ -239,24 +231,38 @@ struct ClusterExecutor {
     private func shuffledWindows(_ parts: [Partition], _ exprs: [Expr], partitionBy: [Expr], input: Schema) throws
         -> [Partition]
     {
-        var keyColumns: [String] = []
-        var computed: [Expr] = []
-        for (index, key) in partitionBy.enumerated() {
-            if case .column(let name) = key {
-                keyColumns.append(name)
-            } else {
-                computed.append(key.alias("__key\(index)"))
-                keyColumns.append("__key\(index)")
-            }
-        }
-        let needed = exprs.reduce(into: Set<String>()) { $0.formUnion($1.columnNames) }.union(
-            keyColumns.filter { input.names.contains($0) })
+        let shuffle = ShuffleKeys(partitionBy)
+        let (keyColumns, computed) = (shuffle.names, shuffle.computed)
+        let needed = exprs.reduce(into: shuffle.plainColumns) { $0.formUnion($1.columnNames) }
         let kept = input.names.filter(needed.contains).map(col) + computed
         let mapped = try submit(
             parts.map { $0.with { .project($0, kept) } },
             output: .pieces(keys: keyColumns, asFloat: [], count: reducers))
         return (0..<reducers).map { piece in
             Partition(inputs: [.init(objects: mapped, piece: piece)], fragment: .project(.input(0), exprs))
+        }
+    }
+
+    /// The columns a shuffle hashes for key expressions: a plain column as it is, any
+    /// other expression computed by the map task as `__key<i>`.
+    struct ShuffleKeys {
+        /// The hashed column of each key, in order.
+        var names: [String] = []
+        /// The map side's computed keys, aliased to their names.
+        var computed: [Expr] = []
+        /// The keys that are input columns.
+        var plainColumns: Set<String> = []
+
+        init(_ keys: [Expr]) {
+            for (index, key) in keys.enumerated() {
+                if case .column(let name) = key {
+                    names.append(name)
+                    plainColumns.insert(name)
+                } else {
+                    names.append("__key\(index)")
+                    computed.append(key.alias("__key\(index)"))
+                }
+            }
         }
     }
 

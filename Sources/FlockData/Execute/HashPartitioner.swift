@@ -57,10 +57,7 @@ enum HashPartitioner {
         }
     }
 
-    /// One key for 0 and -0, and one for every NaN (as grouping treats them).
-    private static func floatKey(_ value: Double) -> UInt64 {
-        mix((value == 0 ? 0 : (value.isNaN ? Double.nan : value)).bitPattern)
-    }
+    private static func floatKey(_ value: Double) -> UInt64 { mix(value.groupingBits) }
 
     private static func textHash(_ column: Column, _ row: Int) -> UInt64 {
         // Invariant: utf8 columns have offsets.

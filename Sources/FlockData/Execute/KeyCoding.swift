@@ -37,9 +37,7 @@ extension KeyCodes {
                     let column = morselColumns[m]
                     column.withDoubles { values in
                         for (i, row) in morsels.range(m).enumerated() {
-                            // One code for 0 and -0, and one for every NaN.
-                            let value = values[i] == 0 ? 0 : (values[i].isNaN ? Double.nan : values[i])
-                            out[row] = column.isNull(i) ? 0 : value.bitPattern
+                            out[row] = column.isNull(i) ? 0 : values[i].groupingBits
                         }
                     }
                 }
@@ -120,4 +118,10 @@ extension KeyCodes {
             }
         }
     }
+}
+
+extension Double {
+    /// The bits that stand for this value as a key: one pattern for 0 and -0, and one for
+    /// every NaN (grouping and the shuffle's hash treat them alike).
+    var groupingBits: UInt64 { (self == 0 ? 0 : (isNaN ? Double.nan : self)).bitPattern }
 }

@@ -13,6 +13,14 @@ struct Timing {
     let best: Double
 }
 
+extension Timing {
+    /// The median and best of `times` (at least one).
+    init(times: [Double]) {
+        let sorted = times.sorted()
+        self.init(median: sorted[sorted.count / 2], best: sorted[0])
+    }
+}
+
 /// Runs `body` once to warm up, then `repeats` times, and returns the median and best time.
 func measure(repeats: Int, _ body: () throws -> Void) rethrows -> Timing {
     try body()
@@ -22,8 +30,19 @@ func measure(repeats: Int, _ body: () throws -> Void) rethrows -> Timing {
         try body()
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
-    times.sort()
-    return Timing(median: times[times.count / 2], best: times[0])
+    return Timing(times: times)
+}
+
+/// `measure` for async work.
+func measure(repeats: Int, _ body: () async throws -> Void) async rethrows -> Timing {
+    try await body()
+    var times: [Double] = []
+    for _ in 0..<max(1, repeats) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try await body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return Timing(times: times)
 }
 
 /// Collects records, prints them as a table, and writes them as JSON.

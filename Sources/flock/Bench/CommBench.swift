@@ -80,8 +80,7 @@ struct CommBench {
                 for _ in 0..<iterations { try op() }
                 times.append(Date().timeIntervalSince(start) / Double(iterations))
             }
-            times.sort()
-            return Timing(median: times[times.count / 2], best: times[0])
+            return Timing(times: times)
         }
         func wanted(_ name: String) -> Bool { only.map { name.contains($0) } ?? true }
         if wanted("comm/barrier/world\(n)/latency") {

@@ -113,22 +113,33 @@ struct DataBench {
         }
         report.addDerived("\(label)/total/seconds", unit: "s", value: total, note: "flock, q1..q10 medians")
         guard peers else { return }
+        Self.addPeerRatios(
+            peerResults, label: label, queries: queries.map(\.0), total: total, medians: medians, answers: answers,
+            into: &report)
+    }
+
+    /// Adds, from the peers' JSON lines, a `vs-<engine>` ratio per query (peer median over
+    /// Flock's, answers compared) and one per engine over the totals of `queries` (when it
+    /// ran them all); says how to install a peer that is missing.
+    static func addPeerRatios(
+        _ results: [[String: Any]], label: String, queries: [String], total: Double, medians: [String: [Double]],
+        answers: [String: Answer], into report: inout BenchReport
+    ) {
         var peerTotals: [String: (Double, Int)] = [:]
-        for result in peerResults {
+        for result in results {
             guard let engine = result["engine"] as? String else { continue }
             if let missing = result["missing"] {
-                print("peer \(engine) is not installed (\(missing)); install: \(Self.installHint)")
+                print("peer \(engine) is not installed (\(missing)); install: \(installHint)")
                 continue
             }
             guard let query = result["query"] as? String, let median = result["median"] as? Double,
                 let rowCount = result["rows"] as? Int, let sums = result["sums"] as? [Double]
             else { continue }
-            let ours = Self.ourMedian(medians[query])
             let agrees = answers[query]?.matches(Answer(rows: rowCount, sums: sums)) ?? false
             report.addRatio(
-                "\(label)/\(query)/vs-\(engine)", value: median / ours,
+                "\(label)/\(query)/vs-\(engine)", value: median / ourMedian(medians[query]),
                 note: "\(engine) \(String(format: "%.3f", median)) s; answers \(agrees ? "agree" : "DIFFER")")
-            guard !query.hasPrefix("scan") else { continue }
+            guard queries.contains(query) else { continue }
             let (sum, count) = peerTotals[engine] ?? (0, 0)
             peerTotals[engine] = (sum + median, count + 1)
         }

@@ -32,7 +32,7 @@ struct DataClusterBench {
             var expected: [RecordBatch] = []
             let inProcess = try measure(repeats: repeats) { expected = [try local.collect()] }
             var answer: [RecordBatch] = []
-            let distributed = try await measureAsync(repeats: repeats) {
+            let distributed = try await measure(repeats: repeats) {
                 answer = [try await remote.collect(on: cluster, partitions: 4)]
             }
             let agrees = DataBench.answer(answer).matches(DataBench.answer(expected))
@@ -71,19 +71,6 @@ struct DataClusterBench {
                 "\(label)/total/vs-\(engine)", value: total / clusterTotal,
                 note: "\(engine) total \(String(format: "%.2f", total)) s; answers \(agree ? "agree" : "DIFFER")")
         }
-    }
-
-    /// Runs `body` once to warm up, then `repeats` times: the median and best time.
-    private func measureAsync(repeats: Int, _ body: () async throws -> Void) async throws -> Timing {
-        try await body()
-        var times: [Double] = []
-        for _ in 0..<max(1, repeats) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try await body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        times.sort()
-        return Timing(median: times[times.count / 2], best: times[0])
     }
 
     /// Runs the distributed peers on the benchmark's Parquet file.

@@ -5,7 +5,7 @@ import Foundation
 /// medium and big tables, inner and left, on integer and text keys) on Flock's in-memory
 /// tables, and with `--peers` the same in DuckDB and Polars on the same rows (Parquet files
 /// Flock writes), in the same invocation: Flock runs before and after the peers, and each
-/// ratio comes from this run only. Answers are compared: row counts and the sums of v1, v2.
+/// ratio comes from this run only. Answers are compared: row counts and the sums of v1, v2 (`DataBench.answer`).
 struct DataJoinBench {
     let rows: Int
     let repeats: Int
@@ -46,7 +46,7 @@ struct DataJoinBench {
                 let timing = try measure(repeats: repeats) { batches = try frame.collectBatches() }
                 medians[name, default: []].append(timing.median)
                 bests[name, default: []].append(timing.best)
-                answers[name] = Self.answer(batches)
+                answers[name] = DataBench.answer(batches)
             }
         }
         try flockRound()
@@ -69,42 +69,9 @@ struct DataJoinBench {
                 note: "flock, \(answers[name]?.rows ?? 0) rows")
         }
         report.addDerived("\(label)/total/seconds", unit: "s", value: total, note: "flock, q1..q5 medians")
-        var peerTotals: [String: (Double, Int)] = [:]
-        for result in peerResults {
-            guard let engine = result["engine"] as? String else { continue }
-            if let missing = result["missing"] {
-                print("peer \(engine) is not installed (\(missing)); install: \(DataBench.installHint)")
-                continue
-            }
-            guard let query = result["query"] as? String, let median = result["median"] as? Double,
-                let rowCount = result["rows"] as? Int, let sums = result["sums"] as? [Double]
-            else { continue }
-            let agrees = answers[query]?.matches(DataBench.Answer(rows: rowCount, sums: sums)) ?? false
-            report.addRatio(
-                "\(label)/\(query)/vs-\(engine)", value: median / DataBench.ourMedian(medians[query]),
-                note: "\(engine) \(String(format: "%.3f", median)) s; answers \(agrees ? "agree" : "DIFFER")")
-            let (sum, count) = peerTotals[engine] ?? (0, 0)
-            peerTotals[engine] = (sum + median, count + 1)
-        }
-        for (engine, (sum, count)) in peerTotals.sorted(by: { $0.key < $1.key }) where count >= queries.count {
-            report.addRatio(
-                "\(label)/total/vs-\(engine)", value: sum / total,
-                note: "\(engine) total \(String(format: "%.2f", sum)) s")
-        }
-    }
-
-    /// Row count and the sums of v1 and v2 (nulls skipped).
-    static func answer(_ batches: [RecordBatch]) -> DataBench.Answer {
-        let sums = ["v1", "v2"].map { name -> Double in
-            batches.reduce(0.0) { total, batch in
-                guard let column = try? batch.column(name) else { return total }
-                return (0..<column.count).reduce(total) { sum, i in
-                    if case .double(let value)? = column[i] { return sum + value }
-                    return sum
-                }
-            }
-        }
-        return DataBench.Answer(rows: batches.reduce(0) { $0 + $1.rowCount }, sums: sums)
+        DataBench.addPeerRatios(
+            peerResults, label: label, queries: queries.map(\.0), total: total, medians: medians, answers: answers,
+            into: &report)
     }
 
     /// The four tables as Parquet files that the peers read, written once per size.
