@@ -30,6 +30,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case malformedParquet(String)
     /// A file or pattern that names nothing readable, with why.
     case unreadableFile(path: String, String)
+    /// Spilling to disk failed (no space, no such folder, a bad memory limit), with why.
+    case spillFailed(String)
 
     public var description: String {
         switch self {
@@ -49,6 +51,7 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         case .invalidSQL(let query, let offset, let reason): Self.pointing(at: offset, in: query, reason)
         case .malformedParquet(let reason): "malformed Parquet: \(reason)"
         case .unreadableFile(let path, let reason): "cannot read \(path): \(reason)"
+        case .spillFailed(let reason): "cannot spill to disk: \(reason)"
         }
     }
 

@@ -114,15 +114,23 @@ public struct DataFrame: Sendable {
         return DataFrame(plan: LogicalPlan(.union, inputs: [plan, other.plan], schema: schema))
     }
 
-    /// Runs the plan and returns its rows as one batch.
-    public func collect() throws -> RecordBatch {
-        let morsels = try Executor().run(Optimizer.optimize(plan))
-        return try RecordBatch.concatenate(morsels.batches, schema: schema)
-    }
+    /// Runs the plan and returns its rows as one batch. Blocking steps spill to disk past
+    /// `FLOCK_MEMORY_LIMIT` (`SpillPolicy.fromEnvironment()`).
+    /// - Throws: `DataError.spillFailed` for a limit that is not a size or a failed spill.
+    public func collect() throws -> RecordBatch { try collect(spill: try SpillPolicy.fromEnvironment()) }
 
     /// Runs the plan and returns its rows in the batches the executor made them in (its
     /// morsels): no copy into one batch, for results that are large.
-    public func collectBatches() throws -> [RecordBatch] { try Executor().run(Optimizer.optimize(plan)).batches }
+    public func collectBatches() throws -> [RecordBatch] {
+        try Executor(spill: try SpillPolicy.fromEnvironment()).run(Optimizer.optimize(plan)).batches
+    }
+
+    /// Runs the plan with blocking steps (aggregation, join, sort) spilling to disk as
+    /// `spill` says (its statistics count what was written).
+    public func collect(spill: SpillPolicy) throws -> RecordBatch {
+        let morsels = try Executor(spill: spill).run(Optimizer.optimize(plan))
+        return try RecordBatch.concatenate(morsels.batches, schema: schema)
+    }
 
     /// The first `limit` rows as a text table.
     public func show(limit: Int = 20) throws -> String { try self.limit(limit + 1).collect().show(limit: limit) }

@@ -187,22 +187,14 @@ struct ClusterExecutor {
         -> [Partition]
     {
         let shuffle = ShuffleKeys(keys)
-        let (keyColumns, computed) = (shuffle.names, shuffle.computed)
-        let needed = aggregates.reduce(into: shuffle.plainColumns) { $0.formUnion($1.columnNames) }
-        // Reducers group by the shuffled columns, named as the original keys.
-        let reduceKeys = zip(keys, keyColumns).map { key, name -> Expr in
-            if case .column = key { return key }
-            return col(name).alias(key.name)
-        }
-        var kept = input.names.filter(needed.contains)
-        // Counting rows needs a column to carry them.
-        if kept.isEmpty && computed.isEmpty, let first = input.names.first { kept = [first] }
+        let (keyColumns, reduceKeys) = (shuffle.names, shuffle.reduceKeys)
+        let kept = shuffle.mapProjection(input: input, reading: aggregates)
         let pieces = keys.isEmpty ? 1 : reducers
         let split = PartialAggregation(aggregates)
         let mapped = try submit(
             parts.map { part in
                 part.with { fragment in
-                    let kept: PlanFragment = .project(fragment, kept.map(col) + computed)
+                    let kept: PlanFragment = .project(fragment, kept)
                     guard let split else { return kept }
                     return .aggregate(kept, keys: keyColumns.map(col), aggregates: split.partials)
                 }
@@ -232,37 +224,13 @@ struct ClusterExecutor {
         -> [Partition]
     {
         let shuffle = ShuffleKeys(partitionBy)
-        let (keyColumns, computed) = (shuffle.names, shuffle.computed)
-        let needed = exprs.reduce(into: shuffle.plainColumns) { $0.formUnion($1.columnNames) }
-        let kept = input.names.filter(needed.contains).map(col) + computed
+        let keyColumns = shuffle.names
+        let kept = shuffle.mapProjection(input: input, reading: exprs)
         let mapped = try submit(
             parts.map { $0.with { .project($0, kept) } },
             output: .pieces(keys: keyColumns, asFloat: [], count: reducers))
         return (0..<reducers).map { piece in
             Partition(inputs: [.init(objects: mapped, piece: piece)], fragment: .project(.input(0), exprs))
-        }
-    }
-
-    /// The columns a shuffle hashes for key expressions: a plain column as it is, any
-    /// other expression computed by the map task as `__key<i>`.
-    struct ShuffleKeys {
-        /// The hashed column of each key, in order.
-        var names: [String] = []
-        /// The map side's computed keys, aliased to their names.
-        var computed: [Expr] = []
-        /// The keys that are input columns.
-        var plainColumns: Set<String> = []
-
-        init(_ keys: [Expr]) {
-            for (index, key) in keys.enumerated() {
-                if case .column(let name) = key {
-                    names.append(name)
-                    plainColumns.insert(name)
-                } else {
-                    names.append("__key\(index)")
-                    computed.append(key.alias("__key\(index)"))
-                }
-            }
         }
     }
 

@@ -1,8 +1,12 @@
 /// Runs a logical plan in this process: each step takes its input's morsels and makes
 /// new ones, vectorized (a column at a time) and parallel over morsels on Flock's thread
 /// pool. Steps that need all rows (aggregation, sort, windows, joins) work on the whole
-/// input through group ids and row permutations.
+/// input through group ids and row permutations; above the spill policy's memory limit
+/// they go through disk instead (`SpillingAggregator`, `SpillingJoin`, `ExternalSorter`).
 struct Executor {
+    /// When blocking steps spill, and where.
+    var spill = SpillPolicy(memoryLimit: nil)
+
     /// Rows per output morsel of the steps that make new tables (aggregates, sorts, joins).
     static let morselRows = 1 << 18
 
@@ -26,10 +30,21 @@ struct Executor {
                         names: plan.schema.names, columns: try rewritten.map { try Evaluator.evaluate($0, batch) })
                 })
         case .aggregate(let keys, let aggregates):
-            return try Aggregator.run(
-                keys: keys, aggregates: aggregates, input: try run(plan.inputs[0]), schema: plan.schema)
+            let input = try run(plan.inputs[0])
+            let partitions = spill.partitions(
+                forWorkingBytes: MemoryEstimates.aggregate(input, keys: keys.count, aggregates: aggregates.count))
+            if partitions > 1 {
+                return try SpillingAggregator.run(
+                    keys: keys, aggregates: aggregates, input: input, schema: plan.schema, partitions: partitions,
+                    policy: spill)
+            }
+            return try Aggregator.run(keys: keys, aggregates: aggregates, input: input, schema: plan.schema)
         case .sort(let keys):
             let input = try run(plan.inputs[0])
+            if let limit = spill.memoryLimit, MemoryEstimates.sort(input) > limit {
+                return try ExternalSorter.run(
+                    keys, input: input, schema: plan.schema, runBytes: max(1, limit / 3), policy: spill)
+            }
             let whole = try RecordBatch.concatenate(input.batches, schema: plan.schema)
             let order = try Sorter.permutation(of: whole, by: keys)
             return Self.split(whole.gather(order))
@@ -43,9 +58,15 @@ struct Executor {
             }
             return Morsels(batches.isEmpty ? [try RecordBatch.empty(plan.schema)] : batches)
         case .join(let kind, let leftKeys, let rightKeys):
+            let (left, right) = (try run(plan.inputs[0]), try run(plan.inputs[1]))
+            let partitions = spill.partitions(forWorkingBytes: MemoryEstimates.join(left: left, right: right))
+            if partitions > 1 && left.rowCount > 0 && right.rowCount > 0 {
+                return try SpillingJoin.run(
+                    kind, left: left, right: right, leftKeys: leftKeys, rightKeys: rightKeys, schema: plan.schema,
+                    partitions: partitions, policy: spill)
+            }
             return try HashJoin.run(
-                kind, left: try run(plan.inputs[0]), right: try run(plan.inputs[1]), leftKeys: leftKeys,
-                rightKeys: rightKeys, schema: plan.schema)
+                kind, left: left, right: right, leftKeys: leftKeys, rightKeys: rightKeys, schema: plan.schema)
         case .union:
             return Morsels(try run(plan.inputs[0]).batches + run(plan.inputs[1]).batches)
         }
