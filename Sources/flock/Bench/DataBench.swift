@@ -57,6 +57,9 @@ struct DataBench {
         ]
     }
 
+    /// The name of q10 run under a 512 MiB memory limit.
+    static let spillQuery = "q10-spill-512MiB"
+
     /// What an answer must match: its rows and the sums of its value columns.
     struct Answer {
         let rows: Int
@@ -79,6 +82,19 @@ struct DataBench {
         // Each run returns batches whose row count and value sums check the answer.
         var runs: [(String, () throws -> [RecordBatch])] = queries.map { name, frame in
             (name, { [try frame.collect()] })
+        }
+        // q10 (about 10M groups) again with 512 MiB of working memory: it spills.
+        var lastSpill: SpillStatistics?
+        if let q10 = queries.last?.1 {
+            runs.append(
+                (
+                    Self.spillQuery,
+                    {
+                        let policy = SpillPolicy(memoryLimit: 512 << 20)
+                        lastSpill = policy.statistics
+                        return [try q10.collect(spill: policy)]
+                    }
+                ))
         }
         runs.append(("scan-csv", { try CSVReader.readBatches(path: csv) }))
         runs.append(("scan-parquet", { try ParquetReader.read(path: parquet) }))
@@ -103,6 +119,14 @@ struct DataBench {
             report.add(
                 "\(label)/\(scan)/seconds", unit: "s", median: median, best: bests[scan]?.min() ?? median, note: "flock"
             )
+        }
+        if let spill = lastSpill, let median = medians[Self.spillQuery].map({ Self.ourMedian($0) }) {
+            let agrees = answers[Self.spillQuery].map { answers["q10"]?.matches($0) ?? false } ?? false
+            report.add(
+                "\(label)/\(Self.spillQuery)/seconds", unit: "s", median: median,
+                best: bests[Self.spillQuery]?.min() ?? median,
+                note: "flock, \(spill.bytesWritten >> 20) MiB in \(spill.filesCreated) spill files; "
+                    + "answer \(agrees ? "equals" : "DIFFERS from") q10's")
         }
         var total = 0.0
         for (name, _) in queries {
