@@ -10,10 +10,8 @@ enum GroupAggregates {
         let groups = index.groupCount
         switch function {
         case .countRows:
-            let counts = GroupFold.buffer(groups, Int64(0)) { counts in
-                GroupFold.run(index, morsels) { owned, _, ids in
-                    for id in ids where owned.contains(id) { counts[Int(id)] += 1 }
-                }
+            let counts = GroupFold.totals(index, morsels) { counts, owned, _, ids in
+                for id in ids where owned.contains(id) { counts[Int(id)] += 1 }
             }
             return Column.fixed(Int64.self, count: groups, validity: nil) { _ = $0.initialize(from: counts) }
         case .count:
@@ -37,16 +35,22 @@ enum GroupAggregates {
 
     /// Values that are not null, per group.
     static func valueCounts(_ values: [Column], _ index: GroupIndex, _ morsels: Morsels) -> [Int64] {
-        GroupFold.buffer(index.groupCount, Int64(0)) { counts in
-            GroupFold.run(index, morsels) { owned, m, ids in
-                let column = values[m]
-                if let validity = column.validity {
-                    for (i, id) in ids.enumerated() where owned.contains(id) && validity[i] { counts[Int(id)] += 1 }
-                } else {
-                    for id in ids where owned.contains(id) { counts[Int(id)] += 1 }
-                }
+        GroupFold.totals(index, morsels) { counts, owned, m, ids in
+            let column = values[m]
+            if let validity = column.validity {
+                for (i, id) in ids.enumerated() where owned.contains(id) && validity[i] { counts[Int(id)] += 1 }
+            } else {
+                for id in ids where owned.contains(id) { counts[Int(id)] += 1 }
             }
         }
+    }
+
+    /// Validity of per-group results that need a value: none when no value is null and
+    /// every group has a row (all but the global aggregate of no rows), else present where
+    /// the group has a value.
+    static func presence(_ values: [Column], _ index: GroupIndex, _ morsels: Morsels) -> Bitmap? {
+        guard values.contains(where: { $0.validity != nil }) || index.ids.count < index.groupCount else { return nil }
+        return present(valueCounts(values, index, morsels))
     }
 
     /// Validity: present where `counts` reaches `minimum`.
@@ -55,22 +59,26 @@ enum GroupAggregates {
     }
 
     private static func integerSums(_ values: [Column], _ index: GroupIndex, _ morsels: Morsels) -> Column {
-        let sums = GroupFold.buffer(index.groupCount, Int64(0)) { sums in
-            GroupFold.run(index, morsels) { owned, m, ids in
-                let column = values[m]
-                column.withInt64s { x in
-                    if column.validity == nil {
-                        for (i, id) in ids.enumerated() where owned.contains(id) { sums[Int(id)] &+= x[i] }
-                    } else {
-                        for (i, id) in ids.enumerated() where owned.contains(id) && !column.isNull(i) {
-                            sums[Int(id)] &+= x[i]
-                        }
+        let sums = GroupFold.totals(index, morsels) { sums, owned, m, ids in
+            let column = values[m]
+            func fold<T: BinaryInteger>(_ x: UnsafeBufferPointer<T>) {
+                if let validity = column.validity {
+                    for (i, id) in ids.enumerated() where owned.contains(id) && validity[i] {
+                        sums[Int(id)] &+= Int64(x[i])
                     }
+                } else {
+                    for (i, id) in ids.enumerated() where owned.contains(id) { sums[Int(id)] &+= Int64(x[i]) }
                 }
             }
+            switch column.type {
+            case .int32, .date32: column.values.withUnsafeBytes { fold($0.bindMemory(to: Int32.self)) }
+            case .int64, .timestampMicroseconds: column.values.withUnsafeBytes { fold($0.bindMemory(to: Int64.self)) }
+            default: column.withInt64s { fold($0) }
+            }
         }
-        let counts = valueCounts(values, index, morsels)
-        return Column.fixed(Int64.self, count: sums.count, validity: present(counts)) { _ = $0.initialize(from: sums) }
+        return Column.fixed(Int64.self, count: sums.count, validity: presence(values, index, morsels)) {
+            _ = $0.initialize(from: sums)
+        }
     }
 
     /// Sums, means, variances and deviations from running (Welford) moments per group.
@@ -90,6 +98,14 @@ enum GroupAggregates {
                         GroupFold.run(index, morsels) { owned, m, ids in
                             let column = values[m]
                             column.withDoubles { x in
+                                if !needsMoments && column.validity == nil {
+                                    // Sums and means of values without nulls: the common case.
+                                    for (i, id) in ids.enumerated() where owned.contains(id) {
+                                        counts[Int(id)] += 1
+                                        sums[Int(id)] += x[i]
+                                    }
+                                    return
+                                }
                                 for (i, id) in ids.enumerated() where owned.contains(id) && !column.isNull(i) {
                                     let g = Int(id)
                                     counts[g] += 1
@@ -151,7 +167,7 @@ enum GroupAggregates {
                     }
                 }
             }
-            let validity = present(valueCounts(values, index, morsels))
+            let validity = presence(values, index, morsels)
             let column =
                 isFloat
                 ? Column.fixed(Double.self, count: best.count, validity: validity) { _ = $0.initialize(from: best) }
@@ -228,11 +244,23 @@ enum GroupAggregates {
         }
     }
 
-    /// The values at global rows `rows` (-1: null) of the morsels' columns.
+    /// The values at global rows `rows` (-1: null) of the morsels' columns: each morsel
+    /// gives the rows it holds, then they are put in `rows`' order (no copy of whole columns).
     static func gatherRows(_ values: [Column], _ rows: [Int], _ morsels: Morsels) -> Column {
         // Invariant: there is at least one morsel when there are groups; else an empty column.
         guard let first = values.first else { return Column.empty(.int64) }
-        let whole = (try? Column.concatenate(values)) ?? first
-        return whole.gather(rows.map { Int32($0) })
+        guard values.count > 1 else { return first.gather(rows.map { Int32($0) }) }
+        var perMorsel = [[Int32]](repeating: [], count: values.count)
+        var placed = [(morsel: Int32, index: Int32)](repeating: (-1, 0), count: rows.count)
+        for (k, row) in rows.enumerated() where row >= 0 {
+            let (m, i) = morsels.locate(row)
+            placed[k] = (Int32(m), Int32(perMorsel[m].count))
+            perMorsel[m].append(Int32(i))
+        }
+        var offsets = [Int32](repeating: 0, count: values.count + 1)
+        for m in values.indices { offsets[m + 1] = offsets[m] + Int32(perMorsel[m].count) }
+        let pieces = zip(values, perMorsel).filter { !$1.isEmpty }.map { $0.gather($1) }
+        let gathered = (try? Column.concatenate(pieces)) ?? first.gather([])
+        return gathered.gather(placed.map { $0.morsel < 0 ? -1 : offsets[Int($0.morsel)] + $0.index })
     }
 }

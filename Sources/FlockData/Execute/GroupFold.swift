@@ -24,6 +24,34 @@ enum GroupFold {
         }
     }
 
+    /// Per-group totals of contributions that commute (counts, wrapping integer sums), so
+    /// rows need no order: with few groups each morsel adds into an array of its own and
+    /// the arrays are added up (every row read once); with many, threads own group ranges
+    /// as in `run`. `add(totals, owned, morsel, ids)` adds the morsel's rows whose group is
+    /// in `owned`.
+    static func totals(
+        _ index: GroupIndex, _ morsels: Morsels,
+        _ add: (
+            _ totals: UnsafeMutableBufferPointer<Int64>, _ owned: Range<Int32>, _ morsel: Int,
+            _ ids: UnsafeBufferPointer<Int32>
+        ) -> Void
+    ) -> [Int64] {
+        let groups = index.groupCount
+        guard groups <= 1 << 16 && morsels.batches.count > 1 else {
+            return buffer(groups, Int64(0)) { totals in run(index, morsels) { add(totals, $0, $1, $2) } }
+        }
+        let partials = index.ids.withUnsafeBufferPointer { all in
+            (try? Parallel.map(morsels.batches.count) { m -> [Int64] in
+                buffer(groups, Int64(0)) { local in
+                    add(local, 0..<Int32(groups), m, UnsafeBufferPointer(rebasing: all[morsels.range(m)]))
+                }
+            }) ?? []
+        }
+        return buffer(groups, Int64(0)) { totals in
+            for partial in partials { for g in 0..<groups { totals[g] &+= partial[g] } }
+        }
+    }
+
     /// A buffer of `count` values, each `initial`, that `fill` writes through a pointer
     /// (threads write disjoint elements).
     static func buffer<T>(_ count: Int, _ initial: T, _ fill: (UnsafeMutableBufferPointer<T>) -> Void) -> [T] {

@@ -47,7 +47,15 @@ struct GroupIndex {
         // Invariant: there was at least one key, so `current` is set.
         let dense = current!.densified(morsels)
         groupCount = dense.groupCount
-        ids = dense.codes.map { Int32(truncatingIfNeeded: $0) }
+        var ids = [Int32](repeating: 0, count: rowCount)
+        ids.withUnsafeMutableBufferPointer { ids in
+            dense.codes.withUnsafeBufferPointer { codes in
+                Parallel.forEach(morsels.batches.count) { m in
+                    for i in morsels.range(m) { ids[i] = Int32(truncatingIfNeeded: codes[i]) }
+                }
+            }
+        }
+        self.ids = ids
         firstRows = dense.firstRows
     }
 }
@@ -83,24 +91,66 @@ struct KeyCodes {
     func densified(_ morsels: Morsels) -> KeyCodes {
         let count = codes.count
         if let bound, bound <= UInt64(Swift.max(1 << 16, Swift.min(count, 1 << 26))) {
-            var table = [Int32](repeating: -1, count: Int(bound))
-            var result = KeyCodes(codes: [UInt64](repeating: 0, count: count), bound: nil)
-            table.withUnsafeMutableBufferPointer { table in
-                result.codes.withUnsafeMutableBufferPointer { out in
-                    for i in 0..<count {
-                        let code = Int(codes[i])
-                        if table[code] < 0 {
-                            table[code] = Int32(result.firstRows.count)
-                            result.firstRows.append(i)
-                        }
-                        out[i] = UInt64(table[code])
+            return Int(bound) * morsels.batches.count <= 1 << 20
+                ? densifiedInParallel(bound: Int(bound), morsels) : densifiedInOrder(bound: Int(bound))
+        }
+        return HashedGroups.densify(codes, morsels: morsels)
+    }
+
+    /// Dense codes through a direct table of `bound` entries, numbered as rows come.
+    private func densifiedInOrder(bound: Int) -> KeyCodes {
+        var table = [Int32](repeating: -1, count: bound)
+        var result = KeyCodes(codes: [UInt64](repeating: 0, count: codes.count), bound: nil)
+        table.withUnsafeMutableBufferPointer { table in
+            result.codes.withUnsafeMutableBufferPointer { out in
+                for i in 0..<codes.count {
+                    let code = Int(codes[i])
+                    if table[code] < 0 {
+                        table[code] = Int32(result.firstRows.count)
+                        result.firstRows.append(i)
+                    }
+                    out[i] = UInt64(table[code])
+                }
+            }
+        }
+        result.groupCount = result.firstRows.count
+        result.bound = UInt64(result.groupCount)
+        return result
+    }
+
+    /// The same numbering as `densifiedInOrder`, in two parallel passes over the morsels:
+    /// each finds the first row of every code it holds, the codes are numbered by their
+    /// first row overall, then each morsel maps its codes through the table.
+    private func densifiedInParallel(bound: Int, _ morsels: Morsels) -> KeyCodes {
+        let chunks = morsels.batches.count
+        var firsts = [Int](repeating: -1, count: chunks * bound)
+        firsts.withUnsafeMutableBufferPointer { firsts in
+            codes.withUnsafeBufferPointer { codes in
+                Parallel.forEach(chunks) { m in
+                    let base = m * bound
+                    for i in morsels.range(m) where firsts[base + Int(codes[i])] < 0 {
+                        firsts[base + Int(codes[i])] = i
                     }
                 }
             }
-            result.groupCount = result.firstRows.count
-            result.bound = UInt64(result.groupCount)
-            return result
         }
-        return HashedGroups.densify(codes, morsels: morsels)
+        var firstRow = [Int](repeating: -1, count: bound)
+        for m in 0..<chunks {
+            for code in 0..<bound where firstRow[code] < 0 { firstRow[code] = firsts[m * bound + code] }
+        }
+        let present = (0..<bound).filter { firstRow[$0] >= 0 }.sorted { firstRow[$0] < firstRow[$1] }
+        var table = [UInt64](repeating: 0, count: bound)
+        for (id, code) in present.enumerated() { table[code] = UInt64(id) }
+        var result = KeyCodes(codes: [UInt64](repeating: 0, count: codes.count), bound: UInt64(present.count))
+        result.codes.withUnsafeMutableBufferPointer { out in
+            codes.withUnsafeBufferPointer { codes in
+                Parallel.forEach(chunks) { m in
+                    for i in morsels.range(m) { out[i] = table[Int(codes[i])] }
+                }
+            }
+        }
+        result.groupCount = present.count
+        result.firstRows = present.map { firstRow[$0] }
+        return result
     }
 }
