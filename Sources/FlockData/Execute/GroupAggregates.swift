@@ -86,11 +86,25 @@ enum GroupAggregates {
         _ function: AggregateFunction, _ values: [Column], _ index: GroupIndex, _ morsels: Morsels
     ) -> Column {
         let groups = index.groupCount
+        let needsMoments = function == .variance || function == .standardDeviation
+        if !needsMoments && !values.contains(where: { $0.validity != nil }) && index.ids.count >= groups {
+            let sums = plainSums(values, index, morsels)
+            if function == .sum {
+                return Column.fixed(Double.self, count: groups, validity: nil) {
+                    _ = $0.initialize(from: sums[..<groups])
+                }
+            }
+            let counts = GroupFold.totals(index, morsels) { counts, owned, _, ids in
+                for id in ids where owned.contains(id) { counts[Int(id)] += 1 }
+            }
+            return Column.fixed(Double.self, count: groups, validity: nil) { out in
+                for g in 0..<groups { out[g] = sums[g] / Double(counts[g]) }
+            }
+        }
         var counts = [Int64](repeating: 0, count: groups)
         var sums = [Double](repeating: 0, count: groups)
         var means = [Double](repeating: 0, count: groups)
         var squares = [Double](repeating: 0, count: groups)
-        let needsMoments = function == .variance || function == .standardDeviation
         counts.withUnsafeMutableBufferPointer { counts in
             sums.withUnsafeMutableBufferPointer { sums in
                 means.withUnsafeMutableBufferPointer { means in
@@ -98,14 +112,6 @@ enum GroupAggregates {
                         GroupFold.run(index, morsels) { owned, m, ids in
                             let column = values[m]
                             column.withDoubles { x in
-                                if !needsMoments && column.validity == nil {
-                                    // Sums and means of values without nulls: the common case.
-                                    for (i, id) in ids.enumerated() where owned.contains(id) {
-                                        counts[Int(id)] += 1
-                                        sums[Int(id)] += x[i]
-                                    }
-                                    return
-                                }
                                 for (i, id) in ids.enumerated() where owned.contains(id) && !column.isNull(i) {
                                     let g = Int(id)
                                     counts[g] += 1
@@ -131,6 +137,27 @@ enum GroupAggregates {
                 case .mean: out[g] = n > 0 ? sums[g] / n : 0
                 case .variance: out[g] = n > 1 ? squares[g] / (n - 1) : 0
                 default: out[g] = n > 1 ? (squares[g] / (n - 1)).squareRoot() : 0
+                }
+            }
+        }
+    }
+
+    /// Float64 sums per group of values without nulls, each group's in row order: the
+    /// common case of sums and means, folded without a branch per row (rows of groups a
+    /// thread does not own go to its spare slot), int32 values read in place.
+    private static func plainSums(_ values: [Column], _ index: GroupIndex, _ morsels: Morsels) -> [Double] {
+        GroupFold.buffer(GroupFold.paddedCount(index, morsels), 0.0) { sums in
+            GroupFold.runPadded(index, morsels) { owned, spare, m, ids in
+                let column = values[m]
+                func fold<T>(_ x: UnsafeBufferPointer<T>, _ double: (T) -> Double) {
+                    for (i, id) in ids.enumerated() {
+                        let slot = owned.contains(id) ? Int(id) : spare
+                        sums[slot] += double(x[i])
+                    }
+                }
+                switch column.type {
+                case .int32: column.values.withUnsafeBytes { fold($0.bindMemory(to: Int32.self)) { Double($0) } }
+                default: column.withDoubles { fold($0) { $0 } }
                 }
             }
         }

@@ -11,14 +11,36 @@ enum GroupFold {
         _ index: GroupIndex, _ morsels: Morsels,
         _ body: (_ owned: Range<Int32>, _ morsel: Int, _ ids: UnsafeBufferPointer<Int32>) -> Void
     ) {
+        runPadded(index, morsels) { owned, _, m, ids in body(owned, m, ids) }
+    }
+
+    /// How many threads fold `index`'s groups.
+    static func threads(_ index: GroupIndex, _ morsels: Morsels) -> Int {
         let groups = index.groupCount
-        let threads = morsels.rowCount < 50_000 || groups < 2 ? 1 : Swift.min(ThreadPool.shared.threadCount, groups)
+        return morsels.rowCount < 50_000 || groups < 2 ? 1 : Swift.min(ThreadPool.shared.threadCount, groups)
+    }
+
+    /// Elements of a state array for `runPadded`: the groups, then a spare cache line per
+    /// thread.
+    static func paddedCount(_ index: GroupIndex, _ morsels: Morsels) -> Int {
+        index.groupCount + 8 * threads(index, morsels)
+    }
+
+    /// `run`, where the body also gets `spare`, an element of `paddedCount` arrays that only
+    /// this thread writes: folding a row whose group it does not own into `spare` instead of
+    /// skipping it keeps the loop free of unpredictable branches.
+    static func runPadded(
+        _ index: GroupIndex, _ morsels: Morsels,
+        _ body: (_ owned: Range<Int32>, _ spare: Int, _ morsel: Int, _ ids: UnsafeBufferPointer<Int32>) -> Void
+    ) {
+        let groups = index.groupCount
+        let threads = threads(index, morsels)
         index.ids.withUnsafeBufferPointer { allIds in
             Parallel.forEach(threads) { t in
                 let owned = Int32(groups * t / threads)..<Int32(groups * (t + 1) / threads)
                 for m in 0..<morsels.batches.count {
                     let range = morsels.range(m)
-                    body(owned, m, UnsafeBufferPointer(rebasing: allIds[range]))
+                    body(owned, groups + 8 * t, m, UnsafeBufferPointer(rebasing: allIds[range]))
                 }
             }
         }
