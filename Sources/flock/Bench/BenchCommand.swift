@@ -19,7 +19,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(
         name: .long,
         help:
-            "bench train, comm, ddp, runtime: only the cases whose name contains this text (lenet5-1x28x28/t1, allreduce/world4/16MiB)."
+            "bench train, comm, ddp, runtime: only the cases whose name contains this text (lenet5-1x28x28/t1, allreduce/world4/16MiB); bench data: only the queries named, comma-separated (q1,q10)."
     )
     var only: String?
 
@@ -87,7 +87,8 @@ struct BenchCommand: AsyncParsableCommand {
                 .run(into: &report)
             } else {
                 try DataBench(
-                    rows: quick ? 1_000_000 : rows, groups: groups, repeats: repeats, peers: peers, python: python
+                    rows: quick ? 1_000_000 : rows, groups: groups, repeats: repeats, peers: peers, python: python,
+                    only: only.map { Set($0.split(separator: ",").map(String.init)) }
                 )
                 .run(into: &report)
             }

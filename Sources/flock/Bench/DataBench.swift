@@ -13,6 +13,8 @@ struct DataBench {
     let repeats: Int
     let peers: Bool
     let python: String
+    /// The only queries and scans to run (all when nil); totals need all ten.
+    var only: Set<String>? = nil
 
     /// The ten queries as Flock frames, with the value columns whose sums check answers.
     static func queries(_ x: DataFrame) throws -> [(String, DataFrame)] {
@@ -98,6 +100,7 @@ struct DataBench {
         }
         runs.append(("scan-csv", { try CSVReader.readBatches(path: csv) }))
         runs.append(("scan-parquet", { try ParquetReader.read(path: parquet) }))
+        if let only { runs = runs.filter { only.contains($0.0) } }
         var medians: [String: [Double]] = [:]
         var bests: [String: [Double]] = [:]
         var answers: [String: Answer] = [:]
@@ -114,7 +117,7 @@ struct DataBench {
         var peerResults: [[String: Any]] = []
         if peers { peerResults = try runPeers(csv: csv, parquet: parquet) }
         if peers { try flockRound() }
-        for scan in ["scan-csv", "scan-parquet"] {
+        for scan in ["scan-csv", "scan-parquet"] where medians[scan] != nil {
             let median = Self.ourMedian(medians[scan])
             report.add(
                 "\(label)/\(scan)/seconds", unit: "s", median: median, best: bests[scan]?.min() ?? median, note: "flock"
@@ -129,12 +132,13 @@ struct DataBench {
                     + "answer \(agrees ? "equals" : "DIFFERS from") q10's")
         }
         var total = 0.0
-        for (name, _) in queries {
+        for (name, _) in queries where medians[name] != nil {
             let median = Self.ourMedian(medians[name])
             let best = bests[name]?.min() ?? median
             total += median
             report.add("\(label)/\(name)/seconds", unit: "s", median: median, best: best, note: "flock")
         }
+        guard only == nil else { return }
         report.addDerived("\(label)/total/seconds", unit: "s", value: total, note: "flock, q1..q10 medians")
         guard peers else { return }
         Self.addPeerRatios(
