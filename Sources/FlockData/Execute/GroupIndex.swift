@@ -30,6 +30,10 @@ struct GroupIndex {
                 rowCount == 0 ? (0, [], []) : (1, [Int32](repeating: 0, count: rowCount), [0])
             return
         }
+        if let small = SmallGroups.index(keys: keys, morsels: morsels) {
+            self = small
+            return
+        }
         var current: KeyCodes?
         for column in keys {
             for part in KeyCodes.coding(column, morsels: morsels) {

@@ -58,23 +58,7 @@ extension KeyCodes {
             }
             return [KeyCodes(codes: codes, bound: UInt64(dictionary.count) + 1)]
         default:
-            let ranges = try? morsels.parallelMap { m -> (Int64, Int64)? in
-                let column = morselColumns[m]
-                return column.withInt64s { values in
-                    var low = Int64.max
-                    var high = Int64.min
-                    var any = false
-                    for i in 0..<column.count where !column.isNull(i) {
-                        low = Swift.min(low, values[i])
-                        high = Swift.max(high, values[i])
-                        any = true
-                    }
-                    return any ? (low, high) : nil
-                }
-            }
-            let present: [(Int64, Int64)] = (ranges ?? []).compactMap { $0 }
-            let low: Int64 = present.map { $0.0 }.min() ?? 0
-            let high: Int64 = present.map { $0.1 }.max() ?? 0
+            let (low, high) = integerRange(morselColumns, morsels) ?? (0, 0)
             let (span, overflow) = high.subtractingReportingOverflow(low)
             let bounded: Bool = !overflow && span < Int64.max - 2
             codes.withUnsafeMutableBufferPointer { out in
@@ -93,6 +77,31 @@ extension KeyCodes {
             if bounded { return [KeyCodes(codes: codes, bound: UInt64(span) + 2)] }
             return withNullFlag(KeyCodes(codes: codes, bound: nil), morselColumns, morsels, hasNulls)
         }
+    }
+
+    /// The smallest and largest non-null value of integer columns (one per morsel), nil
+    /// when all are null.
+    static func integerRange(_ columns: [Column], _ morsels: Morsels) -> (low: Int64, high: Int64)? {
+        let ranges = try? morsels.parallelMap { m -> (Int64, Int64)? in
+            let column = columns[m]
+            return column.withInt64s { values in
+                if column.validity == nil {
+                    return values.isEmpty ? nil : (values.min()!, values.max()!)
+                }
+                var low = Int64.max
+                var high = Int64.min
+                var any = false
+                for i in 0..<column.count where !column.isNull(i) {
+                    low = Swift.min(low, values[i])
+                    high = Swift.max(high, values[i])
+                    any = true
+                }
+                return any ? (low, high) : nil
+            }
+        }
+        let present = (ranges ?? []).compactMap { $0 }
+        guard !present.isEmpty else { return nil }
+        return (present.map(\.0).min()!, present.map(\.1).max()!)
     }
 
     /// `values`, preceded by a 0/1 null flag when the column has nulls (so an unbounded
