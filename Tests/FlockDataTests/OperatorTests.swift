@@ -28,6 +28,28 @@ struct OperatorTests {
         }
     }
 
+    @Test("one numeric key sorts by order keys as the comparator does: NaN, -0, ties, both directions")
+    func singleKeySorts() throws {
+        var random = RandomStream(seed: 5)
+        let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, 1.5, -1.5]
+        let values = (0..<2_000).map { _ in
+            random.next() % 4 == 0 ? specials[Int(random.next() % 7)] : Double(Int(random.next() % 50)) - 25
+        }
+        let integers = values.map { $0.isFinite ? Int64($0) : 99 }
+        let frame = DataFrame(
+            try RecordBatch(["x": Column(values), "i": Column(integers), "row": Column((0..<2_000).map { Int64($0) })]),
+            morselRows: 300)
+        for key in ["x", "i"] {
+            for descending in [false, true] {
+                let order = descending ? col(key).descending() : col(key).ascending()
+                // A second, constant key sends the same order through the comparator.
+                let fast = try frame.sort(order).collect()
+                let compared = try frame.sort(order, lit(0).ascending()).collect()
+                #expect(try fast.column("row") == compared.column("row"), "\(key) descending: \(descending)")
+            }
+        }
+    }
+
     @Test("multi-key sorts: ascending and descending, nulls first or last, stable")
     func sorting() throws {
         let keys = [col("name").ascending(nullsFirst: true), col("value").descending(), col("small").ascending()]

@@ -1,5 +1,5 @@
 /// The order of rows under sort keys: a stable permutation. A single numeric key without
-/// nulls sorts (value, row) pairs; anything else sorts row numbers with a comparator that
+/// nulls sorts (order key, row) pairs of integers; anything else sorts row numbers with a comparator that
 /// walks the keys (nulls placed per key, NaN after numbers).
 enum Sorter {
     /// Row numbers of `batch` in the order of `keys`; ties keep input order.
@@ -10,24 +10,9 @@ enum Sorter {
 
     /// `rows` ordered by `columns` (one per key, indexed by row) under `keys`.
     static func permutation(_ columns: [Column], _ keys: [SortKey], rows: [Int32]) -> [Int32] {
-        if columns.count == 1, columns[0].type.isInteger, columns[0].validity == nil {
-            // Bitwise not reverses the order of Int64s without overflowing.
-            let descending = keys[0].descending
-            var pairs: [(Int64, Int32)] = columns[0].withInt64s { values in
-                rows.map { (descending ? ~values[Int($0)] : values[Int($0)], $0) }
-            }
-            pairs.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-            return pairs.map(\.1)
-        }
-        if columns.count == 1, columns[0].type.isNumeric, columns[0].validity == nil {
-            let descending = keys[0].descending
-            var pairs: [(Double, Int32)] = columns[0].withDoubles { values in
-                rows.map { (descending ? -values[Int($0)] : values[Int($0)], $0) }
-            }
-            pairs.sort { a, b in
-                if a.0 != b.0 { return a.0 < b.0 || (b.0.isNaN && !a.0.isNaN) }
-                return a.1 < b.1
-            }
+        if rows.count == columns.first?.count, let orderKeys = orderKeys(columns, keys) {
+            var pairs = rows.map { (orderKeys[Int($0)], $0) }
+            pairs.withUnsafeMutableBufferPointer { sortPairs($0) }
             return pairs.map(\.1)
         }
         return rows.sorted { a, b in
@@ -37,6 +22,49 @@ enum Sorter {
             }
             return a < b
         }
+    }
+
+    /// For a single numeric key without nulls, a UInt64 per row whose unsigned order is the
+    /// key's order (descending folded in): integers with the sign bit flipped, floats by
+    /// their bits made monotonic, -0 as 0, NaN above every number (as the comparator
+    /// orders it: last ascending, first descending); else nil.
+    static func orderKeys(_ columns: [Column], _ keys: [SortKey]) -> [UInt64]? {
+        guard columns.count == 1, columns[0].type.isNumeric, columns[0].validity == nil else { return nil }
+        let descending = keys[0].descending
+        if columns[0].type.isInteger {
+            // Bitwise not reverses the order of Int64s without overflowing.
+            return columns[0].withInt64s { values in
+                values.map { UInt64(bitPattern: descending ? ~$0 : $0) ^ (1 << 63) }
+            }
+        }
+        return columns[0].withDoubles { values in
+            values.map { value in
+                if value.isNaN { return descending ? 0 : UInt64.max }
+                let signed = descending ? -value : value
+                let bits = (signed == 0 ? 0.0 : signed).bitPattern
+                return bits >> 63 == 1 ? ~bits : bits | (1 << 63)
+            }
+        }
+    }
+
+    /// Sorts (order key, row) pairs by key, then row: a stable order for rows given in
+    /// increasing order, whatever the algorithm.
+    static func sortPairs(_ buffer: UnsafeMutableBufferPointer<(UInt64, Int32)>) {
+        var pairs = buffer
+        if pairs.count <= 32 {
+            // Insertion sort: the common case of small window partitions.
+            for i in 1..<max(1, pairs.count) {
+                let item = pairs[i]
+                var j = i
+                while j > 0 && (pairs[j - 1].0 > item.0 || (pairs[j - 1].0 == item.0 && pairs[j - 1].1 > item.1)) {
+                    pairs[j] = pairs[j - 1]
+                    j -= 1
+                }
+                pairs[j] = item
+            }
+            return
+        }
+        pairs.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
     }
 
     /// How row `i` orders against row `j` under `key`: -1, 0 or 1.

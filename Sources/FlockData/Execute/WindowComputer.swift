@@ -49,18 +49,38 @@ enum WindowComputer {
             cursor[Int(id)] += 1
         }
         let rowCount = input.rowCount
-        var ranks = [Int64](repeating: 0, count: rowCount)
-        var sources = [Int32](repeating: -1, count: rowCount)
-        var sums = [Double](repeating: 0, count: rowCount)
+        // Only the arrays the function writes: ranks, or source rows (and running sums).
+        let (needsRanks, needsSums) = (function.isRanking, function.isCumulativeSum)
+        var ranks = [Int64](repeating: 0, count: needsRanks ? rowCount : 0)
+        var sources = [Int32](repeating: -1, count: needsRanks ? 0 : rowCount)
+        var sums = [Double](repeating: 0, count: needsSums ? rowCount : 0)
+        // One numeric order key without nulls: (key, row) pairs sorted in place per partition.
+        let orderKeys = Sorter.orderKeys(orderColumns, window.orderBy)
+        var pairs = orderKeys.map { keys in laidOut.map { (keys[Int($0)], $0) } } ?? []
         ranks.withUnsafeMutableBufferPointer { ranks in
             sources.withUnsafeMutableBufferPointer { sources in
                 sums.withUnsafeMutableBufferPointer { sums in
-                    let chunks = Swift.max(1, Swift.min(index.groupCount, 64))
-                    Parallel.forEach(chunks) { chunk in
-                        for g in index.groupCount * chunk / chunks..<index.groupCount * (chunk + 1) / chunks {
-                            let rows = Sorter.permutation(
-                                orderColumns, window.orderBy, rows: Array(laidOut[starts[g]..<starts[g + 1]]))
-                            fill(function, window, rows, orderColumns, operand, ranks, sources, sums)
+                    laidOut.withUnsafeMutableBufferPointer { laidOut in
+                        pairs.withUnsafeMutableBufferPointer { pairs in
+                            let chunks = Swift.max(1, Swift.min(index.groupCount, 64))
+                            Parallel.forEach(chunks) { chunk in
+                                for g in index.groupCount * chunk / chunks..<index.groupCount * (chunk + 1) / chunks {
+                                    let range = starts[g]..<starts[g + 1]
+                                    if orderKeys != nil {
+                                        Sorter.sortPairs(UnsafeMutableBufferPointer(rebasing: pairs[range]))
+                                        for position in range { laidOut[position] = pairs[position].1 }
+                                    } else {
+                                        let sorted = Sorter.permutation(
+                                            orderColumns, window.orderBy, rows: Array(laidOut[range]))
+                                        for (offset, row) in sorted.enumerated() {
+                                            laidOut[range.lowerBound + offset] = row
+                                        }
+                                    }
+                                    fill(
+                                        function, window, UnsafeBufferPointer(rebasing: laidOut[range]), orderColumns,
+                                        operand, ranks, sources, sums)
+                                }
+                            }
                         }
                     }
                 }
@@ -83,7 +103,8 @@ enum WindowComputer {
 
     /// The function's values for one partition's `rows`, in window order.
     private static func fill(
-        _ function: WindowFunction, _ window: Window, _ rows: [Int32], _ orderColumns: [Column], _ operand: Column?,
+        _ function: WindowFunction, _ window: Window, _ rows: UnsafeBufferPointer<Int32>, _ orderColumns: [Column],
+        _ operand: Column?,
         _ ranks: UnsafeMutableBufferPointer<Int64>, _ sources: UnsafeMutableBufferPointer<Int32>,
         _ sums: UnsafeMutableBufferPointer<Double>
     ) {
@@ -126,6 +147,19 @@ enum WindowComputer {
 extension WindowFunction {
     var isDense: Bool {
         if case .denseRank = self { return true }
+        return false
+    }
+
+    /// Row numbers and ranks (the functions whose values are positions).
+    var isRanking: Bool {
+        switch self {
+        case .rowNumber, .rank, .denseRank: true
+        default: false
+        }
+    }
+
+    var isCumulativeSum: Bool {
+        if case .cumulativeSum = self { return true }
         return false
     }
 }
