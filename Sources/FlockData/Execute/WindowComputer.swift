@@ -1,3 +1,5 @@
+import FlockTensor
+
 /// Computes window functions for a projection: rows are laid out partition by partition
 /// (group ids, then a stable counting sort), each partition is ordered on a thread of the
 /// pool, and each function's value is written back at its row's place. The projection
@@ -38,16 +40,6 @@ enum WindowComputer {
         let index = GroupIndex(keys: keyColumns, morsels: input)
         let orderColumns = try window.orderBy.map { try evaluated($0.expr) }
         let operand = try function.operand.map(evaluated)
-        // Rows partition by partition, in input order within each (a stable counting sort).
-        var starts = [Int](repeating: 0, count: index.groupCount + 1)
-        for id in index.ids { starts[Int(id) + 1] += 1 }
-        for g in 0..<index.groupCount { starts[g + 1] += starts[g] }
-        var cursor = starts
-        var laidOut = [Int32](repeating: 0, count: input.rowCount)
-        for (row, id) in index.ids.enumerated() {
-            laidOut[cursor[Int(id)]] = Int32(row)
-            cursor[Int(id)] += 1
-        }
         let rowCount = input.rowCount
         // Only the arrays the function writes: ranks, or source rows (and running sums).
         let (needsRanks, needsSums) = (function.isRanking, function.isCumulativeSum)
@@ -56,7 +48,7 @@ enum WindowComputer {
         var sums = [Double](repeating: 0, count: needsSums ? rowCount : 0)
         // One numeric order key without nulls: (key, row) pairs sorted in place per partition.
         let orderKeys = Sorter.orderKeys(orderColumns, window.orderBy)
-        var pairs = orderKeys.map { keys in laidOut.map { (keys[Int($0)], $0) } } ?? []
+        var (starts, laidOut, pairs) = layout(index, orderKeys: orderKeys)
         ranks.withUnsafeMutableBufferPointer { ranks in
             sources.withUnsafeMutableBufferPointer { sources in
                 sums.withUnsafeMutableBufferPointer { sums in
@@ -99,6 +91,58 @@ enum WindowComputer {
             }
             return operand?.type.isInteger == true ? Cast.apply(column, to: .int64) : column
         }
+    }
+
+    /// Rows partition by partition, in input order within each (a stable counting sort in
+    /// parallel: per-slice histograms, then each slice scatters its rows), with where each
+    /// partition starts (one more entry holds the total) and, given order keys, the
+    /// (key, row) pairs laid out alike.
+    private static func layout(_ index: GroupIndex, orderKeys: [UInt64]?) -> (
+        starts: [Int], rows: [Int32], pairs: [(UInt64, Int32)]
+    ) {
+        let (groups, rowCount) = (index.groupCount, index.ids.count)
+        // A histogram per slice: one slice when there are too many partitions for copies.
+        let slices =
+            groups > 1 << 20 ? 1 : Swift.max(1, Swift.min(2 * ThreadPool.shared.threadCount, rowCount / 65_536))
+        func slice(_ s: Int) -> Range<Int> { rowCount * s / slices..<rowCount * (s + 1) / slices }
+        var cursors = [Int](repeating: 0, count: slices * groups)
+        cursors.withUnsafeMutableBufferPointer { cursors in
+            index.ids.withUnsafeBufferPointer { ids in
+                Parallel.forEach(slices) { s in
+                    for row in slice(s) { cursors[s * groups + Int(ids[row])] += 1 }
+                }
+            }
+        }
+        var starts = [Int](repeating: 0, count: groups + 1)
+        var running = 0
+        for g in 0..<groups {
+            starts[g] = running
+            for s in 0..<slices {
+                let count = cursors[s * groups + g]
+                cursors[s * groups + g] = running
+                running += count
+            }
+        }
+        starts[groups] = running
+        var rows = [Int32](repeating: 0, count: rowCount)
+        var pairs = [(UInt64, Int32)](repeating: (0, 0), count: orderKeys == nil ? 0 : rowCount)
+        rows.withUnsafeMutableBufferPointer { rows in
+            pairs.withUnsafeMutableBufferPointer { pairs in
+                cursors.withUnsafeMutableBufferPointer { cursors in
+                    index.ids.withUnsafeBufferPointer { ids in
+                        Parallel.forEach(slices) { s in
+                            for row in slice(s) {
+                                let slot = s * groups + Int(ids[row])
+                                rows[cursors[slot]] = Int32(row)
+                                if let orderKeys { pairs[cursors[slot]] = (orderKeys[row], Int32(row)) }
+                                cursors[slot] += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (starts, rows, pairs)
     }
 
     /// The function's values for one partition's `rows`, in window order.
