@@ -53,6 +53,10 @@ struct ClusterExecutor {
         switch plan.step {
         case .scan(_, let batches):
             return .distributed(try put(batches, schema: plan.schema), rowBound: batches.reduce(0) { $0 + $1.rowCount })
+        case .parquet(let scan):
+            // Read here, then partitioned as memory is (workers do not read files yet).
+            let batches = try scan.read()
+            return .distributed(try put(batches, schema: plan.schema), rowBound: batches.reduce(0) { $0 + $1.rowCount })
         case .partitions(_, let table):
             let parts = table.partitions.map { Partition(inputs: [.init(objects: [$0])], fragment: .input(0)) }
             return .distributed(parts, rowBound: table.rowCount)

@@ -14,6 +14,7 @@ struct Executor {
     func run(_ plan: LogicalPlan) throws -> Morsels {
         switch plan.step {
         case .scan(_, let batches): return Morsels(batches)
+        case .parquet(let scan): return Morsels(try scan.read().flatMap { DataFrame.morsels(of: $0) })
         case .partitions(let name, _):
             throw DataError.invalidPlan(
                 "the table \(name) lives in a cluster's object store: run the query with collect(on: cluster)")
@@ -95,6 +96,7 @@ struct Executor {
         let text: String
         switch plan.step {
         case .scan(let name, let batches): text = "MemoryScan \(name) [\(batches.count) morsels]"
+        case .parquet(let scan): text = "Parquet\(scan.description)"
         case .partitions(let name, let table): text = "ClusterScan \(name) [\(table.partitionCount) partitions]"
         case .filter: text = "ParallelFilter (per morsel: predicate, then gather)"
         case .project(let exprs):

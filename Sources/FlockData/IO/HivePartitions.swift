@@ -22,7 +22,10 @@ enum HivePartitions {
     /// Each file's batches with a column per partition key appended.
     /// - Throws: `DataError.unreadableFile` when files sit under different keys, or a key
     ///   is also a column of the file.
-    static func appending(_ perFile: [[RecordBatch]], files: [String], root: String) throws -> [[RecordBatch]] {
+    /// `typedBy` are the files whose values decide each key's type (default: `files`).
+    static func appending(
+        _ perFile: [[RecordBatch]], files: [String], root: String, typedBy allFiles: [String]? = nil
+    ) throws -> [[RecordBatch]] {
         let partitions = files.map { values(of: $0, under: root) }
         guard let keys = partitions.first?.map(\.key), !keys.isEmpty else {
             if let file = zip(files, partitions).first(where: { !$0.1.isEmpty })?.0 {
@@ -36,7 +39,7 @@ enum HivePartitions {
                 "its partition folders [\(values.map(\.key).joined(separator: ", "))] differ from "
                     + "[\(keys.joined(separator: ", "))] of \(files[0])")
         }
-        let integers = keys.indices.map { k in partitions.allSatisfy { $0[k].value.map { Int64($0) != nil } ?? true } }
+        let integers = integerKeys(allFiles ?? files, root: root)
         return try zip(files, zip(perFile, partitions)).map { file, pair in
             let (batches, values) = pair
             return try batches.map { batch in
@@ -56,6 +59,24 @@ enum HivePartitions {
                 }
                 return try RecordBatch(names: names, columns: columns)
             }
+        }
+    }
+
+    /// Whether each partition key (in folder order) has only integer values in `files`.
+    private static func integerKeys(_ files: [String], root: String) -> [Bool] {
+        let partitions = files.map { values(of: $0, under: root) }
+        guard let keys = partitions.first else { return [] }
+        return keys.indices.map { k in
+            partitions.allSatisfy { k < $0.count ? $0[k].value.map { Int64($0) != nil } ?? true : true }
+        }
+    }
+
+    /// The partition columns `files` get under `root`: int64 where every value is an
+    /// integer, else categorical.
+    static func fields(files: [String], root: String) -> [Schema.Field] {
+        guard let first = files.first else { return [] }
+        return zip(values(of: first, under: root), integerKeys(files, root: root)).map { entry, integer in
+            Schema.Field(name: entry.key, type: integer ? .int64 : .categorical)
         }
     }
 

@@ -9,13 +9,22 @@ import Foundation
 /// (`data/*.csv`), read as one frame whose batches are the files.
 public enum TableFiles {
     /// The frame of the files `path` names: CSV (`.csv`), Parquet (`.parquet`, each row
-    /// group a batch) and NDJSON (`.ndjson`, `.jsonl`, `.json`: one object per line).
+    /// group a batch; Parquet files alone are scanned lazily, `ParquetScan`) and NDJSON (`.ndjson`, `.jsonl`, `.json`: one object per line).
     /// - Throws: `DataError.unreadableFile` when nothing matches, a file has a format Flock
     ///   cannot read, or the files' columns differ; `DataError.malformedCSV` for bad CSV.
     ///   `columns` (lowercased names) is a hint: Parquet files decode only the columns named
     ///   there (at least one, so rows still count); nil reads every column.
     @Sendable public static func read(_ path: String, columns: Set<String>? = nil) throws -> DataFrame {
         let files = try paths(matching: path)
+        if files.allSatisfy({ ["parquet", "pq"].contains(URL(fileURLWithPath: $0).pathExtension.lowercased()) }) {
+            // Parquet alone: a lazy scan (columns and row groups chosen when the query runs).
+            var scan = try ParquetScan(path)
+            if let columns {
+                let kept = scan.fullSchema.names.filter { columns.contains($0.lowercased()) }
+                scan.columns = kept.isEmpty ? Array(scan.fullSchema.names.prefix(1)) : kept
+            }
+            return DataFrame(plan: LogicalPlan(.parquet(scan), inputs: [], schema: scan.schema))
+        }
         let perFile = try files.map { file -> [RecordBatch] in
             switch URL(fileURLWithPath: file).pathExtension.lowercased() {
             case "csv", "tsv", "txt": return try CSVReader.readBatches(path: file)

@@ -69,6 +69,9 @@ struct ParquetStatistics: Sendable {
     var minimum: [UInt8]?
     var maximum: [UInt8]?
     var nullCount: Int64?
+    /// Whether min and max came from the deprecated fields, whose order for byte arrays
+    /// was signed bytes in old writers (not to be trusted for text).
+    var isLegacy = false
 
     init(minimum: [UInt8]?, maximum: [UInt8]?, nullCount: Int64?) {
         self.minimum = minimum
@@ -79,6 +82,7 @@ struct ParquetStatistics: Sendable {
     init(_ value: ThriftStruct) {
         minimum = value.binary(6) ?? value.binary(2)
         maximum = value.binary(5) ?? value.binary(1)
+        isLegacy = value.binary(6) == nil || value.binary(5) == nil
         nullCount = value.int(3)
     }
 

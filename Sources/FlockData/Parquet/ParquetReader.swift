@@ -79,8 +79,18 @@ struct ParquetFile {
         }
     }
 
-    /// The row groups as batches of the `columns` named.
-    func batches(columns names: [String]) throws -> [RecordBatch] {
+    /// The file at `path`, mapped, with its footer read.
+    /// - Throws: `DataError.unreadableFile`, or `.malformedParquet` naming the file.
+    static func opening(_ path: String) throws -> ParquetFile {
+        do {
+            return try ParquetFile(TableFiles.mapped(path))
+        } catch DataError.malformedParquet(let reason) {
+            throw DataError.malformedParquet("\(path): \(reason)")
+        }
+    }
+
+    /// The row groups (those listed, all when nil) as batches of the `columns` named.
+    func batches(columns names: [String], rowGroups: [Int]? = nil) throws -> [RecordBatch] {
         let wanted = try names.map { name in
             guard let index = leaves.firstIndex(where: { $0.name == name }) else {
                 throw DataError.unknownColumn(name, available: leaves.map(\.name))
@@ -97,14 +107,15 @@ struct ParquetFile {
                 throw DataError.malformedParquet("a row group claims \(group.rowCount) rows")
             }
         }
+        let groups = rowGroups ?? Array(metadata.rowGroups.indices)
         // Every (row group, column) chunk decodes on its own, in parallel.
-        let chunks = try Parallel.map(metadata.rowGroups.count * wanted.count) { task in
-            let (group, column) = (metadata.rowGroups[task / wanted.count], task % wanted.count)
+        let chunks = try Parallel.map(groups.count * wanted.count) { task in
+            let (group, column) = (metadata.rowGroups[groups[task / wanted.count]], task % wanted.count)
             return try ParquetChunkReader(
                 file: self, chunk: group.columns[wanted[column]], type: types[column], rows: Int(group.rowCount)
             ).read()
         }
-        let batches = try metadata.rowGroups.indices.map { group in
+        let batches = try groups.indices.map { group in
             try RecordBatch(
                 names: wanted.map { leaves[$0].name },
                 columns: Array(chunks[group * wanted.count..<(group + 1) * wanted.count]))

@@ -5,6 +5,9 @@ public struct LogicalPlan: Sendable, CustomStringConvertible {
     public enum Step: Sendable {
         /// Batches already in memory, under a name for `explain()`.
         case scan(name: String, batches: [RecordBatch])
+        /// Parquet files read when the plan runs (only the columns it reads, skipping row
+        /// groups by statistics).
+        case parquet(ParquetScan)
         /// Partitions in a cluster's object store, under a name for `explain()`.
         case partitions(name: String, table: PartitionedTable)
         /// Computed columns (window functions allowed), in order.
@@ -46,6 +49,7 @@ public struct LogicalPlan: Sendable, CustomStringConvertible {
         switch step {
         case .scan(let name, let batches):
             text = "Scan \(name) (\(batches.reduce(0) { $0 + $1.rowCount }) rows in \(batches.count) batches)"
+        case .parquet(let scan): text = scan.description
         case .partitions(let name, let table):
             text =
                 "Scan \(name) (\(table.rowCount.map(String.init) ?? "?") rows in \(table.partitionCount) cluster partitions)"

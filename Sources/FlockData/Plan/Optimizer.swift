@@ -4,11 +4,16 @@
 /// below sorts, into both sides of a union, below an aggregation when they test only its
 /// keys, and into the side of a join that holds their columns (both for inner joins; only
 /// the side whose rows are all kept otherwise). A filter that splits into conjuncts moves
-/// each conjunct as far as it can go. `explain()` prints the result.
+/// each conjunct as far as it can go. Parquet scans then read only the columns the plan
+/// above them needs (`pruneColumns`) and skip row groups by the filters right above them.
+/// `explain()` prints the result.
 enum Optimizer {
     /// The optimized plan.
-    static func optimize(_ plan: LogicalPlan) -> LogicalPlan {
-        let inputs = plan.inputs.map(optimize)
+    static func optimize(_ plan: LogicalPlan) -> LogicalPlan { pruneColumns(rewrite(plan), needed: nil) }
+
+    /// `plan` with constants folded and filters pushed down.
+    private static func rewrite(_ plan: LogicalPlan) -> LogicalPlan {
+        let inputs = plan.inputs.map(rewrite)
         switch plan.step {
         case .filter(let predicate):
             let folded = fold(predicate)
@@ -84,6 +89,11 @@ enum Optimizer {
                 plan.step,
                 inputs: [pushFilter(toLeft, into: plan.inputs[0]), pushFilter(toRight, into: plan.inputs[1])],
                 schema: plan.schema)
+        case .parquet(var scan):
+            // The filter stays; the scan also uses it to skip row groups.
+            scan.filters += predicates
+            rebuilt = LogicalPlan(.parquet(scan), inputs: [], schema: plan.schema)
+            stay = predicates
         default:
             stay = predicates
         }
