@@ -10,9 +10,7 @@ enum GroupAggregates {
         let groups = index.groupCount
         switch function {
         case .countRows:
-            let counts = GroupFold.totals(index, morsels) { counts, owned, _, ids in
-                for id in ids where owned.contains(id) { counts[Int(id)] += 1 }
-            }
+            let counts = GroupFold.rowCounts(index, morsels)
             return Column.fixed(Int64.self, count: groups, validity: nil) { _ = $0.initialize(from: counts) }
         case .count:
             return Column.fixed(Int64.self, count: groups, validity: nil) {
@@ -35,12 +33,12 @@ enum GroupAggregates {
 
     /// Values that are not null, per group.
     static func valueCounts(_ values: [Column], _ index: GroupIndex, _ morsels: Morsels) -> [Int64] {
-        GroupFold.totals(index, morsels) { counts, owned, m, ids in
+        GroupFold.totals(index, morsels) { counts, owned, spare, m, ids in
             let column = values[m]
             if let validity = column.validity {
-                for (i, id) in ids.enumerated() where owned.contains(id) && validity[i] { counts[Int(id)] += 1 }
+                for (i, id) in ids.enumerated() { counts[owned.contains(id) ? Int(id) : spare] += validity[i] ? 1 : 0 }
             } else {
-                for id in ids where owned.contains(id) { counts[Int(id)] += 1 }
+                for id in ids { counts[owned.contains(id) ? Int(id) : spare] += 1 }
             }
         }
     }
@@ -59,15 +57,15 @@ enum GroupAggregates {
     }
 
     private static func integerSums(_ values: [Column], _ index: GroupIndex, _ morsels: Morsels) -> Column {
-        let sums = GroupFold.totals(index, morsels) { sums, owned, m, ids in
+        let sums = GroupFold.totals(index, morsels) { sums, owned, spare, m, ids in
             let column = values[m]
             func fold<T: BinaryInteger>(_ x: UnsafeBufferPointer<T>) {
                 if let validity = column.validity {
-                    for (i, id) in ids.enumerated() where owned.contains(id) && validity[i] {
-                        sums[Int(id)] &+= Int64(x[i])
+                    for (i, id) in ids.enumerated() {
+                        sums[owned.contains(id) ? Int(id) : spare] &+= validity[i] ? Int64(x[i]) : 0
                     }
                 } else {
-                    for (i, id) in ids.enumerated() where owned.contains(id) { sums[Int(id)] &+= Int64(x[i]) }
+                    for (i, id) in ids.enumerated() { sums[owned.contains(id) ? Int(id) : spare] &+= Int64(x[i]) }
                 }
             }
             switch column.type {
@@ -94,9 +92,7 @@ enum GroupAggregates {
                     _ = $0.initialize(from: sums[..<groups])
                 }
             }
-            let counts = GroupFold.totals(index, morsels) { counts, owned, _, ids in
-                for id in ids where owned.contains(id) { counts[Int(id)] += 1 }
-            }
+            let counts = GroupFold.rowCounts(index, morsels)
             return Column.fixed(Double.self, count: groups, validity: nil) { out in
                 for g in 0..<groups { out[g] = sums[g] / Double(counts[g]) }
             }
@@ -272,11 +268,16 @@ enum GroupAggregates {
     }
 
     /// The values at global rows `rows` (-1: null) of the morsels' columns: each morsel
-    /// gives the rows it holds, then they are put in `rows`' order (no copy of whole columns).
+    /// gives the rows it holds, then they are put in `rows`' order (no copy of whole columns
+    /// unless the rows are many).
     static func gatherRows(_ values: [Column], _ rows: [Int], _ morsels: Morsels) -> Column {
         // Invariant: there is at least one morsel when there are groups; else an empty column.
         guard let first = values.first else { return Column.empty(.int64) }
         guard values.count > 1 else { return first.gather(rows.map { Int32($0) }) }
+        if rows.count * 4 > morsels.rowCount, let whole = try? Column.concatenate(values) {
+            // Many rows (about one group per row): one copy beats a search per row.
+            return whole.gather(rows.map { Int32($0) })
+        }
         var perMorsel = [[Int32]](repeating: [], count: values.count)
         var placed = [(morsel: Int32, index: Int32)](repeating: (-1, 0), count: rows.count)
         for (k, row) in rows.enumerated() where row >= 0 {

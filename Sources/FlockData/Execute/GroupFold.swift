@@ -49,28 +49,38 @@ enum GroupFold {
     /// Per-group totals of contributions that commute (counts, wrapping integer sums), so
     /// rows need no order: with few groups each morsel adds into an array of its own and
     /// the arrays are added up (every row read once); with many, threads own group ranges
-    /// as in `run`. `add(totals, owned, morsel, ids)` adds the morsel's rows whose group is
-    /// in `owned`.
+    /// as in `runPadded`. `add(totals, owned, spare, morsel, ids)` adds each of the morsel's
+    /// rows into its group when `owned` holds it, else into `spare` (no branch per row).
     static func totals(
         _ index: GroupIndex, _ morsels: Morsels,
         _ add: (
-            _ totals: UnsafeMutableBufferPointer<Int64>, _ owned: Range<Int32>, _ morsel: Int,
+            _ totals: UnsafeMutableBufferPointer<Int64>, _ owned: Range<Int32>, _ spare: Int, _ morsel: Int,
             _ ids: UnsafeBufferPointer<Int32>
         ) -> Void
     ) -> [Int64] {
         let groups = index.groupCount
         guard groups <= 1 << 16 && morsels.batches.count > 1 else {
-            return buffer(groups, Int64(0)) { totals in run(index, morsels) { add(totals, $0, $1, $2) } }
+            let padded = buffer(paddedCount(index, morsels), Int64(0)) { totals in
+                runPadded(index, morsels) { add(totals, $0, $1, $2, $3) }
+            }
+            return Array(padded.prefix(groups))
         }
         let partials = index.ids.withUnsafeBufferPointer { all in
             (try? Parallel.map(morsels.batches.count) { m -> [Int64] in
-                buffer(groups, Int64(0)) { local in
-                    add(local, 0..<Int32(groups), m, UnsafeBufferPointer(rebasing: all[morsels.range(m)]))
+                buffer(groups + 1, Int64(0)) { local in
+                    add(local, 0..<Int32(groups), groups, m, UnsafeBufferPointer(rebasing: all[morsels.range(m)]))
                 }
             }) ?? []
         }
         return buffer(groups, Int64(0)) { totals in
             for partial in partials { for g in 0..<groups { totals[g] &+= partial[g] } }
+        }
+    }
+
+    /// Rows per group.
+    static func rowCounts(_ index: GroupIndex, _ morsels: Morsels) -> [Int64] {
+        totals(index, morsels) { counts, owned, spare, _, ids in
+            for id in ids { counts[owned.contains(id) ? Int(id) : spare] += 1 }
         }
     }
 

@@ -43,10 +43,18 @@ public struct ParquetScan: Sendable {
         var schema: Schema?
         for file in files {
             let own = try Self.footerSchema(of: file)
-            if let schema, schema != own {
-                throw DataError.unreadableFile(path: file, "its columns [\(own)] differ from \(files[0])'s [\(schema)]")
+            guard let known = schema else {
+                schema = own
+                continue
             }
-            schema = own
+            // Text that is categorical in one file and utf8 in another reads as utf8.
+            func text(_ type: DataType) -> DataType { type == .categorical ? .utf8 : type }
+            guard known.names == own.names, zip(known.fields, own.fields).allSatisfy({ text($0.type) == text($1.type) })
+            else {
+                throw DataError.unreadableFile(path: file, "its columns [\(own)] differ from \(files[0])'s [\(known)]")
+            }
+            schema = Schema(
+                zip(known.fields, own.fields).map { $0.type == $1.type ? $0 : .init(name: $0.name, type: .utf8) })
         }
         let keys = HivePartitions.fields(files: files, root: root)
         partitionKeys = Set(keys.map(\.name))
@@ -63,7 +71,9 @@ public struct ParquetScan: Sendable {
                 if type == .utf8
                     && parquet.metadata.rowGroups.allSatisfy({ group in
                         group.columns.indices.contains(index)
-                            && group.columns[index].encodings.contains { $0 == .plainDictionary || $0 == .rleDictionary }
+                            && group.columns[index].encodings.contains {
+                                $0 == .plainDictionary || $0 == .rleDictionary
+                            }
                     })
                 {
                     type = .categorical
@@ -77,14 +87,7 @@ public struct ParquetScan: Sendable {
         let output = schema
         let fileColumns = output.names.filter { !partitionKeys.contains($0) }
         var batches: [RecordBatch] = []
-        for file in files {
-            let partition = HivePartitions.values(of: file, under: root)
-            let parquet = try ParquetFile.opening(file)
-            let groups = parquet.metadata.rowGroups.indices.filter { group in
-                let pruning = StatisticsPruning(ranges: ranges(parquet, group: group, partition: partition))
-                return filters.allSatisfy { pruning.mayMatch($0) }
-            }
-            guard !groups.isEmpty else { continue }
+        for (file, parquet, groups) in try keptRowGroups() where !groups.isEmpty {
             // A scan of partition keys only still reads a file column, for row counts.
             let read = fileColumns.isEmpty ? [fullSchema.names[0]] : fileColumns
             let fileBatches = try parquet.batches(columns: read, rowGroups: groups)
@@ -92,6 +95,19 @@ public struct ParquetScan: Sendable {
             batches += try withKeys.map { try Self.conforming($0, to: output) }
         }
         return batches.isEmpty ? [try RecordBatch.empty(output)] : batches
+    }
+
+    /// Each file with the row groups that `filters` do not rule out (footers only).
+    func keptRowGroups() throws -> [(file: String, parquet: ParquetFile, groups: [Int])] {
+        try files.map { file in
+            let partition = HivePartitions.values(of: file, under: root)
+            let parquet = try ParquetFile.opening(file)
+            let groups = parquet.metadata.rowGroups.indices.filter { group in
+                let pruning = StatisticsPruning(ranges: ranges(parquet, group: group, partition: partition))
+                return filters.allSatisfy { pruning.mayMatch($0) }
+            }
+            return (file, parquet, groups)
+        }
     }
 
     /// The row group's column ranges, partition values included as exact ones.
@@ -107,7 +123,8 @@ public struct ParquetScan: Sendable {
         }
         for (key, value) in partition {
             let known: Value? = value.map { text in
-                (try? fullSchema.type(of: key)) == .int64 ? Int64(text).map { .int($0) } ?? .string(text) : .string(text)
+                (try? fullSchema.type(of: key)) == .int64
+                    ? Int64(text).map { .int($0) } ?? .string(text) : .string(text)
             }
             ranges[key] = .init(
                 minimum: known, maximum: known, nullCount: value == nil ? rowGroup.rowCount : 0,
@@ -132,7 +149,9 @@ extension ParquetScan: CustomStringConvertible {
     public var description: String {
         var text = "ParquetScan \(path) (\(files.count) files"
         if let columns { text += ", columns [\(columns.joined(separator: ", "))]" }
-        if !filters.isEmpty { text += ", row groups skipped by \(filters.map(\.description).joined(separator: " AND "))" }
+        if !filters.isEmpty {
+            text += ", row groups skipped by \(filters.map(\.description).joined(separator: " AND "))"
+        }
         return text + ")"
     }
 }
