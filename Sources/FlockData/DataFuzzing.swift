@@ -47,8 +47,16 @@ package enum DataFuzzing {
     }
 
     /// A Parquet file read whole: batches or a `DataError`, never a crash, a hang or a
-    /// huge allocation.
+    /// huge allocation; every row group's statistics decoded and tested against filters.
     package static func parquet(_ bytes: [UInt8]) {
+        if let file = try? ParquetFile(Data(bytes)) {
+            for group in file.metadata.rowGroups.indices {
+                let pruning = StatisticsPruning(ranges: file.statisticsRanges(group: group))
+                for name in file.leaves.map(\.name) {
+                    _ = pruning.mayMatch(col(name) > 0 || col(name) == lit("a") || col(name).isNull())
+                }
+            }
+        }
         guard let batches = try? ParquetReader.read(bytes, source: "fuzz") else { return }
         for batch in batches { _ = batch.show(limit: 3) }
     }

@@ -114,21 +114,15 @@ public struct ParquetScan: Sendable {
     private func ranges(_ parquet: ParquetFile, group: Int, partition: [(key: String, value: String?)])
         -> [String: StatisticsPruning.Range]
     {
-        let rowGroup = parquet.metadata.rowGroups[group]
-        var ranges: [String: StatisticsPruning.Range] = [:]
-        for (index, leaf) in parquet.leaves.enumerated() where index < rowGroup.columns.count {
-            guard let type = try? ParquetColumnType(leaf) else { continue }
-            ranges[leaf.name] = StatisticsPruning.Range(
-                rowGroup.columns[index].statistics, type: type, rowCount: rowGroup.rowCount)
-        }
+        var ranges = parquet.statisticsRanges(group: group)
+        let rowCount = parquet.metadata.rowGroups[group].rowCount
         for (key, value) in partition {
             let known: Value? = value.map { text in
                 (try? fullSchema.type(of: key)) == .int64
                     ? Int64(text).map { .int($0) } ?? .string(text) : .string(text)
             }
             ranges[key] = .init(
-                minimum: known, maximum: known, nullCount: value == nil ? rowGroup.rowCount : 0,
-                rowCount: rowGroup.rowCount)
+                minimum: known, maximum: known, nullCount: value == nil ? rowCount : 0, rowCount: rowCount)
         }
         return ranges
     }
@@ -153,5 +147,20 @@ extension ParquetScan: CustomStringConvertible {
             text += ", row groups skipped by \(filters.map(\.description).joined(separator: " AND "))"
         }
         return text + ")"
+    }
+}
+
+extension ParquetFile {
+    /// The ranges that row group `group`'s statistics give its columns, by name (columns
+    /// of types Flock does not read are left out).
+    func statisticsRanges(group: Int) -> [String: StatisticsPruning.Range] {
+        let rowGroup = metadata.rowGroups[group]
+        var ranges: [String: StatisticsPruning.Range] = [:]
+        for (index, leaf) in leaves.enumerated() where index < rowGroup.columns.count {
+            guard let type = try? ParquetColumnType(leaf) else { continue }
+            ranges[leaf.name] = StatisticsPruning.Range(
+                rowGroup.columns[index].statistics, type: type, rowCount: rowGroup.rowCount)
+        }
+        return ranges
     }
 }
