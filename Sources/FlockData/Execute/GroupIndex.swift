@@ -34,8 +34,10 @@ struct GroupIndex {
             self = small
             return
         }
-        var current: KeyCodes?
-        for column in keys {
+        // All keys bounded: one code array, each key folded in; else key by key.
+        let packed = BoundedKey.packedCodes(keys, morsels)
+        var current = packed
+        for column in keys where packed == nil {
             for part in KeyCodes.coding(column, morsels: morsels) {
                 guard var combined = current else {
                     current = part.bound == nil ? part.densified(morsels) : part

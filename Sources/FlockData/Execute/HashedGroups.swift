@@ -36,7 +36,7 @@ enum HashedGroups {
         partitionStarts[partitions] = running
         // Scatter (code, row) by partition, rows in order within each partition.
         var sortedCodes = [UInt64](repeating: 0, count: count)
-        var sortedRows = [Int](repeating: 0, count: count)
+        var sortedRows = [Int32](repeating: 0, count: count)
         sortedCodes.withUnsafeMutableBufferPointer { sortedCodes in
             sortedRows.withUnsafeMutableBufferPointer { sortedRows in
                 cursor.withUnsafeMutableBufferPointer { cursor in
@@ -45,7 +45,7 @@ enum HashedGroups {
                             for i in morsels.range(chunk) {
                                 let slot = chunk * partitions + partition(codes[i])
                                 sortedCodes[cursor[slot]] = codes[i]
-                                sortedRows[cursor[slot]] = i
+                                sortedRows[cursor[slot]] = Int32(truncatingIfNeeded: i)
                                 cursor[slot] += 1
                             }
                         }
@@ -72,7 +72,7 @@ enum HashedGroups {
                     if slotIds[slot] < 0 {
                         slotIds[slot] = Int32(firstRows.count)
                         slotCodes[slot] = code
-                        firstRows.append(sortedRows[e])
+                        firstRows.append(Int(sortedRows[e]))
                     }
                     localIds[e] = slotIds[slot]
                 }
@@ -85,7 +85,7 @@ enum HashedGroups {
         result.codes.withUnsafeMutableBufferPointer { out in
             Parallel.forEach(partitions) { p in
                 for e in partitionStarts[p]..<partitionStarts[p + 1] {
-                    out[sortedRows[e]] = UInt64(groupStarts[p] + localIds[e])
+                    out[Int(sortedRows[e])] = UInt64(groupStarts[p] + localIds[e])
                 }
             }
         }

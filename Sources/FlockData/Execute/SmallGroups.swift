@@ -9,20 +9,12 @@ enum SmallGroups {
     /// The most distinct packed codes this path takes.
     static let maximumBound = 1 << 16
 
-    /// How one key's values become codes below `bound`.
-    private struct KeyCode {
-        let columns: [Column]
-        let bound: Int
-        /// Subtracted from integers before the + 1 that leaves 0 for null.
-        let low: Int64
-    }
-
     /// The groups of `keys[k][m]` (key k, morsel m), or nil when a key has no small code.
     static func index(keys: [[Column]], morsels: Morsels) -> GroupIndex? {
-        var coders: [KeyCode] = []
+        var coders: [BoundedKey] = []
         var bound = 1
         for columns in keys {
-            guard let coder = coder(columns, morsels), coder.bound <= maximumBound else { return nil }
+            guard let coder = BoundedKey(columns, morsels, below: maximumBound) else { return nil }
             bound *= coder.bound
             guard bound <= maximumBound else { return nil }
             coders.append(coder)
@@ -64,68 +56,14 @@ enum SmallGroups {
         return GroupIndex(groupCount: present.count, ids: ids, firstRows: present.map { Int(firstRow[$0]) })
     }
 
-    /// The coder of a key, when its type has a small code.
-    private static func coder(_ columns: [Column], _ morsels: Morsels) -> KeyCode? {
-        guard let type = columns.first?.type else { return nil }
-        switch type {
-        case .categorical:
-            let shared = Column.sharingCategories(columns)
-            // Invariant: categorical columns have categories.
-            return KeyCode(columns: shared, bound: shared[0].categories!.values.count + 1, low: 0)
-        case .bool:
-            return KeyCode(columns: columns, bound: 3, low: 0)
-        case .int8, .int16, .int32, .int64, .date32, .timestampMicroseconds:
-            guard let (low, high) = KeyCodes.integerRange(columns, morsels) else {
-                return KeyCode(columns: columns, bound: 1, low: 0)  // Only nulls: all code 0.
-            }
-            let (span, overflow) = high.subtractingReportingOverflow(low)
-            guard !overflow, span < Int64(maximumBound) else { return nil }
-            return KeyCode(columns: columns, bound: Int(span) + 2, low: low)
-        default:
-            return nil
-        }
-    }
-
     /// Calls `body` with morsel `m`'s packed codes (key 0 most significant).
     private static func withCodes(
-        _ coders: [KeyCode], _ m: Int, _ morsels: Morsels, _ body: (UnsafeBufferPointer<UInt32>) -> Void
+        _ coders: [BoundedKey], _ m: Int, _ morsels: Morsels, _ body: (UnsafeBufferPointer<UInt32>) -> Void
     ) {
         let count = morsels.range(m).count
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: count) { codes in
-            codes.initialize(repeating: 0)
-            for coder in coders { pack(coder, coder.columns[m], into: codes) }
+            for (k, coder) in coders.enumerated() { coder.pack(morsel: m, into: codes, combining: k > 0) }
             body(UnsafeBufferPointer(codes))
-        }
-    }
-
-    /// `codes[i] = codes[i] * bound + code(value i)`.
-    private static func pack(_ coder: KeyCode, _ column: Column, into codes: UnsafeMutableBufferPointer<UInt32>) {
-        let bound = UInt32(coder.bound)
-        let validity = column.validity
-        func fold<T: BinaryInteger>(_ values: UnsafeBufferPointer<T>, low: Int64) {
-            if let validity {
-                for i in 0..<codes.count {
-                    let code = validity[i] ? UInt32(truncatingIfNeeded: Int64(values[i]) &- low) &+ 1 : 0
-                    codes[i] = codes[i] &* bound &+ code
-                }
-            } else {
-                for i in 0..<codes.count {
-                    codes[i] = codes[i] &* bound &+ (UInt32(truncatingIfNeeded: Int64(values[i]) &- low) &+ 1)
-                }
-            }
-        }
-        column.values.withUnsafeBytes { raw in
-            switch column.type.storageType {
-            case .int8: fold(raw.bindMemory(to: Int8.self), low: coder.low)
-            case .int16: fold(raw.bindMemory(to: Int16.self), low: coder.low)
-            case .int32: fold(raw.bindMemory(to: Int32.self), low: coder.low)
-            case .int64: fold(raw.bindMemory(to: Int64.self), low: coder.low)
-            default:  // bool
-                for i in 0..<codes.count {
-                    let code: UInt32 = column.isNull(i) ? 0 : (column.boolValue(i) ? 2 : 1)
-                    codes[i] = codes[i] &* bound &+ code
-                }
-            }
         }
     }
 }
