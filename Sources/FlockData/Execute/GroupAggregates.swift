@@ -166,26 +166,33 @@ enum GroupAggregates {
     ) -> Column {
         if type == .float64 || type == .float32 || type.isInteger {
             let isFloat = !type.isInteger
-            var best = [Double](repeating: smallest ? .infinity : -.infinity, count: index.groupCount)
-            var bestInts = [Int64](repeating: smallest ? .max : .min, count: index.groupCount)
+            let (groups, padded) = (index.groupCount, GroupFold.paddedCount(index, morsels))
+            var best = [Double](repeating: smallest ? .infinity : -.infinity, count: isFloat ? padded : 0)
+            var bestInts = [Int64](repeating: smallest ? .max : .min, count: isFloat ? 0 : padded)
             best.withUnsafeMutableBufferPointer { best in
                 bestInts.withUnsafeMutableBufferPointer { bestInts in
-                    GroupFold.run(index, morsels) { owned, m, ids in
+                    GroupFold.runPadded(index, morsels) { owned, spare, m, ids in
                         let column = values[m]
-                        if isFloat {
-                            column.withDoubles { x in
+                        // Rows of groups this thread does not own fold into its spare slot;
+                        // a NaN never replaces a value (comparisons with it are false).
+                        func fold<T: Comparable>(_ x: UnsafeBufferPointer<T>, into best: UnsafeMutableBufferPointer<T>)
+                        {
+                            if column.validity == nil {
+                                for (i, id) in ids.enumerated() {
+                                    let g = owned.contains(id) ? Int(id) : spare
+                                    best[g] = (smallest ? x[i] < best[g] : x[i] > best[g]) ? x[i] : best[g]
+                                }
+                            } else {
                                 for (i, id) in ids.enumerated() where owned.contains(id) && !column.isNull(i) {
                                     let g = Int(id)
                                     if smallest ? x[i] < best[g] : x[i] > best[g] { best[g] = x[i] }
                                 }
                             }
+                        }
+                        if isFloat {
+                            column.withDoubles { fold($0, into: best) }
                         } else {
-                            column.withInt64s { x in
-                                for (i, id) in ids.enumerated() where owned.contains(id) && !column.isNull(i) {
-                                    let g = Int(id)
-                                    if smallest ? x[i] < bestInts[g] : x[i] > bestInts[g] { bestInts[g] = x[i] }
-                                }
-                            }
+                            column.withInt64s { fold($0, into: bestInts) }
                         }
                     }
                 }
@@ -193,8 +200,12 @@ enum GroupAggregates {
             let validity = presence(values, index, morsels)
             let column =
                 isFloat
-                ? Column.fixed(Double.self, count: best.count, validity: validity) { _ = $0.initialize(from: best) }
-                : Column.fixed(Int64.self, count: best.count, validity: validity) { _ = $0.initialize(from: bestInts) }
+                ? Column.fixed(Double.self, count: groups, validity: validity) {
+                    _ = $0.initialize(from: best[..<groups])
+                }
+                : Column.fixed(Int64.self, count: groups, validity: validity) {
+                    _ = $0.initialize(from: bestInts[..<groups])
+                }
             return Cast.apply(column, to: type)
         }
         // Other types: the row holding the extreme, compared value by value.

@@ -1,3 +1,5 @@
+import FlockTensor
+
 /// Dense group ids for the rows of many morsels by the values of key columns: the core of
 /// aggregation, distinct, windows and joins.
 ///
@@ -97,8 +99,8 @@ struct KeyCodes {
     func densified(_ morsels: Morsels) -> KeyCodes {
         let count = codes.count
         if let bound, bound <= UInt64(Swift.max(1 << 16, Swift.min(count, 1 << 26))) {
-            return Int(bound) * morsels.batches.count <= 1 << 20
-                ? densifiedInParallel(bound: Int(bound), morsels) : densifiedInOrder(bound: Int(bound))
+            return Int(bound) * Self.slices(count) <= 1 << 23
+                ? densifiedInParallel(bound: Int(bound)) : densifiedInOrder(bound: Int(bound))
         }
         return HashedGroups.densify(codes, morsels: morsels)
     }
@@ -124,39 +126,47 @@ struct KeyCodes {
         return result
     }
 
-    /// The same numbering as `densifiedInOrder`, in two parallel passes over the morsels:
-    /// each finds the first row of every code it holds, the codes are numbered by their
-    /// first row overall, then each morsel maps its codes through the table.
-    private func densifiedInParallel(bound: Int, _ morsels: Morsels) -> KeyCodes {
-        let chunks = morsels.batches.count
-        var firsts = [Int](repeating: -1, count: chunks * bound)
+    /// Slices of rows for the parallel passes: a few per thread.
+    private static func slices(_ count: Int) -> Int {
+        Swift.max(1, Swift.min(2 * ThreadPool.shared.threadCount, count / 65_536))
+    }
+
+    /// The same numbering as `densifiedInOrder`, in two parallel passes over slices of
+    /// rows: each finds the first row of every code it holds, the codes are numbered by
+    /// their first row overall, then each slice maps its codes through the table.
+    private func densifiedInParallel(bound: Int) -> KeyCodes {
+        let count = codes.count
+        let slices = Self.slices(count)
+        func slice(_ s: Int) -> Range<Int> { count * s / slices..<count * (s + 1) / slices }
+        var firsts = [Int32](repeating: -1, count: slices * bound)
         firsts.withUnsafeMutableBufferPointer { firsts in
             codes.withUnsafeBufferPointer { codes in
-                Parallel.forEach(chunks) { m in
-                    let base = m * bound
-                    for i in morsels.range(m) where firsts[base + Int(codes[i])] < 0 {
-                        firsts[base + Int(codes[i])] = i
+                Parallel.forEach(slices) { s in
+                    let base = s * bound
+                    for i in slice(s) where firsts[base + Int(codes[i])] < 0 {
+                        firsts[base + Int(codes[i])] = Int32(truncatingIfNeeded: i)
                     }
                 }
             }
         }
-        var firstRow = [Int](repeating: -1, count: bound)
-        for m in 0..<chunks {
-            for code in 0..<bound where firstRow[code] < 0 { firstRow[code] = firsts[m * bound + code] }
+        var firstRow = [Int32](repeating: -1, count: bound)
+        for s in 0..<slices {
+            for code in 0..<bound where firstRow[code] < 0 { firstRow[code] = firsts[s * bound + code] }
         }
         let present = (0..<bound).filter { firstRow[$0] >= 0 }.sorted { firstRow[$0] < firstRow[$1] }
         var table = [UInt64](repeating: 0, count: bound)
         for (id, code) in present.enumerated() { table[code] = UInt64(id) }
-        var result = KeyCodes(codes: [UInt64](repeating: 0, count: codes.count), bound: UInt64(present.count))
-        result.codes.withUnsafeMutableBufferPointer { out in
+        let mapped = [UInt64](unsafeUninitializedCapacity: count) { out, initialized in
             codes.withUnsafeBufferPointer { codes in
-                Parallel.forEach(chunks) { m in
-                    for i in morsels.range(m) { out[i] = table[Int(codes[i])] }
+                Parallel.forEach(slices) { s in
+                    for i in slice(s) { out[i] = table[Int(codes[i])] }
                 }
             }
+            initialized = count
         }
+        var result = KeyCodes(codes: mapped, bound: UInt64(present.count))
         result.groupCount = present.count
-        result.firstRows = present.map { firstRow[$0] }
+        result.firstRows = present.map { Int(firstRow[$0]) }
         return result
     }
 }
