@@ -79,6 +79,44 @@ struct AggregationTests {
         #expect(small.rowCount > 100 && rows(wide) == rows(small))
     }
 
+    @Test("min, max, counts and integer sums folded in chunks over 120K rows equal a reference")
+    func chunkedFolds() throws {
+        var random = RandomStream(seed: 17)
+        let count = 120_000
+        let keys = (0..<count).map { _ in Int64(random.next() % 70_000) }
+        let ints = (0..<count).map { _ in random.next() % 9 == 0 ? nil : Int64(random.next() % 1_000) - 500 }
+        let floats = (0..<count).map { _ in random.next() % 11 == 0 ? nil : Double(random.next() % 4_000) / 8 }
+        let frame = DataFrame(
+            try RecordBatch(["k": Column(keys), "i": Column(ints), "f": Column(floats)]), morselRows: 10_000)
+        for key in [col("k"), (col("k") % 3).alias("k")] {
+            let result = try frame.groupBy(key).agg(
+                col("i").min().alias("imin"), col("i").max().alias("imax"), col("f").min().alias("fmin"),
+                col("f").max().alias("fmax"), col("i").sum().alias("isum"), col("i").count().alias("n")
+            ).collect()
+            var expected: [Int64: (Int64?, Int64?, Double?, Double?, Int64?, Int64)] = [:]
+            for row in 0..<count {
+                let k = key.name == "k" && key.description.contains("%") ? keys[row] % 3 : keys[row]
+                var e = expected[k] ?? (nil, nil, nil, nil, nil, 0)
+                if let i = ints[row] { e = (min(e.0 ?? i, i), max(e.1 ?? i, i), e.2, e.3, (e.4 ?? 0) + i, e.5 + 1) }
+                if let f = floats[row] { (e.2, e.3) = (min(e.2 ?? f, f), max(e.3 ?? f, f)) }
+                expected[k] = e
+            }
+            #expect(result.rowCount == expected.count)
+            for g in 0..<result.rowCount {
+                guard case .int(let k)? = try result.column("k")[g], let e = expected[k] else {
+                    Issue.record("group \(g) has no reference")
+                    continue
+                }
+                #expect(try result.column("imin")[g] == e.0.map { .int($0) })
+                #expect(try result.column("imax")[g] == e.1.map { .int($0) })
+                #expect(try result.column("fmin")[g] == e.2.map { .double($0) })
+                #expect(try result.column("fmax")[g] == e.3.map { .double($0) })
+                #expect(try result.column("isum")[g] == e.4.map { .int($0) })
+                #expect(try result.column("n")[g] == .int(e.5))
+            }
+        }
+    }
+
     @Test("results do not depend on how rows are split into morsels")
     func morselIndependence() throws {
         func run(_ morselRows: Int) throws -> RecordBatch {

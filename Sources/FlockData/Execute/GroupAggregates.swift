@@ -165,46 +165,40 @@ enum GroupAggregates {
         _ smallest: Bool, _ values: [Column], type: DataType, _ index: GroupIndex, _ morsels: Morsels
     ) -> Column {
         if type == .float64 || type == .float32 || type.isInteger {
-            let isFloat = !type.isInteger
-            let (groups, padded) = (index.groupCount, GroupFold.paddedCount(index, morsels))
-            var best = [Double](repeating: smallest ? .infinity : -.infinity, count: isFloat ? padded : 0)
-            var bestInts = [Int64](repeating: smallest ? .max : .min, count: isFloat ? 0 : padded)
-            best.withUnsafeMutableBufferPointer { best in
-                bestInts.withUnsafeMutableBufferPointer { bestInts in
-                    GroupFold.runPadded(index, morsels) { owned, spare, m, ids in
-                        let column = values[m]
-                        // Rows of groups this thread does not own fold into its spare slot;
-                        // a NaN never replaces a value (comparisons with it are false).
-                        func fold<T: Comparable>(_ x: UnsafeBufferPointer<T>, into best: UnsafeMutableBufferPointer<T>)
-                        {
-                            if column.validity == nil {
-                                for (i, id) in ids.enumerated() {
-                                    let g = owned.contains(id) ? Int(id) : spare
-                                    best[g] = (smallest ? x[i] < best[g] : x[i] > best[g]) ? x[i] : best[g]
-                                }
-                            } else {
-                                for (i, id) in ids.enumerated() where owned.contains(id) && !column.isNull(i) {
-                                    let g = Int(id)
-                                    if smallest ? x[i] < best[g] : x[i] > best[g] { best[g] = x[i] }
-                                }
+            // Min and max commute: rows of groups a thread does not own go to its spare
+            // slot; a NaN never replaces a value (comparisons with it are false); of equal
+            // values the earlier stays, as chunks merge in row order.
+            func better<T: Comparable>(_ earlier: T, _ later: T) -> T {
+                (smallest ? later < earlier : later > earlier) ? later : earlier
+            }
+            func extreme<T: Comparable>(
+                _ initial: T, _ read: (Column, (UnsafeBufferPointer<T>) -> Void) -> Void
+            ) -> [T] {
+                GroupFold.commuting(index, morsels, initial: initial, merge: better) { best, owned, spare, m, ids in
+                    let column = values[m]
+                    read(column) { x in
+                        if let validity = column.validity {
+                            for (i, id) in ids.enumerated() where validity[i] {
+                                let g = owned.contains(id) ? Int(id) : spare
+                                best[g] = better(best[g], x[i])
                             }
-                        }
-                        if isFloat {
-                            column.withDoubles { fold($0, into: best) }
                         } else {
-                            column.withInt64s { fold($0, into: bestInts) }
+                            for (i, id) in ids.enumerated() {
+                                let g = owned.contains(id) ? Int(id) : spare
+                                best[g] = better(best[g], x[i])
+                            }
                         }
                     }
                 }
             }
             let validity = presence(values, index, morsels)
             let column =
-                isFloat
-                ? Column.fixed(Double.self, count: groups, validity: validity) {
-                    _ = $0.initialize(from: best[..<groups])
+                type.isInteger
+                ? Column.fixed(Int64.self, count: index.groupCount, validity: validity) { out in
+                    _ = out.initialize(from: extreme(smallest ? Int64.max : .min) { $0.withInt64s($1) })
                 }
-                : Column.fixed(Int64.self, count: groups, validity: validity) {
-                    _ = $0.initialize(from: bestInts[..<groups])
+                : Column.fixed(Double.self, count: index.groupCount, validity: validity) { out in
+                    _ = out.initialize(from: extreme(smallest ? Double.infinity : -.infinity) { $0.withDoubles($1) })
                 }
             return Cast.apply(column, to: type)
         }

@@ -46,11 +46,9 @@ enum GroupFold {
         }
     }
 
-    /// Per-group totals of contributions that commute (counts, wrapping integer sums), so
-    /// rows need no order: with few groups each morsel adds into an array of its own and
-    /// the arrays are added up (every row read once); with many, threads own group ranges
-    /// as in `runPadded`. `add(totals, owned, spare, morsel, ids)` adds each of the morsel's
-    /// rows into its group when `owned` holds it, else into `spare` (no branch per row).
+    /// Per-group totals of contributions that commute (counts, wrapping integer sums).
+    /// `add(totals, owned, spare, morsel, ids)` adds each of the morsel's rows into its
+    /// group when `owned` holds it, else into `spare` (no branch per row).
     static func totals(
         _ index: GroupIndex, _ morsels: Morsels,
         _ add: (
@@ -58,23 +56,42 @@ enum GroupFold {
             _ ids: UnsafeBufferPointer<Int32>
         ) -> Void
     ) -> [Int64] {
+        commuting(index, morsels, initial: 0, merge: { $0 &+ $1 }, add)
+    }
+
+    /// Per-group states of a fold whose steps commute and associate (counts, integer sums,
+    /// min, max), so rows need no order: when the states of a few chunks of morsels fit,
+    /// each chunk folds into states of its own and they merge in chunk order (every row
+    /// read once); else threads own group ranges as in `runPadded`. `add` is as in `totals`;
+    /// `merge(earlier, later)` combines two chunks' states of a group.
+    static func commuting<T>(
+        _ index: GroupIndex, _ morsels: Morsels, initial: T, merge: (T, T) -> T,
+        _ add: (
+            _ states: UnsafeMutableBufferPointer<T>, _ owned: Range<Int32>, _ spare: Int, _ morsel: Int,
+            _ ids: UnsafeBufferPointer<Int32>
+        ) -> Void
+    ) -> [T] {
         let groups = index.groupCount
-        guard groups <= 1 << 16 && morsels.batches.count > 1 else {
-            let padded = buffer(paddedCount(index, morsels), Int64(0)) { totals in
-                runPadded(index, morsels) { add(totals, $0, $1, $2, $3) }
+        let chunks = Swift.min(2 * ThreadPool.shared.threadCount, morsels.batches.count)
+        guard chunks > 1 && groups * chunks <= 1 << 24 && morsels.rowCount >= 50_000 else {
+            let padded = buffer(paddedCount(index, morsels), initial) { states in
+                runPadded(index, morsels) { add(states, $0, $1, $2, $3) }
             }
             return Array(padded.prefix(groups))
         }
+        let morselCount = morsels.batches.count
         let partials = index.ids.withUnsafeBufferPointer { all in
-            (try? Parallel.map(morsels.batches.count) { m -> [Int64] in
-                buffer(groups + 1, Int64(0)) { local in
-                    add(local, 0..<Int32(groups), groups, m, UnsafeBufferPointer(rebasing: all[morsels.range(m)]))
+            (try? Parallel.map(chunks) { c -> [T] in
+                buffer(groups + 1, initial) { local in
+                    for m in morselCount * c / chunks..<morselCount * (c + 1) / chunks {
+                        add(local, 0..<Int32(groups), groups, m, UnsafeBufferPointer(rebasing: all[morsels.range(m)]))
+                    }
                 }
             }) ?? []
         }
-        return buffer(groups, Int64(0)) { totals in
-            for partial in partials { for g in 0..<groups { totals[g] &+= partial[g] } }
-        }
+        guard var states = partials.first?.prefix(groups).map({ $0 }) else { return [] }
+        for partial in partials.dropFirst() { for g in 0..<groups { states[g] = merge(states[g], partial[g]) } }
+        return states
     }
 
     /// Rows per group.
