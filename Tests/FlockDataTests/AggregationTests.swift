@@ -86,16 +86,26 @@ struct AggregationTests {
         let keys = (0..<count).map { _ in Int64(random.next() % 70_000) }
         let ints = (0..<count).map { _ in random.next() % 9 == 0 ? nil : Int64(random.next() % 1_000) - 500 }
         let floats = (0..<count).map { _ in random.next() % 11 == 0 ? nil : Double(random.next() % 4_000) / 8 }
+        let whole = (0..<count).map { _ in Int32(random.next() % 2_000) - 1_000 }
         let frame = DataFrame(
-            try RecordBatch(["k": Column(keys), "i": Column(ints), "f": Column(floats)]), morselRows: 10_000)
+            try RecordBatch(["k": Column(keys), "i": Column(ints), "f": Column(floats), "w": Column(whole)]),
+            morselRows: 10_000)
         for key in [col("k"), (col("k") % 3).alias("k")] {
             let result = try frame.groupBy(key).agg(
                 col("i").min().alias("imin"), col("i").max().alias("imax"), col("f").min().alias("fmin"),
-                col("f").max().alias("fmax"), col("i").sum().alias("isum"), col("i").count().alias("n")
+                col("f").max().alias("fmax"), col("i").sum().alias("isum"), col("i").count().alias("n"),
+                col("w").mean().alias("wmean")
             ).collect()
+            // Means of integers without nulls: the float sum in row order, bit for bit.
+            var rowOrder: [Int64: (Double, Double)] = [:]
+            for row in 0..<count {
+                let k = key.description.contains("%") ? keys[row] % 3 : keys[row]
+                let (sum, n) = rowOrder[k] ?? (0, 0)
+                rowOrder[k] = (sum + Double(whole[row]), n + 1)
+            }
             var expected: [Int64: (Int64?, Int64?, Double?, Double?, Int64?, Int64)] = [:]
             for row in 0..<count {
-                let k = key.name == "k" && key.description.contains("%") ? keys[row] % 3 : keys[row]
+                let k = key.description.contains("%") ? keys[row] % 3 : keys[row]
                 var e = expected[k] ?? (nil, nil, nil, nil, nil, 0)
                 if let i = ints[row] { e = (min(e.0 ?? i, i), max(e.1 ?? i, i), e.2, e.3, (e.4 ?? 0) + i, e.5 + 1) }
                 if let f = floats[row] { (e.2, e.3) = (min(e.2 ?? f, f), max(e.3 ?? f, f)) }
@@ -113,6 +123,8 @@ struct AggregationTests {
                 #expect(try result.column("fmax")[g] == e.3.map { .double($0) })
                 #expect(try result.column("isum")[g] == e.4.map { .int($0) })
                 #expect(try result.column("n")[g] == .int(e.5))
+                let (sum, n) = rowOrder[k] ?? (0, 0)
+                #expect(try result.column("wmean")[g] == .double(sum / n))
             }
         }
     }

@@ -57,7 +57,16 @@ enum GroupAggregates {
     }
 
     private static func integerSums(_ values: [Column], _ index: GroupIndex, _ morsels: Morsels) -> Column {
-        let sums = GroupFold.totals(index, morsels) { sums, owned, spare, m, ids in
+        let sums = integerTotals(values, index, morsels)
+        return Column.fixed(Int64.self, count: sums.count, validity: presence(values, index, morsels)) {
+            _ = $0.initialize(from: sums)
+        }
+    }
+
+    /// Wrapping Int64 sums per group of integer values (nulls add nothing), folded in
+    /// commuting chunks.
+    private static func integerTotals(_ values: [Column], _ index: GroupIndex, _ morsels: Morsels) -> [Int64] {
+        GroupFold.totals(index, morsels) { sums, owned, spare, m, ids in
             let column = values[m]
             func fold<T: BinaryInteger>(_ x: UnsafeBufferPointer<T>) {
                 if let validity = column.validity {
@@ -74,9 +83,19 @@ enum GroupAggregates {
             default: column.withInt64s { fold($0) }
             }
         }
-        return Column.fixed(Int64.self, count: sums.count, validity: presence(values, index, morsels)) {
-            _ = $0.initialize(from: sums)
-        }
+    }
+
+    /// Float64 sums of integer values as Int64 totals, when no partial sum can reach 2^53 in
+    /// magnitude (the largest magnitude times the rows stays below it): every float sum of
+    /// such integers is exact, so the row-order float sum equals the integer total, and
+    /// the commuting fold (each row read once) gives the same bits. Nil otherwise.
+    private static func exactIntegerSums(_ values: [Column], _ index: GroupIndex, _ morsels: Morsels) -> [Double]? {
+        guard values.allSatisfy({ $0.type.isInteger }) else { return nil }
+        guard let (low, high) = KeyCodes.integerRange(values, morsels) else { return nil }
+        let (bound, overflow) = Swift.max(low.magnitude, high.magnitude).multipliedReportingOverflow(
+            by: UInt64(morsels.rowCount))
+        guard !overflow, bound < 1 << 53 else { return nil }
+        return integerTotals(values, index, morsels).map { Double($0) }
     }
 
     /// Sums, means, variances and deviations from running (Welford) moments per group.
@@ -86,7 +105,7 @@ enum GroupAggregates {
         let groups = index.groupCount
         let needsMoments = function == .variance || function == .standardDeviation
         if !needsMoments && !values.contains(where: { $0.validity != nil }) && index.ids.count >= groups {
-            let sums = plainSums(values, index, morsels)
+            let sums = exactIntegerSums(values, index, morsels) ?? plainSums(values, index, morsels)
             if function == .sum {
                 return Column.fixed(Double.self, count: groups, validity: nil) {
                     _ = $0.initialize(from: sums[..<groups])
