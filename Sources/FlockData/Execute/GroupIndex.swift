@@ -138,24 +138,14 @@ struct KeyCodes {
         let count = codes.count
         let slices = Self.slices(count)
         func slice(_ s: Int) -> Range<Int> { count * s / slices..<count * (s + 1) / slices }
-        var firsts = [Int32](repeating: -1, count: slices * bound)
-        firsts.withUnsafeMutableBufferPointer { firsts in
-            codes.withUnsafeBufferPointer { codes in
-                Parallel.forEach(slices) { s in
-                    let base = s * bound
-                    for i in slice(s) where firsts[base + Int(codes[i])] < 0 {
-                        firsts[base + Int(codes[i])] = Int32(truncatingIfNeeded: i)
-                    }
-                }
+        let numbered = codes.withUnsafeBufferPointer { codes in
+            Self.numberedByFirstRow(bound: bound, parts: slices) { s, firsts in
+                let range = slice(s)
+                Self.recordFirstRows(UnsafeBufferPointer(rebasing: codes[range]), start: range.lowerBound, into: firsts)
             }
         }
-        var firstRow = [Int32](repeating: -1, count: bound)
-        for s in 0..<slices {
-            for code in 0..<bound where firstRow[code] < 0 { firstRow[code] = firsts[s * bound + code] }
-        }
-        let present = (0..<bound).filter { firstRow[$0] >= 0 }.sorted { firstRow[$0] < firstRow[$1] }
         var table = [UInt64](repeating: 0, count: bound)
-        for (id, code) in present.enumerated() { table[code] = UInt64(id) }
+        for (id, entry) in numbered.enumerated() { table[entry.code] = UInt64(id) }
         let mapped = [UInt64](unsafeUninitializedCapacity: count) { out, initialized in
             codes.withUnsafeBufferPointer { codes in
                 Parallel.forEach(slices) { s in
@@ -164,9 +154,39 @@ struct KeyCodes {
             }
             initialized = count
         }
-        var result = KeyCodes(codes: mapped, bound: UInt64(present.count))
-        result.groupCount = present.count
-        result.firstRows = present.map { Int(firstRow[$0]) }
+        var result = KeyCodes(codes: mapped, bound: UInt64(numbered.count))
+        result.groupCount = numbered.count
+        result.firstRows = numbered.map(\.firstRow)
         return result
+    }
+
+    /// The codes below `bound` that rows hold, numbered by the first row holding each:
+    /// `record(part, firsts)` writes, for one part of the rows (parts in row order, run in
+    /// parallel), the first row of every code it holds into `firsts` (`bound` entries, -1
+    /// where none). The result is each id's code and first row.
+    static func numberedByFirstRow(
+        bound: Int, parts: Int, _ record: (_ part: Int, _ firsts: UnsafeMutableBufferPointer<Int32>) -> Void
+    ) -> [(code: Int, firstRow: Int)] {
+        var firsts = [Int32](repeating: -1, count: parts * bound)
+        firsts.withUnsafeMutableBufferPointer { firsts in
+            Parallel.forEach(parts) { part in
+                record(part, UnsafeMutableBufferPointer(rebasing: firsts[part * bound..<(part + 1) * bound]))
+            }
+        }
+        var firstRow = [Int32](repeating: -1, count: bound)
+        for part in 0..<parts {
+            for code in 0..<bound where firstRow[code] < 0 { firstRow[code] = firsts[part * bound + code] }
+        }
+        return (0..<bound).filter { firstRow[$0] >= 0 }.sorted { firstRow[$0] < firstRow[$1] }
+            .map { ($0, Int(firstRow[$0])) }
+    }
+
+    /// Records in `firsts` the first row of every code in `codes`, whose first row is `start`.
+    static func recordFirstRows<Code: BinaryInteger>(
+        _ codes: UnsafeBufferPointer<Code>, start: Int, into firsts: UnsafeMutableBufferPointer<Int32>
+    ) {
+        for (i, code) in codes.enumerated() where firsts[Int(code)] < 0 {
+            firsts[Int(code)] = Int32(truncatingIfNeeded: start + i)
+        }
     }
 }

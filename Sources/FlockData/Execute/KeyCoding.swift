@@ -5,32 +5,13 @@
 extension KeyCodes {
     /// The codes of key column `morselColumns` (one column per morsel).
     static func coding(_ morselColumns: [Column], morsels: Morsels) -> [KeyCodes] {
+        // Categorical, bool and integers of a range that fits: `BoundedKey`'s codes.
+        if let bounded = BoundedKey.packedCodes([morselColumns], morsels) { return [bounded] }
         let count = morsels.rowCount
         var codes = [UInt64](repeating: 0, count: count)
         guard let type = morselColumns.first?.type else { return [] }
         let hasNulls = morselColumns.contains { $0.validity != nil }
         switch type {
-        case .categorical:
-            let columns = Column.sharingCategories(morselColumns)
-            codes.withUnsafeMutableBufferPointer { out in
-                Parallel.forEach(columns.count) { m in
-                    let column = columns[m]
-                    let start = morsels.range(m).lowerBound
-                    column.values.withUnsafeBytes { raw in
-                        let values = raw.bindMemory(to: Int32.self)
-                        if let validity = column.validity {
-                            for i in 0..<column.count { out[start + i] = validity[i] ? UInt64(values[i]) + 1 : 0 }
-                        } else {
-                            for i in 0..<column.count { out[start + i] = UInt64(values[i]) + 1 }
-                        }
-                    }
-                }
-            }
-            // Invariant: categorical columns have categories.
-            return [KeyCodes(codes: codes, bound: UInt64(columns[0].categories!.values.count) + 1)]
-        case .bool:
-            fill(&codes, morselColumns, morsels) { column, i in column.isNull(i) ? 0 : (column.boolValue(i) ? 2 : 1) }
-            return [KeyCodes(codes: codes, bound: 3)]
         case .float32, .float64:
             codes.withUnsafeMutableBufferPointer { out in
                 Parallel.forEach(morselColumns.count) { m in
@@ -58,23 +39,17 @@ extension KeyCodes {
             }
             return [KeyCodes(codes: codes, bound: UInt64(dictionary.count) + 1)]
         default:
-            let (low, high) = integerRange(morselColumns, morsels) ?? (0, 0)
-            let (span, overflow) = high.subtractingReportingOverflow(low)
-            let bounded: Bool = !overflow && span < Int64.max - 2
+            // Integers whose range does not fit a bound: their bit patterns.
             codes.withUnsafeMutableBufferPointer { out in
                 Parallel.forEach(morselColumns.count) { m in
                     let column = morselColumns[m]
                     column.withInt64s { values in
                         for (i, row) in morsels.range(m).enumerated() {
-                            out[row] =
-                                column.isNull(i)
-                                ? 0
-                                : bounded ? UInt64(values[i] &- low) + 1 : UInt64(bitPattern: values[i])
+                            out[row] = column.isNull(i) ? 0 : UInt64(bitPattern: values[i])
                         }
                     }
                 }
             }
-            if bounded { return [KeyCodes(codes: codes, bound: UInt64(span) + 2)] }
             return withNullFlag(KeyCodes(codes: codes, bound: nil), morselColumns, morsels, hasNulls)
         }
     }

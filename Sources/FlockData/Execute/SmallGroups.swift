@@ -21,26 +21,12 @@ enum SmallGroups {
         }
         let chunks = morsels.batches.count
         guard !coders.isEmpty, chunks * bound <= 1 << 22 else { return nil }
-        // Pass 1: each morsel's first row of every code.
-        var firsts = [Int32](repeating: -1, count: chunks * bound)
-        firsts.withUnsafeMutableBufferPointer { firsts in
-            Parallel.forEach(chunks) { m in
-                let base = m * bound
-                let start = morsels.starts[m]
-                withCodes(coders, m, morsels) { codes in
-                    for (i, code) in codes.enumerated() where firsts[base + Int(code)] < 0 {
-                        firsts[base + Int(code)] = Int32(start + i)
-                    }
-                }
-            }
+        // Pass 1: each morsel's first row of every code, then codes numbered by first row.
+        let numbered = KeyCodes.numberedByFirstRow(bound: bound, parts: chunks) { m, firsts in
+            withCodes(coders, m, morsels) { KeyCodes.recordFirstRows($0, start: morsels.starts[m], into: firsts) }
         }
-        var firstRow = [Int32](repeating: -1, count: bound)
-        for m in 0..<chunks {
-            for code in 0..<bound where firstRow[code] < 0 { firstRow[code] = firsts[m * bound + code] }
-        }
-        let present = (0..<bound).filter { firstRow[$0] >= 0 }.sorted { firstRow[$0] < firstRow[$1] }
         var table = [Int32](repeating: 0, count: bound)
-        for (id, code) in present.enumerated() { table[code] = Int32(id) }
+        for (id, entry) in numbered.enumerated() { table[entry.code] = Int32(id) }
         // Pass 2: ids through the table.
         var ids = [Int32](repeating: 0, count: morsels.rowCount)
         ids.withUnsafeMutableBufferPointer { ids in
@@ -53,7 +39,7 @@ enum SmallGroups {
                 }
             }
         }
-        return GroupIndex(groupCount: present.count, ids: ids, firstRows: present.map { Int(firstRow[$0]) })
+        return GroupIndex(groupCount: numbered.count, ids: ids, firstRows: numbered.map(\.firstRow))
     }
 
     /// Calls `body` with morsel `m`'s packed codes (key 0 most significant).
