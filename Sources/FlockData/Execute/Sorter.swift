@@ -69,12 +69,17 @@ enum Sorter {
 
     /// How row `i` orders against row `j` under `key`: -1, 0 or 1.
     static func compare(_ column: Column, _ i: Int, _ j: Int, _ key: SortKey) -> Int {
-        let (nullI, nullJ) = (column.isNull(i), column.isNull(j))
+        compare(column, i, column, j, key)
+    }
+
+    /// How value `i` of `a` orders against value `j` of `b` (columns of one key) under `key`.
+    static func compare(_ a: Column, _ i: Int, _ b: Column, _ j: Int, _ key: SortKey) -> Int {
+        let (nullI, nullJ) = (a.isNull(i), b.isNull(j))
         if nullI || nullJ {
             if nullI && nullJ { return 0 }
             return nullI == key.nullsFirst ? -1 : 1
         }
-        let order = RowOrder.compare(column, i, column, j)
+        let order = RowOrder.compare(a, i, b, j)
         return key.descending ? -order : order
     }
 }

@@ -99,15 +99,7 @@ enum ExternalSorter {
         /// Whether this run's next row sorts strictly before `other`'s.
         func orders(before other: RunHead, keys: [SortKey]) -> Bool {
             for (index, key) in keys.enumerated() {
-                let (a, b) = (keyColumns[index], other.keyColumns[index])
-                let (nullA, nullB) = (a.isNull(row), b.isNull(other.row))
-                var order = 0
-                if nullA || nullB {
-                    if nullA != nullB { return nullA == key.nullsFirst }
-                } else {
-                    order = RowOrder.compare(a, row, b, other.row)
-                    if key.descending { order = -order }
-                }
+                let order = Sorter.compare(keyColumns[index], row, other.keyColumns[index], other.row, key)
                 if order != 0 { return order < 0 }
             }
             return false
