@@ -21,11 +21,6 @@ struct ParquetScanTests {
         return folder
     }
 
-    static func sortedRows(_ batch: RecordBatch) -> [String] {
-        (0..<batch.rowCount).map { i in batch.columns.map { "\($0[i].map(String.init(describing:)) ?? "null")" } }
-            .map { $0.joined(separator: "|") }.sorted()
-    }
-
     @Test("a filter skips row groups and partition files, reads only used columns, and answers as an eager read")
     func skipping() throws {
         let folder = try Self.dataset()
@@ -44,7 +39,7 @@ struct ParquetScanTests {
                 try frame.filter(predicate).groupBy(col("region"), col("name")).agg(
                     col("amount").sum().alias("total"), count().alias("n"))
             }
-            #expect(Self.sortedRows(try query(lazy).collect()) == Self.sortedRows(try query(eager).collect()))
+            #expect(Reference.sortedRows(try query(lazy).collect()) == Reference.sortedRows(try query(eager).collect()))
         }
         let optimized = Optimizer.optimize(
             try lazy.filter(col("day") >= 250 && col("region") == lit("west"))

@@ -29,6 +29,13 @@ struct ReferenceTable {
 
 /// Row-at-a-time references.
 enum Reference {
+    /// A batch's rows as text, sorted: its answer as a multiset, for steps whose row order
+    /// may differ (spilled partitions, hash tables).
+    static func sortedRows(_ batch: RecordBatch) -> [String] {
+        (0..<batch.rowCount).map { i in batch.columns.map { "\($0[i].map(String.init(describing:)) ?? "null")" } }
+            .map { $0.joined(separator: "|") }.sorted()
+    }
+
     static func number(_ value: Value?) -> Double? {
         switch value {
         case .int(let x)?: Double(x)

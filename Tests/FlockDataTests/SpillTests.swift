@@ -9,12 +9,6 @@ struct SpillTests {
     /// Small enough that every blocking step here spills into many partitions or runs.
     static let tinyLimit = 48 << 10
 
-    /// Rows as text, sorted: the answer as a multiset, for steps whose row order differs.
-    static func sortedRows(_ batch: RecordBatch) -> [String] {
-        (0..<batch.rowCount).map { i in batch.columns.map { "\($0[i].map(String.init(describing:)) ?? "null")" } }
-            .map { $0.joined(separator: "|") }.sorted()
-    }
-
     /// A fresh folder for spill files, removed with its contents by the caller.
     static func spillFolder() throws -> String {
         let path = NSTemporaryDirectory() + "flock-spill-test-\(UUID().uuidString)"
@@ -42,7 +36,7 @@ struct SpillTests {
             let policy = SpillPolicy(memoryLimit: Self.tinyLimit, directory: folder)
             let spilled = try query.collect(spill: policy)
             #expect(policy.statistics.filesCreated > 8 && policy.statistics.bytesWritten > 10_000)
-            #expect(Self.sortedRows(spilled) == Self.sortedRows(try query.collect()), "keys \(keys)")
+            #expect(Reference.sortedRows(spilled) == Reference.sortedRows(try query.collect()), "keys \(keys)")
             #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
         }
     }
@@ -60,7 +54,8 @@ struct SpillTests {
                 let spilled = try query.collect(spill: policy)
                 #expect(policy.statistics.filesCreated > 8)
                 #expect(
-                    Self.sortedRows(spilled) == Self.sortedRows(try query.collect()), "\(kind) on \(left) = \(rightKey)"
+                    Reference.sortedRows(spilled) == Reference.sortedRows(try query.collect()),
+                    "\(kind) on \(left) = \(rightKey)"
                 )
             }
         }
