@@ -68,7 +68,7 @@ enum ExternalSorter {
         }
         for batch in input.batches where batch.rowCount > 0 {
             pending.append(batch)
-            pendingBytes += batch.columns.reduce(0) { $0 + $1.byteCount }
+            pendingBytes += batch.byteCount
             if pendingBytes >= runBytes { try writeRun() }
         }
         try writeRun()

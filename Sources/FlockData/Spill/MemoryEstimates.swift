@@ -24,7 +24,12 @@ extension Column {
     var byteCount: Int { values.count + 4 * (offsets?.count ?? 0) + (validity?.bytes.count ?? 0) }
 }
 
+extension RecordBatch {
+    /// Bytes of the batch's column buffers.
+    var byteCount: Int { columns.reduce(0) { $0 + $1.byteCount } }
+}
+
 extension Morsels {
     /// Bytes of all morsels' column buffers.
-    var byteCount: Int { batches.reduce(0) { total, batch in batch.columns.reduce(total) { $0 + $1.byteCount } } }
+    var byteCount: Int { batches.reduce(0) { $0 + $1.byteCount } }
 }

@@ -21,9 +21,6 @@ final class SpilledPartitions {
     /// How many partitions there are.
     var count: Int { files.count }
 
-    /// Bytes written to disk in all partitions.
-    var byteCount: Int { files.reduce(0) { $0 + $1.byteCount } }
-
     /// Adds the rows of `batches`, made by `prepare` (a projection, say) from each input
     /// batch: a few batches at a time are prepared and split in parallel, then written in
     /// input order, so only a wave of batches is in memory beyond the input.
