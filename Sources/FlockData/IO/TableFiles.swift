@@ -36,7 +36,7 @@ public enum TableFiles {
         }
         let sources = zip(files, perFile).flatMap { file, batches in batches.map { _ in file } }
         let partitioned = try HivePartitions.appending(perFile, files: files, root: HivePartitions.root(of: path))
-        let batches = harmonizingText(partitioned.flatMap { $0 })
+        let batches = harmonizingTypes(partitioned.flatMap { $0 })
         guard let first = batches.first else {
             throw DataError.unreadableFile(path: path, "the files hold no row groups")
         }
@@ -58,22 +58,34 @@ public enum TableFiles {
         }
     }
 
-    /// `batches` with every text column of one type: where a column is categorical in some
-    /// batches and utf8 in others (Parquet row groups or files that fell back from
-    /// dictionary encoding), the categorical ones become utf8.
-    static func harmonizingText(_ batches: [RecordBatch]) -> [RecordBatch] {
+    /// `batches` with every column of one type across them where that can be: where files
+    /// or row groups inferred or stored a column differently, it takes the type that holds
+    /// every batch's values (`commonType`) and the others are cast to it.
+    static func harmonizingTypes(_ batches: [RecordBatch]) -> [RecordBatch] {
         guard let first = batches.first else { return batches }
-        let mixed = first.names.indices.filter { j in
-            let types = Set(batches.map { $0.columns.indices.contains(j) ? $0.columns[j].type : .utf8 })
-            return types == [.categorical, .utf8]
+        let targets = first.names.indices.map { j in
+            commonType(Set(batches.map { $0.columns.indices.contains(j) ? $0.columns[j].type : .utf8 }))
         }
-        guard !mixed.isEmpty else { return batches }
+        guard batches.contains(where: { batch in zip(batch.columns, targets).contains { $1 != nil && $0.type != $1 } })
+        else { return batches }
         return batches.map { batch in
-            var columns = batch.columns
-            for j in mixed where j < columns.count { columns[j] = Cast.apply(columns[j], to: .utf8) }
+            let columns = zip(batch.columns, targets).map { column, target in
+                target.map { Cast.apply(column, to: $0) } ?? column
+            }
             // Invariant: casting keeps each column's length and the names.
             return try! RecordBatch(names: batch.names, columns: columns)
         }
+    }
+
+    /// The type for a column seen as each of `types`: itself when one; int64 for integers of
+    /// several widths; float64 for integers and floats (a CSV file whose values happen to be
+    /// whole); utf8 for text beside anything; nil for other mixes (dates beside numbers),
+    /// left for the reader to report.
+    static func commonType(_ types: Set<DataType>) -> DataType? {
+        if types.count == 1, let only = types.first { return only }
+        if types.allSatisfy(\.isInteger) { return .int64 }
+        if types.allSatisfy({ $0.isInteger || $0 == .float32 || $0 == .float64 }) { return .float64 }
+        return types.contains(where: \.isText) ? .utf8 : nil
     }
 
     /// The files `path` stands for, sorted: itself, the files of a directory and its

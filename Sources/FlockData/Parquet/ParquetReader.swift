@@ -120,7 +120,7 @@ struct ParquetFile {
                 names: wanted.map { leaves[$0].name },
                 columns: Array(chunks[group * wanted.count..<(group + 1) * wanted.count]))
         }
-        return TableFiles.harmonizingText(batches)
+        return TableFiles.harmonizingTypes(batches)
     }
 
     /// The byte range of a column chunk, checked to lie between the header magic and the footer.
