@@ -27,6 +27,8 @@ let package = Package(
         // Per-CPU-level C micro-kernels (GEMM, vector exp) picked at run time from the
         // CPU's feature bits, so one portable binary still runs at AVX-512 speed.
         .target(name: "CFlockKernels"),
+        // renameat2(2) for publishing dataset folders atomically (FlockData's DatasetWriter).
+        .target(name: "CFlockFiles"),
         .target(
             name: "FlockTensor",
             dependencies: [
@@ -37,7 +39,9 @@ let package = Package(
         ),
         .target(name: "FlockNN", dependencies: ["FlockTensor"], exclude: ["README.md"]),
         // Columnar tables in Arrow's layout (see its README).
-        .target(name: "FlockData", dependencies: ["FlockTensor", "FlockNN", "FlockRuntime"], exclude: ["README.md"]),
+        .target(
+            name: "FlockData", dependencies: ["CFlockFiles", "FlockTensor", "FlockNN", "FlockRuntime"],
+            exclude: ["README.md"]),
         // Rendezvous store, process groups, collectives over TCP and shared memory, and the
         // authenticated, sealed NIO channels the store and the runtime speak (see its README).
         .target(

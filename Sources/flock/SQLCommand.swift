@@ -28,6 +28,14 @@ struct SQLCommand: ParsableCommand {
         help: "Write every row to this file (Parquet when it ends in .parquet, else CSV) instead of printing.")
     var out: String?
 
+    @Option(
+        name: .long,
+        help: """
+            With --out: write a dataset folder with a key=value/ folder per value of this column \
+            (repeatable; CSV files when --out ends in .csv, else Parquet). It appears whole or not at all.
+            """)
+    var partitionBy: [String] = []
+
     @Flag(name: .long, help: "Print the logical and physical plan instead of running the query.")
     var explain = false
 
@@ -44,6 +52,10 @@ struct SQLCommand: ParsableCommand {
             let frame = try context.query(query)
             if explain {
                 print(frame.explain())
+            } else if let out, !partitionBy.isEmpty {
+                let format: DatasetWriter.Format = out.lowercased().hasSuffix(".csv") ? .csv : .parquet(.snappy)
+                let files = try frame.write(to: out, DatasetWriter(format: format, partitionBy: partitionBy))
+                print("wrote \(files.count) files to \(out)")
             } else if let out {
                 let result = try frame.collect()
                 if out.lowercased().hasSuffix(".parquet") {

@@ -23,5 +23,15 @@ struct SQLCommandTests {
         #expect(bad.finish(within: 60) == 1, "\(bad.output)")
         #expect(bad.output.contains("no column \"v7\" (did you mean \"v1\"?)"), "\(bad.output)")
         #expect(bad.output.contains("\n                  ^"), "\(bad.output)")
+        let dataset = folder.appendingPathComponent("by-id1").path
+        let write = try TestProcess(
+            TestBinary.path("flock"),
+            ["sql", "SELECT id1, id4, v1 FROM '\(csv)'", "--out", dataset, "--partition-by", "id1"])
+        #expect(write.finish(within: 60) == 0, "\(write.output)")
+        #expect(write.output.contains("wrote 4 files to \(dataset)"), "\(write.output)")
+        let again = try TestProcess(
+            TestBinary.path("flock"), ["sql", "SELECT count(*) AS n FROM '\(dataset)' WHERE id1 = 'id001'"])
+        #expect(again.finish(within: 60) == 0, "\(again.output)")
+        #expect(again.output.contains("n  "), "\(again.output)")
     }
 }
