@@ -40,14 +40,19 @@ enum WindowComputer {
         let index = GroupIndex(keys: keyColumns, morsels: input)
         let orderColumns = try window.orderBy.map { try evaluated($0.expr) }
         let operand = try function.operand.map(evaluated)
+        // One numeric order key without nulls: (key, row) pairs sorted in place per partition.
+        let orderKeys = Sorter.orderKeys(orderColumns, window.orderBy)
+        if case .rowNumber = function, let limit = window.topRows, let orderKeys,
+            let numbers = WindowTopRows.rowNumbers(index, orderKeys: orderKeys, limit: limit)
+        {
+            return numbers
+        }
         let rowCount = input.rowCount
         // Only the arrays the function writes: ranks, or source rows (and running sums).
         let (needsRanks, needsSums) = (function.isRanking, function.isCumulativeSum)
         var ranks = [Int64](repeating: 0, count: needsRanks ? rowCount : 0)
         var sources = [Int32](repeating: -1, count: needsRanks ? 0 : rowCount)
         var sums = [Double](repeating: 0, count: needsSums ? rowCount : 0)
-        // One numeric order key without nulls: (key, row) pairs sorted in place per partition.
-        let orderKeys = Sorter.orderKeys(orderColumns, window.orderBy)
         var (starts, laidOut, pairs) = layout(index, orderKeys: orderKeys)
         ranks.withUnsafeMutableBufferPointer { ranks in
             sources.withUnsafeMutableBufferPointer { sources in

@@ -27,7 +27,9 @@ extension Expr {
             let order = try window.orderBy.map {
                 SortKey(try $0.expr.rewritten(replacement), descending: $0.descending, nullsFirst: $0.nullsFirst)
             }
-            return .window(function, Window(partitionBy: partitions, orderBy: order))
+            var rewritten = Window(partitionBy: partitions, orderBy: order)
+            rewritten.topRows = window.topRows
+            return .window(function, rewritten)
         }
     }
 

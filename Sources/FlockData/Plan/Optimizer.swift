@@ -57,6 +57,11 @@ enum Optimizer {
                 }
             }
             rebuilt = LogicalPlan(plan.step, inputs: [pushFilter(below, into: plan.inputs[0])], schema: plan.schema)
+        case .project(let exprs):
+            // Windows: nothing passes below, but a row-number limit tells them what is kept.
+            rebuilt = LogicalPlan(
+                .project(limitingWindows(exprs, by: predicates)), inputs: plan.inputs, schema: plan.schema)
+            stay = predicates
         case .aggregate(let keys, _):
             let keyColumns = Set(
                 keys.compactMap { key -> String? in

@@ -36,6 +36,10 @@ public struct Window: Sendable, Codable, CustomStringConvertible {
     public var partitionBy: [Expr]
     /// The order of rows within a partition.
     public var orderBy: [SortKey]
+    /// Set by the optimizer when a filter above keeps only each partition's first rows
+    /// (`row_number() ... <= k`): `row_number()` then numbers those and leaves the rest
+    /// null (`WindowTopRows`). Nil: every row is numbered.
+    var topRows: Int?
 
     /// A window over `partitionBy` partitions ordered by `orderBy`.
     public init(partitionBy: [Expr] = [], orderBy: [SortKey] = []) {
@@ -49,6 +53,7 @@ public struct Window: Sendable, Codable, CustomStringConvertible {
             parts.append("PARTITION BY " + partitionBy.map(\.description).joined(separator: ", "))
         }
         if !orderBy.isEmpty { parts.append("ORDER BY " + orderBy.map(\.description).joined(separator: ", ")) }
+        if let topRows { parts.append("[first \(topRows) rows per partition]") }
         return parts.joined(separator: " ")
     }
 }
