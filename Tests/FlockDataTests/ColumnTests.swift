@@ -56,6 +56,19 @@ struct ColumnTests {
         }
     }
 
+    @Test("bitmap slices at every bit offset, and the set bits' indices, match bit-by-bit references")
+    func bitmapSlices() {
+        var random = RandomStream(seed: 5)
+        let bits = (0..<203).map { _ in random.next() % 3 != 0 }
+        let bitmap = Bitmap(bits)
+        #expect(bitmap.setIndices() == bits.indices.filter { bits[$0] }.map(Int32.init))
+        for start in 0..<40 {
+            for end in [start, start + 1, start + 9, 150, 203] where end >= start {
+                #expect(bitmap.slice(start..<end) == Bitmap(Array(bits[start..<end])), "\(start)..<\(end)")
+            }
+        }
+    }
+
     @Test("buffers from outside are checked: sizes, offsets and UTF-8, each named")
     func checkedBuffers() throws {
         let ok = try Column(type: .utf8, count: 2, validity: nil, values: Array("abc".utf8), offsets: [0, 1, 3])

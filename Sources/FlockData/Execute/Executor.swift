@@ -76,10 +76,19 @@ struct Executor {
     /// The rows of `batch` where `predicate` is true.
     static func filter(_ batch: RecordBatch, _ predicate: Expr) throws -> RecordBatch {
         let mask = try Evaluator.evaluate(predicate, batch)
-        var rows: [Int32] = []
-        rows.reserveCapacity(batch.rowCount)
-        for i in 0..<mask.count where !mask.isNull(i) && mask.boolValue(i) { rows.append(Int32(i)) }
-        return rows.count == batch.rowCount ? batch : batch.gather(rows)
+        guard mask.type == .bool else {
+            throw DataError.invalidPlan("a filter's predicate made \(mask.type) values, not bool")
+        }
+        // Kept: true and not null, a byte of rows at a time.
+        // Invariant: a bool column's values hold `count` bits.
+        var kept = try! Bitmap(bytes: mask.values, count: mask.count)
+        if let validity = mask.validity {
+            kept.bytes.withUnsafeMutableBufferPointer { kept in
+                for b in kept.indices { kept[b] &= validity.bytes[b] }
+            }
+        }
+        if kept.setCount == batch.rowCount { return batch }
+        return batch.gather(kept.setIndices())
     }
 
     /// `batch` cut into morsels of `morselRows` rows.

@@ -29,20 +29,49 @@ enum Sorter {
     /// their bits made monotonic, -0 as 0, NaN above every number (as the comparator
     /// orders it: last ascending, first descending); else nil.
     static func orderKeys(_ columns: [Column], _ keys: [SortKey]) -> [UInt64]? {
-        guard columns.count == 1, columns[0].type.isNumeric, columns[0].validity == nil else { return nil }
-        let descending = keys[0].descending
-        if columns[0].type.isInteger {
-            // Bitwise not reverses the order of Int64s without overflowing.
-            return columns[0].withInt64s { values in
-                values.map { UInt64(bitPattern: descending ? ~$0 : $0) ^ (1 << 63) }
+        guard columns.count == 1, keys.count == 1 else { return nil }
+        return orderKeys(parts: columns, keys[0])
+    }
+
+    /// `orderKeys` of one key whose column comes in `parts` (a morsel each), the parts
+    /// converted in parallel into one array; nil unless every part is numeric without nulls.
+    static func orderKeys(parts: [Column], _ key: SortKey) -> [UInt64]? {
+        guard let type = parts.first?.type, type.isNumeric,
+            parts.allSatisfy({ $0.type == type && $0.validity == nil })
+        else { return nil }
+        var starts = [0]
+        for part in parts { starts.append(starts[starts.count - 1] + part.count) }
+        return [UInt64](unsafeUninitializedCapacity: starts[parts.count]) { buffer, initialized in
+            let whole = buffer
+            Parallel.forEach(parts.count) { p in
+                let target = UnsafeMutableBufferPointer(rebasing: whole[starts[p]..<starts[p + 1]])
+                orderKeys(of: parts[p], descending: key.descending, into: target)
             }
+            initialized = starts[parts.count]
         }
-        return columns[0].withDoubles { values in
-            values.map { value in
-                if value.isNaN { return descending ? 0 : UInt64.max }
+    }
+
+    /// Writes the order key of each value of `column` (numeric, no nulls) into `target`.
+    private static func orderKeys(of column: Column, descending: Bool, into target: UnsafeMutableBufferPointer<UInt64>)
+    {
+        if column.type.isInteger {
+            // Bitwise not reverses the order of Int64s without overflowing.
+            column.withInt64s { values in
+                for (i, value) in values.enumerated() {
+                    target[i] = UInt64(bitPattern: descending ? ~value : value) ^ (1 << 63)
+                }
+            }
+            return
+        }
+        column.withDoubles { values in
+            for (i, value) in values.enumerated() {
+                if value.isNaN {
+                    target[i] = descending ? 0 : UInt64.max
+                    continue
+                }
                 let signed = descending ? -value : value
                 let bits = (signed == 0 ? 0.0 : signed).bitPattern
-                return bits >> 63 == 1 ? ~bits : bits | (1 << 63)
+                target[i] = bits >> 63 == 1 ? ~bits : bits | (1 << 63)
             }
         }
     }

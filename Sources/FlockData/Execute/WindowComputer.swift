@@ -38,15 +38,18 @@ enum WindowComputer {
             try input.parallelMap { try Evaluator.evaluate(key, input.batches[$0]) }
         }
         let index = GroupIndex(keys: keyColumns, morsels: input)
-        let orderColumns = try window.orderBy.map { try evaluated($0.expr) }
-        let operand = try function.operand.map(evaluated)
+        let orderParts = try window.orderBy.map { key in
+            try input.parallelMap { try Evaluator.evaluate(key.expr, input.batches[$0]) }
+        }
         // One numeric order key without nulls: (key, row) pairs sorted in place per partition.
-        let orderKeys = Sorter.orderKeys(orderColumns, window.orderBy)
+        let orderKeys = window.orderBy.count == 1 ? Sorter.orderKeys(parts: orderParts[0], window.orderBy[0]) : nil
         if case .rowNumber = function, let limit = window.topRows, let orderKeys,
             let numbers = WindowTopRows.rowNumbers(index, orderKeys: orderKeys, limit: limit)
         {
             return numbers
         }
+        let orderColumns = try orderParts.map { try Column.concatenate($0) }
+        let operand = try function.operand.map(evaluated)
         let rowCount = input.rowCount
         // Only the arrays the function writes: ranks, or source rows (and running sums).
         let (needsRanks, needsSums) = (function.isRanking, function.isCumulativeSum)

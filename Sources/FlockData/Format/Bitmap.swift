@@ -36,4 +36,38 @@ public struct Bitmap: Sendable, Equatable {
 
     /// How many bits are set.
     public var setCount: Int { bytes.reduce(0) { $0 + $1.nonzeroBitCount } }
+
+    /// Bits `range` as a bitmap of their own: whole bytes copied when the range starts on
+    /// a byte, else each byte assembled from two.
+    func slice(_ range: Range<Int>) -> Bitmap {
+        var result = Bitmap(count: range.count, value: false)
+        let (shift, first) = (range.lowerBound & 7, range.lowerBound >> 3)
+        bytes.withUnsafeBufferPointer { source in
+            result.bytes.withUnsafeMutableBufferPointer { target in
+                for b in target.indices {
+                    let low = source[first + b] >> UInt8(shift)
+                    let high = shift > 0 && first + b + 1 < source.count ? source[first + b + 1] << UInt8(8 - shift) : 0
+                    target[b] = low | high
+                }
+                if range.count % 8 != 0 { target[target.count - 1] &= UInt8((1 << (range.count % 8)) - 1) }
+            }
+        }
+        return result
+    }
+
+    /// The indices of the set bits, in order, as row numbers.
+    func setIndices() -> [Int32] {
+        var indices: [Int32] = []
+        indices.reserveCapacity(setCount)
+        bytes.withUnsafeBufferPointer { bytes in
+            for (b, byte) in bytes.enumerated() {
+                var rest = byte
+                while rest != 0 {
+                    indices.append(Int32(b << 3 + rest.trailingZeroBitCount))
+                    rest &= rest - 1
+                }
+            }
+        }
+        return indices
+    }
 }

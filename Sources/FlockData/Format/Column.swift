@@ -192,7 +192,7 @@ public struct Column: Sendable, Equatable {
 
     /// Values `range` as a column of their own.
     public func slice(_ range: Range<Int>) -> Column {
-        let validity = self.validity.map { bits in Bitmap(range.map { bits[$0] }) }
+        let validity = self.validity?.slice(range)
         switch type {
         case .utf8:
             let offsets = self.offsets!  // Invariant: utf8 columns have offsets.
@@ -201,7 +201,8 @@ public struct Column: Sendable, Equatable {
                 unchecked: type, count: range.count, validity: validity, values: Array(values[start..<end]),
                 offsets: offsets[range.lowerBound...range.upperBound].map { $0 - Int32(start) })
         case .bool:
-            let bits = Bitmap(range.map { values[$0 >> 3] & (1 << UInt8($0 & 7)) != 0 })
+            // Invariant: a bool column's values hold `count` bits.
+            let bits = try! Bitmap(bytes: values, count: count).slice(range)
             return Column(unchecked: type, count: range.count, validity: validity, values: bits.bytes, offsets: nil)
         default:
             let width = type.byteWidth!  // Invariant: every other type has a width.
