@@ -23,6 +23,18 @@ struct CSVReaderTests {
             ])
     }
 
+    @Test("quotes are counted eight bytes at a time as one at a time counts them")
+    func quoteCounting() {
+        var random = RandomStream(seed: 9)
+        // Bytes near the quote (0x22, 0xA2, 0x21, 0x23) and zeros, where carries could mislead.
+        let alphabet: [UInt8] = [0x22, 0xA2, 0x21, 0x23, 0x00, 0xFF, 0x2C, 0x0A]
+        for length in [0, 1, 7, 8, 9, 63, 64, 1_000] {
+            let bytes = (0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
+            let counted = bytes.withUnsafeBufferPointer { CSVReader.quoteCount($0) }
+            #expect(counted == bytes.filter { $0 == 0x22 }.count, "\(length) bytes")
+        }
+    }
+
     @Test("a file without a final line break, and text that looks like numbers only in part")
     func edges() throws {
         let batch = try CSVReader.read(Array("a,b\n1,x\n2.5,7".utf8))

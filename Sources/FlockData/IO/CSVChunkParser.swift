@@ -15,14 +15,23 @@ struct CSVChunkParser {
 
     private static let comma = UInt8(ascii: ","), quote = UInt8(ascii: "\""), newline = UInt8(ascii: "\n")
     private static let carriageReturn = UInt8(ascii: "\r")
+    /// Records parsed before the sinks reserve room for the whole chunk.
+    private static let sampleRecords = 1_000
 
     /// The sinks of the records in `range`, or the first problem.
     func parse(_ range: Range<Int>) -> Result<[CSVColumnSink], Problem> {
         var sinks = (0..<columnCount).map { CSVColumnSink(forcedText: forcedText.contains($0)) }
         var scratch: [UInt8] = []
         var at = range.lowerBound
+        var records = 0
         do {
             while at < range.upperBound {
+                if records == Self.sampleRecords {
+                    // Room for the rest of the chunk at the sample's bytes per record.
+                    let expected = range.count * Self.sampleRecords / Swift.max(1, at - range.lowerBound)
+                    for c in sinks.indices { sinks[c].reserve(rows: expected + expected / 8) }
+                }
+                records += 1
                 let recordStart = at
                 // A blank line is no record.
                 if bytes[at] == Self.newline
@@ -108,12 +117,15 @@ struct CSVChunkParser {
             let ended = at == end || bytes[at] == Self.newline
             return (at + 1, ended)
         }
+        // Bytes ORed together: UTF-8 needs checking only when one has its high bit set.
+        var high: UInt8 = 0
         while at < end {
             let byte = bytes[at]
             if byte == Self.comma || byte == Self.newline { break }
             if byte == Self.quote {
                 throw Problem(offset: at, message: "a quote inside an unquoted field (quote the whole field)")
             }
+            high |= byte
             at += 1
         }
         var fieldEnd = at
@@ -123,7 +135,7 @@ struct CSVChunkParser {
             sink.appendNull()
         } else {
             let field = UnsafeBufferPointer(rebasing: bytes[start..<fieldEnd])
-            try checkUTF8(field, at: start)
+            if high >= 0x80 { try checkUTF8(field, at: start) }
             guard sink.append(field) else {
                 throw Problem(offset: start, message: "a column holds more than 2 GiB of text")
             }

@@ -26,6 +26,22 @@ struct CSVColumnSink {
     /// A sink that speculates, or (`forcedText`) keeps every value as text.
     init(forcedText: Bool) { kind = forcedText ? .text : .undecided }
 
+    /// Makes room for `rows` values in all (with as many text bytes per value as so far),
+    /// so a chunk's columns grow without copies.
+    mutating func reserve(rows: Int) {
+        guard rows > count else { return }
+        switch kind {
+        case .int: ints.reserveCapacity(rows)
+        case .double: doubles.reserveCapacity(rows)
+        case .bool: bools.reserveCapacity(rows)
+        case .text:
+            offsets.reserveCapacity(rows + 1)
+            textBytes.reserveCapacity(textBytes.count / Swift.max(1, count) * rows + rows)
+        case .undecided, .abandoned: break
+        }
+        if !present.isEmpty { present.reserveCapacity(rows) }
+    }
+
     /// Appends a null.
     mutating func appendNull() {
         if present.isEmpty { present = [Bool](repeating: true, count: count) }

@@ -111,9 +111,7 @@ public enum CSVReader {
         let nominal = (0...pieces).map { start + length * $0 / pieces }
         let quotes =
             (try? Parallel.map(pieces) { p in
-                UnsafeBufferPointer(rebasing: bytes[nominal[p]..<nominal[p + 1]]).reduce(0) {
-                    $0 + ($1 == UInt8(ascii: "\"") ? 1 : 0)
-                }
+                quoteCount(UnsafeBufferPointer(rebasing: bytes[nominal[p]..<nominal[p + 1]]))
             }) ?? []
         var cuts = [start]
         var quotesBefore = 0
@@ -134,6 +132,26 @@ public enum CSVReader {
         }
         cuts.append(bytes.count)
         return zip(cuts, cuts.dropFirst()).compactMap { $0 < $1 ? $0..<$1 : nil }
+    }
+
+    /// How many `"` bytes `bytes` holds, eight bytes at a time: a byte equal to the quote
+    /// becomes zero after XOR, and zero bytes are found with carries that cannot cross bytes.
+    static func quoteCount(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        let quotes: UInt64 = 0x2222_2222_2222_2222
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let words = bytes.count / 8
+        var count = 0
+        if let base = bytes.baseAddress, words > 0 {
+            let raw = UnsafeRawPointer(base)
+            for w in 0..<words {
+                let x = raw.loadUnaligned(fromByteOffset: w * 8, as: UInt64.self) ^ quotes
+                // High bit set exactly in the bytes that are zero.
+                let zero = ~(((x & low7) &+ low7) | x | low7)
+                count += zero.nonzeroBitCount
+            }
+        }
+        for i in words * 8..<bytes.count where bytes[i] == UInt8(ascii: "\"") { count += 1 }
+        return count
     }
 
     /// The type each column settles on over all chunks: any text makes text; bools with
