@@ -21,38 +21,42 @@ struct CSVChunkParser {
     /// The sinks of the records in `range`, or the first problem.
     func parse(_ range: Range<Int>) -> Result<[CSVColumnSink], Problem> {
         var sinks = (0..<columnCount).map { CSVColumnSink(forcedText: forcedText.contains($0)) }
+        // Fields past the header's count (a bad record, reported once it ends).
+        var surplus = CSVColumnSink(forcedText: false)
         var scratch: [UInt8] = []
         var at = range.lowerBound
         var records = 0
         do {
-            while at < range.upperBound {
-                if records == Self.sampleRecords {
-                    // Room for the rest of the chunk at the sample's bytes per record.
-                    let expected = range.count * Self.sampleRecords / Swift.max(1, at - range.lowerBound)
-                    for c in sinks.indices { sinks[c].reserve(rows: expected + expected / 8) }
-                }
-                records += 1
-                let recordStart = at
-                // A blank line is no record.
-                if bytes[at] == Self.newline
-                    || (bytes[at] == Self.carriageReturn && at + 1 < bytes.count && bytes[at + 1] == Self.newline)
-                {
-                    at += bytes[at] == Self.newline ? 1 : 2
-                    continue
-                }
-                var field = 0
-                var ended = false
-                var surplus = CSVColumnSink(forcedText: false)
-                while !ended {
-                    if field < columnCount {
-                        (at, ended) = try parseField(from: at, into: &sinks[field], scratch: &scratch)
-                    } else {
-                        (at, ended) = try parseField(from: at, into: &surplus, scratch: &scratch)
+            try sinks.withUnsafeMutableBufferPointer { sinks in
+                while at < range.upperBound {
+                    if records == Self.sampleRecords {
+                        // Room for the rest of the chunk at the sample's bytes per record.
+                        let expected = range.count * Self.sampleRecords / Swift.max(1, at - range.lowerBound)
+                        for c in sinks.indices { sinks[c].reserve(rows: expected + expected / 8) }
                     }
-                    field += 1
-                }
-                guard field == columnCount else {
-                    throw Problem(offset: recordStart, message: "\(field) fields where the header has \(columnCount)")
+                    records += 1
+                    let recordStart = at
+                    // A blank line is no record.
+                    if bytes[at] == Self.newline
+                        || (bytes[at] == Self.carriageReturn && at + 1 < bytes.count && bytes[at + 1] == Self.newline)
+                    {
+                        at += bytes[at] == Self.newline ? 1 : 2
+                        continue
+                    }
+                    var field = 0
+                    var ended = false
+                    while !ended {
+                        if field < columnCount {
+                            (at, ended) = try parseField(from: at, into: &sinks[field], scratch: &scratch)
+                        } else {
+                            (at, ended) = try parseField(from: at, into: &surplus, scratch: &scratch)
+                        }
+                        field += 1
+                    }
+                    guard field == columnCount else {
+                        throw Problem(
+                            offset: recordStart, message: "\(field) fields where the header has \(columnCount)")
+                    }
                 }
             }
         } catch let problem as Problem {
