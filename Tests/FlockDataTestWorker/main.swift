@@ -40,9 +40,12 @@ func rows(_ batch: RecordBatch, rounded: Bool = false) -> [String] {
 /// Runs `frame` in-process and on the cluster (with `partitions` pieces) and checks that
 /// the answers are the same rows: bit for bit, or to rounding where sums of floats were
 /// split before the shuffle (`exact: false`).
-func agree(_ label: String, _ frame: DataFrame, partitions: Int? = nil, exact: Bool = true) async throws {
+func agree(
+    _ label: String, _ frame: DataFrame, partitions: Int? = nil, exact: Bool = true,
+    decisions: AdaptiveDecisions? = nil
+) async throws {
     let local = try frame.collect()
-    let distributed = try await frame.collect(on: cluster, partitions: partitions)
+    let distributed = try await frame.collect(on: cluster, partitions: partitions, decisions: decisions)
     check(distributed.names == local.names, "\(label): columns \(distributed.names) vs \(local.names)")
     let (l, d) = (rows(local, rounded: !exact), rows(distributed, rounded: !exact))
     if l != d {
@@ -115,9 +118,29 @@ case "operators":
             "\(kind) join with a small table (broadcast when it can be)", try t.join(d, on: ["small"], how: kind))
         let sums = try t.groupBy(col("text")).agg(col("value").sum().alias("total"))
         try await agree(
-            "\(kind) join with an aggregate (shuffled)", try t.join(sums, on: ["text"], how: kind),
+            "\(kind) join with an aggregate (measured, then broadcast or shuffled)",
+            try t.join(sums, on: ["text"], how: kind),
             partitions: 3, exact: false)
     }
+    // Adaptive joins: an aggregate's size is unknown until it runs; it is measured, then
+    // broadcast when small (FLOCK_BROADCAST_ROWS), else both sides shuffle.
+    let sums = try t.groupBy(col("text")).agg(col("value").sum().alias("total"))
+    let groups = try sums.collect().rowCount
+    for (limit, choice) in [(nil, "broadcast"), ("5", "shuffle both sides")] {
+        if let limit { setenv("FLOCK_BROADCAST_ROWS", limit, 1) }
+        let decisions = AdaptiveDecisions()
+        try await agree(
+            "a join with an aggregate (\(choice))", try t.join(sums, on: ["text"], how: .left), exact: false,
+            decisions: decisions)
+        check(
+            decisions.lines == ["left join: right side measured \(groups) rows -> \(choice)"],
+            "adaptive choice: \(decisions.lines)")
+        unsetenv("FLOCK_BROADCAST_ROWS")
+    }
+    setenv("FLOCK_BROADCAST_ROWS", "many", 1)
+    check(
+        (try? await t.join(sums, on: ["text"]).collect(on: cluster)) == nil, "a bad FLOCK_BROADCAST_ROWS was accepted")
+    unsetenv("FLOCK_BROADCAST_ROWS")
     try await agree(
         "union and distinct",
         try t.select(col("name"), col("small")).union(t.select(col("name"), col("small"))).distinct())

@@ -9,7 +9,7 @@ struct ClusterQueryTests {
     }
 
     @Test(
-        "group-bys, joins of every kind (broadcast and shuffled), union, distinct, top-n, windows and persisted tables give the in-process rows, floats bit for bit"
+        "group-bys, joins of every kind (broadcast, shuffled, and chosen from measured sizes), union, distinct, top-n, windows and persisted tables give the in-process rows, floats bit for bit"
     )
     func operators() throws {
         let (status, output) = try run("operators")

@@ -4,7 +4,8 @@ import FlockRuntime
 /// store; filters and projections ride along with the partition they read (no task of
 /// their own); an aggregation or a join is a hash shuffle (map tasks write one piece per
 /// reducer into the store, reduce tasks read their piece of every map output); a join
-/// whose right side is known to be small is broadcast instead. What needs all rows in
+/// whose right side is small is broadcast instead: known from the scan's size, or, where
+/// no bound is known (an aggregate's output), measured by making that side first. What needs all rows in
 /// one place (sort, windows, limit) gathers them into the driver and runs in-process;
 /// a limit first keeps each partition's first (or top, under a sort) rows.
 ///
@@ -22,6 +23,8 @@ struct ClusterExecutor {
     /// A join's right side known to hold at most this many rows is sent whole to every
     /// left partition instead of shuffling both sides.
     let broadcastRows: Int
+    /// Where the choices made from measured sizes are written (nil: not kept).
+    var decisions: AdaptiveDecisions? = nil
 
     /// One partition of a distributed result: the inputs of the task that makes it and
     /// the fragment it runs over them.
@@ -103,10 +106,28 @@ struct ClusterExecutor {
             let join = Join(
                 kind: kind, leftKeys: leftKeys, rightKeys: rightKeys, left: plan.inputs[0].schema,
                 right: plan.inputs[1].schema)
-            if let rightBound, rightBound <= broadcastRows, [.inner, .left, .semi, .anti].contains(kind) {
-                return .distributed(try broadcast(rightParts, to: leftParts, join), rowBound: nil)
+            guard [.inner, .left, .semi, .anti].contains(kind) else {
+                return .distributed(try shuffled(leftParts, rightParts, join), rowBound: nil)
             }
-            return .distributed(try shuffled(leftParts, rightParts, join), rowBound: nil)
+            if let rightBound {
+                guard rightBound <= broadcastRows else {
+                    return .distributed(try shuffled(leftParts, rightParts, join), rowBound: nil)
+                }
+                decisions?.record("\(kind) join: right side at most \(rightBound) rows -> broadcast")
+                return .distributed(
+                    try broadcast(try submit(rightParts, output: .batch), to: leftParts, join), rowBound: nil)
+            }
+            // The right side's size is unknown until it runs (an aggregate, a join): make
+            // it, count its rows, then choose (Spark's adaptive execution).
+            let made = try submit(rightParts, output: .batch)
+            let measured = try await rowCount(of: made, schema: plan.inputs[1].schema)
+            if measured <= broadcastRows {
+                decisions?.record("\(kind) join: right side measured \(measured) rows -> broadcast")
+                return .distributed(try broadcast(made, to: leftParts, join), rowBound: nil)
+            }
+            decisions?.record("\(kind) join: right side measured \(measured) rows -> shuffle both sides")
+            let stored = made.map { Partition(inputs: [.init(objects: [$0])], fragment: .input(0)) }
+            return .distributed(try shuffled(leftParts, stored, join), rowBound: nil)
         case .union:
             let (left, right) = (try await rows(of: plan.inputs[0]), try await rows(of: plan.inputs[1]))
             if case .distributed(let leftParts, let leftBound) = left,
@@ -152,6 +173,27 @@ struct ClusterExecutor {
             }
             return try DataFrame(batches: batches, name: "gathered")
         }
+    }
+
+    /// How many rows the stored batches `objects` hold, counted by a task per object
+    /// that decodes only one column (only the counts come back here).
+    private func rowCount(of objects: [ObjectRef<[UInt8]>], schema: Schema) async throws -> Int {
+        guard let column = schema.names.first else { return 0 }
+        let counts = try objects.map { object in
+            try cluster.submit(
+                DataStageTask(
+                    inputs: [.init(objects: [object], columns: [column])],
+                    fragment: .aggregate(.input(0), keys: [], aggregates: [count().alias("n")]), output: .batch))
+        }
+        var total = 0
+        for bytes in try await cluster.get(counts) {
+            let batch = try bytes.withUnsafeBytes { try BatchCoding.decode($0, categories: CategoryInterner()) }
+            guard batch.rowCount == 1, case .int(let n)? = try batch.column("n")[0] else {
+                throw DataError.malformedBatch("a row count task answered \(batch.rowCount) rows")
+            }
+            total += Int(n)
+        }
+        return total
     }
 
     /// One task per partition, each making `output`; a partition that is one stored
@@ -279,10 +321,10 @@ struct ClusterExecutor {
         }
     }
 
-    /// The right side made once and read whole by every left partition's join.
-    private func broadcast(_ right: [Partition], to left: [Partition], _ join: Join) throws -> [Partition] {
-        let whole = try submit(right, output: .batch)
-        return left.map { part in
+    /// The right side, made once (`whole`: its stored batches), read whole by every left
+    /// partition's join.
+    private func broadcast(_ whole: [ObjectRef<[UInt8]>], to left: [Partition], _ join: Join) throws -> [Partition] {
+        left.map { part in
             Partition(
                 inputs: part.inputs + [.init(objects: whole)],
                 fragment: join.fragment(part.fragment, .input(part.inputs.count)))
