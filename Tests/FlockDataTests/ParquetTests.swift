@@ -58,6 +58,41 @@ struct ParquetTests {
         #expect(projected[0].names == ["value", "name"])
     }
 
+    @Test("Snappy: compressed data of every shape decodes back; copies that overlap by 1 to 9 bytes repeat")
+    func snappy() throws {
+        var random = RandomStream(seed: 21)
+        for length in [0, 1, 15, 16, 17, 100, 4_096, 70_000] {
+            // Runs of a short period (overlapping copies), repeats from far back, and noise.
+            var bytes: [UInt8] = []
+            while bytes.count < length {
+                switch random.next() % 3 {
+                case 0:
+                    bytes += [UInt8](
+                        repeating: UInt8(truncatingIfNeeded: random.next()), count: Int(random.next() % 40))
+                case 1 where bytes.count > 8:
+                    let start = Int(random.next() % UInt64(bytes.count - 8))
+                    bytes += bytes[start..<Swift.min(bytes.count, start + Int(random.next() % 90))]
+                default: bytes += (0..<Int(random.next() % 30)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+                }
+            }
+            bytes = Array(bytes.prefix(length))
+            let compressed = Snappy.compress(bytes)
+            #expect(try Snappy.decompress(compressed[...], expected: bytes.count) == bytes, "\(length) bytes")
+        }
+        // Hand-made: a literal "abcdefghi", then copies of every offset 1...9, 4 to 64 bytes.
+        for offset in 1...9 {
+            for length in [4, 7, 8, 11, 33, 64] {
+                let literal = Array("abcdefghi".utf8)
+                var stream: [UInt8] = [UInt8(literal.count + length), UInt8((literal.count - 1) << 2)] + literal
+                stream += [UInt8((length - 1) << 2 | 2), UInt8(offset), 0]
+                var expected = literal
+                for _ in 0..<length { expected.append(expected[expected.count - offset]) }
+                #expect(
+                    try Snappy.decompress(stream[...], expected: expected.count) == expected, "\(offset), \(length)")
+            }
+        }
+    }
+
     @Test("SQL reads a Parquet file and writes one; empty and all-null columns survive")
     func sqlAndEdges() throws {
         let path = Self.temporaryPath("edges.parquet")

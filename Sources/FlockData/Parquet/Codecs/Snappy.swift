@@ -9,16 +9,15 @@ enum Snappy {
         guard length == UInt64(expected) else {
             throw DataError.malformedParquet("Snappy data of \(length) bytes where the page header says \(expected)")
         }
-        var output = [UInt8](repeating: 0, count: expected)
-        let written = try output.withUnsafeMutableBufferPointer { out in
-            try compressed.withUnsafeBufferPointer { input in
+        return try [UInt8](unsafeUninitializedCapacity: expected) { out, initialized in
+            let written = try compressed.withUnsafeBufferPointer { input in
                 try decode(input, from: header.position, into: out)
             }
+            guard written == expected else {
+                throw DataError.malformedParquet("Snappy data decodes to \(written) bytes, not \(expected)")
+            }
+            initialized = written
         }
-        guard written == expected else {
-            throw DataError.malformedParquet("Snappy data decodes to \(written) bytes, not \(expected)")
-        }
-        return output
     }
 
     /// Decodes the elements of `input` after the length varint into `out`; returns the
@@ -48,7 +47,16 @@ enum Snappy {
                 guard length <= input.count - at, length <= out.count - written else {
                     throw DataError.malformedParquet("a Snappy literal of \(length) bytes overflows")
                 }
-                (out.baseAddress! + written).update(from: input.baseAddress! + at, count: length)
+                if length <= 16 && input.count - at >= 16 && out.count - written >= 16 {
+                    // Short literals (most of them): 16 bytes moved as two words; the bytes
+                    // past `length` are overwritten by what follows.
+                    let source = UnsafeRawPointer(input.baseAddress! + at)
+                    let target = UnsafeMutableRawPointer(out.baseAddress! + written)
+                    target.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
+                    (target + 8).storeBytes(of: (source + 8).loadUnaligned(as: UInt64.self), as: UInt64.self)
+                } else {
+                    (out.baseAddress! + written).update(from: input.baseAddress! + at, count: length)
+                }
                 at += length
                 written += length
                 continue
@@ -66,7 +74,17 @@ enum Snappy {
                 throw DataError.malformedParquet("a Snappy copy of \(length) bytes from \(offset) back is out of range")
             }
             let base = out.baseAddress!
-            if offset >= length {
+            if offset >= 8 && out.count - written >= (length + 7) & ~7 {
+                // Eight bytes at a time: each word's source lies at least 8 bytes back, so
+                // it is already final even where source and target overlap.
+                let raw = UnsafeMutableRawPointer(base)
+                var k = 0
+                while k < length {
+                    let word = raw.loadUnaligned(fromByteOffset: written - offset + k, as: UInt64.self)
+                    raw.storeBytes(of: word, toByteOffset: written + k, as: UInt64.self)
+                    k += 8
+                }
+            } else if offset >= length {
                 (base + written).update(from: base + written - offset, count: length)
             } else {
                 for k in 0..<length { base[written + k] = base[written - offset + k] }
