@@ -257,8 +257,11 @@ struct ParquetChunkReader {
             }
         }
         let bytes = values.withUnsafeBytes { Array($0) }
-        return try Column(
-            type: .categorical, count: rows, validity: validity, values: bytes, categories: Categories(names))
+        // Every code was checked against the dictionary's size as it was decoded, and the
+        // categories are the dictionary's entries: no second scan of the codes.
+        return Column(
+            unchecked: .categorical, count: rows, validity: validity, values: bytes, offsets: nil,
+            categories: Categories(names))
     }
 
     private func countMismatch(_ found: Int, _ expected: Int) -> DataError {
