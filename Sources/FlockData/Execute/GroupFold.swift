@@ -96,8 +96,10 @@ enum GroupFold {
 
     /// Rows per group.
     static func rowCounts(_ index: GroupIndex, _ morsels: Morsels) -> [Int64] {
-        totals(index, morsels) { counts, owned, spare, _, ids in
-            for id in ids { counts[owned.contains(id) ? Int(id) : spare] += 1 }
+        index.sizes.get {
+            totals(index, morsels) { counts, owned, spare, _, ids in
+                for id in ids { counts[owned.contains(id) ? Int(id) : spare] += 1 }
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import FlockTensor
+import Synchronization
 
 /// Dense group ids for the rows of many morsels by the values of key columns: the core of
 /// aggregation, distinct, windows and joins.
@@ -16,6 +17,8 @@ struct GroupIndex {
     let ids: [Int32]
     /// The first row of every group, by id.
     let firstRows: [Int]
+    /// Rows per group, counted once for all the aggregates that need them.
+    private(set) var sizes = GroupSizes()
 
     /// Groups given as they are.
     init(groupCount: Int, ids: [Int32], firstRows: [Int]) {
@@ -65,6 +68,22 @@ struct GroupIndex {
         }
         self.ids = ids
         firstRows = dense.firstRows
+    }
+}
+
+/// A group index's rows per group, computed by the first aggregate that asks (counts,
+/// means) and shared with the rest.
+final class GroupSizes: Sendable {
+    private let counts = Mutex<[Int64]?>(nil)
+
+    /// The counts, made with `count` the first time.
+    func get(_ count: () -> [Int64]) -> [Int64] {
+        counts.withLock { cached in
+            if let cached { return cached }
+            let made = count()
+            cached = made
+            return made
+        }
     }
 }
 

@@ -61,7 +61,7 @@ extension KeyCodes {
             let column = columns[m]
             return column.withInt64s { values in
                 if column.validity == nil {
-                    return values.isEmpty ? nil : (values.min()!, values.max()!)
+                    return values.isEmpty ? nil : bounds(values)
                 }
                 var low = Int64.max
                 var high = Int64.min
@@ -77,6 +77,35 @@ extension KeyCodes {
         let present = (ranges ?? []).compactMap { $0 }
         guard !present.isEmpty else { return nil }
         return (present.map(\.0).min()!, present.map(\.1).max()!)
+    }
+
+    /// The smallest and largest of `values` (not empty) in one pass, four lanes at a time
+    /// (a loop the compiler turns into vector min/max).
+    static func bounds(_ values: UnsafeBufferPointer<Int64>) -> (Int64, Int64) {
+        var (low0, low1, low2, low3) = (Int64.max, Int64.max, Int64.max, Int64.max)
+        var (high0, high1, high2, high3) = (Int64.min, Int64.min, Int64.min, Int64.min)
+        let whole = values.count & ~3
+        var i = 0
+        while i < whole {
+            low0 = Swift.min(low0, values[i])
+            high0 = Swift.max(high0, values[i])
+            low1 = Swift.min(low1, values[i + 1])
+            high1 = Swift.max(high1, values[i + 1])
+            low2 = Swift.min(low2, values[i + 2])
+            high2 = Swift.max(high2, values[i + 2])
+            low3 = Swift.min(low3, values[i + 3])
+            high3 = Swift.max(high3, values[i + 3])
+            i += 4
+        }
+        while i < values.count {
+            low0 = Swift.min(low0, values[i])
+            high0 = Swift.max(high0, values[i])
+            i += 1
+        }
+        return (
+            Swift.min(Swift.min(low0, low1), Swift.min(low2, low3)),
+            Swift.max(Swift.max(high0, high1), Swift.max(high2, high3))
+        )
     }
 
     /// `values`, preceded by a 0/1 null flag when the column has nulls (so an unbounded
