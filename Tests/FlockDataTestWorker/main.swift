@@ -141,6 +141,21 @@ case "operators":
     check(
         (try? await t.join(sums, on: ["text"]).collect(on: cluster)) == nil, "a bad FLOCK_BROADCAST_ROWS was accepted")
     unsetenv("FLOCK_BROADCAST_ROWS")
+    // A Parquet dataset on disk: the workers read their share of its row groups.
+    let folder = NSTemporaryDirectory() + "flock-cluster-scan-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    try t.write(to: folder, DatasetWriter(partitionBy: ["name"], rowsPerFile: 1_500))
+    let files = try TableFiles.read(folder)
+    let scanDecisions = AdaptiveDecisions()
+    try await agree(
+        "a Parquet dataset read by the workers",
+        try files.filter(col("small") > -2).groupBy(col("name"), col("small")).agg(col("value").sum(), count()),
+        partitions: 3, exact: false, decisions: scanDecisions)
+    check(
+        scanDecisions.lines == ["parquet scan: 3 tasks read 20000 rows from the files"],
+        "parquet scan: \(scanDecisions.lines)")
+    try await agree(
+        "a Parquet scan whose files are all skipped", try files.filter(col("name") == "none").select(col("value")))
     try await agree(
         "union and distinct",
         try t.select(col("name"), col("small")).union(t.select(col("name"), col("small"))).distinct())

@@ -76,4 +76,32 @@ struct ParquetScanTests {
         if case .parquet(let scan) = plan.step { return scan }
         return plan.inputs.lazy.compactMap(scan).first
     }
+
+    @Test("shares for cluster tasks: each kept row group once, in order, about equal rows; their reads make the whole")
+    func shares() throws {
+        let folder = try Self.dataset()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        guard case .parquet(var scan) = try TableFiles.read(folder).plan.step else {
+            Issue.record("a Parquet folder should scan lazily")
+            return
+        }
+        scan.filters = [col("day") >= 150]
+        let whole = try scan.read()
+        for count in [1, 3, 7, 50] {
+            let (parts, rows) = try scan.shares(count)
+            #expect(parts.count == min(count, 6), "two files of 3 kept row groups each")
+            #expect(rows == 6_000)
+            let kept = parts.flatMap { part in part.share!.flatMap { share in share.rowGroups.map { (share.file, $0) } }
+            }
+            let expected = try scan.keptRowGroups().flatMap { file, _, groups in groups.map { (file, $0) } }
+            #expect(kept.map { "\($0.0)#\($0.1)" } == expected.map { "\($0.0)#\($0.1)" })
+            let read = try parts.flatMap { try $0.read() }
+            #expect(
+                Reference.sortedRows(try RecordBatch.concatenate(read, schema: scan.schema))
+                    == Reference.sortedRows(try RecordBatch.concatenate(whole, schema: scan.schema)))
+            let encoded = try JSONEncoder().encode(parts[0])
+            #expect(try JSONDecoder().decode(ParquetScan.self, from: encoded).share == parts[0].share)
+        }
+    }
+
 }

@@ -1,7 +1,8 @@
 import FlockRuntime
 
 /// Runs a logical plan on a cluster: in-memory scans become partitions in the object
-/// store; filters and projections ride along with the partition they read (no task of
+/// store, Parquet scans tasks that read their share of the row groups from the files;
+/// filters and projections ride along with the partition they read (no task of
 /// their own); an aggregation or a join is a hash shuffle (map tasks write one piece per
 /// reducer into the store, reduce tasks read their piece of every map output); a join
 /// whose right side is small is broadcast instead: known from the scan's size, or, where
@@ -57,9 +58,15 @@ struct ClusterExecutor {
         case .scan(_, let batches):
             return .distributed(try put(batches, schema: plan.schema), rowBound: batches.reduce(0) { $0 + $1.rowCount })
         case .parquet(let scan):
-            // Read here, then partitioned as memory is (workers do not read files yet).
-            let batches = try scan.read()
-            return .distributed(try put(batches, schema: plan.schema), rowBound: batches.reduce(0) { $0 + $1.rowCount })
+            // Footers here; the pages in the workers, each task reading its share of the
+            // row groups that the statistics keep.
+            let (shares, rows) = try scan.shares(scanPartitions)
+            guard !shares.isEmpty else {
+                return .distributed(try put([try RecordBatch.empty(plan.schema)], schema: plan.schema), rowBound: 0)
+            }
+            decisions?.record("parquet scan: \(shares.count) tasks read \(rows) rows from the files")
+            let parts = shares.map { Partition(inputs: [.init(objects: [], scan: $0)], fragment: .input(0)) }
+            return .distributed(parts, rowBound: rows)
         case .partitions(_, let table):
             let parts = table.partitions.map { Partition(inputs: [.init(objects: [$0])], fragment: .input(0)) }
             return .distributed(parts, rowBound: table.rowCount)

@@ -13,6 +13,9 @@ public struct DataStageTask: RemoteTask {
         var piece: Int?
         /// The columns to decode (nil: all).
         var columns: [String]?
+        /// Parquet row groups to read from the files instead (objects then empty): the
+        /// files must be at the same path on every worker, as with Spark and Dask.
+        var scan: ParquetScan?
     }
 
     /// What the task makes of the fragment's rows.
@@ -32,6 +35,10 @@ public struct DataStageTask: RemoteTask {
         let interner = CategoryInterner()
         var batches: [[RecordBatch]] = []
         for input in inputs {
+            if let scan = input.scan {
+                batches.append(try scan.read())
+                continue
+            }
             var decoded: [RecordBatch] = []
             let columns = input.columns.map(Set.init)
             for object in input.objects {

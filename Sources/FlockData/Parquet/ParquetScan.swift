@@ -11,7 +11,7 @@ import Foundation
 /// Text columns are categorical when every row group lists a dictionary encoding for
 /// them, else utf8; a row group that reads otherwise (a writer that fell back to plain
 /// pages) is cast to the planned type, so every batch has the plan's schema.
-public struct ParquetScan: Sendable {
+public struct ParquetScan: Sendable, Codable {
     /// The path or pattern the user gave.
     public let path: String
     /// The files, sorted.
@@ -26,6 +26,17 @@ public struct ParquetScan: Sendable {
     var columns: [String]?
     /// Conjuncts that let row groups be skipped.
     var filters: [Expr] = []
+    /// When set, the scan reads these row groups of these files only (a cluster task's
+    /// share, chosen on the driver from `keptRowGroups`), without pruning again.
+    var share: [Share]?
+
+    /// Row groups of one file.
+    struct Share: Codable, Sendable, Equatable {
+        /// The file.
+        var file: String
+        /// Its row groups to read, in order.
+        var rowGroups: [Int]
+    }
 
     /// The columns the scan makes.
     var schema: Schema {
@@ -99,7 +110,10 @@ public struct ParquetScan: Sendable {
 
     /// Each file with the row groups that `filters` do not rule out (footers only).
     func keptRowGroups() throws -> [(file: String, parquet: ParquetFile, groups: [Int])] {
-        try files.map { file in
+        if let share {
+            return try share.map { ($0.file, try ParquetFile.opening($0.file), $0.rowGroups) }
+        }
+        return try files.map { file in
             let partition = HivePartitions.values(of: file, under: root)
             let parquet = try ParquetFile.opening(file)
             let groups = parquet.metadata.rowGroups.indices.filter { group in
@@ -125,6 +139,33 @@ public struct ParquetScan: Sendable {
                 minimum: known, maximum: known, nullCount: value == nil ? rowCount : 0, rowCount: rowCount)
         }
         return ranges
+    }
+
+    /// The kept row groups dealt into at most `count` shares of about equal rows, each a
+    /// run of consecutive row groups (file order kept), as scans of their own; with the
+    /// rows they hold.
+    func shares(_ count: Int) throws -> (scans: [ParquetScan], rows: Int) {
+        let groups = try keptRowGroups().flatMap { file, parquet, groups in
+            groups.map { (file: file, group: $0, rows: Int(parquet.metadata.rowGroups[$0].rowCount)) }
+        }
+        let total = groups.reduce(0) { $0 + $1.rows }
+        var buckets = [[Share]](repeating: [], count: Swift.max(1, Swift.min(count, groups.count)))
+        var seen = 0
+        for entry in groups {
+            let b = total == 0 ? 0 : Swift.min(buckets.count - 1, seen * buckets.count / total)
+            if buckets[b].last?.file == entry.file {
+                buckets[b][buckets[b].count - 1].rowGroups.append(entry.group)
+            } else {
+                buckets[b].append(Share(file: entry.file, rowGroups: [entry.group]))
+            }
+            seen += entry.rows
+        }
+        let scans = buckets.filter { !$0.isEmpty }.map { bucket in
+            var scan = self
+            scan.share = bucket
+            return scan
+        }
+        return (scans, total)
     }
 
     /// `batch` with `schema`'s columns in its order and types (text cast as planned).

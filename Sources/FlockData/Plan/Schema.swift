@@ -1,8 +1,8 @@
 /// The names and types of a plan's output columns, known before anything runs: it is what
 /// expressions are checked against when a plan is built.
-public struct Schema: Sendable, Equatable, CustomStringConvertible {
+public struct Schema: Sendable, Equatable, Codable, CustomStringConvertible {
     /// One output column.
-    public struct Field: Sendable, Equatable {
+    public struct Field: Sendable, Equatable, Codable {
         /// The column's name.
         public var name: String
         /// The type of its values.
