@@ -56,18 +56,8 @@ struct GroupIndex {
             }
         }
         // Invariant: there was at least one key, so `current` is set.
-        let dense = current!.densified(morsels)
-        groupCount = dense.groupCount
-        var ids = [Int32](repeating: 0, count: rowCount)
-        ids.withUnsafeMutableBufferPointer { ids in
-            dense.codes.withUnsafeBufferPointer { codes in
-                Parallel.forEach(morsels.batches.count) { m in
-                    for i in morsels.range(m) { ids[i] = Int32(truncatingIfNeeded: codes[i]) }
-                }
-            }
-        }
-        self.ids = ids
-        firstRows = dense.firstRows
+        (ids, firstRows) = current!.groupIds(morsels)
+        groupCount = firstRows.count
     }
 }
 
@@ -116,12 +106,32 @@ struct KeyCodes {
     /// The same grouping as dense codes 0..<groupCount, numbered in order of first
     /// appearance (direct table) or by partition then appearance (hash tables).
     func densified(_ morsels: Morsels) -> KeyCodes {
-        let count = codes.count
-        if let bound, bound <= UInt64(Swift.max(1 << 16, Swift.min(count, 1 << 26))) {
-            return Int(bound) * Self.slices(count) <= 1 << 23
-                ? densifiedInParallel(bound: Int(bound)) : densifiedInOrder(bound: Int(bound))
+        guard let bound = directBound else { return HashedGroups.densify(codes, morsels: morsels) }
+        return bound * Self.slices(codes.count) <= 1 << 23
+            ? densifiedInParallel(bound: bound) : densifiedInOrder(bound: bound)
+    }
+
+    /// The dense numbering (as `densified`) as an Int32 group id per row, and each
+    /// group's first row.
+    func groupIds(_ morsels: Morsels) -> (ids: [Int32], firstRows: [Int]) {
+        guard directBound != nil else { return HashedGroups.numbering(codes, morsels: morsels, as: Int32.self) }
+        let dense = densified(morsels)
+        let ids = [Int32](unsafeUninitializedCapacity: codes.count) { ids, initialized in
+            let all = ids
+            dense.codes.withUnsafeBufferPointer { codes in
+                Parallel.forEach(morsels.batches.count) { m in
+                    for i in morsels.range(m) { all[i] = Int32(truncatingIfNeeded: codes[i]) }
+                }
+            }
+            initialized = codes.count
         }
-        return HashedGroups.densify(codes, morsels: morsels)
+        return (ids, dense.firstRows)
+    }
+
+    /// The bound when it is small enough for a direct table (else codes are hashed).
+    private var directBound: Int? {
+        guard let bound, bound <= UInt64(Swift.max(1 << 16, Swift.min(codes.count, 1 << 26))) else { return nil }
+        return Int(bound)
     }
 
     /// Dense codes through a direct table of `bound` entries, numbered as rows come.

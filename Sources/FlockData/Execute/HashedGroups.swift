@@ -8,6 +8,18 @@ enum HashedGroups {
     static let partitionBits = 8
 
     static func densify(_ codes: [UInt64], morsels: Morsels) -> KeyCodes {
+        let (ids, firstRows) = numbering(codes, morsels: morsels, as: UInt64.self)
+        var result = KeyCodes(codes: ids, bound: UInt64(firstRows.count))
+        result.firstRows = firstRows
+        result.groupCount = firstRows.count
+        return result
+    }
+
+    /// The dense id of every row's code, as `Id` values (Int32 for a group index, to write
+    /// half the bytes), and each id's first row.
+    static func numbering<Id: FixedWidthInteger>(_ codes: [UInt64], morsels: Morsels, as _: Id.Type) -> (
+        ids: [Id], firstRows: [Int]
+    ) {
         let partitions = 1 << partitionBits
         let chunks = morsels.batches.count
         let count = codes.count
@@ -35,8 +47,9 @@ enum HashedGroups {
         }
         partitionStarts[partitions] = running
         // Scatter (code, row) by partition, rows in order within each partition.
-        var sortedCodes = [UInt64](repeating: 0, count: count)
-        var sortedRows = [Int32](repeating: 0, count: count)
+        // Every element is written by the scatter below (the cursors cover 0..<count).
+        var sortedCodes = [UInt64](unsafeUninitializedCapacity: count) { $1 = count }
+        var sortedRows = [Int32](unsafeUninitializedCapacity: count) { $1 = count }
         sortedCodes.withUnsafeMutableBufferPointer { sortedCodes in
             sortedRows.withUnsafeMutableBufferPointer { sortedRows in
                 cursor.withUnsafeMutableBufferPointer { cursor in
@@ -54,7 +67,7 @@ enum HashedGroups {
             }
         }
         // Per partition: local ids by open addressing, and each local group's first row.
-        var localIds = [Int32](repeating: 0, count: count)
+        var localIds = [Int32](unsafeUninitializedCapacity: count) { $1 = count }
         let firstRowsByPartition: [[Int]] = localIds.withUnsafeMutableBufferPointer { localIds in
             (try? Parallel.map(partitions) { p -> [Int] in
                 let range = partitionStarts[p]..<partitionStarts[p + 1]
@@ -81,17 +94,16 @@ enum HashedGroups {
         }
         var groupStarts = [Int32](repeating: 0, count: partitions + 1)
         for p in 0..<partitions { groupStarts[p + 1] = groupStarts[p] + Int32(firstRowsByPartition[p].count) }
-        var result = KeyCodes(codes: [UInt64](repeating: 0, count: count), bound: nil)
-        result.codes.withUnsafeMutableBufferPointer { out in
+        // Every row is in exactly one partition, so every element is written.
+        let ids = [Id](unsafeUninitializedCapacity: count) { out, initialized in
+            let all = out
             Parallel.forEach(partitions) { p in
                 for e in partitionStarts[p]..<partitionStarts[p + 1] {
-                    out[Int(sortedRows[e])] = UInt64(groupStarts[p] + localIds[e])
+                    all[Int(sortedRows[e])] = Id(truncatingIfNeeded: groupStarts[p] + localIds[e])
                 }
             }
+            initialized = count
         }
-        result.firstRows = firstRowsByPartition.flatMap { $0 }
-        result.groupCount = result.firstRows.count
-        result.bound = UInt64(result.groupCount)
-        return result
+        return (ids, firstRowsByPartition.flatMap { $0 })
     }
 }
