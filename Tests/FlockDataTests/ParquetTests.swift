@@ -93,6 +93,28 @@ struct ParquetTests {
         }
     }
 
+    @Test("bit-unpacking of every width 1...32 matches a bit-by-bit reader, short input reading zeros")
+    func unpacking() {
+        var random = RandomStream(seed: 4)
+        for width in 1...32 {
+            for count in [1, 7, 8, 9, 64, 100] {
+                let bytes = (0..<(count * width + 7) / 8 - (count % 3 == 0 ? 1 : 0)).map { _ in
+                    UInt8(truncatingIfNeeded: random.next())
+                }
+                let expected = (0..<count).map { i -> UInt32 in
+                    var value: UInt32 = 0
+                    for b in 0..<width where (i * width + b) / 8 < bytes.count {
+                        value |= UInt32((bytes[(i * width + b) / 8] >> UInt8((i * width + b) % 8)) & 1) << UInt32(b)
+                    }
+                    return value
+                }
+                #expect(
+                    ParquetEncodings.unpack(bytes[...], bitWidth: width, count: count) == expected,
+                    "\(width) x \(count)")
+            }
+        }
+    }
+
     @Test("SQL reads a Parquet file and writes one; empty and all-null columns survive")
     func sqlAndEdges() throws {
         let path = Self.temporaryPath("edges.parquet")

@@ -91,19 +91,24 @@ enum ParquetEncodings {
         let mask: UInt64 = bitWidth == 32 ? 0xFFFF_FFFF : (1 << UInt64(bitWidth)) - 1
         return [UInt32](unsafeUninitializedCapacity: count) { out, initialized in
             bytes.withUnsafeBufferPointer { input in
-                // A bit reader: whole bytes enter a 64-bit buffer as values leave it.
-                var buffer: UInt64 = 0
-                var bits = 0
-                var next = 0
-                for i in 0..<count {
-                    while bits < bitWidth {
-                        buffer |= UInt64(next < input.count ? input[next] : 0) << UInt64(bits)
-                        next += 1
-                        bits += 8
+                let n = input.count
+                // Value i starts at bit i * bitWidth; while 8 bytes remain from its first
+                // byte, one unaligned word holds all of it (bitWidth + 7 <= 39 bits).
+                let fast = n >= 8 ? Swift.min(count, (n - 8) * 8 / bitWidth + 1) : 0
+                if let base = input.baseAddress {
+                    let raw = UnsafeRawPointer(base)
+                    for i in 0..<fast {
+                        let bit = i * bitWidth
+                        let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: bit >> 3, as: UInt64.self))
+                        out[i] = UInt32(truncatingIfNeeded: (word >> UInt64(bit & 7)) & mask)
                     }
-                    out[i] = UInt32(truncatingIfNeeded: buffer & mask)
-                    buffer >>= UInt64(bitWidth)
-                    bits -= bitWidth
+                }
+                // The tail, a byte at a time (missing bytes read 0).
+                for i in fast..<count {
+                    let bit = i * bitWidth
+                    var word: UInt64 = 0
+                    for k in 0..<8 where (bit >> 3) + k < n { word |= UInt64(input[(bit >> 3) + k]) << UInt64(8 * k) }
+                    out[i] = UInt32(truncatingIfNeeded: (word >> UInt64(bit & 7)) & mask)
                 }
             }
             initialized = count
