@@ -62,10 +62,14 @@ enum Snappy {
                 continue
             case 1:
                 length = 4 + Int((tag >> 2) & 7)
-                offset = Int(tag >> 5) << 8 | (try take(1))
+                guard at < input.count else { throw DataError.malformedParquet("Snappy data ends early") }
+                offset = Int(tag >> 5) << 8 | Int(input[at])
+                at += 1
             case 2:
                 length = Int(tag >> 2) + 1
-                offset = try take(2)
+                guard at + 1 < input.count else { throw DataError.malformedParquet("Snappy data ends early") }
+                offset = Int(input[at]) | Int(input[at + 1]) << 8
+                at += 2
             default:
                 length = Int(tag >> 2) + 1
                 offset = try take(4)
