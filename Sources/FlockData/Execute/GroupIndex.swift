@@ -106,26 +106,23 @@ struct KeyCodes {
     /// The same grouping as dense codes 0..<groupCount, numbered in order of first
     /// appearance (direct table) or by partition then appearance (hash tables).
     func densified(_ morsels: Morsels) -> KeyCodes {
-        guard let bound = directBound else { return HashedGroups.densify(codes, morsels: morsels) }
-        return bound * Self.slices(codes.count) <= 1 << 23
-            ? densifiedInParallel(bound: bound) : densifiedInOrder(bound: bound)
+        let (ids, firstRows) = numbering(morsels, as: UInt64.self)
+        var result = KeyCodes(codes: ids, bound: UInt64(firstRows.count))
+        result.groupCount = firstRows.count
+        result.firstRows = firstRows
+        return result
     }
 
     /// The dense numbering (as `densified`) as an Int32 group id per row, and each
     /// group's first row.
-    func groupIds(_ morsels: Morsels) -> (ids: [Int32], firstRows: [Int]) {
-        guard directBound != nil else { return HashedGroups.numbering(codes, morsels: morsels, as: Int32.self) }
-        let dense = densified(morsels)
-        let ids = [Int32](unsafeUninitializedCapacity: codes.count) { ids, initialized in
-            let all = ids
-            dense.codes.withUnsafeBufferPointer { codes in
-                Parallel.forEach(morsels.batches.count) { m in
-                    for i in morsels.range(m) { all[i] = Int32(truncatingIfNeeded: codes[i]) }
-                }
-            }
-            initialized = codes.count
-        }
-        return (ids, dense.firstRows)
+    func groupIds(_ morsels: Morsels) -> (ids: [Int32], firstRows: [Int]) { numbering(morsels, as: Int32.self) }
+
+    /// Every row's dense id as an `Id` (written straight in the width wanted), and each
+    /// id's first row.
+    private func numbering<Id: FixedWidthInteger>(_ morsels: Morsels, as _: Id.Type) -> (ids: [Id], firstRows: [Int]) {
+        guard let bound = directBound else { return HashedGroups.numbering(codes, morsels: morsels, as: Id.self) }
+        return bound * Self.slices(codes.count) <= 1 << 23
+            ? numberedInParallel(bound: bound, as: Id.self) : numberedInOrder(bound: bound, as: Id.self)
     }
 
     /// The bound when it is small enough for a direct table (else codes are hashed).
@@ -134,25 +131,24 @@ struct KeyCodes {
         return Int(bound)
     }
 
-    /// Dense codes through a direct table of `bound` entries, numbered as rows come.
-    private func densifiedInOrder(bound: Int) -> KeyCodes {
+    /// Dense ids through a direct table of `bound` entries, numbered as rows come.
+    private func numberedInOrder<Id: FixedWidthInteger>(bound: Int, as _: Id.Type) -> (ids: [Id], firstRows: [Int]) {
         var table = [Int32](repeating: -1, count: bound)
-        var result = KeyCodes(codes: [UInt64](repeating: 0, count: codes.count), bound: nil)
-        table.withUnsafeMutableBufferPointer { table in
-            result.codes.withUnsafeMutableBufferPointer { out in
+        var firstRows: [Int] = []
+        let ids = [Id](unsafeUninitializedCapacity: codes.count) { out, initialized in
+            table.withUnsafeMutableBufferPointer { table in
                 for i in 0..<codes.count {
                     let code = Int(codes[i])
                     if table[code] < 0 {
-                        table[code] = Int32(result.firstRows.count)
-                        result.firstRows.append(i)
+                        table[code] = Int32(firstRows.count)
+                        firstRows.append(i)
                     }
-                    out[i] = UInt64(table[code])
+                    out[i] = Id(truncatingIfNeeded: table[code])
                 }
             }
+            initialized = codes.count
         }
-        result.groupCount = result.firstRows.count
-        result.bound = UInt64(result.groupCount)
-        return result
+        return (ids, firstRows)
     }
 
     /// Slices of rows for the parallel passes: a few per thread.
@@ -160,10 +156,12 @@ struct KeyCodes {
         Swift.max(1, Swift.min(2 * ThreadPool.shared.threadCount, count / 65_536))
     }
 
-    /// The same numbering as `densifiedInOrder`, in two parallel passes over slices of
+    /// The same numbering as `numberedInOrder`, in two parallel passes over slices of
     /// rows: each finds the first row of every code it holds, the codes are numbered by
     /// their first row overall, then each slice maps its codes through the table.
-    private func densifiedInParallel(bound: Int) -> KeyCodes {
+    private func numberedInParallel<Id: FixedWidthInteger>(bound: Int, as _: Id.Type) -> (
+        ids: [Id], firstRows: [Int]
+    ) {
         let count = codes.count
         let slices = Self.slices(count)
         func slice(_ s: Int) -> Range<Int> { count * s / slices..<count * (s + 1) / slices }
@@ -173,20 +171,18 @@ struct KeyCodes {
                 Self.recordFirstRows(UnsafeBufferPointer(rebasing: codes[range]), start: range.lowerBound, into: firsts)
             }
         }
-        var table = [UInt64](repeating: 0, count: bound)
-        for (id, entry) in numbered.enumerated() { table[entry.code] = UInt64(id) }
-        let mapped = [UInt64](unsafeUninitializedCapacity: count) { out, initialized in
+        var table = [Id](repeating: 0, count: bound)
+        for (id, entry) in numbered.enumerated() { table[entry.code] = Id(truncatingIfNeeded: id) }
+        let ids = [Id](unsafeUninitializedCapacity: count) { out, initialized in
+            let all = out
             codes.withUnsafeBufferPointer { codes in
                 Parallel.forEach(slices) { s in
-                    for i in slice(s) { out[i] = table[Int(codes[i])] }
+                    for i in slice(s) { all[i] = table[Int(codes[i])] }
                 }
             }
             initialized = count
         }
-        var result = KeyCodes(codes: mapped, bound: UInt64(numbered.count))
-        result.groupCount = numbered.count
-        result.firstRows = numbered.map(\.firstRow)
-        return result
+        return (ids, numbered.map(\.firstRow))
     }
 
     /// The codes below `bound` that rows hold, numbered by the first row holding each:

@@ -7,14 +7,6 @@ enum HashedGroups {
     /// a partition's table of a few million rows to stay near the cache.
     static let partitionBits = 8
 
-    static func densify(_ codes: [UInt64], morsels: Morsels) -> KeyCodes {
-        let (ids, firstRows) = numbering(codes, morsels: morsels, as: UInt64.self)
-        var result = KeyCodes(codes: ids, bound: UInt64(firstRows.count))
-        result.firstRows = firstRows
-        result.groupCount = firstRows.count
-        return result
-    }
-
     /// The dense id of every row's code, as `Id` values (Int32 for a group index, to write
     /// half the bytes), and each id's first row.
     static func numbering<Id: FixedWidthInteger>(_ codes: [UInt64], morsels: Morsels, as _: Id.Type) -> (
