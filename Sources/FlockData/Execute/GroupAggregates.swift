@@ -98,81 +98,84 @@ enum GroupAggregates {
         return integerTotals(values, index, morsels).map { Double($0) }
     }
 
-    /// Sums, means, variances and deviations from running (Welford) moments per group.
+    /// Sums, means, variances and deviations per group, each group's values added in row
+    /// order: counts, then sums (exact integer totals where they cannot round), then for
+    /// variances the squared deviations from each group's mean in a second pass (the
+    /// two-pass algorithm: as accurate as running moments, without a division per row).
     private static func moments(
         _ function: AggregateFunction, _ values: [Column], _ index: GroupIndex, _ morsels: Morsels
     ) -> Column {
         let groups = index.groupCount
+        let hasNulls = values.contains { $0.validity != nil }
+        let counts = hasNulls ? valueCounts(values, index, morsels) : GroupFold.rowCounts(index, morsels)
+        let sums = (hasNulls ? nil : exactIntegerSums(values, index, morsels)) ?? plainSums(values, index, morsels)
         let needsMoments = function == .variance || function == .standardDeviation
-        if !needsMoments && !values.contains(where: { $0.validity != nil }) && index.ids.count >= groups {
-            let sums = exactIntegerSums(values, index, morsels) ?? plainSums(values, index, morsels)
-            if function == .sum {
-                return Column.fixed(Double.self, count: groups, validity: nil) {
-                    _ = $0.initialize(from: sums[..<groups])
-                }
-            }
-            let counts = GroupFold.rowCounts(index, morsels)
-            return Column.fixed(Double.self, count: groups, validity: nil) { out in
-                for g in 0..<groups { out[g] = sums[g] / Double(counts[g]) }
-            }
-        }
-        var counts = [Int64](repeating: 0, count: groups)
-        var sums = [Double](repeating: 0, count: groups)
-        var means = [Double](repeating: 0, count: groups)
-        var squares = [Double](repeating: 0, count: groups)
-        counts.withUnsafeMutableBufferPointer { counts in
-            sums.withUnsafeMutableBufferPointer { sums in
-                means.withUnsafeMutableBufferPointer { means in
-                    squares.withUnsafeMutableBufferPointer { squares in
-                        GroupFold.run(index, morsels) { owned, m, ids in
-                            let column = values[m]
-                            column.withDoubles { x in
-                                for (i, id) in ids.enumerated() where owned.contains(id) && !column.isNull(i) {
-                                    let g = Int(id)
-                                    counts[g] += 1
-                                    sums[g] += x[i]
-                                    if needsMoments {
-                                        let delta = x[i] - means[g]
-                                        means[g] += delta / Double(counts[g])
-                                        squares[g] += delta * (x[i] - means[g])
-                                    }
-                                }
-                            }
-                        }
-                    }
+        let validity: Bitmap? =
+            !hasNulls && index.ids.count >= groups && !needsMoments
+            ? nil : present(counts, minimum: needsMoments ? 2 : 1)
+        guard needsMoments else {
+            return Column.fixed(Double.self, count: groups, validity: validity) { out in
+                for g in 0..<groups {
+                    out[g] = function == .sum ? sums[g] : counts[g] > 0 ? sums[g] / Double(counts[g]) : 0
                 }
             }
         }
-        let validity = present(counts, minimum: needsMoments ? 2 : 1)
+        let means = (0..<groups).map { counts[$0] > 0 ? sums[$0] / Double(counts[$0]) : 0 }
+        let squares = squaredDeviations(values, from: means, index, morsels)
         return Column.fixed(Double.self, count: groups, validity: validity) { out in
             for g in 0..<groups {
                 let n = Double(counts[g])
-                switch function {
-                case .sum: out[g] = sums[g]
-                case .mean: out[g] = n > 0 ? sums[g] / n : 0
-                case .variance: out[g] = n > 1 ? squares[g] / (n - 1) : 0
-                default: out[g] = n > 1 ? (squares[g] / (n - 1)).squareRoot() : 0
-                }
+                let variance = n > 1 ? squares[g] / (n - 1) : 0
+                out[g] = function == .variance ? variance : variance.squareRoot()
             }
         }
     }
 
-    /// Float64 sums per group of values without nulls, each group's in row order: the
-    /// common case of sums and means, folded without a branch per row (rows of groups a
-    /// thread does not own go to its spare slot), int32 values read in place.
+    /// Float64 sums per group (nulls add nothing), each group's in row order, folded
+    /// without a branch per row (rows of groups a thread does not own go to its spare
+    /// slot), int32 values read in place.
     private static func plainSums(_ values: [Column], _ index: GroupIndex, _ morsels: Morsels) -> [Double] {
         GroupFold.buffer(GroupFold.paddedCount(index, morsels), 0.0) { sums in
             GroupFold.runPadded(index, morsels) { owned, spare, m, ids in
                 let column = values[m]
                 func fold<T>(_ x: UnsafeBufferPointer<T>, _ double: (T) -> Double) {
-                    for (i, id) in ids.enumerated() {
-                        let slot = owned.contains(id) ? Int(id) : spare
-                        sums[slot] += double(x[i])
+                    if let validity = column.validity {
+                        for (i, id) in ids.enumerated() {
+                            sums[owned.contains(id) ? Int(id) : spare] += validity[i] ? double(x[i]) : 0
+                        }
+                    } else {
+                        for (i, id) in ids.enumerated() { sums[owned.contains(id) ? Int(id) : spare] += double(x[i]) }
                     }
                 }
                 switch column.type {
                 case .int32: column.values.withUnsafeBytes { fold($0.bindMemory(to: Int32.self)) { Double($0) } }
                 default: column.withDoubles { fold($0) { $0 } }
+                }
+            }
+        }
+    }
+
+    /// Per group, the sum of (value - the group's mean)^2 over its values, in row order.
+    private static func squaredDeviations(
+        _ values: [Column], from means: [Double], _ index: GroupIndex, _ morsels: Morsels
+    ) -> [Double] {
+        GroupFold.buffer(GroupFold.paddedCount(index, morsels), 0.0) { squares in
+            means.withUnsafeBufferPointer { means in
+                GroupFold.runPadded(index, morsels) { owned, spare, m, ids in
+                    let column = values[m]
+                    column.withDoubles { x in
+                        if let validity = column.validity {
+                            for (i, id) in ids.enumerated() {
+                                let delta = validity[i] ? x[i] - means[Int(id)] : 0
+                                squares[owned.contains(id) ? Int(id) : spare] += delta * delta
+                            }
+                        } else {
+                            for (i, id) in ids.enumerated() {
+                                let delta = x[i] - means[Int(id)]
+                                squares[owned.contains(id) ? Int(id) : spare] += delta * delta
+                            }
+                        }
+                    }
                 }
             }
         }
