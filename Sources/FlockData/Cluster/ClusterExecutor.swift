@@ -37,6 +37,20 @@ struct ClusterExecutor {
         func with(_ change: (PlanFragment) -> PlanFragment) -> Partition {
             Partition(inputs: inputs, fragment: change(fragment))
         }
+
+        /// The partition projected to `exprs` over `input`'s columns: when it reads a
+        /// stored batch as it is, the task then decodes only the columns `exprs` read (at
+        /// least one, so rows still count).
+        func projected(_ exprs: [Expr], input: Schema) -> Partition {
+            var result = with { .project($0, exprs) }
+            guard case .input(0) = fragment, inputs.count == 1, inputs[0].piece == nil, inputs[0].scan == nil,
+                inputs[0].columns == nil
+            else { return result }
+            let read = exprs.reduce(into: Set<String>()) { $0.formUnion($1.columnNames) }
+            let kept = input.names.filter(read.contains)
+            result.inputs[0].columns = kept.isEmpty ? Array(input.names.prefix(1)) : kept
+            return result
+        }
     }
 
     /// Where a step's rows are.
@@ -82,7 +96,8 @@ struct ClusterExecutor {
                 return .local(try await gathered(input).select(exprs))
             }
             if !exprs.contains(where: \.containsWindow) {
-                return .distributed(parts.map { $0.with { .project($0, exprs) } }, rowBound: bound)
+                return .distributed(
+                    parts.map { $0.projected(exprs, input: plan.inputs[0].schema) }, rowBound: bound)
             }
             guard let partitionBy = Self.sharedPartitioning(exprs) else {
                 return .local(try await gathered(input).select(exprs))
@@ -246,10 +261,9 @@ struct ClusterExecutor {
         let split = PartialAggregation(aggregates)
         let mapped = try submit(
             parts.map { part in
-                part.with { fragment in
-                    let kept: PlanFragment = .project(fragment, kept)
-                    guard let split else { return kept }
-                    return .aggregate(kept, keys: keyColumns.map(col), aggregates: split.partials)
+                part.projected(kept, input: input).with { projected in
+                    guard let split else { return projected }
+                    return .aggregate(projected, keys: keyColumns.map(col), aggregates: split.partials)
                 }
             },
             output: .pieces(keys: keyColumns, asFloat: [], count: pieces))
@@ -280,7 +294,7 @@ struct ClusterExecutor {
         let keyColumns = shuffle.names
         let kept = shuffle.mapProjection(input: input, reading: exprs)
         let mapped = try submit(
-            parts.map { $0.with { .project($0, kept) } },
+            parts.map { $0.projected(kept, input: input) },
             output: .pieces(keys: keyColumns, asFloat: [], count: reducers))
         return (0..<reducers).map { piece in
             Partition(inputs: [.init(objects: mapped, piece: piece)], fragment: .project(.input(0), exprs))
