@@ -67,4 +67,18 @@ struct WindowLimitTests {
         #expect(Optimizer.rowLimit(col("rn") <= lit(-4), on: "rn") == 0)
         #expect(Optimizer.rowLimit(col("other") <= lit(2), on: "rn") == nil)
     }
+
+    @Test("on a cluster, map tasks keep their own first k rows per partition only for a lone capped row_number")
+    func mapSideLimit() {
+        var capped = Window(partitionBy: [col("key")], orderBy: [col("score").descending()])
+        capped.topRows = 2
+        let number = Expr.window(.rowNumber, capped).alias("rn")
+        let kept = ["key", "score"]
+        #expect(ClusterExecutor.localLimit([col("key"), number], keptNames: kept) != nil)
+        let uncapped = WindowFunction.rowNumber.over(partitionBy: [col("key")], orderBy: [col("score").descending()])
+        #expect(ClusterExecutor.localLimit([col("key"), uncapped.alias("rn")], keptNames: kept) == nil)
+        let lag = WindowFunction.lag(col("score"), offset: 1).over(capped).alias("previous")
+        #expect(ClusterExecutor.localLimit([number, lag], keptNames: kept) == nil, "other windows need every row")
+    }
+
 }

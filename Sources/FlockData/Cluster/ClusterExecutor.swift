@@ -293,11 +293,34 @@ struct ClusterExecutor {
         let shuffle = ShuffleKeys(partitionBy)
         let keyColumns = shuffle.names
         let kept = shuffle.mapProjection(input: input, reading: exprs)
+        let limit = Self.localLimit(exprs, keptNames: kept.map(\.name))
         let mapped = try submit(
-            parts.map { $0.projected(kept, input: input) },
+            parts.map { part in
+                let projected = part.projected(kept, input: input)
+                return limit.map { limit in projected.with(limit) } ?? projected
+            },
             output: .pieces(keys: keyColumns, asFloat: [], count: reducers))
         return (0..<reducers).map { piece in
             Partition(inputs: [.init(objects: mapped, piece: piece)], fragment: .project(.input(0), exprs))
+        }
+    }
+
+    /// When `exprs` hold one window, a `row_number()` that only its partitions' first k
+    /// rows pass (`Window.topRows`): a step for the map side that keeps each map task's own
+    /// first k rows per partition. The first k of a whole partition are among the first k
+    /// of the task that holds them (rows keep their order through the shuffle, so ties
+    /// break alike), so the reducers number those rows as they would all rows, and the
+    /// filter above drops the rest; the shuffle carries k rows per partition and task.
+    static func localLimit(_ exprs: [Expr], keptNames: [String]) -> ((PlanFragment) -> PlanFragment)? {
+        let windows = exprs.flatMap(\.subexpressions).compactMap { expr -> (WindowFunction, Window)? in
+            if case .window(let function, let window) = expr { return (function, window) }
+            return nil
+        }
+        guard windows.count == 1, case .rowNumber = windows[0].0, let k = windows[0].1.topRows else { return nil }
+        let number = "__local_row_number"
+        let ranked = keptNames.map(col) + [Expr.window(.rowNumber, windows[0].1).alias(number)]
+        return { fragment in
+            .project(.filter(.project(fragment, ranked), col(number) <= lit(k)), keptNames.map(col))
         }
     }
 
