@@ -16,9 +16,8 @@ enum WindowTopRows {
     static func rowNumbers(_ index: GroupIndex, orderKeys: [UInt64], limit: Int) -> Column? {
         let (groups, rowCount) = (index.groupCount, index.ids.count)
         let slices = Swift.max(1, Swift.min(ThreadPool.shared.threadCount, rowCount / 65_536))
-        guard limit >= 0,
-            groups.multipliedReportingOverflow(by: Swift.max(limit, 1) * slices).partialValue <= rowCount / 4
-        else { return nil }
+        let (slots, overflow) = groups.multipliedReportingOverflow(by: Swift.max(limit, 1) * slices)
+        guard limit >= 0, !overflow, slots <= rowCount / 4 else { return nil }
         let width = limit
         // Per slice: each group's kept pairs, sorted, in `width` slots, and how many there are.
         var keys = [UInt64](repeating: 0, count: slices * groups * width)
