@@ -276,13 +276,18 @@ struct ClusterExecutor {
 
     /// The partition keys that every window in `exprs` shares, when there are some.
     static func sharedPartitioning(_ exprs: [Expr]) -> [Expr]? {
-        let windows = exprs.flatMap(\.subexpressions).compactMap { expr -> Window? in
-            if case .window(_, let window) = expr { return window }
-            return nil
-        }
+        let windows = Self.windows(in: exprs).map(\.window)
         guard let first = windows.first?.partitionBy, !first.isEmpty else { return nil }
         let key = first.map(\.description)
         return windows.allSatisfy { $0.partitionBy.map(\.description) == key } ? first : nil
+    }
+
+    /// The window functions in `exprs` (nested ones included), in order.
+    static func windows(in exprs: [Expr]) -> [(function: WindowFunction, window: Window)] {
+        exprs.flatMap(\.subexpressions).compactMap { expr in
+            if case .window(let function, let window) = expr { return (function, window) }
+            return nil
+        }
     }
 
     /// Map tasks that split rows by the windows' partition keys; reducers that compute
@@ -312,13 +317,12 @@ struct ClusterExecutor {
     /// break alike), so the reducers number those rows as they would all rows, and the
     /// filter above drops the rest; the shuffle carries k rows per partition and task.
     static func localLimit(_ exprs: [Expr], keptNames: [String]) -> ((PlanFragment) -> PlanFragment)? {
-        let windows = exprs.flatMap(\.subexpressions).compactMap { expr -> (WindowFunction, Window)? in
-            if case .window(let function, let window) = expr { return (function, window) }
+        let windows = Self.windows(in: exprs)
+        guard windows.count == 1, case .rowNumber = windows[0].function, let k = windows[0].window.topRows else {
             return nil
         }
-        guard windows.count == 1, case .rowNumber = windows[0].0, let k = windows[0].1.topRows else { return nil }
         let number = "__local_row_number"
-        let ranked = keptNames.map(col) + [Expr.window(.rowNumber, windows[0].1).alias(number)]
+        let ranked = keptNames.map(col) + [Expr.window(.rowNumber, windows[0].window).alias(number)]
         return { fragment in
             .project(.filter(.project(fragment, ranked), col(number) <= lit(k)), keptNames.map(col))
         }
