@@ -107,6 +107,15 @@ case "operators":
             col("value").min(), (col("value").max() - col("value").min()).alias("range"), count(),
             col("text").count()), partitions: 3, exact: false)
     try await agree(
+        "variance, deviation and correlation merged from each task's moments (small groups, nulls)",
+        try t.groupBy(col("small"), col("text")).agg(
+            col("value").variance().alias("var"), col("value").std().alias("sd"),
+            corr(col("value"), col("count")).alias("r"), corr(col("count"), col("small")).alias("constant")),
+        partitions: 3, exact: false)
+    try await agree(
+        "a global deviation and correlation",
+        try t.select(col("value").std(), corr(col("value"), col("count")).alias("r")), exact: false)
+    try await agree(
         "a global aggregate that splits", try t.select(col("value").sum(), count(), col("count").max()), exact: false)
     try await agree("a global aggregate", try t.select(col("value").sum(), count(), col("text").countDistinct()))
     try await agree(

@@ -26,6 +26,8 @@ enum Aggregator {
             names.append(key.name)
             columns.append(GroupAggregates.gatherRows(keyColumns[j], index.firstRows, input))
         }
+        // The moments of each argument pair, once for all the fields read of them.
+        var moments: [String: [Double]] = [:]
         for (j, (_, function, arguments)) in found.enumerated() {
             let argumentColumns = try arguments.map { argument in
                 try input.parallelMap { try Evaluator.evaluate(argument, input.batches[$0]) }
@@ -33,6 +35,14 @@ enum Aggregator {
             let type = try Expr.aggregate(function, arguments).type(in: inputSchema)
             let index = keys.isEmpty && index.groupCount == 0 ? GroupIndex.single(rowCount: 0) : index
             names.append("__a\(j)")
+            if case .moment(let field) = function {
+                let pair = arguments.description
+                let state =
+                    moments[pair] ?? GroupMoments.accumulate(argumentColumns[0], argumentColumns[1], index, input)
+                moments[pair] = state
+                columns.append(GroupMoments.field(field, of: state))
+                continue
+            }
             columns.append(GroupAggregates.compute(function, argumentColumns, type: type, index: index, morsels: input))
         }
         let grouped = try RecordBatch(names: names, columns: columns)

@@ -25,7 +25,12 @@ enum GroupAggregates {
         case .first, .last:
             return edges(first: function == .first, arguments[0], index, morsels)
         case .correlation:
-            return correlations(arguments[0], arguments[1], index, morsels)
+            return GroupMoments.statistic(
+                .correlation, of: GroupMoments.accumulate(arguments[0], arguments[1], index, morsels))
+        case .moment(let field):
+            return GroupMoments.field(field, of: GroupMoments.accumulate(arguments[0], arguments[1], index, morsels))
+        case .mergedMoments(let statistic):
+            return GroupMoments.statistic(statistic, of: GroupMoments.merge(arguments, index, morsels))
         case .median, .quantile, .countDistinct:
             return GroupSelection.compute(function, arguments[0], index, morsels)
         }
@@ -254,44 +259,6 @@ enum GroupAggregates {
             }
         }
         return gatherRows(values, lastRows, morsels)
-    }
-
-    /// Pearson's correlation per group over rows where both values are present.
-    private static func correlations(_ xs: [Column], _ ys: [Column], _ index: GroupIndex, _ morsels: Morsels) -> Column
-    {
-        let groups = index.groupCount
-        // Per group: n, mean x, mean y, sum of squared deviations of x and y, co-moment.
-        var state = [Double](repeating: 0, count: groups * 6)
-        state.withUnsafeMutableBufferPointer { s in
-            GroupFold.run(index, morsels) { owned, m, ids in
-                let (xc, yc) = (xs[m], ys[m])
-                xc.withDoubles { x in
-                    yc.withDoubles { y in
-                        for (i, id) in ids.enumerated() where owned.contains(id) && !xc.isNull(i) && !yc.isNull(i) {
-                            let b = Int(id) * 6
-                            s[b] += 1
-                            let dx = x[i] - s[b + 1]
-                            s[b + 1] += dx / s[b]
-                            let dy = y[i] - s[b + 2]
-                            s[b + 2] += dy / s[b]
-                            s[b + 3] += dx * (x[i] - s[b + 1])
-                            s[b + 4] += dy * (y[i] - s[b + 2])
-                            s[b + 5] += dx * (y[i] - s[b + 2])
-                        }
-                    }
-                }
-            }
-        }
-        let validity = Bitmap.packing(count: groups) { g in
-            state[g * 6] >= 2 && state[g * 6 + 3] > 0 && state[g * 6 + 4] > 0
-        }
-        return Column.fixed(Double.self, count: groups, validity: validity) { out in
-            for g in 0..<groups {
-                let b = g * 6
-                let denominator = (state[b + 3] * state[b + 4]).squareRoot()
-                out[g] = denominator > 0 ? state[b + 5] / denominator : 0
-            }
-        }
     }
 
     /// The values at global rows `rows` (-1: null) of the morsels' columns: each morsel

@@ -18,12 +18,19 @@ public enum AggregateFunction: Sendable, Equatable, Codable, CustomStringConvert
     case first, last
     /// Pearson's correlation of two expressions.
     case correlation
+    /// The first step of variance, deviation or correlation in two steps (a cluster's map
+    /// tasks): one field of the moments of the rows where both arguments are present.
+    case moment(MomentField)
+    /// The second step: the statistic from the partial moments of several row sets (six
+    /// arguments, the fields in `MomentField` order), merged in row order.
+    case mergedMoments(MomentStatistic)
 
     /// How many arguments it takes.
     var arity: Int {
         switch self {
         case .countRows: 0
-        case .correlation: 2
+        case .correlation, .moment: 2
+        case .mergedMoments: MomentField.allCases.count
         default: 1
         }
     }
@@ -52,8 +59,21 @@ public enum AggregateFunction: Sendable, Equatable, Codable, CustomStringConvert
         case .first: "first"
         case .last: "last"
         case .correlation: "corr"
+        case .moment(let field): "moment_\(field)"
+        case .mergedMoments(let statistic): "merged_\(statistic)"
         }
     }
+}
+
+/// A field of the running moments of value pairs (x, y), as `GroupAggregates` keeps them
+/// per group: what a map task ships instead of rows for var, std and corr.
+public enum MomentField: Int, CaseIterable, Sendable, Codable {
+    case count, meanX, meanY, squaresX, squaresY, coMoment
+}
+
+/// What merged moments make (`AggregateFunction.mergedMoments`).
+public enum MomentStatistic: Sendable, Codable {
+    case variance, standardDeviation, correlation
 }
 
 /// Aggregates of an expression (`col("v1").sum()`), for `groupBy(...).agg(...)` and for

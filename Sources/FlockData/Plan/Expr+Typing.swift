@@ -122,7 +122,7 @@ extension Expr {
         case .sum:
             try needNumbers()
             return types[0].isInteger ? .int64 : .float64
-        case .mean, .median, .quantile, .variance, .standardDeviation, .correlation:
+        case .mean, .median, .quantile, .variance, .standardDeviation, .correlation, .moment, .mergedMoments:
             try needNumbers()
             if case .quantile(let q) = function, !(0...1).contains(q) {
                 throw DataError.invalidOperation("quantile \(q) of \(arguments[0]) is outside 0...1")

@@ -23,6 +23,9 @@ struct BenchCommand: AsyncParsableCommand {
     )
     var only: String?
 
+    /// `--only` as the comma-separated query names that `bench data` takes.
+    private var onlyQueries: Set<String>? { only.map { Set($0.split(separator: ",").map(String.init)) } }
+
     @Flag(name: .long, help: "Smaller sizes, for a quick check.")
     var quick = false
 
@@ -82,13 +85,14 @@ struct BenchCommand: AsyncParsableCommand {
                     .run(into: &report)
             } else if cluster {
                 try await DataClusterBench(
-                    rows: quick ? 1_000_000 : rows, groups: groups, repeats: repeats, peers: peers, python: python
+                    rows: quick ? 1_000_000 : rows, groups: groups, repeats: repeats, peers: peers, python: python,
+                    only: onlyQueries
                 )
                 .run(into: &report)
             } else {
                 try DataBench(
                     rows: quick ? 1_000_000 : rows, groups: groups, repeats: repeats, peers: peers, python: python,
-                    only: only.map { Set($0.split(separator: ",").map(String.init)) }
+                    only: onlyQueries
                 )
                 .run(into: &report)
             }

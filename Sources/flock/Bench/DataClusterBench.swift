@@ -12,6 +12,8 @@ struct DataClusterBench {
     let repeats: Int
     let peers: Bool
     let python: String
+    /// The only queries to run (all when nil); totals and peers need all ten.
+    var only: Set<String>? = nil
 
     func run(into report: inout BenchReport) async throws {
         let label = "data/cluster2/groupby/\(rows / 1_000_000 > 0 ? "\(rows / 1_000_000)M" : "\(rows)")/k\(groups)"
@@ -28,7 +30,8 @@ struct DataClusterBench {
             note: "encode + store 4 partitions, once")
         var (localTotal, clusterTotal) = (0.0, 0.0)
         var answers: [String: DataBench.Answer] = [:]
-        for ((name, local), (_, remote)) in zip(try DataBench.queries(frame), try DataBench.queries(persisted)) {
+        for ((name, local), (_, remote)) in zip(try DataBench.queries(frame), try DataBench.queries(persisted))
+        where only?.contains(name) ?? true {
             var expected: [RecordBatch] = []
             let inProcess = try measure(repeats: repeats) { expected = [try local.collect()] }
             var answer: [RecordBatch] = []
@@ -45,6 +48,7 @@ struct DataClusterBench {
             )
         }
         await cluster.shutdown()
+        guard only == nil else { return }
         report.addDerived(
             "\(label)/total/seconds", unit: "s", value: clusterTotal, note: "flock on 2 workers x 1 thread")
         report.addDerived(
