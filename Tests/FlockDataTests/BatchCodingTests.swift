@@ -45,6 +45,21 @@ struct BatchCodingTests {
         #expect(try numbers(text) == numbers(categorical).reversed())
     }
 
+    @Test("distinct keys spread evenly over the pieces (every reducer gets its share)")
+    func keysSpread() throws {
+        let rows = 40_000
+        let batch = try RecordBatch([
+            "id": Column((0..<rows).map { Int64($0) } as [Int64?]),
+            "name": Column((0..<rows).map { "k\($0 % 997)" } as [String?]),
+        ])
+        for (keys, distinct) in [(["id"], rows), (["name"], 997), (["id", "name"], rows)] {
+            let counts = try HashPartitioner.pieceNumbers(batch, keys: keys, asFloat: [], count: 4)
+                .reduce(into: [Int](repeating: 0, count: 4)) { $0[$1] += 1 }
+            // A fair split of `distinct` keys: each piece within 20% of a quarter.
+            #expect(counts.allSatisfy { abs($0 - rows / 4) < rows / 20 }, "\(keys) (\(distinct) keys): \(counts)")
+        }
+    }
+
     @Test("truncated and corrupted bytes give a malformed-batch or malformed-column error, never a crash")
     func corruption() throws {
         let good = BatchCoding.encode(

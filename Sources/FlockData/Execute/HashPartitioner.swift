@@ -24,7 +24,7 @@ enum HashPartitioner {
             combine(&hashes, column, asFloat: asFloat.contains(key))
         }
         let pieces = UInt64(count)
-        return hashes.map { Int((mix($0) >> 32) &* pieces >> 32) }
+        return hashes.map { Int(((mix($0) >> 32) &* pieces) >> 32) }  // (A shift binds tighter than &*.)
     }
 
     private static func combine(_ hashes: inout [UInt64], _ column: Column, asFloat: Bool) {
