@@ -172,3 +172,17 @@ struct DescribeTests {
         #expect(throws: DataError.self) { try DataFrame(batch).select(col("k")).describe() }
     }
 }
+
+@Suite("The db-benchmark table generator")
+struct GroupByDataTests {
+    @Test("batches come from independent streams: the six ids of 100K rows make about 100K groups")
+    func independentBatches() throws {
+        let rows = 100_000
+        let frame = try DataFrame(batches: GroupByData.generate(rows: rows, groups: 10, batchRows: 10_000), name: "x")
+        let groups = try frame.groupBy(["id1", "id2", "id3", "id4", "id5", "id6"].map(col)).agg(count()).collect()
+        // 10 x 10 x 10K x 10 x 10 x 10K combinations: nearly every row is its own group.
+        #expect(groups.rowCount > rows * 99 / 100, "\(groups.rowCount) groups")
+        let ids = try frame.groupBy(col("id3")).agg(count()).collect()
+        #expect(ids.rowCount > 9_900, "\(ids.rowCount) of 10,000 id3 values drawn")
+    }
+}

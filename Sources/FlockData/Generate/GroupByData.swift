@@ -19,7 +19,7 @@ public enum GroupByData {
         let batchCount = Swift.max(1, (rows + batchRows - 1) / batchRows)
         let batches = try? Parallel.map(batchCount) { b -> RecordBatch in
             let count = Swift.min(batchRows, rows - b * batchRows)
-            var random = RandomStream(seed: seed &+ UInt64(b) &* 0x9E37_79B9_7F4A_7C15)
+            var random = RandomStream(seed: seed, stream: UInt64(b))
             func codes(_ bound: Int) -> [Int32] { (0..<count).map { _ in Int32(random.below(bound)) } }
             func integers(_ bound: Int) -> [Int64] { (0..<count).map { _ in Int64(random.below(bound)) + 1 } }
             func categorical(_ codes: [Int32], _ categories: Categories) -> Column {
@@ -47,6 +47,14 @@ public enum GroupByData {
 package struct RandomStream {
     private var state: UInt64
     package init(seed: UInt64) { state = seed }
+
+    /// Stream `stream` of `seed`, for drawing in parallel: it starts where SplitMix's
+    /// output for the pair puts it. (Starting stream b at `seed + b * increment` would make
+    /// it stream 0 shifted by b draws: the same rows, one row later.)
+    package init(seed: UInt64, stream: UInt64) {
+        var start = RandomStream(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03))
+        state = start.next()
+    }
 
     package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
