@@ -57,6 +57,73 @@ extension Column {
         }
     }
 
+    /// The values at `rows` (-1: null) of `parts` read as one column, part p holding rows
+    /// `starts[p]..<starts[p + 1]`, each value copied once (no joined copy of the parts
+    /// first); rows that mostly ascend are found by walking the parts. nil unless the parts
+    /// are of one fixed-width type (categorical: one category set) and not bool.
+    static func gathering(_ parts: [Column], starts: [Int], rows: ArraySlice<Int>) -> Column? {
+        guard let first = parts.first, let width = first.type.byteWidth, first.type != .bool,
+            parts.allSatisfy({ $0.type == first.type && $0.categories === first.categories })
+        else { return nil }
+        var part = 0
+        func locate(_ row: Int) -> (part: Int, index: Int) {
+            if row < starts[part] || row >= starts[part + 1] {
+                if row >= starts[part + 1] && part + 2 < starts.count && row < starts[part + 2] {
+                    part += 1
+                } else {
+                    var (low, high) = (0, parts.count - 1)
+                    while low < high {
+                        let middle = (low + high + 1) / 2
+                        if starts[middle] <= row { low = middle } else { high = middle - 1 }
+                    }
+                    part = low
+                }
+            }
+            return (part, row - starts[part])
+        }
+        var validity: Bitmap?
+        if rows.contains(-1) || parts.contains(where: { $0.validity != nil }) {
+            validity = Bitmap.packing(count: rows.count) { i in
+                let row = rows[rows.startIndex + i]
+                guard row >= 0 else { return false }
+                let (p, index) = locate(row)
+                return !parts[p].isNull(index)
+            }
+        }
+        func take<T: FixedWidthValue>(_: T.Type) -> Column {
+            Column.fixed(T.self, type: first.type, count: rows.count, validity: validity, categories: first.categories)
+            {
+                out in
+                // Runs of rows in one part, each copied from inside that part's bytes.
+                var i = 0
+                while i < rows.count {
+                    let row = rows[rows.startIndex + i]
+                    guard row >= 0 else {  // A null slot: zero bytes, as Flock writes them.
+                        UnsafeMutableRawPointer(out.baseAddress! + i).initializeMemory(
+                            as: UInt8.self, repeating: 0, count: MemoryLayout<T>.stride)
+                        i += 1
+                        continue
+                    }
+                    let (p, _) = locate(row)
+                    let range = starts[p]..<starts[p + 1]
+                    var end = i + 1
+                    while end < rows.count, range.contains(rows[rows.startIndex + end]) { end += 1 }
+                    parts[p].values.withUnsafeBytes { raw in
+                        let source = raw.bindMemory(to: T.self)
+                        for k in i..<end { out[k] = source[rows[rows.startIndex + k] - range.lowerBound] }
+                    }
+                    i = end
+                }
+            }
+        }
+        switch width {
+        case 1: return take(Int8.self)
+        case 2: return take(Int16.self)
+        case 4: return take(Int32.self)
+        default: return take(Int64.self)
+        }
+    }
+
     /// `columns` one after another, as one column. Categorical columns with different
     /// categories are re-coded into their union.
     /// - Throws: `DataError.malformedBatch` when the columns' types differ.

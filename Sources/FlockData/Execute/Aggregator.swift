@@ -20,12 +20,8 @@ enum Aggregator {
                 return col("__a\(found.count - 1)")
             }
         }
-        var names: [String] = []
+        var names = keys.map(\.name)
         var columns: [Column] = []
-        for (j, key) in keys.enumerated() {
-            names.append(key.name)
-            columns.append(GroupAggregates.gatherRows(keyColumns[j], index.firstRows, input))
-        }
         // The moments of each argument pair, once for all the fields read of them.
         var moments: [String: [Double]] = [:]
         for (j, (_, function, arguments)) in found.enumerated() {
@@ -45,12 +41,15 @@ enum Aggregator {
             }
             columns.append(GroupAggregates.compute(function, argumentColumns, type: type, index: index, morsels: input))
         }
-        let grouped = try RecordBatch(names: names, columns: columns)
-        let output = Executor.split(grouped)
+        // Output morsels made in parallel, each gathering its groups' keys from the input
+        // (one copy) beside its slice of the aggregates, then the output expressions.
+        let firstRows = keys.isEmpty && index.groupCount == 0 ? [-1] : index.firstRows
         return Morsels(
-            try output.parallelMap { m in
-                let batch = output.batches[m]
-                let keyOutputs = Array(batch.columns.prefix(keys.count))
+            try Parallel.map(Swift.max(1, (groups + Executor.morselRows - 1) / Executor.morselRows)) { m in
+                let rows = m * Executor.morselRows..<Swift.min(groups, (m + 1) * Executor.morselRows)
+                let keyOutputs = keyColumns.map { GroupAggregates.gatherRows($0, firstRows[rows], input) }
+                let aggregates = groups <= Executor.morselRows ? columns : columns.map { $0.slice(rows) }
+                let batch = try RecordBatch(names: names, columns: keyOutputs + aggregates)
                 let values = try rewritten.map { try Evaluator.evaluate($0, batch) }
                 return try RecordBatch(names: schema.names, columns: keyOutputs + values)
             })

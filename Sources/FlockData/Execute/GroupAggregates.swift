@@ -247,26 +247,27 @@ enum GroupAggregates {
                 }
             }
         }
-        return gatherRows(values, bestRows, morsels)
+        return gatherRows(values, bestRows[...], morsels)
     }
 
     /// The value of each group's first or last row (nulls included).
     private static func edges(first: Bool, _ values: [Column], _ index: GroupIndex, _ morsels: Morsels) -> Column {
-        if first { return gatherRows(values, index.firstRows, morsels) }
+        if first { return gatherRows(values, index.firstRows[...], morsels) }
         let lastRows = GroupFold.buffer(index.groupCount, -1) { lastRows in
             GroupFold.run(index, morsels) { owned, m, ids in
                 for (i, id) in ids.enumerated() where owned.contains(id) { lastRows[Int(id)] = morsels.starts[m] + i }
             }
         }
-        return gatherRows(values, lastRows, morsels)
+        return gatherRows(values, lastRows[...], morsels)
     }
 
     /// The values at global rows `rows` (-1: null) of the morsels' columns: each morsel
     /// gives the rows it holds, then they are put in `rows`' order (no copy of whole columns
     /// unless the rows are many).
-    static func gatherRows(_ values: [Column], _ rows: [Int], _ morsels: Morsels) -> Column {
+    static func gatherRows(_ values: [Column], _ rows: ArraySlice<Int>, _ morsels: Morsels) -> Column {
         // Invariant: there is at least one morsel when there are groups; else an empty column.
         guard let first = values.first else { return Column.empty(.int64) }
+        if let direct = Column.gathering(values, starts: morsels.starts, rows: rows) { return direct }
         guard values.count > 1 else { return first.gather(rows.map { Int32($0) }) }
         if rows.count * 4 > morsels.rowCount, let whole = try? Column.concatenate(values) {
             // Many rows (about one group per row): one copy beats a search per row.
