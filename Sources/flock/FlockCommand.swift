@@ -12,6 +12,13 @@ struct FlockCommand: AsyncParsableCommand {
             StartCommand.self, StatusCommand.self, StopCommand.self, TokenCommand.self, DataCommand.self,
             SQLCommand.self,
         ])
+
+    /// Restarts with the allocator settings for large columns first (`AllocatorSettings`),
+    /// then runs the command line.
+    static func main() async {
+        AllocatorSettings.restartIfNeeded()
+        await main(nil)
+    }
 }
 
 /// `flock info`: what this machine gives Flock (CPU level, BLAS, threads).

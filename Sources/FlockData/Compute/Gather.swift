@@ -160,7 +160,8 @@ extension Column {
             return Column(unchecked: .utf8, count: count, validity: validity, values: bytes, offsets: offsets)
         default:
             return Column(
-                unchecked: first.type, count: count, validity: validity, values: columns.flatMap(\.values),
+                unchecked: first.type, count: count, validity: validity,
+                values: joined(columns.map(\.values)),
                 categories: columns[0].categories)
         }
     }
@@ -221,5 +222,19 @@ extension Column {
         Column(
             unchecked: type, count: 0, validity: nil, values: [], offsets: type == .utf8 ? [0] : nil,
             categories: type == .categorical ? Categories([]) : nil)
+    }
+}
+
+/// `parts` one after another in one array of exactly their total size, each copied once
+/// (`flatMap` grows the array as it goes, copying it again at every doubling).
+private func joined(_ parts: [[UInt8]]) -> [UInt8] {
+    [UInt8](unsafeUninitializedCapacity: parts.reduce(0) { $0 + $1.count }) { out, initialized in
+        initialized = 0
+        for part in parts {
+            part.withUnsafeBufferPointer { source in
+                _ = UnsafeMutableBufferPointer(rebasing: out[initialized...]).initialize(from: source)
+            }
+            initialized += part.count
+        }
     }
 }
