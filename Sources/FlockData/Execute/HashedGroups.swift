@@ -1,7 +1,7 @@
 /// Dense ids for 64-bit codes with too large a range for a direct table: rows are
 /// scattered into radix partitions by a multiplicative hash, each partition gets its own
-/// open-addressing table on a thread of the pool, and ids are numbered by partition, then
-/// by first appearance within it. Nothing is shared between threads, so nothing is locked.
+/// open-addressing table on a thread of the pool, and ids are numbered in order of each
+/// group's first row. Nothing is shared between threads, so nothing is locked.
 enum HashedGroups {
     /// log2 of the number of partitions: enough for every thread to have several, and for
     /// a partition's table of a few million rows to stay near the cache.
@@ -86,16 +86,56 @@ enum HashedGroups {
         }
         var groupStarts = [Int32](repeating: 0, count: partitions + 1)
         for p in 0..<partitions { groupStarts[p + 1] = groupStarts[p] + Int32(firstRowsByPartition[p].count) }
+        let (renumbered, firstRows) = inFirstRowOrder(firstRowsByPartition, groupStarts: groupStarts, rowCount: count)
         // Every row is in exactly one partition, so every element is written.
         let ids = [Id](unsafeUninitializedCapacity: count) { out, initialized in
             let all = out
             Parallel.forEach(partitions) { p in
                 for e in partitionStarts[p]..<partitionStarts[p + 1] {
-                    all[Int(sortedRows[e])] = Id(truncatingIfNeeded: groupStarts[p] + localIds[e])
+                    all[Int(sortedRows[e])] = Id(truncatingIfNeeded: renumbered[Int(groupStarts[p] + localIds[e])])
                 }
             }
             initialized = count
         }
-        return (ids, firstRowsByPartition.flatMap { $0 })
+        return (ids, firstRows)
+    }
+
+    /// Ids in order of the groups' first rows (`renumbered[id]` for the id numbered by
+    /// partition, `groupStarts[p] + local`), and those first rows, ascending. Numbered by
+    /// partition, consecutive groups' first rows lie about a partition count apart, so
+    /// gathering their keys would read a cache line per value; in first-row order the
+    /// gathers read the input front to back (and groups come out in the order they first
+    /// appear).
+    private static func inFirstRowOrder(_ firstRowsByPartition: [[Int]], groupStarts: [Int32], rowCount: Int) -> (
+        renumbered: [Int32], firstRows: [Int]
+    ) {
+        let groups = Int(groupStarts[groupStarts.count - 1])
+        var renumbered = [Int32](repeating: 0, count: groups)
+        var firstRows: [Int] = []
+        firstRows.reserveCapacity(groups)
+        if groups * 16 < rowCount {
+            // Few groups: sort them by first row.
+            var order = firstRowsByPartition.enumerated().flatMap { p, rows in
+                rows.enumerated().map { (row: $1, id: groupStarts[p] + Int32($0)) }
+            }
+            order.sort { $0.row < $1.row }
+            for (new, group) in order.enumerated() {
+                renumbered[Int(group.id)] = Int32(new)
+                firstRows.append(group.row)
+            }
+            return (renumbered, firstRows)
+        }
+        // Many groups: mark each first row with its group, then read the marks in row order.
+        var owner = [Int32](repeating: -1, count: rowCount)
+        owner.withUnsafeMutableBufferPointer { owner in
+            Parallel.forEach(firstRowsByPartition.count) { p in
+                for (local, row) in firstRowsByPartition[p].enumerated() { owner[row] = groupStarts[p] + Int32(local) }
+            }
+        }
+        for (row, group) in owner.enumerated() where group >= 0 {
+            renumbered[Int(group)] = Int32(firstRows.count)
+            firstRows.append(row)
+        }
+        return (renumbered, firstRows)
     }
 }
