@@ -8,6 +8,11 @@ import Foundation
 /// them). Seeded and split into batches that are drawn in parallel, each from its own
 /// stream, so the same arguments give the same rows on any machine.
 public enum GroupByData {
+    /// Raised whenever the rows for given arguments change, so that files written from an
+    /// earlier version (the benchmark keeps them) are written again. 2: independent streams
+    /// per batch.
+    public static let version = 2
+
     /// The table of `rows` rows over `groups` (K) groups, in batches of `batchRows`.
     public static func generate(rows: Int, groups: Int, seed: UInt64 = 108, batchRows: Int = 1 << 18)
         -> [RecordBatch]

@@ -206,12 +206,18 @@ struct DataBench {
         return Answer(rows: batches.reduce(0) { $0 + $1.rowCount }, sums: sums)
     }
 
+    /// Where the table's files for `rows` and `groups` are kept (the path names the
+    /// generator's version, so a changed generator writes new files).
+    static func fileBase(rows: Int, groups: Int) -> String {
+        NSTemporaryDirectory() + "/flock-groupby-v\(GroupByData.version)-\(rows)-\(groups)"
+    }
+
     /// The table as CSV and as Parquet (snappy) files that every engine reads, written once
     /// per size and kept; the Parquet write is timed when it happens.
     private func files(_ batches: [RecordBatch], into report: inout BenchReport, label: String) throws
         -> (csv: String, parquet: String)
     {
-        let base = NSTemporaryDirectory() + "/flock-groupby-\(rows)-\(groups)"
+        let base = Self.fileBase(rows: rows, groups: groups)
         let (csv, parquet) = (base + ".csv", base + ".parquet")
         if !FileManager.default.fileExists(atPath: csv) {
             print("writing \(csv)...")

@@ -80,7 +80,7 @@ struct DataClusterBench {
     /// Runs the distributed peers on the benchmark's Parquet file.
     private func runPeers() throws -> [[String: Any]] {
         let script = "Benchmarks/peers/data_cluster.py"
-        let parquet = NSTemporaryDirectory() + "/flock-groupby-\(rows)-\(groups).parquet"
+        let parquet = DataBench.fileBase(rows: rows, groups: groups) + ".parquet"
         guard FileManager.default.fileExists(atPath: parquet) else {
             print("no \(parquet): run `flock bench data` of the same size first (it writes the file)")
             return []
