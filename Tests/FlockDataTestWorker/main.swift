@@ -113,6 +113,12 @@ case "operators":
             corr(col("value"), col("count")).alias("r"), corr(col("count"), col("small")).alias("constant")),
         partitions: 3, exact: false)
     try await agree(
+        "nearly unique keys: map tasks ship their rows as one-row partials",
+        try t.groupBy(col("count"), col("value"), col("text")).agg(
+            count().alias("n"), col("small").sum().alias("s"), col("small").min().alias("lo"),
+            col("value").std().alias("sd"), col("small").mean().alias("mean")),
+        partitions: 3, exact: false)
+    try await agree(
         "a global deviation and correlation",
         try t.select(col("value").std(), corr(col("value"), col("count")).alias("r")), exact: false)
     try await agree(

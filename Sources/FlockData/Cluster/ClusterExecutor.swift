@@ -259,11 +259,14 @@ struct ClusterExecutor {
         let kept = shuffle.mapProjection(input: input, reading: aggregates)
         let pieces = keys.isEmpty ? 1 : reducers
         let split = PartialAggregation(aggregates)
+        let keptSchema = Schema(try kept.map { Schema.Field(name: $0.name, type: try $0.type(in: input)) })
+        let rowWise = try split?.rowWise(keptSchema)
         let mapped = try submit(
             parts.map { part in
                 part.projected(kept, input: input).with { projected in
-                    guard let split else { return projected }
-                    return .aggregate(projected, keys: keyColumns.map(col), aggregates: split.partials)
+                    guard let split, let rowWise else { return projected }
+                    return .partialAggregate(
+                        projected, keys: keyColumns.map(col), partials: split.partials, rowWise: rowWise)
                 }
             },
             output: .pieces(keys: keyColumns, asFloat: [], count: pieces))

@@ -11,6 +11,10 @@ indirect enum PlanFragment: Codable, Sendable {
     case project(PlanFragment, [Expr])
     /// One row per key with the aggregates.
     case aggregate(PlanFragment, keys: [Expr], aggregates: [Expr])
+    /// The map side of a two-step aggregation: the rows aggregated by key into `partials`
+    /// where that shrinks them (`PartialAggregation.shrinks`), else each row as its own
+    /// partial (`rowWise`, same columns).
+    case partialAggregate(PlanFragment, keys: [Expr], partials: [Expr], rowWise: [Expr])
     /// Rows ordered by the keys.
     case sort(PlanFragment, [SortKey])
     /// The first rows.
@@ -32,6 +36,13 @@ indirect enum PlanFragment: Codable, Sendable {
         case .project(let input, let exprs): return try input.frame(inputs).select(exprs)
         case .aggregate(let input, let keys, let aggregates):
             return try input.frame(inputs).groupBy(keys).agg(aggregates)
+        case .partialAggregate(let input, let keys, let partials, let rowWise):
+            let batches = try input.frame(inputs).collectBatches()
+            let rows = try DataFrame(batches: batches, name: "map input")
+            guard try PartialAggregation.shrinks(Morsels(batches), keys: keys) else {
+                return try rows.select(keys + rowWise)
+            }
+            return try rows.groupBy(keys).agg(partials)
         case .sort(let input, let keys): return try input.frame(inputs).sort(keys)
         case .limit(let input, let count): return try input.frame(inputs).limit(count)
         case .join(let left, let right, let kind, let leftKeys, let rightKeys):
@@ -48,6 +59,8 @@ indirect enum PlanFragment: Codable, Sendable {
         case .project(let input, let exprs): .project(input.shifted(by: offset), exprs)
         case .aggregate(let input, let keys, let aggregates):
             .aggregate(input.shifted(by: offset), keys: keys, aggregates: aggregates)
+        case .partialAggregate(let input, let keys, let partials, let rowWise):
+            .partialAggregate(input.shifted(by: offset), keys: keys, partials: partials, rowWise: rowWise)
         case .sort(let input, let keys): .sort(input.shifted(by: offset), keys)
         case .limit(let input, let count): .limit(input.shifted(by: offset), count)
         case .join(let left, let right, let kind, let leftKeys, let rightKeys):
