@@ -188,10 +188,14 @@ struct ClusterExecutor {
         switch rows {
         case .local(let frame): return frame
         case .distributed(let parts, _):
-            let objects = try await cluster.get(try submit(parts, output: .batch))
+            // Decoded in place from the store's memory (no copy of the bytes first).
             let interner = CategoryInterner()
-            let batches = try objects.map { bytes in
-                try bytes.withUnsafeBytes { try BatchCoding.decode($0, categories: interner) }
+            var batches: [RecordBatch] = []
+            for object in try submit(parts, output: .batch) {
+                batches.append(
+                    try await object.withUnsafeElements { (bytes: UnsafeBufferPointer<UInt8>) in
+                        try BatchCoding.decode(UnsafeRawBufferPointer(bytes), categories: interner)
+                    })
             }
             return try DataFrame(batches: batches, name: "gathered")
         }

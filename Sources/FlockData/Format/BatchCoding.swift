@@ -15,7 +15,47 @@ public enum BatchCoding {
 
     /// The bytes of `batch`.
     public static func encode(_ batch: RecordBatch) -> [UInt8] {
-        var out = ByteSink()
+        var out = ByteSink(capacity: size(of: batch))
+        write(batch, into: &out)
+        return out.bytes
+    }
+
+    /// The bytes of `pieces`, each readable alone with `decode(piece:of:)`.
+    public static func encode(pieces: [RecordBatch]) -> [UInt8] {
+        let sizes = pieces.map(size)
+        var out = ByteSink(capacity: 8 + 8 * pieces.count + sizes.reduce(0, +))
+        out.append(piecesMagic)
+        out.integer(UInt32(pieces.count))
+        var end = 0
+        for size in sizes {
+            end += size
+            out.integer(UInt64(end))
+        }
+        for piece in pieces { write(piece, into: &out) }
+        return out.bytes
+    }
+
+    /// How many bytes `write` makes of `batch`: the buffer is sized once, then filled (it
+    /// grew by doubling before, copying shuffles of 100+ MiB several times).
+    private static func size(of batch: RecordBatch) -> Int {
+        zip(batch.names, batch.columns).reduce(16) { total, named in
+            total + 4 + named.0.utf8.count + 2 + 8 + blockLength(named.1)
+        }
+    }
+
+    /// The length of a column's block (validity, values, offsets, categories).
+    private static func blockLength(_ column: Column) -> Int {
+        var length = (column.validity?.bytes.count ?? 0) + 8 + column.values.count
+        length += 4 * (column.offsets?.count ?? 0)
+        if let categories = column.categories {
+            let text = categories.values.reduce(0) { $0 + $1.utf8.count }
+            length += 4 + 4 * (categories.values.count + 1) + 8 + text
+        }
+        return length
+    }
+
+    /// Appends the bytes of `batch` to `out`.
+    private static func write(_ batch: RecordBatch, into out: inout ByteSink) {
         out.append(batchMagic)
         out.integer(UInt32(batch.columns.count))
         out.integer(UInt64(batch.rowCount))
@@ -23,44 +63,23 @@ public enum BatchCoding {
             out.text(name)
             out.integer(UInt8(DataType.allCases.firstIndex(of: column.type)!))  // Invariant: every type is a case.
             out.integer(UInt8(column.validity == nil ? 0 : 1))
-            let categoryText = column.categories?.values.map { Array($0.utf8) } ?? []
-            let categoryBytes = categoryText.reduce(0) { $0 + $1.count }
-            var length = (column.validity?.bytes.count ?? 0) + 8 + column.values.count
-            length += 4 * (column.offsets?.count ?? 0)
-            if column.categories != nil { length += 4 + 4 * (categoryText.count + 1) + 8 + categoryBytes }
-            out.integer(UInt64(length))
+            out.integer(UInt64(blockLength(column)))
             if let validity = column.validity { out.append(validity.bytes) }
             out.integer(UInt64(column.values.count))
             out.append(column.values)
             if let offsets = column.offsets { out.integers(offsets) }
-            if column.categories != nil {
-                out.integer(UInt32(categoryText.count))
+            if let categories = column.categories {
+                out.integer(UInt32(categories.values.count))
                 var position: Int32 = 0
                 out.integer(position)
-                for text in categoryText {
-                    position += Int32(text.count)
+                for text in categories.values {
+                    position += Int32(text.utf8.count)
                     out.integer(position)
                 }
-                out.integer(UInt64(categoryBytes))
-                for text in categoryText { out.append(text) }
+                out.integer(UInt64(Int(position)))
+                for text in categories.values { out.append(utf8: text) }
             }
         }
-        return out.bytes
-    }
-
-    /// The bytes of `pieces`, each readable alone with `decode(piece:of:)`.
-    public static func encode(pieces: [RecordBatch]) -> [UInt8] {
-        let encoded = pieces.map(encode)
-        var out = ByteSink()
-        out.append(piecesMagic)
-        out.integer(UInt32(encoded.count))
-        var end = 0
-        for piece in encoded {
-            end += piece.count
-            out.integer(UInt64(end))
-        }
-        for piece in encoded { out.append(piece) }
-        return out.bytes
     }
 
     /// How many pieces `bytes` (from `encode(pieces:)`) holds.
@@ -169,6 +188,9 @@ public final class CategoryInterner: @unchecked Sendable {  // used by one decod
 struct ByteSink {
     private(set) var bytes: [UInt8] = []
 
+    /// A sink whose buffer holds `capacity` bytes before it grows.
+    init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
     mutating func integer<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
@@ -184,8 +206,11 @@ struct ByteSink {
 
     mutating func text(_ value: String) {
         integer(UInt32(value.utf8.count))
-        bytes.append(contentsOf: value.utf8)
+        append(utf8: value)
     }
+
+    /// The UTF-8 bytes of `value`, without a length.
+    mutating func append(utf8 value: String) { bytes.append(contentsOf: value.utf8) }
 }
 
 /// Reads what `ByteSink` wrote, checking every length against the bytes there are.
