@@ -1,7 +1,8 @@
 /// Runs an aggregation step: key expressions evaluated per morsel, dense group ids
 /// (`GroupIndex`), every distinct aggregate computed once by group (`GroupAggregates`),
-/// then the output expressions evaluated over the keys and aggregate results (so
-/// `max(v1) - min(v2)` is two aggregates and one subtraction).
+/// then output morsels made in parallel, each with its groups' keys and the output
+/// expressions evaluated over the keys and aggregate results (so `max(v1) - min(v2)` is
+/// two aggregates and one subtraction).
 enum Aggregator {
     static func run(keys: [Expr], aggregates: [Expr], input: Morsels, schema: Schema) throws -> Morsels {
         let keyColumns = try keys.map { key in try input.parallelMap { try Evaluator.evaluate(key, input.batches[$0]) }

@@ -261,9 +261,10 @@ enum GroupAggregates {
         return gatherRows(values, lastRows[...], morsels)
     }
 
-    /// The values at global rows `rows` (-1: null) of the morsels' columns: each morsel
-    /// gives the rows it holds, then they are put in `rows`' order (no copy of whole columns
-    /// unless the rows are many).
+    /// The values at global rows `rows` (-1: null) of the morsels' columns: fixed-width
+    /// values copied straight from the morsels (`Column.gathering`); other types gathered
+    /// per morsel, then put in `rows`' order (no copy of whole columns unless the rows are
+    /// many).
     static func gatherRows(_ values: [Column], _ rows: ArraySlice<Int>, _ morsels: Morsels) -> Column {
         // Invariant: there is at least one morsel when there are groups; else an empty column.
         guard let first = values.first else { return Column.empty(.int64) }
