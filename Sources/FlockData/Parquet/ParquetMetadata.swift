@@ -108,6 +108,14 @@ struct ParquetColumnChunk: Sendable {
     var dictionaryPageOffset: Int64?
     var statistics: ParquetStatistics?
 
+    /// The chunk with its page offsets moved `distance` bytes further into the file.
+    func moved(by distance: Int64) -> ParquetColumnChunk {
+        var moved = self
+        moved.dataPageOffset += distance
+        moved.dictionaryPageOffset = dictionaryPageOffset.map { $0 + distance }
+        return moved
+    }
+
     init(
         physicalType: ParquetPhysicalType, encodings: [ParquetEncoding], path: [String], codec: ParquetCodec,
         valueCount: Int64, uncompressedSize: Int64, compressedSize: Int64, dataPageOffset: Int64,

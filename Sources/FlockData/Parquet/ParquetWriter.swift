@@ -36,13 +36,17 @@ public enum ParquetWriter {
             var groups: [ParquetRowGroup] = []
             for start in stride(from: 0, to: Swift.max(whole.rowCount, 1), by: size) {
                 let rows = whole.slice(start..<Swift.min(start + size, whole.rowCount))
+                // The group's chunks encoded and compressed in parallel, as if each started
+                // the file, then written in order with their page offsets moved to where they land.
+                let encoded = try Parallel.map(rows.columns.count) { j in
+                    try ParquetChunkWriter(column: rows.columns[j], name: rows.names[j], codec: compression.codec)
+                        .encode(at: 0)
+                }
                 var chunks: [ParquetColumnChunk] = []
-                for (name, column) in zip(rows.names, rows.columns) {
-                    let encoded = try ParquetChunkWriter(column: column, name: name, codec: compression.codec)
-                        .encode(at: Int64(offset))
-                    try handle.write(contentsOf: encoded.bytes)
-                    offset += encoded.bytes.count
-                    chunks.append(encoded.chunk)
+                for (bytes, chunk) in encoded {
+                    try handle.write(contentsOf: bytes)
+                    chunks.append(chunk.moved(by: Int64(offset)))
+                    offset += bytes.count
                 }
                 groups.append(ParquetRowGroup(rowCount: Int64(rows.rowCount), columns: chunks))
             }
