@@ -57,27 +57,20 @@ extension Column {
         }
     }
 
-    /// The values at `rows` (-1: null) of `parts` read as one column, part p holding rows
-    /// `starts[p]..<starts[p + 1]`, each value copied once (no joined copy of the parts
-    /// first); rows that mostly ascend are found by walking the parts. nil unless the parts
-    /// are of one fixed-width type (categorical: one category set) and not bool.
-    static func gathering(_ parts: [Column], starts: [Int], rows: ArraySlice<Int>) -> Column? {
+    /// The values at global rows `rows` (-1: null) of `parts`, the columns of `morsels`'
+    /// batches, each value copied once (no joined copy of the parts first); rows that
+    /// mostly ascend are found by walking the parts. nil unless the parts are of one
+    /// fixed-width type (categorical: one category set) and not bool.
+    static func gathering(_ parts: [Column], of morsels: Morsels, rows: ArraySlice<Int>) -> Column? {
         guard let first = parts.first, let width = first.type.byteWidth, first.type != .bool,
             parts.allSatisfy({ $0.type == first.type && $0.categories === first.categories })
         else { return nil }
+        let starts = morsels.starts
         var part = 0
         func locate(_ row: Int) -> (part: Int, index: Int) {
             if row < starts[part] || row >= starts[part + 1] {
-                if row >= starts[part + 1] && part + 2 < starts.count && row < starts[part + 2] {
-                    part += 1
-                } else {
-                    var (low, high) = (0, parts.count - 1)
-                    while low < high {
-                        let middle = (low + high + 1) / 2
-                        if starts[middle] <= row { low = middle } else { high = middle - 1 }
-                    }
-                    part = low
-                }
+                let next = part + 1
+                part = next + 1 < starts.count && morsels.range(next).contains(row) ? next : morsels.locate(row).morsel
             }
             return (part, row - starts[part])
         }

@@ -268,7 +268,7 @@ enum GroupAggregates {
     static func gatherRows(_ values: [Column], _ rows: ArraySlice<Int>, _ morsels: Morsels) -> Column {
         // Invariant: there is at least one morsel when there are groups; else an empty column.
         guard let first = values.first else { return Column.empty(.int64) }
-        if let direct = Column.gathering(values, starts: morsels.starts, rows: rows) { return direct }
+        if let direct = Column.gathering(values, of: morsels, rows: rows) { return direct }
         guard values.count > 1 else { return first.gather(rows.map { Int32($0) }) }
         if rows.count * 4 > morsels.rowCount, let whole = try? Column.concatenate(values) {
             // Many rows (about one group per row): one copy beats a search per row.
