@@ -10,8 +10,8 @@ import Foundation
 /// freed heap memory goes back to the kernel only to be faulted in again. perf put a third
 /// of q10 in page faults. These settings keep freed memory for reuse (mmap threshold 32
 /// MiB, glibc's most; trim threshold 1 GiB) and back the heap with transparent huge pages
-/// (`hugetlb=1`: 2 MiB pages, 512 times fewer faults): db-benchmark q10 went from 2.4 to
-/// about 1.2 s, q8 from 0.40 to 0.21 s. glibc reads them only when a process starts, so
+/// (`hugetlb=1`: 2 MiB pages, 512 times fewer faults): db-benchmark q10 went from 2.4 s
+/// to 1.5-1.9 s (best 1.0), q8 from 0.42 to 0.24 s (BENCHMARKS.md, session 14). glibc reads them only when a process starts, so
 /// `flock` starts itself again with them set. A program of your own that embeds FlockData
 /// gets the same by starting with `GLIBC_TUNABLES` set to `tunables`.
 enum AllocatorSettings {
