@@ -16,7 +16,10 @@ final class ObjectBytes: @unchecked Sendable {  // immutable after init
         mapping = nil
     }
 
-    /// Maps the file at `path`; nil when there is no such file.
+    /// Maps the file at `path`; nil when there is no such file. Pages are mapped as they
+    /// are touched, not all at once (MAP_POPULATE): a reducer reads one piece of each map
+    /// output and a task often a few columns of a batch, and populating every page of
+    /// them made the cluster's group-by queries a quarter slower (BENCHMARKS.md, session 15).
     /// - Throws: `RuntimeError.malformedObject` when it cannot be mapped.
     init?(mapping path: String) throws {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
@@ -35,7 +38,7 @@ final class ObjectBytes: @unchecked Sendable {  // immutable after init
             mapping = nil
             return
         }
-        guard let address = mmap(nil, size, PROT_READ, MAP_SHARED | MAP_POPULATE, descriptor, 0),
+        guard let address = mmap(nil, size, PROT_READ, MAP_SHARED, descriptor, 0),
             address != MAP_FAILED
         else {
             throw RuntimeError.malformedObject("cannot map \(path): \(String(cString: strerror(errno)))")
