@@ -97,11 +97,12 @@ struct ObjectStoreTests {
         #expect(FileManager.default.fileExists(atPath: "\(directory.spill)/2"))
         for id: UInt64 in 1...4 { store.removed(id) }
         #expect(store.current == ObjectStore.Statistics())
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.memory).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.memory) == ["free"])
+        #expect(directory.freeFiles().isEmpty)  // under 1 MiB: not worth keeping
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.spill).isEmpty)
     }
 
-    @Test("a freed object's file is written over by the next put of a size it holds, and reads back the new value")
+    @Test("a freed object's file is written over by the next object of a size it holds, and reads back the new value")
     func reuse() throws {
         let directory = try ObjectDirectory.create()
         defer { directory.removeAll() }
@@ -113,15 +114,40 @@ struct ObjectStoreTests {
         }
         store.added(1, size: size)
         store.removed(1)
-        #expect(store.reusableFile(for: size + 1) == nil)  // too small for that
+        #expect(directory.freeFiles().map(\.size) == [size])
+        #expect(directory.takeFreeFile(atLeast: size + 1) == nil)  // too small for that
         let smaller = (0..<(1 << 19)).map { Float($0) }
-        let location = try directory.store(smaller, as: 2, reuse: store.reusableFile)
-        #expect(store.reusableFile(for: 1) == nil)  // the kept file was taken
+        let location = try directory.store(smaller, as: 2)
+        #expect(directory.freeFiles().isEmpty)  // the kept file was taken
         let back = try directory.read(2, at: location).withUnsafeBytes {
             try ObjectCoding.decode([Float].self, from: $0)
         }
         #expect(back == smaller)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.memory) == ["2"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.memory).sorted() == ["2", "free"])
+    }
+
+    @Test("freed files wait for reuse up to the count and a quarter of the limit; more memory drops them first")
+    func keptFilesAreBounded() throws {
+        let directory = try ObjectDirectory.create()
+        defer { directory.removeAll() }
+        let store = ObjectStore(directory: directory, memoryLimit: 64 << 20)
+        let value = [UInt8](repeating: 1, count: 3 << 20)
+        for id: UInt64 in 1...8 {
+            guard case .stored(let size, _) = try directory.store(value, as: id) else {
+                Issue.record("a 3 MiB object should be stored")
+                return
+            }
+            store.added(id, size: size)
+        }
+        for id: UInt64 in 1...8 { store.removed(id) }
+        #expect(directory.freeFiles().count == 5)  // 5 x 3 MiB <= 16 MiB < 6 x 3 MiB
+        // 21 objects of 3 MiB (63 MiB): with any kept file the store passes its limit.
+        for id: UInt64 in 11...31 {
+            let path = "\(directory.memory)/\(id)"
+            #expect(FileManager.default.createFile(atPath: path, contents: nil))
+            store.added(id, size: 3 << 20)
+        }
+        #expect(directory.freeFiles().isEmpty)
     }
 
     @Test("encoding a task collects the refs among its fields")

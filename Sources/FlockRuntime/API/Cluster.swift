@@ -114,7 +114,7 @@ public final class Cluster: Sendable {
     /// - Throws: `RuntimeError.storeFull` when it cannot be written.
     public func put<Value: Codable & Sendable>(_ value: Value) throws -> ObjectRef<Value> {
         let id = backend.newObjectID()
-        backend.put(id, at: try backend.directory.store(value, as: id, reuse: backend.reusableFile))
+        backend.put(id, at: try backend.directory.store(value, as: id))
         return ObjectRef(id: id, owner: ObjectOwner(id: id, backend: backend))
     }
 

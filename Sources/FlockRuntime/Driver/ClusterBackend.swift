@@ -11,8 +11,6 @@ protocol ClusterBackend: AnyObject, Sendable {
     var actorSystem: FlockActorSystem { get }
     /// A fresh id for a task's result or a put object.
     func newObjectID() -> UInt64
-    /// A kept file of the store to write an object of `size` bytes over, if any.
-    func reusableFile(for size: Int) -> String?
     /// Queues a task (see `ClusterHead.submit`).
     func submit(_ task: SubmittedTask) throws
     /// Records object `id`, written by the driver, at `location`.

@@ -109,7 +109,6 @@ final class LocalCluster: ClusterBackend {
     var headPort: Int { server.localAddress?.port ?? 0 }
     var actorSystem: FlockActorSystem { router.driver }
     func newObjectID() -> UInt64 { head.reserveID() }
-    func reusableFile(for size: Int) -> String? { head.store.reusableFile(for: size) }
 
     func submit(_ task: SubmittedTask) throws { try head.submit(task) }
 

@@ -78,8 +78,6 @@ final class RemoteCluster: ClusterBackend, @unchecked Sendable {  // state guard
         }
     }
 
-    func reusableFile(for size: Int) -> String? { nil }
-
     func submit(_ task: SubmittedTask) throws { send(.submit([task])) }
 
     func put(_ id: UInt64, at location: ObjectLocation) { send(.put(id: id, location: location)) }

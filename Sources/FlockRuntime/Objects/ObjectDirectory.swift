@@ -10,10 +10,13 @@ import Foundation
 /// its object's id, so any process finds an object from its id alone; it is written under
 /// a temporary name and renamed into place, so a reader never sees half an object, and a
 /// spilled object is in place on disk before its memory copy goes, so a reader that misses
-/// the one finds the other.
+/// the one finds the other. The memory files of freed objects wait in `free` for new
+/// objects to be written over them, by whichever process of the node writes next.
 struct ObjectDirectory: Sendable {
     /// The folder of objects in memory.
     let memory: String
+    /// The folder of freed objects' memory files kept for reuse (inside `memory`).
+    var free: String { "\(memory)/free" }
     /// The folder of spilled objects.
     let spill: String
     /// The node this store belongs to (0: the head's).
@@ -26,23 +29,22 @@ struct ObjectDirectory: Sendable {
         let name = "flock-objects-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let directory = ObjectDirectory(
             memory: "\(shm)/\(name)", spill: "\(NSTemporaryDirectory())/\(name)-spill", node: node)
-        for path in [directory.memory, directory.spill] {
+        for path in [directory.memory, directory.free, directory.spill] {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         }
         return directory
     }
 
-    /// The location of `value` as object `id`: inline when small, else a file. `reuse`
-    /// picks a free file for a value of a given size (`ObjectStore.reusableFile`): writing
-    /// over pages that already exist is about twice as fast as making new ones.
+    /// The location of `value` as object `id`: inline when small, else a file, written over
+    /// a free file (`takeFreeFile`) when one is large enough: the kernel zeroes every fresh
+    /// page of shared memory, and on this project's VMs that zeroing was the largest cost of
+    /// a shuffle (half of a worker's time in q10, BENCHMARKS.md session 15).
     /// - Throws: the encoding's error, or `RuntimeError.storeFull` when the file cannot be written.
-    func store<Value: Encodable>(_ value: Value, as id: UInt64, reuse: (Int) -> String? = { _ in nil }) throws
-        -> ObjectLocation
-    {
+    func store<Value: Encodable>(_ value: Value, as id: UInt64) throws -> ObjectLocation {
         try ObjectCoding.withEncoded(value) { header, payload in
             let size = header.count + payload.count
             guard size > ObjectLocation.inlineLimit else { return .inline(header + Array(payload)) }
-            let writer = try ObjectWriter(id: id, size: size, in: memory, reusing: reuse(size))
+            let writer = try ObjectWriter(id: id, size: size, in: memory, reusing: takeFreeFile(atLeast: size))
             try header.withUnsafeBytes { try writer.write($0, at: 0) }
             try writer.write(UnsafeRawBufferPointer(payload), at: header.count)
             try writer.commit()
@@ -83,8 +85,28 @@ struct ObjectDirectory: Sendable {
         unlink(source)
     }
 
-    /// Renames object `id`'s memory file to `free`, for reuse; false when it is not there.
-    func keepForReuse(_ id: UInt64, as free: String) -> Bool { rename("\(memory)/\(id)", free) == 0 }
+    /// Moves object `id`'s memory file into `free`; false when it is not there.
+    func keepForReuse(_ id: UInt64) -> Bool { rename("\(memory)/\(id)", "\(free)/\(id)") == 0 }
+
+    /// The files waiting in `free`, with their sizes.
+    func freeFiles() -> [(path: String, size: Int)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: free)) ?? []
+        return names.compactMap { name in
+            let path = "\(free)/\(name)"
+            var info = stat()
+            return stat(path, &info) == 0 ? (path, Int(info.st_size)) : nil
+        }
+    }
+
+    /// The smallest free file of at least `size` bytes, taken out of `free` (renamed, so
+    /// that no other process takes it too), or nil when there is none.
+    func takeFreeFile(atLeast size: Int) -> String? {
+        let taken = "\(memory)/taken.\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+        for file in freeFiles().filter({ $0.size >= size }).sorted(by: { $0.size < $1.size }) {
+            if rename(file.path, taken) == 0 { return taken }  // else another process was first
+        }
+        return nil
+    }
 
     /// Deletes object `id`'s files.
     func remove(_ id: UInt64) {

@@ -10,9 +10,10 @@ import Logging
 /// recently used objects spill to disk on a background queue (the event loops never copy
 /// files); readers find them there by id (`ObjectDirectory`).
 ///
-/// The memory files of freed objects are kept (a few, up to a quarter of the limit) for
-/// the driver's next `put` to write over: a freed object has no reader left (refs pin
-/// their objects while they are read, tasks their inputs while they run).
+/// The memory files of freed objects are kept (up to `keptFiles`, and a quarter of the
+/// limit) in the directory's `free` folder, for the next object any process of the node
+/// writes (a put, a task's result) to be written over: a freed object has no reader left
+/// (refs pin their objects while they are read, tasks their inputs while they run).
 final class ObjectStore: @unchecked Sendable {  // state guarded by `lock`
     /// What the store holds now.
     struct Statistics: Sendable, Equatable {
@@ -34,9 +35,8 @@ final class ObjectStore: @unchecked Sendable {  // state guarded by `lock`
     private var spilled: [UInt64: Int] = [:]
     private var uses: UInt64 = 0
     private var statistics = Statistics()
-    private var reusable: [(path: String, size: Int)] = []
-    private var reusableBytes: Int { reusable.reduce(0) { $0 + $1.size } }
-    private var reusableNames = 0
+    /// At most this many freed files wait for reuse (a shuffle frees one per task).
+    static let keptFiles = 16
 
     init(directory: ObjectDirectory, memoryLimit: Int) {
         self.directory = directory
@@ -78,38 +78,20 @@ final class ObjectStore: @unchecked Sendable {  // state guarded by `lock`
 
     /// Object `id` is no longer referenced: its files go (its memory file may be kept for reuse).
     func removed(_ id: UInt64) {
-        let keep = lock.withLock { () -> String? in
+        let keep = lock.withLock { () -> Bool in
             if let size = spilled.removeValue(forKey: id) {
                 statistics.spilled -= 1
                 statistics.spilledBytes -= size
             }
-            guard let entry = inMemory.removeValue(forKey: id) else { return nil }
+            guard let entry = inMemory.removeValue(forKey: id) else { return false }
             statistics.inMemory -= 1
             statistics.memoryBytes -= entry.size
-            guard !spilling.contains(id), entry.size >= 1 << 20, reusable.count < 4,
-                reusableBytes + entry.size <= memoryLimit / 4
-            else { return nil }
-            reusableNames += 1
-            let path = "\(directory.memory)/free-\(reusableNames)"
-            reusable.append((path, entry.size))
-            return path
+            guard !spilling.contains(id), entry.size >= 1 << 20 else { return false }
+            let free = directory.freeFiles()
+            return free.count < Self.keptFiles && free.reduce(entry.size) { $0 + $1.size } <= memoryLimit / 4
         }
-        if let keep, directory.keepForReuse(id, as: keep) { return }
-        if let keep { lock.withLock { reusable.removeAll { $0.path == keep } } }
+        if keep, directory.keepForReuse(id) { return }
         directory.remove(id)
-    }
-
-    /// A kept file to write an object of `size` bytes over (the smallest that is large
-    /// enough; it leaves the pool), or nil.
-    func reusableFile(for size: Int) -> String? {
-        lock.withLock {
-            guard
-                let index = reusable.indices.filter({ reusable[$0].size >= size }).min(by: {
-                    reusable[$0].size < reusable[$1].size
-                })
-            else { return nil }
-            return reusable.remove(at: index).path
-        }
     }
 
     /// Waits until spills under way are done (for tests and statistics).
@@ -118,8 +100,11 @@ final class ObjectStore: @unchecked Sendable {  // state guarded by `lock`
     /// Least recently used objects to spill until memory is under the limit (not counting
     /// those already being spilled). Called under the lock.
     private func chooseVictims() -> [UInt64] {
-        while !reusable.isEmpty && statistics.memoryBytes + reusableBytes > memoryLimit {
-            unlink(reusable.removeLast().path)  // kept files go before any object spills
+        var free = directory.freeFiles()
+        var freeBytes = free.reduce(0) { $0 + $1.size }
+        while let file = free.popLast(), statistics.memoryBytes + freeBytes > memoryLimit {
+            unlink(file.path)  // kept files go before any object spills
+            freeBytes -= file.size
         }
         var excess = statistics.memoryBytes - memoryLimit
         for id in spilling { excess -= inMemory[id]?.size ?? 0 }
