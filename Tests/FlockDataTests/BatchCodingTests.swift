@@ -60,6 +60,51 @@ struct BatchCodingTests {
         }
     }
 
+    @Test("batches decoded together equal their concatenation: copied whole without nulls, decoded with them")
+    func decodeConcatenating() throws {
+        let interner = CategoryInterner()
+        let generated = GroupByData.generate(rows: 5000, groups: 10, batchRows: 1000)
+        let noNulls = try RecordBatch.concatenate(generated, schema: Schema(of: generated[0]))
+        for table in [try ParquetTests.table(rows: 700, seed: 4), noNulls] {
+            let parts = [table.slice(0..<100), table.slice(100..<100), table.slice(100..<table.rowCount)]
+            let encoded = parts.map(BatchCoding.encode)
+            let whole = try withBuffers(encoded) { try BatchCoding.decode(concatenating: $0, categories: interner) }
+            #expect(whole == table)
+        }
+        // Categorical batches with different categories are re-coded into their union.
+        let a = try RecordBatch(names: ["c"], columns: [Column(categorical: ["x", "y", "x"])])
+        let b = try RecordBatch(names: ["c"], columns: [Column(categorical: ["z", "x"])])
+        let mixed = try withBuffers([a, b].map(BatchCoding.encode)) {
+            try BatchCoding.decode(concatenating: $0, categories: CategoryInterner())
+        }
+        let texts = try (0..<5).map { try mixed.column("c")[$0] }
+        #expect(texts == ["x", "y", "x", "z", "x"].map(Value.string))
+        let other = try RecordBatch(names: ["d"], columns: [Column(categorical: ["x"])])
+        #expect(throws: DataError.self) {
+            try withBuffers([a, other].map(BatchCoding.encode)) {
+                try BatchCoding.decode(concatenating: $0, categories: CategoryInterner())
+            }
+        }
+        var failures = 0
+        let good = BatchCoding.encode(try ParquetTests.table(rows: 200, seed: 6))
+        for bad in corruptedCopies(of: good, count: 300, seed: 12) {
+            do {
+                _ = try withBuffers([good, bad]) { try BatchCoding.decode(concatenating: $0, categories: interner) }
+            } catch is DataError {
+                failures += 1
+            }
+        }
+        #expect(failures > 100, "only \(failures) of 300 corruptions were noticed")
+    }
+
+    /// `body` over the bytes of every one of `arrays` at once.
+    private func withBuffers<R>(_ arrays: [[UInt8]], _ body: ([UnsafeRawBufferPointer]) throws -> R) rethrows -> R {
+        guard let last = arrays.last else { return try body([]) }
+        return try last.withUnsafeBytes { raw in
+            try withBuffers(Array(arrays.dropLast())) { try body($0 + [raw]) }
+        }
+    }
+
     @Test("truncated and corrupted bytes give a malformed-batch or malformed-column error, never a crash")
     func corruption() throws {
         let good = BatchCoding.encode(

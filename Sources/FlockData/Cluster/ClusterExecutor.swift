@@ -61,9 +61,18 @@ struct ClusterExecutor {
         case local(DataFrame)
     }
 
-    /// The rows of `plan`, as one batch in this process.
+    /// The rows of `plan`, as one batch in this process: distributed rows are decoded
+    /// straight into the whole batch from the store's memory (one copy of each column).
     func collect(_ plan: LogicalPlan) async throws -> RecordBatch {
-        try await gathered(try await rows(of: plan)).collect()
+        switch try await rows(of: plan) {
+        case .local(let frame): return try frame.collect()
+        case .distributed(let parts, _):
+            let objects = try submit(parts, output: .batch)
+            return try await ObjectRef.withUnsafeElements(of: objects) { (buffers: [UnsafeBufferPointer<UInt8>]) in
+                try BatchCoding.decode(
+                    concatenating: buffers.map(UnsafeRawBufferPointer.init), categories: CategoryInterner())
+            }
+        }
     }
 
     /// Where the rows of `plan` are once its tasks are submitted.

@@ -118,52 +118,149 @@ public enum BatchCoding {
     public static func decode(
         _ bytes: UnsafeRawBufferPointer, columns wanted: Set<String>? = nil, categories: CategoryInterner? = nil
     ) throws -> RecordBatch {
+        let encoded = try blocks(of: bytes).filter { wanted?.contains($0.name) ?? true }
+        return try RecordBatch(
+            names: encoded.map(\.name), columns: try encoded.map { try decodeColumn($0, categories: categories) })
+    }
+
+    /// The batches in `buffers` (each from `encode(_:)`, all with the same columns) as one
+    /// batch. A column of fixed-width values without nulls (whose batches share their
+    /// categories, when categorical) is copied once, straight into its place in the whole,
+    /// instead of decoded per batch and then concatenated; such columns fill in parallel.
+    /// - Throws: `DataError.malformedBatch` or `.malformedColumn` naming what is wrong,
+    ///   also when the batches' columns differ.
+    public static func decode(concatenating buffers: [UnsafeRawBufferPointer], categories: CategoryInterner) throws
+        -> RecordBatch
+    {
+        let batches = try buffers.map(blocks)
+        guard let first = batches.first else { throw DataError.malformedBatch("no batches to decode") }
+        for batch in batches.dropFirst()
+        where batch.map(\.name) != first.map(\.name) || batch.map(\.type) != first.map(\.type) {
+            throw DataError.malformedBatch("batches to put together have different columns")
+        }
+        // Categories and the columns that cannot be copied whole are decoded here, on one
+        // thread (the interner is not shared between threads); the copies run in parallel.
+        var columns = [Column?](repeating: nil, count: first.count)
+        var copies: [(index: Int, parts: [UnsafeRawBufferPointer], categories: Categories?)] = []
+        for j in first.indices {
+            let parts = batches.map { $0[j] }
+            if let copy = try valueBlocks(parts, categories: categories) {
+                copies.append((j, copy.values, copy.categories))
+            } else {
+                columns[j] = try Column.concatenate(try parts.map { try decodeColumn($0, categories: categories) })
+            }
+        }
+        let copied = try Parallel.map(copies.count) { c in
+            let (index, parts, categories) = copies[c]
+            let total = parts.reduce(0) { $0 + $1.count }
+            let values = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+                var offset = 0
+                for part in parts where part.count > 0 {
+                    let target = UnsafeMutableBufferPointer(rebasing: buffer[offset..<offset + part.count])
+                    UnsafeMutableRawBufferPointer(target).copyMemory(from: part)
+                    offset += part.count
+                }
+                initialized = total
+            }
+            let rows = batches.reduce(0) { $0 + $1[index].rows }
+            return try Column(
+                type: first[index].type, count: rows, validity: nil, values: values, categories: categories)
+        }
+        for (copy, column) in zip(copies, copied) { columns[copy.index] = column }
+        // Invariant: every index was decoded above or copied.
+        return try RecordBatch(names: first.map(\.name), columns: columns.map { $0! })
+    }
+
+    /// One column of an encoded batch: its name, type, rows and block.
+    private struct EncodedColumn {
+        let name: String
+        let type: DataType
+        let rows: Int
+        let hasValidity: Bool
+        let block: UnsafeRawBufferPointer
+    }
+
+    /// The columns of the batch in `bytes`, checked as far as the block lengths.
+    private static func blocks(of bytes: UnsafeRawBufferPointer) throws -> [EncodedColumn] {
         var cursor = ByteCursor(bytes)
         guard try cursor.take(4).elementsEqual(batchMagic) else { throw cursor.problem("no batch header") }
         let columnCount = Int(try cursor.integer(UInt32.self))
         let rows = try cursor.integer(UInt64.self)
         guard rows <= UInt64(Int32.max) else { throw cursor.problem("\(rows) rows are more than a batch holds") }
-        var names: [String] = []
-        var columns: [Column] = []
+        var columns: [EncodedColumn] = []
         for _ in 0..<columnCount {
             let name = try cursor.text()
             let typeIndex = Int(try cursor.integer(UInt8.self))
             guard typeIndex < DataType.allCases.count else { throw cursor.problem("unknown type \(typeIndex)") }
             let flags = try cursor.integer(UInt8.self)
             let length = Int(clamping: try cursor.integer(UInt64.self))
-            let block = try cursor.take(length)
-            guard wanted?.contains(name) ?? true else { continue }
-            var reader = ByteCursor(block)
-            let column = try decodeColumn(
-                &reader, type: DataType.allCases[typeIndex], count: Int(rows), hasValidity: flags & 1 == 1,
-                name: name, categories: categories)
-            guard reader.isAtEnd else { throw reader.problem("column \"\(name)\" has trailing bytes") }
-            names.append(name)
-            columns.append(column)
+            columns.append(
+                EncodedColumn(
+                    name: name, type: DataType.allCases[typeIndex], rows: Int(rows), hasValidity: flags & 1 == 1,
+                    block: try cursor.take(length)))
         }
         guard cursor.isAtEnd else { throw cursor.problem("trailing bytes after the last column") }
-        return try RecordBatch(names: names, columns: columns)
+        return columns
     }
 
-    private static func decodeColumn(
-        _ cursor: inout ByteCursor, type: DataType, count: Int, hasValidity: Bool, name: String,
-        categories interner: CategoryInterner?
-    ) throws -> Column {
-        let validity = hasValidity ? try Bitmap(bytes: Array(try cursor.take((count + 7) / 8)), count: count) : nil
+    /// The value bytes of `parts` (one column of several batches) when they can be copied
+    /// one after another as the whole column's: fixed-width, no nulls, one `Categories`.
+    private static func valueBlocks(_ parts: [EncodedColumn], categories interner: CategoryInterner) throws
+        -> (values: [UnsafeRawBufferPointer], categories: Categories?)?
+    {
+        guard let type = parts.first?.type, type != .bool, type.byteWidth != nil,
+            !parts.contains(where: \.hasValidity)
+        else { return nil }
+        var values: [UnsafeRawBufferPointer] = []
+        var shared: Categories?
+        for part in parts {
+            var cursor = ByteCursor(part.block)
+            values.append(try cursor.take(Int(clamping: try cursor.integer(UInt64.self))))
+            guard values.last!.count == part.rows * type.byteWidth! else {  // Invariant: appended; width checked.
+                throw DataError.malformedColumn(
+                    "\(part.rows) \(type) values need \(part.rows * type.byteWidth!) bytes, got \(values.last!.count)")
+            }
+            if type == .categorical {
+                let categories = try decodeCategories(&cursor, name: part.name, categories: interner)
+                guard shared == nil || shared === categories else { return nil }
+                shared = categories
+            }
+            guard cursor.isAtEnd else { throw cursor.problem("column \"\(part.name)\" has trailing bytes") }
+        }
+        return (values, shared)
+    }
+
+    private static func decodeColumn(_ encoded: EncodedColumn, categories interner: CategoryInterner?) throws
+        -> Column
+    {
+        let (type, count) = (encoded.type, encoded.rows)
+        var cursor = ByteCursor(encoded.block)
+        let validity =
+            encoded.hasValidity ? try Bitmap(bytes: Array(try cursor.take((count + 7) / 8)), count: count) : nil
         let values = Array(try cursor.take(Int(clamping: try cursor.integer(UInt64.self))))
         var offsets: [Int32]?
         if type == .utf8 { offsets = try cursor.int32s(count + 1) }
         var categories: Categories?
         if type == .categorical {
-            let count = Int(try cursor.integer(UInt32.self))
-            let ends = try cursor.int32s(count + 1)
-            let text = Array(try cursor.take(Int(clamping: try cursor.integer(UInt64.self))))
-            let strings = try Column(type: .utf8, count: count, validity: nil, values: text, offsets: ends)
-            let values = (0..<count).map { strings.text($0) }
-            categories = interner?.intern(values, column: name) ?? Categories(values)
+            categories = try decodeCategories(&cursor, name: encoded.name, categories: interner)
         }
+        guard cursor.isAtEnd else { throw cursor.problem("column \"\(encoded.name)\" has trailing bytes") }
         return try Column(
             type: type, count: count, validity: validity, values: values, offsets: offsets, categories: categories)
+    }
+
+    /// A categorical column's categories, read at `cursor`.
+    private static func decodeCategories(
+        _ cursor: inout ByteCursor, name: String, categories interner: CategoryInterner?
+    )
+        throws -> Categories
+    {
+        let count = Int(try cursor.integer(UInt32.self))
+        let ends = try cursor.int32s(count + 1)
+        let text = Array(try cursor.take(Int(clamping: try cursor.integer(UInt64.self))))
+        let strings = try Column(type: .utf8, count: count, validity: nil, values: text, offsets: ends)
+        let values = (0..<count).map { strings.text($0) }
+        return interner?.intern(values, column: name) ?? Categories(values)
     }
 }
 

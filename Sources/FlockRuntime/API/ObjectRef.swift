@@ -38,6 +38,21 @@ public struct ObjectRef<Value: Codable & Sendable>: Sendable, Hashable, Codable 
         return try bytes.withUnsafeBytes { try body(try ObjectCoding.elements(Element.self, in: $0)) }
     }
 
+    /// Calls `body` with the elements of every one of `refs` in place, all at once (as
+    /// `withUnsafeElements` does for one): for results to be put together without a copy
+    /// of each first.
+    /// - Throws: as `withUnsafeElements`.
+    public static func withUnsafeElements<Element: BitwiseCopyable, Result>(
+        of refs: [ObjectRef], isolation: isolated (any Actor)? = #isolation,
+        _ body: ([UnsafeBufferPointer<Element>]) throws -> Result
+    ) async throws -> Result where Value == [Element] {
+        var held: [ObjectBytes] = []
+        for ref in refs { held.append(try await ref.bytes()) }
+        return try withExtendedLifetime(held) {
+            try body(try held.map { try ObjectCoding.elements(Element.self, in: $0.bytes) })
+        }
+    }
+
     private func bytes() async throws -> ObjectBytes {
         if let owner {
             let backend = owner.backend

@@ -8,12 +8,16 @@ import Foundation
 /// read-only mapping of the store's file (no copy; the mapping stays valid even if the
 /// store frees or spills the file meanwhile).
 final class ObjectBytes: @unchecked Sendable {  // immutable after init
-    private let inline: [UInt8]
-    private let mapping: UnsafeRawBufferPointer?
+    /// The bytes, valid while this value lives.
+    let bytes: UnsafeRawBufferPointer
+    /// Whether `bytes` is a mapping (else memory this value allocated).
+    private let mapped: Bool
 
-    init(_ bytes: [UInt8]) {
-        inline = bytes
-        mapping = nil
+    init(_ inline: [UInt8]) {
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: inline.count, alignment: 8)
+        inline.withUnsafeBytes { copy.copyMemory(from: $0) }
+        bytes = UnsafeRawBufferPointer(copy)
+        mapped = false
     }
 
     /// Maps the file at `path`; nil when there is no such file. Pages are mapped as they
@@ -33,9 +37,9 @@ final class ObjectBytes: @unchecked Sendable {  // immutable after init
             throw RuntimeError.malformedObject("cannot stat \(path): \(String(cString: strerror(errno)))")
         }
         let size = Int(status.st_size)
-        inline = []
         guard size > 0 else {
-            mapping = nil
+            bytes = UnsafeRawBufferPointer(UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 8))
+            mapped = false
             return
         }
         guard let address = mmap(nil, size, PROT_READ, MAP_SHARED, descriptor, 0),
@@ -43,16 +47,20 @@ final class ObjectBytes: @unchecked Sendable {  // immutable after init
         else {
             throw RuntimeError.malformedObject("cannot map \(path): \(String(cString: strerror(errno)))")
         }
-        mapping = UnsafeRawBufferPointer(start: address, count: size)
+        bytes = UnsafeRawBufferPointer(start: address, count: size)
+        mapped = true
     }
 
     deinit {
-        if let mapping { munmap(UnsafeMutableRawPointer(mutating: mapping.baseAddress), mapping.count) }
+        if mapped {
+            munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count)
+        } else {
+            bytes.deallocate()
+        }
     }
 
     /// Calls `body` with the bytes.
     func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
-        if let mapping { return try body(mapping) }
-        return try inline.withUnsafeBytes(body)
+        try withExtendedLifetime(self) { try body(bytes) }
     }
 }
