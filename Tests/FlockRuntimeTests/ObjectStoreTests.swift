@@ -150,6 +150,30 @@ struct ObjectStoreTests {
         #expect(directory.freeFiles().isEmpty)
     }
 
+    @Test("a writable object writes itself into the store, small (inline) or large, and reads back as its bytes")
+    func writableObjects() throws {
+        let directory = try ObjectDirectory.create()
+        defer { directory.removeAll() }
+        for count in [10, 3 << 20] {
+            let value = Counting(count: count)
+            let location = try directory.store(value, as: UInt64(count))
+            if count > ObjectLocation.inlineLimit {
+                guard case .stored = location else {
+                    Issue.record("\(count) bytes should be a file")
+                    continue
+                }
+            }
+            let bytes = try directory.read(UInt64(count), at: location).withUnsafeBytes {
+                try ObjectCoding.decode([UInt8].self, from: $0)
+            }
+            #expect(bytes == value.bytes)
+            let back = try directory.read(UInt64(count), at: location).withUnsafeBytes {
+                try ObjectCoding.decode(Counting.self, from: $0)
+            }
+            #expect(back.count == count)
+        }
+    }
+
     @Test("encoding a task collects the refs among its fields")
     func collectsReferences() throws {
         let task = TakesRefs(
@@ -180,5 +204,22 @@ struct ObjectStoreTests {
         var frame = TaskMessage.results([(3, .cancelled)]).frame
         frame.payload[12] = 9
         #expect(throws: (any Error).self) { try TaskMessage(frame, peer: "test") }
+    }
+}
+
+/// A writable object of `count` bytes 0, 1, 2, ... (mod 251).
+private struct Counting: WritableObject {
+    let count: Int
+    var bytes: [UInt8] { (0..<count).map { UInt8($0 % 251) } }
+    var byteCount: Int { count }
+    func write(into target: UnsafeMutableRawBufferPointer) {
+        for i in 0..<count { target[i] = UInt8(i % 251) }
+    }
+    init(count: Int) { self.count = count }
+    init(storedBytes stored: [UInt8]) throws {
+        guard stored == (0..<stored.count).map({ UInt8($0 % 251) }) else {
+            throw RuntimeError.malformedObject("not counting bytes")
+        }
+        count = stored.count
     }
 }

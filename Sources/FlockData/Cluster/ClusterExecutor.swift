@@ -218,7 +218,8 @@ struct ClusterExecutor {
             try cluster.submit(
                 DataStageTask(
                     inputs: [.init(objects: [object], columns: [column])],
-                    fragment: .aggregate(.input(0), keys: [], aggregates: [count().alias("n")]), output: .batch))
+                    fragment: .aggregate(.input(0), keys: [], aggregates: [count().alias("n")]), output: .batch)
+            ).asBytes
         }
         var total = 0
         for bytes in try await cluster.get(counts) {
@@ -241,6 +242,7 @@ struct ClusterExecutor {
                 return part.inputs[0].objects[0]
             }
             return try cluster.submit(DataStageTask(inputs: part.inputs, fragment: part.fragment, output: output))
+                .asBytes
         }
     }
 

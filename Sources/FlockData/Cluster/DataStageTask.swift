@@ -31,7 +31,7 @@ public struct DataStageTask: RemoteTask {
     let output: Form
 
     /// Runs the stage in a worker.
-    public func run() async throws -> [UInt8] {
+    public func run() async throws -> EncodedRows {
         let interner = CategoryInterner()
         var batches: [[RecordBatch]] = []
         for input in inputs {
@@ -55,10 +55,9 @@ public struct DataStageTask: RemoteTask {
         }
         let rows = try fragment.frame(batches).collect()
         switch output {
-        case .batch: return BatchCoding.encode(rows)
+        case .batch: return EncodedRows(.batch(rows))
         case .pieces(let keys, let asFloat, let count):
-            return BatchCoding.encode(
-                pieces: try HashPartitioner.split(rows, keys: keys, asFloat: Set(asFloat), into: count))
+            return EncodedRows(.pieces(try HashPartitioner.split(rows, keys: keys, asFloat: Set(asFloat), into: count)))
         }
     }
 }

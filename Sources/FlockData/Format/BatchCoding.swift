@@ -15,29 +15,43 @@ public enum BatchCoding {
 
     /// The bytes of `batch`.
     public static func encode(_ batch: RecordBatch) -> [UInt8] {
-        var out = ByteSink(capacity: size(of: batch))
-        write(batch, into: &out)
-        return out.bytes
+        filled(size(of: batch)) { write(batch, into: &$0) }
     }
 
     /// The bytes of `pieces`, each readable alone with `decode(piece:of:)`.
     public static func encode(pieces: [RecordBatch]) -> [UInt8] {
-        let sizes = pieces.map(size)
-        var out = ByteSink(capacity: 8 + 8 * pieces.count + sizes.reduce(0, +))
+        filled(size(of: pieces)) { write(pieces: pieces, into: &$0) }
+    }
+
+    /// `count` bytes that `fill` writes.
+    private static func filled(_ count: Int, _ fill: (inout ByteSink) -> Void) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var sink = ByteSink(UnsafeMutableRawBufferPointer(buffer))
+            fill(&sink)
+            initialized = sink.finished()
+        }
+    }
+
+    /// How many bytes `encode(pieces:)` makes of `pieces`.
+    static func size(of pieces: [RecordBatch]) -> Int {
+        pieces.reduce(8 + 8 * pieces.count) { $0 + size(of: $1) }
+    }
+
+    /// Writes what `encode(pieces:)` makes of `pieces` to `out`.
+    static func write(pieces: [RecordBatch], into out: inout ByteSink) {
         out.append(piecesMagic)
         out.integer(UInt32(pieces.count))
         var end = 0
-        for size in sizes {
-            end += size
+        for piece in pieces {
+            end += size(of: piece)
             out.integer(UInt64(end))
         }
         for piece in pieces { write(piece, into: &out) }
-        return out.bytes
     }
 
-    /// How many bytes `write` makes of `batch`: the buffer is sized once, then filled (it
-    /// grew by doubling before, copying shuffles of 100+ MiB several times).
-    private static func size(of batch: RecordBatch) -> Int {
+    /// How many bytes `encode(_:)` makes of `batch`: its memory is sized once, then
+    /// filled (in the object store's memory, for a task's result: `EncodedRows`).
+    static func size(of batch: RecordBatch) -> Int {
         zip(batch.names, batch.columns).reduce(16) { total, named in
             total + 4 + named.0.utf8.count + 2 + 8 + blockLength(named.1)
         }
@@ -54,8 +68,8 @@ public enum BatchCoding {
         return length
     }
 
-    /// Appends the bytes of `batch` to `out`.
-    private static func write(_ batch: RecordBatch, into out: inout ByteSink) {
+    /// Writes what `encode(_:)` makes of `batch` to `out`.
+    static func write(_ batch: RecordBatch, into out: inout ByteSink) {
         out.append(batchMagic)
         out.integer(UInt32(batch.columns.count))
         out.integer(UInt64(batch.rowCount))
@@ -283,22 +297,34 @@ public final class CategoryInterner: @unchecked Sendable {  // used by one decod
 
 /// Appends little-endian integers and byte strings.
 struct ByteSink {
-    private(set) var bytes: [UInt8] = []
+    private let target: UnsafeMutableRawBufferPointer
+    private var position = 0
 
-    /// A sink whose buffer holds `capacity` bytes before it grows.
-    init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+    /// A sink that fills `target`, which the caller sized for what is written.
+    init(_ target: UnsafeMutableRawBufferPointer) { self.target = target }
 
-    mutating func integer<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    /// How many bytes were written, checked to be all of `target`.
+    func finished() -> Int {
+        precondition(position == target.count, "wrote \(position) of the \(target.count) bytes sized")
+        return position
     }
 
-    mutating func append(_ raw: [UInt8]) { bytes.append(contentsOf: raw) }
+    mutating func integer<T: FixedWidthInteger>(_ value: T) {
+        withUnsafeBytes(of: value.littleEndian) { append($0) }
+    }
+
+    mutating func append(_ raw: [UInt8]) { raw.withUnsafeBytes { append($0) } }
+
+    mutating func append(_ raw: UnsafeRawBufferPointer) {
+        precondition(raw.count <= target.count - position, "more bytes written than sized")
+        guard let base = raw.baseAddress, raw.count > 0 else { return }
+        (target.baseAddress! + position).copyMemory(from: base, byteCount: raw.count)  // Invariant: room checked.
+        position += raw.count
+    }
 
     mutating func integers(_ values: [Int32]) {
-        values.withUnsafeBytes { raw in
-            // Little-endian machines only (as the rest of the format): the buffer as it is.
-            bytes.append(contentsOf: raw)
-        }
+        // Little-endian machines only (as the rest of the format): the buffer as it is.
+        values.withUnsafeBytes { append($0) }
     }
 
     mutating func text(_ value: String) {
@@ -307,7 +333,10 @@ struct ByteSink {
     }
 
     /// The UTF-8 bytes of `value`, without a length.
-    mutating func append(utf8 value: String) { bytes.append(contentsOf: value.utf8) }
+    mutating func append(utf8 value: String) {
+        var value = value
+        value.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+    }
 }
 
 /// Reads what `ByteSink` wrote, checking every length against the bytes there are.

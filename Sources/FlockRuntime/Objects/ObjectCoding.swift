@@ -4,7 +4,8 @@ import Foundation
 /// header (so that the elements of a mapped object are 8-byte aligned): a format byte, an
 /// element kind, six reserved bytes. Arrays of plain numbers (`[Float]`, `[Double]`,
 /// `[Int32]`, `[Int64]`, `[Int]`, `[UInt8]`) are stored as their raw elements: one memcpy
-/// to store, none to read in place (`ObjectRef.withUnsafeElements`). Anything else is JSON.
+/// to store, none to read in place (`ObjectRef.withUnsafeElements`); a `WritableObject` is
+/// stored as the `[UInt8]` of the bytes it writes. Anything else is JSON.
 enum ObjectCoding {
     static let headerSize = 8
     private static let json: UInt8 = 0x4A  // "J"
@@ -15,6 +16,13 @@ enum ObjectCoding {
     static func withEncoded<Value: Encodable, Result>(
         _ value: Value, _ body: (_ header: [UInt8], _ payload: UnsafeRawBufferPointer) throws -> Result
     ) throws -> Result {
+        if let writable = value as? any WritableObject {
+            let bytes = [UInt8](unsafeUninitializedCapacity: writable.byteCount) { buffer, initialized in
+                writable.write(into: UnsafeMutableRawBufferPointer(buffer))
+                initialized = buffer.count
+            }
+            return try bytes.withUnsafeBytes { try body(bytesHeader, $0) }
+        }
         if let array = value as? any RawArray {
             return try array.withPayload { kind, payload in try body([raw, kind, 0, 0, 0, 0, 0, 0], payload) }
         }
@@ -22,11 +30,18 @@ enum ObjectCoding {
         return try json.withUnsafeBytes { try body([self.json, 0, 0, 0, 0, 0, 0, 0], $0) }
     }
 
+    /// The header of a `[UInt8]` object.
+    static let bytesHeader: [UInt8] = [raw, UInt8.kind, 0, 0, 0, 0, 0, 0]
+
     /// The value stored in `bytes`.
     /// - Throws: `RuntimeError.malformedObject` when the bytes are not an object of `Value`.
     static func decode<Value: Decodable>(_: Value.Type, from bytes: UnsafeRawBufferPointer) throws -> Value {
         guard bytes.count >= headerSize else {
             throw RuntimeError.malformedObject("\(bytes.count) bytes are too few for an object header")
+        }
+        if let type = Value.self as? any WritableObject.Type {
+            // Invariant: `type` is `Value.self`.
+            return try type.init(storedBytes: try [UInt8](objectBytes: bytes)) as! Value
         }
         if let type = Value.self as? any RawArray.Type {
             // Invariant: `type` is `Value.self`.

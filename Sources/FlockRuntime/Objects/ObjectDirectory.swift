@@ -41,7 +41,19 @@ struct ObjectDirectory: Sendable {
     /// a shuffle (half of a worker's time in q10, BENCHMARKS.md session 15).
     /// - Throws: the encoding's error, or `RuntimeError.storeFull` when the file cannot be written.
     func store<Value: Encodable>(_ value: Value, as id: UInt64) throws -> ObjectLocation {
-        try ObjectCoding.withEncoded(value) { header, payload in
+        if let writable = value as? any WritableObject {
+            let size = ObjectCoding.headerSize + writable.byteCount
+            if size > ObjectLocation.inlineLimit {
+                let writer = try ObjectWriter(id: id, size: size, in: memory, reusing: takeFreeFile(atLeast: size))
+                try writer.fill { target in
+                    target.copyBytes(from: ObjectCoding.bytesHeader)
+                    writable.write(into: UnsafeMutableRawBufferPointer(rebasing: target[ObjectCoding.headerSize...]))
+                }
+                try writer.commit()
+                return .stored(size: size, node: node)
+            }
+        }
+        return try ObjectCoding.withEncoded(value) { header, payload in
             let size = header.count + payload.count
             guard size > ObjectLocation.inlineLimit else { return .inline(header + Array(payload)) }
             let writer = try ObjectWriter(id: id, size: size, in: memory, reusing: takeFreeFile(atLeast: size))

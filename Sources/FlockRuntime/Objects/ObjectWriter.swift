@@ -73,6 +73,17 @@ final class ObjectWriter: @unchecked Sendable {  // used by one thread at a time
         }
     }
 
+    /// Calls `body` with the whole file's memory to fill (a mapped writer's; an unmapped
+    /// one's through a buffer then written).
+    /// - Throws: `RuntimeError.storeFull` when the file system refuses the bytes.
+    func fill(_ body: (UnsafeMutableRawBufferPointer) -> Void) throws {
+        if let address { return body(UnsafeMutableRawBufferPointer(start: address, count: size)) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
+        defer { buffer.deallocate() }
+        body(buffer)
+        try write(UnsafeRawBufferPointer(buffer), at: 0)
+    }
+
     /// Puts the finished file in place under the object's id.
     /// - Throws: `RuntimeError.storeFull` when the rename fails.
     func commit() throws {
