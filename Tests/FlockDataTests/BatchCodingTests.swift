@@ -60,6 +60,29 @@ struct BatchCodingTests {
         }
     }
 
+    @Test("parts encoded as one batch decode to their concatenation: every type, nulls, differing categories")
+    func partsEncodeAsOne() throws {
+        let table = try ParquetTests.table(rows: 700, seed: 8)
+        let parts = [table.slice(0..<1), table.slice(1..<1), table.slice(1..<333), table.slice(333..<700)]
+        let whole = try BatchParts(parts)
+        let bytes = [UInt8](unsafeUninitializedCapacity: whole.byteCount) { buffer, initialized in
+            var sink = ByteSink(UnsafeMutableRawBufferPointer(buffer))
+            BatchCoding.write(whole, into: &sink)
+            initialized = sink.finished()
+        }
+        #expect(try bytes.withUnsafeBytes { try BatchCoding.decode($0) } == table)
+        #expect(bytes == BatchCoding.encode(table))
+        let a = try RecordBatch(names: ["c"], columns: [Column(categorical: ["x", nil, "x"])])
+        let b = try RecordBatch(names: ["c"], columns: [Column(categorical: ["z", "x"])])
+        let recoded = try EncodedRows(.batch(try BatchParts([a, b]))).bytes.withUnsafeBytes {
+            try BatchCoding.decode($0)
+        }
+        let values = try (0..<5).map { try recoded.column("c")[$0] }
+        #expect(values == [.string("x"), nil, .string("x"), .string("z"), .string("x")])
+        let other = try RecordBatch(names: ["d"], columns: [Column(categorical: ["x"])])
+        #expect(throws: DataError.self) { try BatchParts([a, other]) }
+    }
+
     @Test("batches decoded together equal their concatenation: copied whole without nulls, decoded with them")
     func decodeConcatenating() throws {
         let interner = CategoryInterner()

@@ -53,11 +53,18 @@ public struct DataStageTask: RemoteTask {
             }
             batches.append(decoded)
         }
-        let rows = try fragment.frame(batches).collect()
+        // The fragment's morsels are encoded as they are, part after part: never
+        // concatenated into one batch first.
+        let frame = try fragment.frame(batches)
+        var morsels = try frame.collectBatches()
+        if morsels.isEmpty { morsels = [try RecordBatch.empty(frame.schema)] }
         switch output {
-        case .batch: return EncodedRows(.batch(rows))
+        case .batch: return EncodedRows(.batch(try BatchParts(morsels)))
         case .pieces(let keys, let asFloat, let count):
-            return EncodedRows(.pieces(try HashPartitioner.split(rows, keys: keys, asFloat: Set(asFloat), into: count)))
+            let split = try Parallel.map(morsels.count) {
+                try HashPartitioner.split(morsels[$0], keys: keys, asFloat: Set(asFloat), into: count)
+            }
+            return EncodedRows(.pieces(try (0..<count).map { piece in try BatchParts(split.map { $0[piece] }) }))
         }
     }
 }

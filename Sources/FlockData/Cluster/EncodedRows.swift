@@ -5,19 +5,19 @@ import FlockRuntime
 /// read back in place as those bytes (`ObjectRef.asBytes`).
 public struct EncodedRows: WritableObject {
     /// What the object holds.
-    public enum Content: Sendable {
-        /// One batch (`BatchCoding.encode(_:)`).
-        case batch(RecordBatch)
-        /// One piece per reducer (`BatchCoding.encode(pieces:)`).
-        case pieces([RecordBatch])
+    enum Content: Sendable {
+        /// One batch (`BatchCoding.encode(_:)`), written from its parts.
+        case batch(BatchParts)
+        /// One piece per reducer (`BatchCoding.encode(pieces:)`), each from its parts.
+        case pieces([BatchParts])
         /// The bytes themselves, as read back from the store.
         case stored([UInt8])
     }
 
-    public let content: Content
+    let content: Content
 
     /// Rows to encode when stored.
-    public init(_ content: Content) { self.content = content }
+    init(_ content: Content) { self.content = content }
 
     /// The bytes read back from the store.
     public init(storedBytes stored: [UInt8]) { content = .stored(stored) }
@@ -31,7 +31,7 @@ public struct EncodedRows: WritableObject {
     /// How many bytes the encoding takes.
     public var byteCount: Int {
         switch content {
-        case .batch(let batch): BatchCoding.size(of: batch)
+        case .batch(let batch): batch.byteCount
         case .pieces(let pieces): BatchCoding.size(of: pieces)
         case .stored(let bytes): bytes.count
         }

@@ -15,12 +15,14 @@ public enum BatchCoding {
 
     /// The bytes of `batch`.
     public static func encode(_ batch: RecordBatch) -> [UInt8] {
-        filled(size(of: batch)) { write(batch, into: &$0) }
+        let parts = BatchParts(batch)
+        return filled(parts.byteCount) { write(parts, into: &$0) }
     }
 
     /// The bytes of `pieces`, each readable alone with `decode(piece:of:)`.
     public static func encode(pieces: [RecordBatch]) -> [UInt8] {
-        filled(size(of: pieces)) { write(pieces: pieces, into: &$0) }
+        let parts = pieces.map(BatchParts.init)
+        return filled(size(of: parts)) { write(pieces: parts, into: &$0) }
     }
 
     /// `count` bytes that `fill` writes.
@@ -32,69 +34,25 @@ public enum BatchCoding {
         }
     }
 
-    /// How many bytes `encode(pieces:)` makes of `pieces`.
-    static func size(of pieces: [RecordBatch]) -> Int {
-        pieces.reduce(8 + 8 * pieces.count) { $0 + size(of: $1) }
+    /// How many bytes `write(pieces:into:)` makes of `pieces`.
+    static func size(of pieces: [BatchParts]) -> Int {
+        pieces.reduce(8 + 8 * pieces.count) { $0 + $1.byteCount }
     }
 
-    /// Writes what `encode(pieces:)` makes of `pieces` to `out`.
-    static func write(pieces: [RecordBatch], into out: inout ByteSink) {
+    /// Writes what `encode(pieces:)` makes of pieces to `out`, each piece from its parts.
+    static func write(pieces: [BatchParts], into out: inout ByteSink) {
         out.append(piecesMagic)
         out.integer(UInt32(pieces.count))
         var end = 0
         for piece in pieces {
-            end += size(of: piece)
+            end += piece.byteCount
             out.integer(UInt64(end))
         }
         for piece in pieces { write(piece, into: &out) }
     }
 
-    /// How many bytes `encode(_:)` makes of `batch`: its memory is sized once, then
-    /// filled (in the object store's memory, for a task's result: `EncodedRows`).
-    static func size(of batch: RecordBatch) -> Int {
-        zip(batch.names, batch.columns).reduce(16) { total, named in
-            total + 4 + named.0.utf8.count + 2 + 8 + blockLength(named.1)
-        }
-    }
-
-    /// The length of a column's block (validity, values, offsets, categories).
-    private static func blockLength(_ column: Column) -> Int {
-        var length = (column.validity?.bytes.count ?? 0) + 8 + column.values.count
-        length += 4 * (column.offsets?.count ?? 0)
-        if let categories = column.categories {
-            let text = categories.values.reduce(0) { $0 + $1.utf8.count }
-            length += 4 + 4 * (categories.values.count + 1) + 8 + text
-        }
-        return length
-    }
-
-    /// Writes what `encode(_:)` makes of `batch` to `out`.
-    static func write(_ batch: RecordBatch, into out: inout ByteSink) {
-        out.append(batchMagic)
-        out.integer(UInt32(batch.columns.count))
-        out.integer(UInt64(batch.rowCount))
-        for (name, column) in zip(batch.names, batch.columns) {
-            out.text(name)
-            out.integer(UInt8(DataType.allCases.firstIndex(of: column.type)!))  // Invariant: every type is a case.
-            out.integer(UInt8(column.validity == nil ? 0 : 1))
-            out.integer(UInt64(blockLength(column)))
-            if let validity = column.validity { out.append(validity.bytes) }
-            out.integer(UInt64(column.values.count))
-            out.append(column.values)
-            if let offsets = column.offsets { out.integers(offsets) }
-            if let categories = column.categories {
-                out.integer(UInt32(categories.values.count))
-                var position: Int32 = 0
-                out.integer(position)
-                for text in categories.values {
-                    position += Int32(text.utf8.count)
-                    out.integer(position)
-                }
-                out.integer(UInt64(Int(position)))
-                for text in categories.values { out.append(utf8: text) }
-            }
-        }
-    }
+    /// Writes what `encode(_:)` makes of a batch to `out`, from its parts.
+    static func write(_ batch: BatchParts, into out: inout ByteSink) { batch.write(into: &out, magic: batchMagic) }
 
     /// How many pieces `bytes` (from `encode(pieces:)`) holds.
     /// - Throws: `DataError.malformedBatch` when they are not pieces.
