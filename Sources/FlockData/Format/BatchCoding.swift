@@ -1,3 +1,5 @@
+import Foundation
+
 /// Record batches as bytes, for the object store and the shuffle: Arrow's buffers written
 /// one after another with their lengths, so encoding is a few copies and decoding takes
 /// only the columns asked for. Bytes from another process are not trusted: every length is
@@ -228,11 +230,18 @@ public enum BatchCoding {
         throws -> Categories
     {
         let count = Int(try cursor.integer(UInt32.self))
-        let ends = try cursor.int32s(count + 1)
-        let text = Array(try cursor.take(Int(clamping: try cursor.integer(UInt64.self))))
-        let strings = try Column(type: .utf8, count: count, validity: nil, values: text, offsets: ends)
-        let values = (0..<count).map { strings.text($0) }
-        return interner?.intern(values, column: name) ?? Categories(values)
+        let rawEnds = try cursor.take(count.multipliedReportingOverflow(by: 4).overflow ? -1 : 4 * (count + 1))
+        let rawText = try cursor.take(Int(clamping: try cursor.integer(UInt64.self)))
+        func strings() throws -> [String] {
+            let ends = [Int32](unsafeUninitializedCapacity: count + 1) { buffer, initialized in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: rawEnds)
+                initialized = count + 1
+            }
+            let text = try Column(type: .utf8, count: count, validity: nil, values: Array(rawText), offsets: ends)
+            return (0..<count).map { text.text($0) }
+        }
+        guard let interner else { return Categories(try strings()) }
+        return try interner.intern(encoded: rawEnds, rawText, column: name, strings)
     }
 }
 
@@ -240,6 +249,7 @@ public enum BatchCoding {
 /// that batches of one table stay comparable by identity (no re-coding when they meet).
 public final class CategoryInterner: @unchecked Sendable {  // used by one decoding thread at a time
     private var seen: [String: [Categories]] = [:]
+    private var seenEncoded: [String: [(ends: [UInt8], text: [UInt8], categories: Categories)]] = [:]
 
     /// An empty interner.
     public init() {}
@@ -249,6 +259,25 @@ public final class CategoryInterner: @unchecked Sendable {  // used by one decod
         if let known = seen[column]?.first(where: { $0.values == values }) { return known }
         let categories = Categories(values)
         seen[column, default: []].append(categories)
+        return categories
+    }
+
+    /// The instance for `column`'s categories encoded as `ends` and `text` (BatchCoding's
+    /// form): found by comparing the bytes when seen before, which spares making the
+    /// strings (`strings`) again for every piece of a shuffle.
+    func intern(
+        encoded ends: UnsafeRawBufferPointer, _ text: UnsafeRawBufferPointer, column: String,
+        _ strings: () throws -> [String]
+    ) rethrows -> Categories {
+        func same(_ kept: [UInt8], _ raw: UnsafeRawBufferPointer) -> Bool {
+            guard kept.count == raw.count, let base = raw.baseAddress else { return kept.count == raw.count }
+            return kept.withUnsafeBytes { memcmp($0.baseAddress!, base, raw.count) == 0 }  // Invariant: count > 0.
+        }
+        if let known = seenEncoded[column]?.first(where: { same($0.ends, ends) && same($0.text, text) }) {
+            return known.categories
+        }
+        let categories = intern(try strings(), column: column)
+        seenEncoded[column, default: []].append((Array(ends), Array(text), categories))
         return categories
     }
 }
