@@ -91,7 +91,9 @@ struct ClusterExecutor {
             let parts = shares.map { Partition(inputs: [.init(objects: [], scan: $0)], fragment: .input(0)) }
             return .distributed(parts, rowBound: rows)
         case .partitions(_, let table):
-            let parts = table.partitions.map { Partition(inputs: [.init(objects: [$0])], fragment: .input(0)) }
+            let parts = table.partitions.map {
+                Partition(inputs: [.init(objects: [$0], persisted: true)], fragment: .input(0))
+            }
             return .distributed(parts, rowBound: table.rowCount)
         case .filter(let predicate):
             switch try await rows(of: plan.inputs[0]) {

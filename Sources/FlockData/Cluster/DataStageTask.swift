@@ -16,6 +16,9 @@ public struct DataStageTask: RemoteTask {
         /// Parquet row groups to read from the files instead (objects then empty): the
         /// files must be at the same path on every worker, as with Spark and Dask.
         var scan: ParquetScan?
+        /// The objects are a persisted table's partitions: their decoded columns are kept
+        /// in the worker for the next query (`PersistedColumns`).
+        var persisted: Bool? = nil
     }
 
     /// What the task makes of the fragment's rows.
@@ -41,6 +44,21 @@ public struct DataStageTask: RemoteTask {
             }
             var decoded: [RecordBatch] = []
             let columns = input.columns.map(Set.init)
+            if input.persisted == true, input.piece == nil {
+                for object in input.objects {
+                    if let kept = PersistedColumns.shared.batch(object.id, columns: columns) {
+                        decoded.append(kept)
+                        continue
+                    }
+                    decoded.append(
+                        try await object.withUnsafeElements { (bytes: UnsafeBufferPointer<UInt8>) in
+                            try PersistedColumns.shared.decode(
+                                object.id, UnsafeRawBufferPointer(bytes), columns: columns)
+                        })
+                }
+                batches.append(decoded)
+                continue
+            }
             for object in input.objects {
                 decoded.append(
                     try await object.withUnsafeElements { (bytes: UnsafeBufferPointer<UInt8>) in

@@ -97,6 +97,12 @@ public enum BatchCoding {
             names: encoded.map(\.name), columns: try encoded.map { try decodeColumn($0, categories: categories) })
     }
 
+    /// The names of the columns of the batch in `bytes`, in order.
+    /// - Throws: `DataError.malformedBatch` when the bytes are not a batch.
+    public static func columnNames(_ bytes: UnsafeRawBufferPointer) throws -> [String] {
+        try blocks(of: bytes).map(\.name)
+    }
+
     /// The batches in `buffers` (each from `encode(_:)`, all with the same columns) as one
     /// batch. A column of fixed-width values without nulls (whose batches share their
     /// categories, when categorical) is copied once, straight into its place in the whole,
