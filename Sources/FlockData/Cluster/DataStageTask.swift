@@ -37,40 +37,7 @@ public struct DataStageTask: RemoteTask {
     public func run() async throws -> EncodedRows {
         let interner = CategoryInterner()
         var batches: [[RecordBatch]] = []
-        for input in inputs {
-            if let scan = input.scan {
-                batches.append(try scan.read())
-                continue
-            }
-            var decoded: [RecordBatch] = []
-            let columns = input.columns.map(Set.init)
-            if input.persisted == true, input.piece == nil {
-                for object in input.objects {
-                    if let kept = PersistedColumns.shared.batch(object.id, columns: columns) {
-                        decoded.append(kept)
-                        continue
-                    }
-                    decoded.append(
-                        try await object.withUnsafeElements { (bytes: UnsafeBufferPointer<UInt8>) in
-                            try PersistedColumns.shared.decode(
-                                object.id, UnsafeRawBufferPointer(bytes), columns: columns)
-                        })
-                }
-                batches.append(decoded)
-                continue
-            }
-            for object in input.objects {
-                decoded.append(
-                    try await object.withUnsafeElements { (bytes: UnsafeBufferPointer<UInt8>) in
-                        let raw = UnsafeRawBufferPointer(bytes)
-                        if let piece = input.piece {
-                            return try BatchCoding.decode(piece: piece, of: raw, columns: columns, categories: interner)
-                        }
-                        return try BatchCoding.decode(raw, columns: columns, categories: interner)
-                    })
-            }
-            batches.append(decoded)
-        }
+        for input in inputs { batches.append(try await input.read(categories: interner)) }
         // The fragment's morsels are encoded as they are, part after part: never
         // concatenated into one batch first.
         let frame = try fragment.frame(batches)
@@ -92,4 +59,30 @@ public struct DataStageTask: RemoteTask {
 public enum DataTasks {
     /// FlockData's remote tasks.
     public static let all: [any RemoteTask.Type] = [DataStageTask.self]
+}
+
+extension DataStageTask.Input {
+    /// The input's batches: read from the files, taken from the worker's kept columns of a
+    /// persisted table (decoded and kept on a miss), or decoded from the store's memory.
+    func read(categories interner: CategoryInterner) async throws -> [RecordBatch] {
+        if let scan { return try scan.read() }
+        let columns = columns.map(Set.init)
+        var decoded: [RecordBatch] = []
+        for object in objects {
+            if persisted == true, piece == nil, let kept = PersistedColumns.shared.batch(object.id, columns: columns) {
+                decoded.append(kept)
+                continue
+            }
+            decoded.append(
+                try await object.withUnsafeElements { (bytes: UnsafeBufferPointer<UInt8>) in
+                    let raw = UnsafeRawBufferPointer(bytes)
+                    if let piece {
+                        return try BatchCoding.decode(piece: piece, of: raw, columns: columns, categories: interner)
+                    }
+                    if persisted == true { return try PersistedColumns.shared.decode(object.id, raw, columns: columns) }
+                    return try BatchCoding.decode(raw, columns: columns, categories: interner)
+                })
+        }
+        return decoded
+    }
 }
