@@ -9,8 +9,9 @@ import Foundation
 /// Keyed by object id and column name (objects never change; ids are not reused), least
 /// recently used first out past `capacity` bytes (`FLOCK_PERSIST_CACHE_BYTES`, default a
 /// sixteenth of RAM per worker process). Categories are interned by one interner, so the
-/// columns of every partition share them as they would decoded in one task. A freed
-/// persisted table's columns stay until pushed out.
+/// columns of every partition share them as they would decoded in one task. Tasks decode
+/// in parallel (two that miss the same column both decode it; the first kept wins). A
+/// freed persisted table's columns stay until pushed out.
 final class PersistedColumns: @unchecked Sendable {  // state guarded by `lock`
     /// The worker process's cache.
     static let shared = PersistedColumns(capacity: defaultCapacity())
@@ -55,11 +56,9 @@ final class PersistedColumns: @unchecked Sendable {  // state guarded by `lock`
     /// returns them.
     /// - Throws: `BatchCoding`'s errors for bytes that are not a batch.
     func decode(_ id: UInt64, _ bytes: UnsafeRawBufferPointer, columns wanted: Set<String>?) throws -> RecordBatch {
-        // The interner is not shared between threads: decoding runs under the lock. Each
-        // column is decoded once per process, so this is rare after the first query.
-        try lock.withLock {
-            let names = try BatchCoding.columnNames(bytes)
-            let batch = try BatchCoding.decode(bytes, columns: wanted, categories: interner)
+        let names = try BatchCoding.columnNames(bytes)
+        let batch = try BatchCoding.decode(bytes, columns: wanted, categories: interner)
+        return lock.withLock {
             var entry =
                 entries[id] ?? Entry(rows: batch.rowCount, names: names, columns: [:], bytes: 0, lastUse: 0)
             for (name, column) in zip(batch.names, batch.columns) where entry.columns[name] == nil {

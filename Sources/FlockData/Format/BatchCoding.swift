@@ -253,7 +253,8 @@ public enum BatchCoding {
 
 /// Keeps one `Categories` instance per column and content while pieces are decoded, so
 /// that batches of one table stay comparable by identity (no re-coding when they meet).
-public final class CategoryInterner: @unchecked Sendable {  // used by one decoding thread at a time
+public final class CategoryInterner: @unchecked Sendable {  // state guarded by `lock`
+    private let lock = NSLock()
     private var seen: [String: [Categories]] = [:]
     private var seenEncoded: [String: [(ends: [UInt8], text: [UInt8], categories: Categories)]] = [:]
 
@@ -262,6 +263,10 @@ public final class CategoryInterner: @unchecked Sendable {  // used by one decod
 
     /// The instance already seen for `column` with these `values`, else a new one.
     func intern(_ values: [String], column: String) -> Categories {
+        lock.withLock { internUnlocked(values, column: column) }
+    }
+
+    private func internUnlocked(_ values: [String], column: String) -> Categories {
         if let known = seen[column]?.first(where: { $0.values == values }) { return known }
         let categories = Categories(values)
         seen[column, default: []].append(categories)
@@ -279,12 +284,17 @@ public final class CategoryInterner: @unchecked Sendable {  // used by one decod
             guard kept.count == raw.count, let base = raw.baseAddress else { return kept.count == raw.count }
             return kept.withUnsafeBytes { memcmp($0.baseAddress!, base, raw.count) == 0 }  // Invariant: count > 0.
         }
-        if let known = seenEncoded[column]?.first(where: { same($0.ends, ends) && same($0.text, text) }) {
-            return known.categories
+        func known() -> Categories? {
+            seenEncoded[column]?.first(where: { same($0.ends, ends) && same($0.text, text) })?.categories
         }
-        let categories = intern(try strings(), column: column)
-        seenEncoded[column, default: []].append((Array(ends), Array(text), categories))
-        return categories
+        if let categories = lock.withLock(known) { return categories }
+        let values = try strings()  // outside the lock: the slow part, for a dictionary not seen
+        return lock.withLock {
+            if let categories = known() { return categories }
+            let categories = internUnlocked(values, column: column)
+            seenEncoded[column, default: []].append((Array(ends), Array(text), categories))
+            return categories
+        }
     }
 }
 
