@@ -62,14 +62,20 @@ package enum DataFuzzing {
     }
 
     /// Encoded pieces of a shuffle (`BatchCoding`), every piece decoded: batches or a
-    /// `DataError`; a batch it accepts encodes back to the same bytes' batch.
+    /// `DataError`; a batch it accepts encodes back to the same bytes' batch, and decoded
+    /// twice over as one (`decode(concatenating:)`, as the driver reads results) makes the
+    /// batch's rows twice.
     package static func batch(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { raw in
             guard let count = try? BatchCoding.pieceCount(raw) else {
+                let twice = try? BatchCoding.decode(concatenating: [raw, raw], categories: CategoryInterner())
                 guard let batch = try? BatchCoding.decode(raw) else { return }
                 let again = BatchCoding.encode(batch)
                 precondition(
                     again.withUnsafeBytes { try? BatchCoding.decode($0) } == batch, "a batch did not round-trip")
+                precondition(
+                    twice == (try? RecordBatch.concatenate([batch, batch], schema: Schema(of: batch))),
+                    "a batch decoded twice as one is not its rows twice")
                 return
             }
             for piece in 0..<min(count, 64) { _ = (try? BatchCoding.decode(piece: piece, of: raw))?.show(limit: 3) }
