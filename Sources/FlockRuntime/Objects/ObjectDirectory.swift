@@ -44,24 +44,32 @@ struct ObjectDirectory: Sendable {
         if let writable = value as? any WritableObject {
             let size = ObjectCoding.headerSize + writable.byteCount
             if size > ObjectLocation.inlineLimit {
-                let writer = try ObjectWriter(id: id, size: size, in: memory, reusing: takeFreeFile(atLeast: size))
-                try writer.fill { target in
-                    target.copyBytes(from: ObjectCoding.bytesHeader)
-                    writable.write(into: UnsafeMutableRawBufferPointer(rebasing: target[ObjectCoding.headerSize...]))
+                return try file(id, size: size) { writer in
+                    try writer.fill { target in
+                        target.copyBytes(from: ObjectCoding.bytesHeader)
+                        writable.write(
+                            into: UnsafeMutableRawBufferPointer(rebasing: target[ObjectCoding.headerSize...]))
+                    }
                 }
-                try writer.commit()
-                return .stored(size: size, node: node)
             }
         }
         return try ObjectCoding.withEncoded(value) { header, payload in
             let size = header.count + payload.count
             guard size > ObjectLocation.inlineLimit else { return .inline(header + Array(payload)) }
-            let writer = try ObjectWriter(id: id, size: size, in: memory, reusing: takeFreeFile(atLeast: size))
-            try header.withUnsafeBytes { try writer.write($0, at: 0) }
-            try writer.write(UnsafeRawBufferPointer(payload), at: header.count)
-            try writer.commit()
-            return .stored(size: size, node: node)
+            return try file(id, size: size) { writer in
+                try header.withUnsafeBytes { try writer.write($0, at: 0) }
+                try writer.write(UnsafeRawBufferPointer(payload), at: header.count)
+            }
         }
+    }
+
+    /// Object `id`'s file of `size` bytes, over a free file when one is large enough,
+    /// filled by `fill` and put in place.
+    private func file(_ id: UInt64, size: Int, _ fill: (ObjectWriter) throws -> Void) throws -> ObjectLocation {
+        let writer = try ObjectWriter(id: id, size: size, in: memory, reusing: takeFreeFile(atLeast: size))
+        try fill(writer)
+        try writer.commit()
+        return .stored(size: size, node: node)
     }
 
     /// The bytes of object `id` at `location`.
