@@ -17,7 +17,6 @@ final class PersistedColumns: @unchecked Sendable {  // state guarded by `lock`
     static let shared = PersistedColumns(capacity: defaultCapacity())
 
     private struct Entry {
-        let rows: Int
         /// The object's column names in their order, and those decoded so far.
         let names: [String]
         var columns: [String: Column]
@@ -60,7 +59,7 @@ final class PersistedColumns: @unchecked Sendable {  // state guarded by `lock`
         let batch = try BatchCoding.decode(bytes, columns: wanted, categories: interner)
         return lock.withLock {
             var entry =
-                entries[id] ?? Entry(rows: batch.rowCount, names: names, columns: [:], bytes: 0, lastUse: 0)
+                entries[id] ?? Entry(names: names, columns: [:], bytes: 0, lastUse: 0)
             for (name, column) in zip(batch.names, batch.columns) where entry.columns[name] == nil {
                 entry.columns[name] = column
                 let size = column.values.count + (column.validity?.bytes.count ?? 0) + 4 * (column.offsets?.count ?? 0)

@@ -128,16 +128,7 @@ extension Column {
         }
         let columns = first.type == .categorical ? Column.sharingCategories(columns) : columns
         let count = columns.reduce(0) { $0 + $1.count }
-        var validity: Bitmap?
-        if columns.contains(where: { $0.validity != nil }) {
-            var bits = Bitmap(count: count, value: true)
-            var base = 0
-            for column in columns {
-                if let own = column.validity { for i in 0..<column.count where !own[i] { bits.set(base + i, false) } }
-                base += column.count
-            }
-            validity = bits
-        }
+        let validity = joinedValidity(columns)
         switch first.type {
         case .bool:
             let all = columns.flatMap { column in (0..<column.count).map { column.boolValue($0) } }
@@ -157,6 +148,18 @@ extension Column {
                 values: joined(columns.map(\.values)),
                 categories: columns[0].categories)
         }
+    }
+
+    /// The validity of `columns` one after another (nil when no value of any is null).
+    static func joinedValidity(_ columns: [Column]) -> Bitmap? {
+        guard columns.contains(where: { $0.validity != nil }) else { return nil }
+        var bits = Bitmap(count: columns.reduce(0) { $0 + $1.count }, value: true)
+        var base = 0
+        for column in columns {
+            if let own = column.validity { for i in 0..<column.count where !own[i] { bits.set(base + i, false) } }
+            base += column.count
+        }
+        return bits
     }
 
     /// Categorical `columns` re-coded, where needed, so all use one `Categories`.

@@ -118,8 +118,8 @@ public enum BatchCoding {
         where batch.map(\.name) != first.map(\.name) || batch.map(\.type) != first.map(\.type) {
             throw DataError.malformedBatch("batches to put together have different columns")
         }
-        // Categories and the columns that cannot be copied whole are decoded here, on one
-        // thread (the interner is not shared between threads); the copies run in parallel.
+        // Categories and the columns that cannot be copied whole are decoded here (a column
+        // that needs re-coding is rare); the copies of the rest run in parallel.
         var columns = [Column?](repeating: nil, count: first.count)
         var copies: [(index: Int, parts: [UnsafeRawBufferPointer], categories: Categories?)] = []
         for j in first.indices {
@@ -195,11 +195,13 @@ public enum BatchCoding {
         var shared: Categories?
         for part in parts {
             var cursor = ByteCursor(part.block)
-            values.append(try cursor.take(Int(clamping: try cursor.integer(UInt64.self))))
-            guard values.last!.count == part.rows * type.byteWidth! else {  // Invariant: appended; width checked.
+            let block = try cursor.take(Int(clamping: try cursor.integer(UInt64.self)))
+            let expected = part.rows * type.byteWidth!  // Invariant: checked above.
+            guard block.count == expected else {
                 throw DataError.malformedColumn(
-                    "\(part.rows) \(type) values need \(part.rows * type.byteWidth!) bytes, got \(values.last!.count)")
+                    "\(part.rows) \(type) values need \(expected) bytes, got \(block.count)")
             }
+            values.append(block)
             if type == .categorical {
                 let categories = try decodeCategories(&cursor, name: part.name, categories: interner)
                 guard shared == nil || shared === categories else { return nil }
@@ -239,10 +241,8 @@ public enum BatchCoding {
         let rawEnds = try cursor.take(count.multipliedReportingOverflow(by: 4).overflow ? -1 : 4 * (count + 1))
         let rawText = try cursor.take(Int(clamping: try cursor.integer(UInt64.self)))
         func strings() throws -> [String] {
-            let ends = [Int32](unsafeUninitializedCapacity: count + 1) { buffer, initialized in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: rawEnds)
-                initialized = count + 1
-            }
+            var endsCursor = ByteCursor(rawEnds)
+            let ends = try endsCursor.int32s(count + 1)
             let text = try Column(type: .utf8, count: count, validity: nil, values: Array(rawText), offsets: ends)
             return (0..<count).map { text.text($0) }
         }

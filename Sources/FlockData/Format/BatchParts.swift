@@ -22,19 +22,7 @@ struct BatchParts: Sendable {
             self.name = name
             type = columns[0].type  // Invariant: BatchParts has at least one part.
             let rows = columns.reduce(0) { $0 + $1.count }
-            if columns.contains(where: { $0.validity != nil }) {
-                var bits = Bitmap(count: rows, value: true)
-                var base = 0
-                for column in columns {
-                    if let own = column.validity {
-                        for i in 0..<column.count where !own[i] { bits.set(base + i, false) }
-                    }
-                    base += column.count
-                }
-                validity = bits
-            } else {
-                validity = nil
-            }
+            validity = Column.joinedValidity(columns)
             switch type {
             case .bool:
                 // Invariant: the parts share a type (checked by BatchParts).
