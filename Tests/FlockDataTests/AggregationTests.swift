@@ -125,6 +125,29 @@ struct AggregationTests {
         }
     }
 
+    @Test("float sums, counts and means of a column without nulls, on one thread's rows and on many, equal a reference")
+    func floatSumsWithoutNulls() throws {
+        for rows in [1_000, 120_000] {
+            let values = (0..<rows).map { Double($0 % 101) * 0.25 }
+            let batch = try RecordBatch(
+                names: ["k", "v"], columns: [Column((0..<rows).map { Int64($0 % 37) }), Column(values)])
+            let result = try DataFrame(batches: [batch], name: "t").groupBy([col("k")])
+                .agg(col("v").sum().alias("s"), col("v").count().alias("n"), col("v").mean().alias("m")).collect()
+            var (sums, counts) = ([Double](repeating: 0, count: 37), [Int64](repeating: 0, count: 37))
+            for (i, value) in values.enumerated() {
+                sums[i % 37] += value
+                counts[i % 37] += 1
+            }
+            #expect(result.rowCount == 37)
+            for g in 0..<37 {  // Groups in first-row order: key g first appears at row g.
+                #expect(try result.column("k")[g] == .int(Int64(g)))
+                #expect(try result.column("s")[g] == .double(sums[g]))
+                #expect(try result.column("n")[g] == .int(counts[g]))
+                #expect(Reference.close(Reference.number(try result.column("m")[g]), sums[g] / Double(counts[g])))
+            }
+        }
+    }
+
     @Test("results do not depend on how rows are split into morsels")
     func morselIndependence() throws {
         func run(_ morselRows: Int) throws -> RecordBatch {

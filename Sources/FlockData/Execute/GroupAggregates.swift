@@ -38,7 +38,9 @@ enum GroupAggregates {
 
     /// Values that are not null, per group.
     static func valueCounts(_ values: [Column], _ index: GroupIndex, _ morsels: Morsels) -> [Int64] {
-        GroupFold.totals(index, morsels) { counts, owned, spare, m, ids in
+        // No nulls: the group sizes, counted once per index however many aggregates ask.
+        guard values.contains(where: { $0.validity != nil }) else { return GroupFold.rowCounts(index, morsels) }
+        return GroupFold.totals(index, morsels) { counts, owned, spare, m, ids in
             let column = values[m]
             if let validity = column.validity {
                 for (i, id) in ids.enumerated() { counts[owned.contains(id) ? Int(id) : spare] += validity[i] ? 1 : 0 }
@@ -112,12 +114,18 @@ enum GroupAggregates {
     ) -> Column {
         let groups = index.groupCount
         let hasNulls = values.contains { $0.validity != nil }
-        let counts = hasNulls ? valueCounts(values, index, morsels) : GroupFold.rowCounts(index, morsels)
         let sums = (hasNulls ? nil : exactIntegerSums(values, index, morsels)) ?? plainSums(values, index, morsels)
         let needsMoments = function == .variance || function == .standardDeviation
-        let validity: Bitmap? =
-            !hasNulls && index.ids.count >= groups && !needsMoments
-            ? nil : present(counts, minimum: needsMoments ? 2 : 1)
+        let allPresent = !hasNulls && index.ids.count >= groups && !needsMoments
+        // A sum of a column without nulls needs no counts (one pass over the rows fewer).
+        guard function != .sum || !allPresent else {
+            // `sums` may hold padding slots past the groups.
+            return Column.fixed(Double.self, count: groups, validity: nil) {
+                _ = $0.initialize(from: sums.prefix(groups))
+            }
+        }
+        let counts = valueCounts(values, index, morsels)
+        let validity: Bitmap? = allPresent ? nil : present(counts, minimum: needsMoments ? 2 : 1)
         guard needsMoments else {
             return Column.fixed(Double.self, count: groups, validity: validity) { out in
                 for g in 0..<groups {
@@ -204,17 +212,21 @@ enum GroupAggregates {
                 GroupFold.commuting(index, morsels, initial: initial, merge: better) { best, owned, spare, m, ids in
                     let column = values[m]
                     read(column) { x in
-                        if let validity = column.validity {
-                            for (i, id) in ids.enumerated() where validity[i] {
-                                let g = owned.contains(id) ? Int(id) : spare
-                                best[g] = better(best[g], x[i])
-                            }
-                        } else {
-                            for (i, id) in ids.enumerated() {
-                                let g = owned.contains(id) ? Int(id) : spare
-                                best[g] = better(best[g], x[i])
+                        // One loop per direction: the choice read once, not once per row.
+                        func fold(_ replaces: (T, T) -> Bool) {
+                            if let validity = column.validity {
+                                for (i, id) in ids.enumerated() where validity[i] {
+                                    let g = owned.contains(id) ? Int(id) : spare
+                                    if replaces(x[i], best[g]) { best[g] = x[i] }
+                                }
+                            } else {
+                                for (i, id) in ids.enumerated() {
+                                    let g = owned.contains(id) ? Int(id) : spare
+                                    if replaces(x[i], best[g]) { best[g] = x[i] }
+                                }
                             }
                         }
+                        if smallest { fold(<) } else { fold(>) }
                     }
                 }
             }

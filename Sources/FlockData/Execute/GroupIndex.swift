@@ -121,8 +121,9 @@ struct KeyCodes {
     /// id's first row.
     private func numbering<Id: FixedWidthInteger>(_ morsels: Morsels, as _: Id.Type) -> (ids: [Id], firstRows: [Int]) {
         guard let bound = directBound else { return HashedGroups.numbering(codes, morsels: morsels, as: Id.self) }
-        return bound * Self.slices(codes.count) <= 1 << 23
-            ? numberedInParallel(bound: bound, as: Id.self) : numberedInOrder(bound: bound, as: Id.self)
+        // One thread (a cluster worker's): the one pass in order beats two passes and a sort.
+        let parallel = ThreadPool.shared.threadCount > 1 && bound * Self.slices(codes.count) <= 1 << 23
+        return parallel ? numberedInParallel(bound: bound, as: Id.self) : numberedInOrder(bound: bound, as: Id.self)
     }
 
     /// The bound when it is small enough for a direct table (else codes are hashed).
