@@ -83,6 +83,24 @@ struct BatchCodingTests {
         #expect(throws: DataError.self) { try BatchParts([a, other]) }
     }
 
+    @Test("parts gathered as they are written encode the same bytes as parts gathered first")
+    func gatheredPartsEncodeAlike() throws {
+        let withNulls = try ParquetTests.table(rows: 700, seed: 9)
+        let generated = GroupByData.generate(rows: 3000, groups: 10, batchRows: 1000)
+        for parts in [[withNulls.slice(0..<300), withNulls.slice(300..<700)], generated] {
+            for piece in 0..<3 {
+                let rows = try parts.map {
+                    try HashPartitioner.pieceRows($0, keys: [$0.names[0]], asFloat: [], count: 3)[piece]
+                }
+                let gathered = try BatchParts(gathering: parts, rows: rows)
+                let first = try BatchParts(zip(parts, rows).map { $0.gather($1) })
+                #expect(gathered.byteCount == first.byteCount)
+                #expect(EncodedRows(.batch(gathered)).bytes == EncodedRows(.batch(first)).bytes)
+            }
+        }
+        #expect(throws: DataError.self) { try BatchParts(gathering: generated, rows: [[0]]) }
+    }
+
     @Test("batches decoded together equal their concatenation: copied whole without nulls, decoded with them")
     func decodeConcatenating() throws {
         let interner = CategoryInterner()

@@ -46,10 +46,13 @@ public struct DataStageTask: RemoteTask {
         switch output {
         case .batch: return EncodedRows(.batch(try BatchParts(morsels)))
         case .pieces(let keys, let asFloat, let count):
-            let split = try Parallel.map(morsels.count) {
-                try HashPartitioner.split(morsels[$0], keys: keys, asFloat: Set(asFloat), into: count)
+            // Each morsel's rows per piece; the values are gathered as each piece is written.
+            let rows = try Parallel.map(morsels.count) {
+                try HashPartitioner.pieceRows(morsels[$0], keys: keys, asFloat: Set(asFloat), count: count)
             }
-            return EncodedRows(.pieces(try (0..<count).map { piece in try BatchParts(split.map { $0[piece] }) }))
+            return EncodedRows(
+                .pieces(
+                    try (0..<count).map { piece in try BatchParts(gathering: morsels, rows: rows.map { $0[piece] }) }))
         }
     }
 }

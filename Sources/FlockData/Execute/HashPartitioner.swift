@@ -8,10 +8,27 @@ enum HashPartitioner {
     static func split(_ batch: RecordBatch, keys: [String], asFloat: Set<String> = [], into count: Int) throws
         -> [RecordBatch]
     {
+        try pieceRows(batch, keys: keys, asFloat: asFloat, count: count).map { batch.gather($0) }
+    }
+
+    /// Each piece's rows, in row order (a counting sort of the piece numbers).
+    static func pieceRows(_ batch: RecordBatch, keys: [String], asFloat: Set<String>, count: Int) throws
+        -> [[Int32]]
+    {
         let pieces = try pieceNumbers(batch, keys: keys, asFloat: asFloat, count: count)
-        var rows = [[Int32]](repeating: [], count: count)
-        for (row, piece) in pieces.enumerated() { rows[piece].append(Int32(row)) }
-        return rows.map { batch.gather($0) }
+        var sizes = [Int](repeating: 0, count: count)
+        for piece in pieces { sizes[piece] += 1 }
+        var starts = [Int](repeating: 0, count: count)
+        for p in sizes.indices.dropFirst() { starts[p] = starts[p - 1] + sizes[p - 1] }
+        let ordered = [Int32](unsafeUninitializedCapacity: pieces.count) { rows, initialized in
+            var cursor = starts
+            for (row, piece) in pieces.enumerated() {
+                rows[cursor[piece]] = Int32(truncatingIfNeeded: row)
+                cursor[piece] += 1
+            }
+            initialized = pieces.count
+        }
+        return (0..<count).map { Array(ordered[starts[$0]..<starts[$0] + sizes[$0]]) }
     }
 
     /// The piece (0..<count) of each row.
@@ -19,19 +36,26 @@ enum HashPartitioner {
         -> [Int]
     {
         var hashes = [UInt64](repeating: 0x243F_6A88_85A3_08D3, count: batch.rowCount)
-        for key in keys {
-            let column = try batch.column(key)
-            combine(&hashes, column, asFloat: asFloat.contains(key))
+        let columns = try keys.map { (try batch.column($0), asFloat.contains($0)) }
+        hashes.withUnsafeMutableBufferPointer { hashes in
+            for (column, asFloat) in columns { combine(hashes, column, asFloat: asFloat) }
         }
         let pieces = UInt64(count)
         return hashes.map { Int(((mix($0) >> 32) &* pieces) >> 32) }  // (A shift binds tighter than &*.)
     }
 
-    private static func combine(_ hashes: inout [UInt64], _ column: Column, asFloat: Bool) {
+    /// Folds each row's key of `column` into its hash.
+    private static func combine(_ hashes: UnsafeMutableBufferPointer<UInt64>, _ column: Column, asFloat: Bool) {
+        func step(_ hash: UInt64, _ key: UInt64) -> UInt64 {
+            (hash ^ key) &* 0x0000_0100_0000_01B3 &+ 0x2545_F491_4F6C_DD1D
+        }
         func fold(_ value: (Int) -> UInt64) {
-            for i in 0..<column.count {
-                let key = column.isNull(i) ? 0x9E37_79B9_7F4A_7C15 : value(i)
-                hashes[i] = (hashes[i] ^ key) &* 0x0000_0100_0000_01B3 &+ 0x2545_F491_4F6C_DD1D
+            if let validity = column.validity {
+                for i in 0..<hashes.count {
+                    hashes[i] = step(hashes[i], validity[i] ? value(i) : 0x9E37_79B9_7F4A_7C15)
+                }
+            } else {
+                for i in 0..<hashes.count { hashes[i] = step(hashes[i], value(i)) }
             }
         }
         switch column.type {
@@ -39,10 +63,12 @@ enum HashPartitioner {
             fold { mix(textHash(column, $0)) }
         case .categorical:
             // Invariant: categorical columns have categories.
-            let perCategory = column.categories!.values.map { mix(bytesHash(Array($0.utf8))) }
-            column.values.withUnsafeBytes { raw in
-                let codes = raw.bindMemory(to: Int32.self)
-                fold { perCategory[Int(codes[$0])] }
+            let perCategory = column.categories!.values.map { mix(bytesHash($0.utf8)) }
+            perCategory.withUnsafeBufferPointer { perCategory in
+                column.values.withUnsafeBytes { raw in
+                    let codes = raw.bindMemory(to: Int32.self)
+                    fold { perCategory[Int(codes[$0])] }
+                }
             }
         case .bool:
             fold { column.boolValue($0) ? 2 : 1 }

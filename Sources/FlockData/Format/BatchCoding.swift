@@ -325,6 +325,29 @@ struct ByteSink {
         position += raw.count
     }
 
+    /// The `width`-byte values of `values` at `rows`, in that order (rows must be in range).
+    mutating func gather(_ values: [UInt8], rows: [Int32], width: Int) {
+        let count = rows.count * width
+        precondition(count <= target.count - position, "more bytes written than sized")
+        guard count > 0 else { return }
+        let out = target.baseAddress! + position  // Invariant: room checked, and some.
+        func take<T: FixedWidthInteger>(_: T.Type) {
+            values.withUnsafeBytes { raw in
+                let source = raw.bindMemory(to: T.self)
+                for (i, row) in rows.enumerated() {
+                    out.storeBytes(of: source[Int(row)], toByteOffset: i * width, as: T.self)
+                }
+            }
+        }
+        switch width {
+        case 1: take(UInt8.self)
+        case 2: take(UInt16.self)
+        case 4: take(UInt32.self)
+        default: take(UInt64.self)
+        }
+        position += count
+    }
+
     mutating func integers(_ values: [Int32]) {
         // Little-endian machines only (as the rest of the format): the buffer as it is.
         values.withUnsafeBytes { append($0) }

@@ -12,6 +12,8 @@ struct BatchParts: Sendable {
         let validity: Bitmap?
         /// The parts' columns, sharing `categories` when categorical.
         let parts: [Column]
+        /// The rows of each part to write, gathered as they are written (nil: all rows).
+        let selections: [[Int32]]?
         let categories: Categories?
         /// The bytes of the values, and of the whole block (validity, values, offsets,
         /// categories).
@@ -19,10 +21,8 @@ struct BatchParts: Sendable {
         let blockLength: Int
 
         init(name: String, _ columns: [Column]) {
-            self.name = name
-            type = columns[0].type  // Invariant: BatchParts has at least one part.
-            let rows = columns.reduce(0) { $0 + $1.count }
-            validity = Column.joinedValidity(columns)
+            let type = columns[0].type  // Invariant: BatchParts has at least one part.
+            let parts: [Column]
             switch type {
             case .bool:
                 // Invariant: the parts share a type (checked by BatchParts).
@@ -30,15 +30,64 @@ struct BatchParts: Sendable {
             case .categorical: parts = Column.sharingCategories(columns)
             default: parts = columns
             }
+            self.init(
+                name: name, type: type, validity: Column.joinedValidity(columns), parts: parts, selections: nil,
+                rows: columns.reduce(0) { $0 + $1.count }, valueBytes: parts.reduce(0) { $0 + $1.values.count })
+        }
+
+        /// The rows `rows[k]` of each `sources[k]`: fixed-width columns without nulls that
+        /// share their categories are gathered straight into the encoding as it is written
+        /// (the map side of a shuffle then copies each value once); others are gathered
+        /// first.
+        init(name: String, gathering sources: [Column], rows: [[Int32]]) {
+            let first = sources[0]  // Invariant: BatchParts has at least one part.
+            guard let width = first.type.byteWidth, first.type != .bool,
+                sources.allSatisfy({ $0.validity == nil && $0.categories === first.categories })
+            else {
+                self.init(name: name, zip(sources, rows).map { $0.gather($1) })
+                return
+            }
+            let count = rows.reduce(0) { $0 + $1.count }
+            self.init(
+                name: name, type: first.type, validity: nil, parts: sources, selections: rows, rows: count,
+                valueBytes: width * count)
+        }
+
+        private init(
+            name: String, type: DataType, validity: Bitmap?, parts: [Column], selections: [[Int32]]?, rows: Int,
+            valueBytes: Int
+        ) {
+            self.name = name
+            self.type = type
+            self.validity = validity
+            self.parts = parts
+            self.selections = selections
             categories = parts[0].categories
-            valueBytes = parts.reduce(0) { $0 + $1.values.count }
+            self.valueBytes = valueBytes
+            blockLength = Self.blockLength(
+                type, rows: rows, validity: validity, valueBytes: valueBytes, categories: categories)
+        }
+
+        /// The bytes of a column's block in `BatchCoding`'s layout.
+        private static func blockLength(
+            _ type: DataType, rows: Int, validity: Bitmap?, valueBytes: Int, categories: Categories?
+        ) -> Int {
             var length = (validity?.bytes.count ?? 0) + 8 + valueBytes
             if type == .utf8 { length += 4 * (rows + 1) }
             if let categories {
                 let text = categories.values.reduce(0) { $0 + $1.utf8.count }
                 length += 4 + 4 * (categories.values.count + 1) + 8 + text
             }
-            blockLength = length
+            return length
+        }
+
+        /// Writes the values of every part (the selected rows where there is a selection).
+        func writeValues(into out: inout ByteSink) {
+            guard let selections, let width = type.byteWidth else {
+                for part in parts { out.append(part.values) }
+                return
+            }
+            for (part, rows) in zip(parts, selections) { out.gather(part.values, rows: rows, width: width) }
         }
     }
 
@@ -61,6 +110,26 @@ struct BatchParts: Sendable {
         byteCount = columns.reduce(16) { $0 + 4 + $1.name.utf8.count + 2 + 8 + $1.blockLength }
     }
 
+    /// Rows `rows[k]` of each batch `parts[k]`, as one batch to encode: the values are
+    /// gathered as they are written where they can be (`ColumnParts.init(gathering:)`).
+    /// - Throws: `DataError.malformedBatch` when there are none, their columns differ, or
+    ///   the selections do not match the batches.
+    init(gathering parts: [RecordBatch], rows: [[Int32]]) throws {
+        guard let first = parts.first, rows.count == parts.count else {
+            throw DataError.malformedBatch("\(parts.count) batches to encode with \(rows.count) row selections")
+        }
+        let schema = Schema(of: first)
+        for part in parts.dropFirst() where Schema(of: part) != schema {
+            throw DataError.malformedBatch(
+                "batches encoded as one must share columns: [\(schema)] vs [\(Schema(of: part))]")
+        }
+        self.rows = rows.reduce(0) { $0 + $1.count }
+        columns = first.names.indices.map { j in
+            ColumnParts(name: first.names[j], gathering: parts.map { $0.columns[j] }, rows: rows)
+        }
+        byteCount = columns.reduce(16) { $0 + 4 + $1.name.utf8.count + 2 + 8 + $1.blockLength }
+    }
+
     /// One batch as it is.
     init(_ batch: RecordBatch) {
         // Invariant: one part always shares its own columns.
@@ -79,7 +148,7 @@ struct BatchParts: Sendable {
             out.integer(UInt64(column.blockLength))
             if let validity = column.validity { out.append(validity.bytes) }
             out.integer(UInt64(column.valueBytes))
-            for part in column.parts { out.append(part.values) }
+            column.writeValues(into: &out)
             if column.type == .utf8 {
                 var base: Int32 = 0
                 out.integer(base)
