@@ -14,9 +14,11 @@ struct FlockCommand: AsyncParsableCommand {
         ])
 
     /// Restarts with the allocator settings for large columns first (`AllocatorSettings`),
-    /// then runs the command line.
+    /// watches for idle time to give memory back (`IdleMemoryRelease`), then runs the
+    /// command line.
     static func main() async {
         AllocatorSettings.restartIfNeeded()
+        IdleMemoryRelease.start()
         await main(nil)
     }
 }
