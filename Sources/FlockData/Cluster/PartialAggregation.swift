@@ -86,19 +86,21 @@ struct PartialAggregation {
     /// Whether aggregating `rows` by `keys` would shrink them: false when a sample (an
     /// eighth of the rows, at least 64K or all, in eight runs spread over them) is at least
     /// 90% distinct, which for uniformly drawn keys means 0.6 distinct keys per row or more in
-    /// all the rows (aggregating would leave more than 60% of them).
+    /// all the rows (aggregating would leave more than 60% of them). Only the keys of the
+    /// sampled runs are read, and only their groups counted (`GroupIndex`).
     static func shrinks(_ rows: Morsels, keys: [Expr]) throws -> Bool {
         let count = rows.rowCount
         guard count >= 1 << 10, !keys.isEmpty else { return true }
         let run = Swift.max(count / 8, Swift.min(count, 1 << 16)) / 8
-        let runs = (0..<8).map { r in
+        let runs = try (0..<8).map { r in
             let (m, start) = rows.locate(r * (count - run) / 7)
             let batch = rows.batches[m]
-            return batch.slice(start..<Swift.min(batch.rowCount, start + run))
+            let range = start..<Swift.min(batch.rowCount, start + run)
+            return try RecordBatch(
+                names: keys.map(\.name), columns: try keys.map { try Evaluator.evaluate($0, batch).slice(range) })
         }
-        let sampled = runs.reduce(0) { $0 + $1.rowCount }
-        let distinct = try DataFrame(batches: runs, name: "sample").groupBy(keys).agg(FlockData.count().alias("n"))
-            .collect()
-        return distinct.rowCount * 10 < sampled * 9
+        let sample = Morsels(runs)
+        let keyColumns = keys.indices.map { k in runs.map { $0.columns[k] } }
+        return GroupIndex(keys: keyColumns, morsels: sample).groupCount * 10 < sample.rowCount * 9
     }
 }
