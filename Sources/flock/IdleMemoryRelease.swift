@@ -14,10 +14,15 @@ import Foundation
 /// `malloc_trim(0)`, which returns every free page of the heap (jemalloc's and mimalloc's
 /// decay do the same by time). A process that works steadily is never trimmed.
 enum IdleMemoryRelease {
-    /// Starts the watching thread (Linux only, and only once per process).
-    static func start(interval: Double = 5) {
+    /// Starts the watching thread (Linux only; once per process), every
+    /// `FLOCK_IDLE_RELEASE_SECONDS` (default 5; 0 turns it off).
+    static func start() {
         #if os(Linux)
-            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+            let setting = ProcessInfo.processInfo.environment["FLOCK_IDLE_RELEASE_SECONDS"]
+            let interval = setting.flatMap(Double.init) ?? 5
+            guard interval > 0, let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else {
+                return
+            }
             typealias Trim = @convention(c) (Int) -> Int32
             let trim = unsafeBitCast(symbol, to: Trim.self)
             let thread = Thread {
