@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "FlockTrain", targets: ["FlockTrain"]),
         .library(name: "FlockRuntime", targets: ["FlockRuntime"]),
         .library(name: "FlockData", targets: ["FlockData"]),
+        .library(name: "FlockML", targets: ["FlockML"]),
         .executable(name: "flock", targets: ["flock"]),
     ],
     dependencies: [
@@ -42,6 +43,8 @@ let package = Package(
         .target(
             name: "FlockData", dependencies: ["CFlockFiles", "FlockTensor", "FlockNN", "FlockRuntime"],
             exclude: ["README.md"]),
+        // Spark MLlib's estimators and pipelines on FlockData (see its README).
+        .target(name: "FlockML", dependencies: ["FlockData", "FlockTensor"], exclude: ["README.md"]),
         // Rendezvous store, process groups, collectives over TCP and shared memory, and the
         // authenticated, sealed NIO channels the store and the runtime speak (see its README).
         .target(
@@ -71,7 +74,9 @@ let package = Package(
             name: "FlockTrain", dependencies: ["FlockTensor", "FlockNN", "FlockComm"], exclude: ["README.md"]),
         .target(
             name: "Flock",
-            dependencies: ["FlockTensor", "FlockNN", "FlockComm", "FlockTrain", "FlockRuntime", "FlockData"]
+            dependencies: [
+                "FlockTensor", "FlockNN", "FlockComm", "FlockTrain", "FlockRuntime", "FlockData", "FlockML",
+            ]
         ),
         // Runnable examples (the demo's training jobs), shared by the CLI and the tests.
         .target(
@@ -99,6 +104,7 @@ let package = Package(
             name: "FlockDataTests",
             dependencies: ["FlockData", "FlockTensor", "flock", "FlockTestSupport", "FlockDataTestWorker"],
             exclude: ["Fixtures"]),
+        .testTarget(name: "FlockMLTests", dependencies: ["FlockML", "FlockData"]),
         .testTarget(name: "FlockNNTests", dependencies: ["FlockNN", "FlockExamples", "Flock"], exclude: ["Fixtures"]),
         // The worker program that FlockCommTests start as real processes.
         .executableTarget(name: "FlockCommTestWorker", dependencies: ["FlockComm"], path: "Tests/FlockCommTestWorker"),

@@ -1,0 +1,63 @@
+import FlockData
+import FlockTensor
+
+/// Numeric columns of a frame as one row-major float64 matrix (what every estimator fits
+/// on), read once from the collected rows and checked: every column present, numeric,
+/// without nulls, and every value finite.
+struct FeatureMatrix {
+    let rows: Int
+    let width: Int
+    /// Row-major values, `rows * width`.
+    let values: [Double]
+
+    /// Columns `names` of `batch`.
+    /// - Throws: `MLError.invalidData` naming the column (and the row of a NaN or infinity).
+    init(_ batch: RecordBatch, columns names: [String]) throws {
+        let tensor: Tensor
+        do {
+            tensor = try batch.matrix(names, dtype: .float64)
+        } catch let error as DataError {
+            throw MLError.invalidData("\(error)")
+        }
+        rows = batch.rowCount
+        width = names.count
+        values = try tensor.scalars(as: Double.self)
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw MLError.invalidData(
+                "column \"\(names[bad % width])\" holds \(values[bad]) at row \(bad / width); the estimator takes finite numbers only"
+            )
+        }
+    }
+
+    /// The matrix with `column` appended to every row (a label beside its features).
+    func appending(_ column: FeatureMatrix) -> FeatureMatrix {
+        var joined = [Double]()
+        joined.reserveCapacity(rows * (width + column.width))
+        for row in 0..<rows {
+            joined.append(contentsOf: values[row * width..<(row + 1) * width])
+            joined.append(contentsOf: column.values[row * column.width..<(row + 1) * column.width])
+        }
+        return FeatureMatrix(rows: rows, width: width + column.width, values: joined)
+    }
+
+    private init(rows: Int, width: Int, values: [Double]) {
+        self.rows = rows
+        self.width = width
+        self.values = values
+    }
+}
+
+extension RecordBatch {
+    /// The batch with `column` added (or replaced) under `name`.
+    func adding(_ name: String, _ column: Column) throws -> RecordBatch {
+        var names = self.names
+        var columns = self.columns
+        if let at = names.firstIndex(of: name) {
+            columns[at] = column
+        } else {
+            names.append(name)
+            columns.append(column)
+        }
+        return try RecordBatch(names: names, columns: columns)
+    }
+}

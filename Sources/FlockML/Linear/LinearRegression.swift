@@ -1,0 +1,89 @@
+import FlockData
+
+/// Least-squares linear regression with an optional L2 penalty, solved by the normal
+/// equations (Spark ML's `LinearRegression` with `solver = "normal"` and
+/// `elasticNetParam = 0`): minimises
+///
+///     (1 / 2n) Σ (y - xᵀβ - b)² + (regParam / 2) ‖β‖²
+///
+/// (the intercept b is not penalised). Underneath: the count, means and centred
+/// cross-moments of the features and the label, per block of rows and merged in a fixed
+/// tree (`BlockReduction`), then (C + regParam I) β = c by Cholesky, where C and c are the
+/// features' covariance and their covariance with the label (population, 1/n), and
+/// b = mean(y) - mean(x)ᵀβ. The model is the same bit for bit on any number of threads.
+public struct LinearRegression: Estimator {
+    public var featureColumns: [String]
+    public var labelColumn: String
+    public var predictionColumn: String
+    /// The L2 penalty (at least 0; default 0).
+    public var regParam: Double
+    /// Fit an intercept (default true); without one the line goes through the origin.
+    public var fitIntercept: Bool
+
+    /// A regression of `labelColumn` on `featureColumns`.
+    public init(
+        featureColumns: [String], labelColumn: String = "label", predictionColumn: String = "prediction",
+        regParam: Double = 0, fitIntercept: Bool = true
+    ) {
+        self.featureColumns = featureColumns
+        self.labelColumn = labelColumn
+        self.predictionColumn = predictionColumn
+        self.regParam = regParam
+        self.fitIntercept = fitIntercept
+    }
+
+    /// Fits the coefficients.
+    /// - Throws: `MLError.invalidParameter` for a negative penalty or no features,
+    ///   `.invalidData` for missing, non-numeric, null or non-finite values or no rows,
+    ///   `.notSolvable` for collinear features without a penalty.
+    public func fit(_ frame: DataFrame) throws -> LinearRegressionModel {
+        try Parameter.columns("featureColumns", featureColumns)
+        try Parameter.atLeast("regParam", regParam, 0)
+        let batch = try frame.collect()
+        let features = try FeatureMatrix(batch, columns: featureColumns)
+        guard features.rows > 0 else { throw MLError.invalidData("no rows to fit a LinearRegression on") }
+        let data = features.appending(try FeatureMatrix(batch, columns: [labelColumn]))
+        let d = features.width
+        let moments = Moments.of(data.values, width: d + 1, pairs: true)
+        let n = Double(moments.count)
+        // Through the origin the moments are about 0, not the means: add the means back.
+        func moment(_ i: Int, _ j: Int) -> Double {
+            let centred = moments.comoments[i * (d + 1) + j] / n
+            return fitIntercept ? centred : centred + moments.means[i] * moments.means[j]
+        }
+        var gram = [Double](repeating: 0, count: d * d)
+        for i in 0..<d { for j in 0..<d { gram[i * d + j] = moment(i, j) } }
+        for i in 0..<d { gram[i * d + i] += regParam }
+        let target = (0..<d).map { moment($0, d) }
+        guard let coefficients = Cholesky.solve(gram, target) else {
+            throw MLError.notSolvable(
+                "the features \(featureColumns) are collinear or constant; drop one or set regParam above 0")
+        }
+        let intercept =
+            fitIntercept ? moments.means[d] - zip(coefficients, moments.means).reduce(0) { $0 + $1.0 * $1.1 } : 0
+        return LinearRegressionModel(
+            featureColumns: featureColumns, predictionColumn: predictionColumn, coefficients: coefficients,
+            intercept: intercept)
+    }
+}
+
+/// A fitted `LinearRegression`: prediction = xᵀ coefficients + intercept.
+public struct LinearRegressionModel: Transformer, Codable, Equatable {
+    public let featureColumns: [String]
+    public let predictionColumn: String
+    public let coefficients: [Double]
+    public let intercept: Double
+
+    /// The frame with the prediction column added.
+    /// - Throws: `MLError.invalidData` for missing, non-numeric, null or non-finite features.
+    public func transform(_ frame: DataFrame) throws -> DataFrame {
+        let batch = try frame.collect()
+        let features = try FeatureMatrix(batch, columns: featureColumns)
+        let predictions: [Double?] = (0..<features.rows).map { row in
+            var sum = intercept
+            for j in 0..<features.width { sum += coefficients[j] * features.values[row * features.width + j] }
+            return sum
+        }
+        return DataFrame(try batch.adding(predictionColumn, Column(predictions)))
+    }
+}

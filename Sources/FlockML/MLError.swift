@@ -1,0 +1,35 @@
+/// What goes wrong in FlockML, each case a sentence a user can act on.
+public enum MLError: Error, Equatable, CustomStringConvertible {
+    /// A parameter's value is outside what it accepts.
+    case invalidParameter(name: String, value: String, allowed: String)
+    /// The data cannot be used as asked (a missing or non-numeric column, a NaN feature, no rows).
+    case invalidData(String)
+    /// The fit cannot be solved as posed (collinear features without regularization).
+    case notSolvable(String)
+
+    public var description: String {
+        switch self {
+        case .invalidParameter(let name, let value, let allowed):
+            "parameter \(name) is \(value); it must be \(allowed)"
+        case .invalidData(let problem): "bad input data: \(problem)"
+        case .notSolvable(let problem): "the fit has no unique solution: \(problem)"
+        }
+    }
+}
+
+/// Checks of parameter values, each failure naming the parameter, the value and the range.
+enum Parameter {
+    /// `value` must be at least `minimum` (and finite).
+    static func atLeast(_ name: String, _ value: Double, _ minimum: Double) throws {
+        guard value.isFinite, value >= minimum else {
+            throw MLError.invalidParameter(name: name, value: "\(value)", allowed: "a finite number >= \(minimum)")
+        }
+    }
+
+    /// `columns` must not be empty.
+    static func columns(_ name: String, _ columns: [String]) throws {
+        guard !columns.isEmpty else {
+            throw MLError.invalidParameter(name: name, value: "[]", allowed: "at least one column name")
+        }
+    }
+}
