@@ -104,7 +104,7 @@ let package = Package(
             name: "FlockDataTests",
             dependencies: ["FlockData", "FlockTensor", "flock", "FlockTestSupport", "FlockDataTestWorker"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "FlockMLTests", dependencies: ["FlockML", "FlockData"]),
+        .testTarget(name: "FlockMLTests", dependencies: ["FlockML", "FlockData"], exclude: ["Fixtures"]),
         .testTarget(name: "FlockNNTests", dependencies: ["FlockNN", "FlockExamples", "Flock"], exclude: ["Fixtures"]),
         // The worker program that FlockCommTests start as real processes.
         .executableTarget(name: "FlockCommTestWorker", dependencies: ["FlockComm"], path: "Tests/FlockCommTestWorker"),

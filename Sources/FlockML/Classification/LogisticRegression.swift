@@ -1,0 +1,126 @@
+import FlockData
+import Foundation
+
+/// Logistic regression, binary and multinomial (Spark ML's `LogisticRegression` with
+/// `family = "multinomial"`): the softmax loss with an L2 penalty (`SoftmaxLoss`), minimised
+/// by L-BFGS. Labels are class indices 0..<k in a numeric column (an integer, a
+/// categorical's codes, or whole floats). With `standardization` (the default, as in Spark)
+/// the features are divided by their deviations while fitting, so the penalty treats them
+/// alike and L-BFGS sees a round problem; the model's coefficients are for the features as
+/// given.
+public struct LogisticRegression: Estimator {
+    public var featureColumns: [String]
+    public var labelColumn: String
+    public var predictionColumn: String
+    /// Prefix of the per-class probability columns (`probability_0`, ...).
+    public var probabilityColumn: String
+    /// The L2 penalty (at least 0; default 0).
+    public var regParam: Double
+    /// L-BFGS iterations at most (at least 1; default 100).
+    public var maxIter: Int
+    /// Stops when an iteration lowers the loss by at most this, relative (default 1e-6).
+    public var tol: Double
+    public var fitIntercept: Bool
+    public var standardization: Bool
+
+    /// A classifier of `labelColumn` by `featureColumns`.
+    public init(
+        featureColumns: [String], labelColumn: String = "label", predictionColumn: String = "prediction",
+        probabilityColumn: String = "probability", regParam: Double = 0, maxIter: Int = 100, tol: Double = 1e-6,
+        fitIntercept: Bool = true, standardization: Bool = true
+    ) {
+        self.featureColumns = featureColumns
+        self.labelColumn = labelColumn
+        self.predictionColumn = predictionColumn
+        self.probabilityColumn = probabilityColumn
+        self.regParam = regParam
+        self.maxIter = maxIter
+        self.tol = tol
+        self.fitIntercept = fitIntercept
+        self.standardization = standardization
+    }
+
+    /// Fits the weights.
+    /// - Throws: `MLError.invalidParameter` for a bad parameter, `.invalidData` for bad
+    ///   features, labels that are not class indices, a single class, or no rows.
+    public func fit(_ frame: DataFrame) throws -> LogisticRegressionModel {
+        try Parameter.columns("featureColumns", featureColumns)
+        try Parameter.atLeast("regParam", regParam, 0)
+        try Parameter.atLeast("tol", tol, 0)
+        try Parameter.atLeast("maxIter", Double(maxIter), 1)
+        let batch = try frame.collect()
+        let features = try FeatureMatrix(batch, columns: featureColumns)
+        let labels = try Self.classIndices(try FeatureMatrix(batch, columns: [labelColumn]), column: labelColumn)
+        guard !labels.isEmpty else { throw MLError.invalidData("no rows to fit a LogisticRegression on") }
+        let classes = (labels.max() ?? 0) + 1
+        guard Set(labels).count >= 2 else {
+            throw MLError.invalidData(
+                "column \"\(labelColumn)\" holds a single class (\(labels[0])); a classifier needs two")
+        }
+        let d = features.width
+        let deviations =
+            standardization
+            ? (0..<d).map { Moments.of(features.values, width: d, pairs: false).variance($0).squareRoot() }
+            : [Double](repeating: 1, count: d)
+        let inverse = deviations.map { $0 > 0 ? 1 / $0 : 0 }  // A constant feature is left out.
+        let scaled = features.values.enumerated().map { $0.element * inverse[$0.offset % d] }
+        let loss = SoftmaxLoss(
+            features: scaled, labels: labels, width: d, classes: classes, regParam: regParam, fitIntercept: fitIntercept
+        )
+        let result = LBFGS(maxIterations: maxIter, tolerance: tol)
+            .minimize(from: [Double](repeating: 0, count: loss.parameterCount), loss.evaluate)
+        let weights = (0..<classes).map { c in (0..<d).map { result.x[c * d + $0] * inverse[$0] } }
+        return LogisticRegressionModel(
+            featureColumns: featureColumns, predictionColumn: predictionColumn, probabilityColumn: probabilityColumn,
+            coefficientMatrix: weights, interceptVector: Array(result.x[(classes * d)...]),
+            iterations: result.iterations, loss: result.value)
+    }
+
+    /// The labels as class indices 0, 1, ...
+    static func classIndices(_ labels: FeatureMatrix, column: String) throws -> [Int] {
+        try labels.values.enumerated().map { row, value in
+            guard value >= 0, value < Double(1 << 20), value == value.rounded() else {
+                throw MLError.invalidData(
+                    "column \"\(column)\" holds \(value) at row \(row); labels are class indices 0, 1, 2, ...")
+            }
+            return Int(value)
+        }
+    }
+}
+
+/// A fitted `LogisticRegression`: class probabilities softmax(W x + b), the prediction the
+/// most probable class (the first of ties).
+public struct LogisticRegressionModel: Transformer, Codable, Equatable {
+    public let featureColumns: [String]
+    public let predictionColumn: String
+    public let probabilityColumn: String
+    /// Weights per class, for the features as given.
+    public let coefficientMatrix: [[Double]]
+    public let interceptVector: [Double]
+    /// L-BFGS iterations the fit took, and the loss it reached (penalty included).
+    public let iterations: Int
+    public let loss: Double
+
+    public var numClasses: Int { interceptVector.count }
+
+    /// The frame with the prediction and one probability column per class added.
+    /// - Throws: `MLError.invalidData` for missing, non-numeric, null or non-finite features.
+    public func transform(_ frame: DataFrame) throws -> DataFrame {
+        var batch = try frame.collect()
+        let features = try FeatureMatrix(batch, columns: featureColumns)
+        var probabilities = [[Double?]](repeating: [], count: numClasses)
+        var predictions: [Double?] = []
+        predictions.reserveCapacity(features.rows)
+        for row in 0..<features.rows {
+            let x = features.values[row * features.width..<(row + 1) * features.width]
+            let z = (0..<numClasses).map { c in interceptVector[c] + dot(coefficientMatrix[c], Array(x)) }
+            let top = z.max() ?? 0
+            let exps = z.map { Foundation.exp($0 - top) }
+            let total = exps.reduce(0, +)
+            for c in 0..<numClasses { probabilities[c].append(exps[c] / total) }
+            predictions.append(Double(z.firstIndex(of: top) ?? 0))
+        }
+        for c in 0..<numClasses { batch = try batch.adding("\(probabilityColumn)_\(c)", Column(probabilities[c])) }
+        return DataFrame(try batch.adding(predictionColumn, Column(predictions)))
+    }
+}
