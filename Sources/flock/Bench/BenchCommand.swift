@@ -5,9 +5,9 @@ import Foundation
 /// `flock bench AREA`: prints a table of measurements and optionally writes JSON records.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Run benchmarks for an area (tensor, train, comm, ddp, runtime, data).")
+        commandName: "bench", abstract: "Run benchmarks for an area (tensor, train, comm, ddp, runtime, data, ml).")
 
-    @Argument(help: "The area to benchmark: tensor, train, comm, ddp, runtime or data.")
+    @Argument(help: "The area to benchmark: tensor, train, comm, ddp, runtime, data or ml.")
     var area: String
 
     @Option(name: .long, help: "Write the results as a JSON list of {name, unit, value} records.")
@@ -23,6 +23,11 @@ struct BenchCommand: AsyncParsableCommand {
     )
     var only: String?
 
+    /// The Python that runs the peers: `--python`, else the project's `.venv`, else `python3`.
+    private var peerPython: String {
+        python ?? (FileManager.default.fileExists(atPath: ".venv/bin/python") ? ".venv/bin/python" : "python3")
+    }
+
     /// `--only` as the comma-separated query names that `bench data` takes.
     private var onlyQueries: Set<String>? { only.map { Set($0.split(separator: ",").map(String.init)) } }
 
@@ -32,7 +37,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "bench comm: the number of local processes.")
     var world = 2
 
-    @Flag(name: .long, help: "bench data: run the peer engines (DuckDB, Polars, pandas) in the same invocation.")
+    @Flag(
+        name: .long,
+        help: "bench data, ml: run the peers (DuckDB, Polars, pandas; scikit-learn) in the same invocation.")
     var peers = false
 
     @Flag(
@@ -43,13 +50,14 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "bench data: the db-benchmark join queries q1..q5 instead (peers: DuckDB, Polars).")
     var join = false
 
-    @Option(name: .long, help: "bench data: the table's rows (db-benchmark's N).")
+    @Option(name: .long, help: "bench data: the table's rows (db-benchmark's N); bench ml: the rows (default 1M).")
     var rows = 10_000_000
 
     @Option(name: .long, help: "bench data: the groups (db-benchmark's K).")
     var groups = 100
 
-    @Option(name: .long, help: "bench data --peers: the Python that has the peers (default: .venv's, else python3).")
+    @Option(
+        name: .long, help: "bench data, ml --peers: the Python that has the peers (default: .venv's, else python3).")
     var python: String?
 
     @Flag(name: .long, help: .hidden)
@@ -78,26 +86,30 @@ struct BenchCommand: AsyncParsableCommand {
         case "ddp": try DDPBench(repeats: repeats, quick: quick, only: only).run(into: &report)
         case "runtime": try await RuntimeBench(repeats: repeats, quick: quick, only: only).run(into: &report)
         case "data":
-            let python =
-                python ?? (FileManager.default.fileExists(atPath: ".venv/bin/python") ? ".venv/bin/python" : "python3")
             if join {
-                try DataJoinBench(rows: quick ? 1_000_000 : rows, repeats: repeats, peers: peers, python: python)
+                try DataJoinBench(rows: quick ? 1_000_000 : rows, repeats: repeats, peers: peers, python: peerPython)
                     .run(into: &report)
             } else if cluster {
                 try await DataClusterBench(
-                    rows: quick ? 1_000_000 : rows, groups: groups, repeats: repeats, peers: peers, python: python,
+                    rows: quick ? 1_000_000 : rows, groups: groups, repeats: repeats, peers: peers, python: peerPython,
                     only: onlyQueries
                 )
                 .run(into: &report)
             } else {
                 try DataBench(
-                    rows: quick ? 1_000_000 : rows, groups: groups, repeats: repeats, peers: peers, python: python,
+                    rows: quick ? 1_000_000 : rows, groups: groups, repeats: repeats, peers: peers, python: peerPython,
                     only: onlyQueries
                 )
                 .run(into: &report)
             }
+        case "ml":
+            try MLBench(
+                rows: quick ? 100_000 : (rows == 10_000_000 ? 1_000_000 : rows), repeats: repeats, peers: peers,
+                python: peerPython
+            ).run(into: &report)
         default:
-            throw ValidationError("unknown benchmark area '\(area)' (known: tensor, train, comm, ddp, runtime, data)")
+            throw ValidationError(
+                "unknown benchmark area '\(area)' (known: tensor, train, comm, ddp, runtime, data, ml)")
         }
         if let json {
             try report.write(to: json)
