@@ -40,7 +40,7 @@ struct LogisticRegressionTests {
         }
         let loss = SoftmaxLoss(
             features: (0..<40 * 3).map { _ in uniform() * 4 }, labels: (0..<40).map { $0 % 3 }, width: 3, classes: 3,
-            regParam: 0.3, fitIntercept: true)
+            scale: [0.5, 2, 1], regParam: 0.3, fitIntercept: true)
         let theta = (0..<loss.parameterCount).map { _ in uniform() }
         let analytic = loss.evaluate(theta).gradient
         for p in theta.indices {

@@ -58,15 +58,12 @@ public struct LogisticRegression: Estimator {
                 "column \"\(labelColumn)\" holds a single class (\(labels[0])); a classifier needs two")
         }
         let d = features.width
-        let deviations =
-            standardization
-            ? (0..<d).map { Moments.of(features.values, width: d, pairs: false).variance($0).squareRoot() }
-            : [Double](repeating: 1, count: d)
+        let moments = standardization ? Moments.of(features.values, width: d, pairs: false) : nil
+        let deviations = (0..<d).map { moments?.variance($0).squareRoot() ?? 1 }
         let inverse = deviations.map { $0 > 0 ? 1 / $0 : 0 }  // A constant feature is left out.
-        let scaled = features.values.enumerated().map { $0.element * inverse[$0.offset % d] }
         let loss = SoftmaxLoss(
-            features: scaled, labels: labels, width: d, classes: classes, regParam: regParam, fitIntercept: fitIntercept
-        )
+            features: features.values, labels: labels, width: d, classes: classes, scale: inverse, regParam: regParam,
+            fitIntercept: fitIntercept)
         let result = LBFGS(maxIterations: maxIter, tolerance: tol)
             .minimize(from: [Double](repeating: 0, count: loss.parameterCount), loss.evaluate)
         let weights = (0..<classes).map { c in (0..<d).map { result.x[c * d + $0] * inverse[$0] } }
