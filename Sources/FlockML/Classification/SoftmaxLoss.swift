@@ -81,8 +81,8 @@ struct SoftmaxLoss {
                     let row = x.baseAddress! + i * d  // Invariant: rows * width values.
                     var top = -Double.infinity
                     for c in 0..<k {
-                        var sum = w[k * d + c]
-                        for j in 0..<d { sum += w[c * d + j] * row[j] }
+                        // Invariant: w holds k * d + k values.
+                        let sum = w[k * d + c] + VectorKernels.dot(w.baseAddress! + c * d, row, d)
                         z[c] = sum
                         top = Swift.max(top, sum)
                     }
@@ -95,7 +95,8 @@ struct SoftmaxLoss {
                     partial.loss += log(total) - log(z[label])
                     for c in 0..<k {
                         let error = z[c] / total - (c == label ? 1 : 0)
-                        for j in 0..<d { gradient[c * d + j] += error * row[j] }
+                        // Invariant: the gradient holds k * d + k values.
+                        VectorKernels.addScaled(error, row, to: gradient.baseAddress! + c * d, d)
                         gradient[k * d + c] += error
                     }
                 }
