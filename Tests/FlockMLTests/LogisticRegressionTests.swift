@@ -31,24 +31,27 @@ struct LogisticRegressionTests {
         return (try rows(train), try rows(test), Array(batch.names.dropLast()), batch.names.last!)
     }
 
-    @Test("the gradient matches central finite differences, with a penalty and an intercept")
+    @Test("the gradient matches central finite differences, with a penalty and an intercept, pivoted or not")
     func gradient() {
         var state: UInt64 = 5
         func uniform() -> Double {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Double(state >> 11) / Double(1 << 53) - 0.5
         }
-        let loss = SoftmaxLoss(
-            features: (0..<40 * 3).map { _ in uniform() * 4 }, labels: (0..<40).map { $0 % 3 }, width: 3, classes: 3,
-            scale: [0.5, 2, 1], regParam: 0.3, fitIntercept: true)
-        let theta = (0..<loss.parameterCount).map { _ in uniform() }
-        let analytic = loss.evaluate(theta).gradient
-        for p in theta.indices {
-            var (up, down) = (theta, theta)
-            up[p] += 1e-6
-            down[p] -= 1e-6
-            let numeric = (loss.evaluate(up).value - loss.evaluate(down).value) / 2e-6
-            #expect(abs(numeric - analytic[p]) < 1e-6, "parameter \(p)")
+        let features = (0..<40 * 3).map { _ in uniform() * 4 }
+        for (classes, pivot) in [(3, false), (2, true), (3, true)] {
+            let loss = SoftmaxLoss(
+                features: features, labels: (0..<40).map { $0 % classes }, width: 3, classes: classes,
+                scale: [0.5, 2, 1], regParam: 0.3, fitIntercept: true, pivot: pivot)
+            let theta = (0..<loss.parameterCount).map { _ in uniform() }
+            let analytic = loss.evaluate(theta).gradient
+            for p in theta.indices {
+                var (up, down) = (theta, theta)
+                up[p] += 1e-6
+                down[p] -= 1e-6
+                let numeric = (loss.evaluate(up).value - loss.evaluate(down).value) / 2e-6
+                #expect(abs(numeric - analytic[p]) < 1e-6, "\(classes) classes, pivot \(pivot): parameter \(p)")
+            }
         }
     }
 

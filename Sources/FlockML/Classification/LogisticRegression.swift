@@ -1,8 +1,8 @@
 import FlockData
 import Foundation
 
-/// Logistic regression, binary and multinomial (Spark ML's `LogisticRegression` with
-/// `family = "multinomial"`): the softmax loss with an L2 penalty (`SoftmaxLoss`), minimised
+/// Logistic regression, binary and multinomial (Spark ML's `LogisticRegression`, family
+/// "auto": binomial for two classes, multinomial for more): the softmax loss with an L2 penalty (`SoftmaxLoss`), minimised
 /// by L-BFGS. Labels are class indices 0..<k in a numeric column (an integer, a
 /// categorical's codes, or whole floats). With `standardization` (the default, as in Spark)
 /// the features are divided by their deviations while fitting, so the penalty treats them
@@ -61,16 +61,23 @@ public struct LogisticRegression: Estimator {
         let moments = standardization ? Moments.of(features.values, width: d, pairs: false) : nil
         let deviations = (0..<d).map { moments?.variance($0).squareRoot() ?? 1 }
         let inverse = deviations.map { $0 > 0 ? 1 / $0 : 0 }  // A constant feature is left out.
+        // Two classes: the binomial model (class 0's logit fixed at 0), as Spark's "auto"
+        // family and scikit-learn fit it.
         let loss = SoftmaxLoss(
             features: features.values, labels: labels, width: d, classes: classes, scale: inverse, regParam: regParam,
-            fitIntercept: fitIntercept)
+            fitIntercept: fitIntercept, pivot: classes == 2)
         let result = LBFGS(maxIterations: maxIter, tolerance: tol)
             .minimize(from: [Double](repeating: 0, count: loss.parameterCount), loss.evaluate)
-        let weights = (0..<classes).map { c in (0..<d).map { result.x[c * d + $0] * inverse[$0] } }
+        let v = loss.vectors
+        var weights = (0..<v).map { c in (0..<d).map { result.x[c * d + $0] * inverse[$0] } }
+        var intercepts = Array(result.x[(v * d)...])
+        if loss.pivot {
+            weights.insert([Double](repeating: 0, count: d), at: 0)
+            intercepts.insert(0, at: 0)
+        }
         return LogisticRegressionModel(
             featureColumns: featureColumns, predictionColumn: predictionColumn, probabilityColumn: probabilityColumn,
-            coefficientMatrix: weights, interceptVector: Array(result.x[(classes * d)...]),
-            iterations: result.iterations, loss: result.value)
+            coefficientMatrix: weights, interceptVector: intercepts, iterations: result.iterations, loss: result.value)
     }
 
     /// The labels as class indices 0, 1, ...

@@ -1,14 +1,16 @@
 import Foundation
 
-/// The multinomial logistic loss and its gradient: for weights W (classes x features, row-
+/// The multinomial logistic loss and its gradient: for weights W (vectors x features, row-
 /// major) and intercepts b packed as θ = [W..., b...],
 ///
 ///     L(θ) = (1/n) Σ_i [ log Σ_k exp(z_ik) - z_i,y_i ] + (regParam / 2) ‖W‖²,  z_i = W (s ⊙ x_i) + b
 ///
 /// where s scales each feature (1 / its deviation when standardizing: the rows are read as
-/// they are and the scale folded into the weights, never copied scaled). Intercepts are not
-/// penalised. Summed per block of rows in `BlockReduction`'s fixed order, so the same θ
-/// gives the same bits on any thread count.
+/// they are and the scale folded into the weights, never copied scaled). With `pivot`,
+/// class 0's logit is fixed at 0 and W holds one vector per other class: for two classes,
+/// the binomial model σ(w·x + b) that scikit-learn and Spark fit, at half the work.
+/// Intercepts are not penalised. Summed per block of rows in `BlockReduction`'s fixed
+/// order, so the same θ gives the same bits on any thread count.
 struct SoftmaxLoss {
     /// Row-major features, `rows * width`.
     let features: [Double]
@@ -19,10 +21,14 @@ struct SoftmaxLoss {
     let scale: [Double]
     let regParam: Double
     let fitIntercept: Bool
+    /// Class 0's logit fixed at 0 (one weight vector fewer than classes).
+    var pivot = false
 
     var rows: Int { labels.count }
+    /// Weight vectors (and intercepts).
+    var vectors: Int { pivot ? classes - 1 : classes }
     /// Length of θ.
-    var parameterCount: Int { classes * width + classes }
+    var parameterCount: Int { vectors * width + vectors }
 
     /// One block's summed loss and gradient (before the scale, the mean and the penalty).
     private struct Partial {
@@ -39,50 +45,84 @@ struct SoftmaxLoss {
 
     /// The loss and its gradient at `theta`.
     func evaluate(_ theta: [Double]) -> (value: Double, gradient: [Double]) {
-        let (k, d) = (classes, width)
+        let (k, d, v) = (classes, width, vectors)
         // The weights as they apply to the unscaled rows.
-        var weights = [Double](repeating: 0, count: k * d + k)
-        for c in 0..<k {
+        var weights = [Double](repeating: 0, count: v * d + v)
+        for c in 0..<v {
             for j in 0..<d { weights[c * d + j] = theta[c * d + j] * scale[j] }
-            weights[k * d + c] = fitIntercept ? theta[k * d + c] : 0
+            weights[v * d + c] = fitIntercept ? theta[v * d + c] : 0
         }
         let sums = features.withUnsafeBufferPointer { x in
             weights.withUnsafeBufferPointer { w in
                 BlockReduction.reduce(
                     rows: rows,
-                    { range in Self.block(x, w, labels, range, classes: k, width: d) }, Partial.merged)
+                    { range in
+                        pivot && k == 2
+                            ? Self.binomialBlock(x, w, labels, range, width: d)
+                            : Self.block(x, w, labels, range, classes: k, width: d, pivot: pivot)
+                    }, Partial.merged)
             }
         }
         let n = Double(Swift.max(rows, 1))
         var value = sums.loss / n
         var gradient = sums.gradient.map { $0 / n }
-        for c in 0..<k {
+        for c in 0..<v {
             for j in 0..<d { gradient[c * d + j] *= scale[j] }
-            if !fitIntercept { gradient[k * d + c] = 0 }
+            if !fitIntercept { gradient[v * d + c] = 0 }
         }
-        for p in 0..<(k * d) {
+        for p in 0..<(v * d) {
             value += regParam / 2 * theta[p] * theta[p]
             gradient[p] += regParam * theta[p]
         }
         return (value, gradient)
     }
 
+    /// `block` for two classes with a pivot: t = w·x + b, the loss log(1 + eᵗ) - y t as
+    /// max(t, 0) + log1p(e^-|t|) - y t (one `exp` and one `log1p` a row, never overflowing),
+    /// and (σ(t) - y) x added to the gradient.
+    private static func binomialBlock(
+        _ x: UnsafeBufferPointer<Double>, _ w: UnsafeBufferPointer<Double>, _ labels: [Int], _ range: Range<Int>,
+        width d: Int
+    ) -> Partial {
+        var partial = Partial(gradient: [Double](repeating: 0, count: d + 1))
+        partial.gradient.withUnsafeMutableBufferPointer { gradient in
+            for i in range {
+                let row = x.baseAddress! + i * d  // Invariant: rows * width values.
+                let t = w[d] + VectorKernels.dot(w.baseAddress!, row, d)  // Invariant: w holds d + 1 values.
+                let e = exp(-abs(t))
+                let positive = labels[i] == 1
+                partial.loss += Swift.max(t, 0) + log1p(e) - (positive ? t : 0)
+                let error = (t >= 0 ? 1 / (1 + e) : e / (1 + e)) - (positive ? 1 : 0)
+                VectorKernels.addScaled(error, row, to: gradient.baseAddress!, d)  // Invariant: d + 1 values.
+                gradient[d] += error
+            }
+        }
+        return partial
+    }
+
     /// Rows `range`: per row, z = W x + b, softmax, loss, and (p - onehot) x added to the
-    /// gradient (row-major x, `width` per row; w as θ, for unscaled rows).
+    /// gradient (row-major x, `width` per row; w as θ, for unscaled rows; with `pivot`,
+    /// vector c - 1 belongs to class c and class 0's logit is 0).
     private static func block(
         _ x: UnsafeBufferPointer<Double>, _ w: UnsafeBufferPointer<Double>, _ labels: [Int], _ range: Range<Int>,
-        classes k: Int, width d: Int
+        classes k: Int, width d: Int, pivot: Bool
     ) -> Partial {
-        var partial = Partial(gradient: [Double](repeating: 0, count: k * d + k))
+        let first = pivot ? 1 : 0  // The first class with a weight vector.
+        let v = k - first
+        var partial = Partial(gradient: [Double](repeating: 0, count: v * d + v))
         var z = [Double](repeating: 0, count: k)
         partial.gradient.withUnsafeMutableBufferPointer { gradient in
             z.withUnsafeMutableBufferPointer { z in
                 for i in range {
                     let row = x.baseAddress! + i * d  // Invariant: rows * width values.
                     var top = -Double.infinity
-                    for c in 0..<k {
-                        // Invariant: w holds k * d + k values.
-                        let sum = w[k * d + c] + VectorKernels.dot(w.baseAddress! + c * d, row, d)
+                    if pivot {  // Class 0's logit.
+                        z[0] = 0
+                        top = 0
+                    }
+                    for c in first..<k {
+                        // Invariant: w holds v * d + v values.
+                        let sum = w[v * d + c - first] + VectorKernels.dot(w.baseAddress! + (c - first) * d, row, d)
                         z[c] = sum
                         top = Swift.max(top, sum)
                     }
@@ -93,11 +133,11 @@ struct SoftmaxLoss {
                     }
                     let label = labels[i]
                     partial.loss += log(total) - log(z[label])
-                    for c in 0..<k {
+                    for c in first..<k {
                         let error = z[c] / total - (c == label ? 1 : 0)
-                        // Invariant: the gradient holds k * d + k values.
-                        VectorKernels.addScaled(error, row, to: gradient.baseAddress! + c * d, d)
-                        gradient[k * d + c] += error
+                        // Invariant: the gradient holds v * d + v values.
+                        VectorKernels.addScaled(error, row, to: gradient.baseAddress! + (c - first) * d, d)
+                        gradient[v * d + c - first] += error
                     }
                 }
             }

@@ -4,6 +4,7 @@
 /// on every run.
 enum VectorKernels {
     /// Σ a[j] b[j] for j in 0..<count.
+    @inline(__always)
     static func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ count: Int) -> Double {
         var sums = SIMD8<Double>()
         var j = 0
@@ -22,6 +23,7 @@ enum VectorKernels {
     }
 
     /// y[j] += alpha * x[j] for j in 0..<count.
+    @inline(__always)
     static func addScaled(_ alpha: Double, _ x: UnsafePointer<Double>, to y: UnsafeMutablePointer<Double>, _ count: Int)
     {
         var j = 0
