@@ -95,7 +95,7 @@ let package = Package(
         // One binary for every fuzz target (Fuzz/README.md): libFuzzer with Fuzz/run, a
         // replay of input files otherwise.
         .executableTarget(
-            name: "FlockFuzz", dependencies: ["FlockComm", "FlockNN", "FlockRuntime", "FlockData"],
+            name: "FlockFuzz", dependencies: ["FlockComm", "FlockNN", "FlockRuntime", "FlockData", "FlockML"],
             path: "Fuzz/FlockFuzz"),
         .testTarget(name: "FlockTensorTests", dependencies: ["FlockTensor"]),
         .executableTarget(

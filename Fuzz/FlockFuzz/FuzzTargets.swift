@@ -1,5 +1,6 @@
 import FlockComm
 import FlockData
+import FlockML
 import FlockNN
 import FlockRuntime
 
@@ -22,10 +23,11 @@ let fuzzTargets: [String: @Sendable ([UInt8]) -> Void] = [
     "parquet": DataFuzzing.parquet,
     "ndjson": DataFuzzing.ndjson,
     "batch": DataFuzzing.batch,
+    "model-file": MLFuzzing.modelFile,
 ]
 
 /// Valid inputs of every target (`FlockFuzz --write-seeds DIR` writes them as the corpus).
 var fuzzSeeds: [String: [[UInt8]]] {
     CommFuzzing.seeds.merging(RuntimeFuzzing.seeds) { $1 }.merging(NNFuzzing.seeds) { $1 }
-        .merging(DataFuzzing.seeds) { $1 }
+        .merging(DataFuzzing.seeds) { $1 }.merging(MLFuzzing.seeds) { $1 }
 }

@@ -6,6 +6,8 @@ public enum MLError: Error, Equatable, CustomStringConvertible {
     case invalidData(String)
     /// The fit cannot be solved as posed (collinear features without regularization).
     case notSolvable(String)
+    /// A model file (its path) cannot be read, written or understood (the problem).
+    case invalidModelFile(String, String)
 
     public var description: String {
         switch self {
@@ -13,6 +15,7 @@ public enum MLError: Error, Equatable, CustomStringConvertible {
             "parameter \(name) is \(value); it must be \(allowed)"
         case .invalidData(let problem): "bad input data: \(problem)"
         case .notSolvable(let problem): "the fit has no unique solution: \(problem)"
+        case .invalidModelFile(let path, let problem): "model file \(path): \(problem)"
         }
     }
 }

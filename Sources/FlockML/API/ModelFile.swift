@@ -1,0 +1,184 @@
+import Foundation
+
+/// A fitted model that `ModelFile` can save and load.
+public protocol SavableModel: Transformer, Codable {
+    /// The name the file records, so a load of the wrong type fails clearly.
+    static var modelType: String { get }
+}
+
+extension LinearRegressionModel: SavableModel { public static let modelType = "LinearRegressionModel" }
+extension LogisticRegressionModel: SavableModel { public static let modelType = "LogisticRegressionModel" }
+extension KMeansModel: SavableModel { public static let modelType = "KMeansModel" }
+extension StandardScalerModel: SavableModel { public static let modelType = "StandardScalerModel" }
+
+/// Fitted models as files: JSON holding a format name, a version, the model's type and its
+/// fields (every coefficient as a JSON number, which round-trips a float64 exactly).
+/// A file is written to a temporary name beside the target and renamed over it, so a
+/// crash mid-save leaves the old file or none, never half of one. A `PipelineModel` of
+/// savable stages saves as the list of its stages.
+///
+///     try ModelFile.save(model, to: "models/price.json")
+///     let model = try ModelFile.load(LinearRegressionModel.self, from: "models/price.json")
+///     let pipeline = try ModelFile.loadPipeline(from: "models/pipeline.json")
+public enum ModelFile {
+    /// The format name and version files carry.
+    static let format = "flock-ml-model"
+    static let version = 1
+    /// The types a pipeline's stages may have.
+    static let stageTypes: [any SavableModel.Type] = [
+        LinearRegressionModel.self, LogisticRegressionModel.self, KMeansModel.self, StandardScalerModel.self,
+    ]
+
+    private struct Envelope<Model: Codable>: Codable {
+        let format: String
+        let version: Int
+        let type: String
+        let model: Model
+    }
+
+    private struct Header: Codable {
+        let format: String
+        let version: Int
+        let type: String
+    }
+
+    /// Saves `model` at `path` atomically.
+    /// - Throws: file-system errors from writing.
+    public static func save<Model: SavableModel>(_ model: Model, to path: String) throws {
+        try write(Envelope(format: format, version: version, type: Model.modelType, model: model), to: path)
+    }
+
+    /// Saves a pipeline of savable stages at `path` atomically.
+    /// - Throws: `MLError.invalidParameter` for a stage that cannot be saved, or file errors.
+    public static func save(_ pipeline: PipelineModel, to path: String) throws {
+        let stages = try pipeline.stages.map { stage -> String in
+            guard let savable = stage as? any SavableModel else {
+                throw MLError.invalidParameter(
+                    name: "stages", value: "\(type(of: stage))", allowed: "fitted models that ModelFile can save")
+            }
+            return String(decoding: try encoded(savable), as: UTF8.self)
+        }
+        try write(Envelope(format: format, version: version, type: "PipelineModel", model: stages), to: path)
+    }
+
+    /// The model of type `Model` saved at `path`.
+    /// - Throws: `MLError.invalidModelFile` naming the path and the problem.
+    public static func load<Model: SavableModel>(_: Model.Type, from path: String) throws -> Model {
+        try decode(Model.self, from: try read(path), source: path)
+    }
+
+    /// The pipeline saved at `path`.
+    /// - Throws: `MLError.invalidModelFile` naming the path and the problem.
+    public static func loadPipeline(from path: String) throws -> PipelineModel {
+        try decodePipeline(try read(path), source: path)
+    }
+
+    /// `bytes` (a saved model) as a `Model`; `source` names them in errors.
+    static func decode<Model: SavableModel>(_: Model.Type, from bytes: Data, source: String) throws -> Model {
+        let header = try self.header(bytes, source: source)
+        guard header.type == Model.modelType else {
+            throw MLError.invalidModelFile(source, "it holds a \(header.type), not a \(Model.modelType)")
+        }
+        do {
+            return try JSONDecoder().decode(Envelope<Model>.self, from: bytes).model
+        } catch {
+            throw MLError.invalidModelFile(source, "its \(header.type) fields do not read: \(error)")
+        }
+    }
+
+    /// `bytes` (a saved pipeline) as a `PipelineModel`.
+    static func decodePipeline(_ bytes: Data, source: String) throws -> PipelineModel {
+        let header = try self.header(bytes, source: source)
+        guard header.type == "PipelineModel" else {
+            throw MLError.invalidModelFile(source, "it holds a \(header.type), not a PipelineModel")
+        }
+        let stages: [String]
+        do {
+            stages = try JSONDecoder().decode(Envelope<[String]>.self, from: bytes).model
+        } catch {
+            throw MLError.invalidModelFile(source, "its stages do not read: \(error)")
+        }
+        return PipelineModel(
+            stages: try stages.enumerated().map { index, text in
+                let stageBytes = Data(text.utf8)
+                let stageSource = "\(source), stage \(index)"
+                let type = try self.header(stageBytes, source: stageSource).type
+                guard let stageType = stageTypes.first(where: { $0.modelType == type }) else {
+                    throw MLError.invalidModelFile(stageSource, "unknown model type \"\(type)\"")
+                }
+                return try decode(stageType, from: stageBytes, source: stageSource)
+            })
+    }
+
+    private static func header(_ bytes: Data, source: String) throws -> Header {
+        guard let header = try? JSONDecoder().decode(Header.self, from: bytes), header.format == format else {
+            throw MLError.invalidModelFile(source, "not a FlockML model file (no \"\(format)\" header)")
+        }
+        guard header.version == version else {
+            throw MLError.invalidModelFile(source, "format version \(header.version); this build reads \(version)")
+        }
+        return header
+    }
+
+    private static func encoded<Model: SavableModel>(_ model: Model) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(Envelope(format: format, version: version, type: Model.modelType, model: model))
+    }
+
+    private static func write<Model: Codable>(_ envelope: Envelope<Model>, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
+        try encoder.encode(envelope).write(to: temporary)
+        guard rename(temporary.path, url.path) == 0 else {
+            let problem = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw MLError.invalidModelFile(path, "could not be written: \(problem)")
+        }
+    }
+
+    private static func read(_ path: String) throws -> Data {
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw MLError.invalidModelFile(path, "could not be read: \(error.localizedDescription)")
+        }
+    }
+}
+
+/// Fuzz entry point for the model-file decoder (`Fuzz/FlockFuzz`): any bytes give a model
+/// or a clear `MLError`, never a crash.
+package enum MLFuzzing {
+    package static func modelFile(_ bytes: [UInt8]) {
+        _ = try? ModelFile.decodePipeline(Data(bytes), source: "fuzz")
+        _ = try? ModelFile.decode(LogisticRegressionModel.self, from: Data(bytes), source: "fuzz")
+    }
+
+    /// Valid files: a pipeline of a scaler and a regression, and a logistic model.
+    package static var seeds: [String: [[UInt8]]] {
+        let scaler = StandardScalerModel(
+            inputColumns: ["x"], outputColumns: ["x_scaled"], means: [1], deviations: [2], withMean: true,
+            withStd: true)
+        let regression = LinearRegressionModel(
+            featureColumns: ["x_scaled"], predictionColumn: "prediction", coefficients: [0.5], intercept: 1)
+        let logistic = LogisticRegressionModel(
+            featureColumns: ["x"], predictionColumn: "prediction", probabilityColumn: "probability",
+            coefficientMatrix: [[0], [1.5]], interceptVector: [0, -1], iterations: 3, loss: 0.4)
+        let directory = FileManager.default.temporaryDirectory
+        var files: [[UInt8]] = []
+        for (name, save) in [
+            ("pipeline", { try ModelFile.save(PipelineModel(stages: [scaler, regression]), to: $0) }),
+            ("logistic", { try ModelFile.save(logistic, to: $0) }),
+        ] as [(String, (String) throws -> Void)] {
+            let path = directory.appendingPathComponent("flock-fuzz-seed-\(name).json").path
+            if (try? save(path)) != nil, let data = FileManager.default.contents(atPath: path) {
+                files.append(Array(data))
+            }
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        return ["model-file": files]
+    }
+}
