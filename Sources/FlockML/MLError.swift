@@ -29,6 +29,13 @@ enum Parameter {
         }
     }
 
+    /// The integer `value` must be at least `minimum`.
+    static func atLeast(_ name: String, _ value: Int, _ minimum: Int) throws {
+        guard value >= minimum else {
+            throw MLError.invalidParameter(name: name, value: "\(value)", allowed: "an integer >= \(minimum)")
+        }
+    }
+
     /// `columns` must not be empty.
     static func columns(_ name: String, _ columns: [String]) throws {
         guard !columns.isEmpty else {

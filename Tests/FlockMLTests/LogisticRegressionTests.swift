@@ -107,7 +107,7 @@ struct LogisticRegressionTests {
         #expect(throws: MLError.self) {
             try LogisticRegression(featureColumns: ["x"], labelColumn: "y").fit(fractional)
         }
-        #expect(throws: MLError.invalidParameter(name: "maxIter", value: "0.0", allowed: "a finite number >= 1.0")) {
+        #expect(throws: MLError.invalidParameter(name: "maxIter", value: "0", allowed: "an integer >= 1")) {
             try LogisticRegression(featureColumns: ["x"], labelColumn: "y", maxIter: 0).fit(one)
         }
     }

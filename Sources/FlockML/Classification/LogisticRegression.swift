@@ -47,7 +47,7 @@ public struct LogisticRegression: Estimator {
         try Parameter.columns("featureColumns", featureColumns)
         try Parameter.atLeast("regParam", regParam, 0)
         try Parameter.atLeast("tol", tol, 0)
-        try Parameter.atLeast("maxIter", Double(maxIter), 1)
+        try Parameter.atLeast("maxIter", maxIter, 1)
         let batch = try frame.collect()
         let features = try FeatureMatrix(batch, columns: featureColumns)
         let labels = try Self.classIndices(try FeatureMatrix(batch, columns: [labelColumn]), column: labelColumn)

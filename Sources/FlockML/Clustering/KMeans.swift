@@ -39,8 +39,8 @@ public struct KMeans: Estimator {
     ///   `.invalidData` for bad features or fewer rows than k.
     public func fit(_ frame: DataFrame) throws -> KMeansModel {
         try Parameter.columns("featureColumns", featureColumns)
-        try Parameter.atLeast("k", Double(k), 1)
-        try Parameter.atLeast("maxIter", Double(maxIter), 1)
+        try Parameter.atLeast("k", k, 1)
+        try Parameter.atLeast("maxIter", maxIter, 1)
         try Parameter.atLeast("tol", tol, 0)
         let matrix = try FeatureMatrix(try frame.collect(), columns: featureColumns)
         guard matrix.rows >= k else {
