@@ -36,6 +36,16 @@ enum Parameter {
         }
     }
 
+    /// `inputs` must not be empty, and `outputs` must name one column per input.
+    static func columnPairs(_ inputs: [String], _ outputs: [String]) throws {
+        try columns("inputColumns", inputs)
+        guard outputs.count == inputs.count else {
+            throw MLError.invalidParameter(
+                name: "outputColumns", value: "\(outputs.count) names",
+                allowed: "one name per input column (\(inputs.count))")
+        }
+    }
+
     /// `columns` must not be empty.
     static func columns(_ name: String, _ columns: [String]) throws {
         guard !columns.isEmpty else {

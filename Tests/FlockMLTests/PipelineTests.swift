@@ -25,6 +25,19 @@ struct PipelineTests {
         #expect(throws: MLError.self) { try StandardScaler(inputColumns: ["a"], outputColumns: []).fit(frame) }
     }
 
+    @Test("MinMaxScaler maps each column's range onto [min, max]; a constant column to the middle")
+    func minMax() throws {
+        let frame = DataFrame(
+            try RecordBatch(
+                names: ["a", "c"], columns: [Column([2.0, 4, 10] as [Double?]), Column([5.0, 5, 5] as [Double?])]))
+        let model = try MinMaxScaler(inputColumns: ["a", "c"], min: -1, max: 1).fit(frame)
+        #expect(model.originalMin == [2, 5] && model.originalMax == [10, 5])
+        let scaled = try model.transform(frame).collect()
+        #expect(try scaled.column("a_scaled") == Column([-1.0, -0.5, 1] as [Double?]))
+        #expect(try scaled.column("c_scaled") == Column([0.0, 0, 0] as [Double?]))
+        #expect(throws: MLError.self) { try MinMaxScaler(inputColumns: ["a"], min: 1, max: 1).fit(frame) }
+    }
+
     @Test("a pipeline fits each stage on what the stages before it made, and the model replays them")
     func pipeline() throws {
         let xs: [Double?] = (0..<200).map { Double($0) }

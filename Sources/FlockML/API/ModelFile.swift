@@ -27,7 +27,7 @@ public enum ModelFile {
     /// The types a pipeline's stages may have.
     static let stageTypes: [any SavableModel.Type] = [
         LinearRegressionModel.self, LogisticRegressionModel.self, KMeansModel.self, StandardScalerModel.self,
-        StringIndexerModel.self,
+        StringIndexerModel.self, MinMaxScalerModel.self,
     ]
 
     private struct Envelope<Model: Codable>: Codable {

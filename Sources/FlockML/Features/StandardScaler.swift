@@ -27,14 +27,8 @@ public struct StandardScaler: Estimator {
     /// - Throws: `MLError.invalidParameter` for no columns or mismatched output names,
     ///   `MLError.invalidData` for missing, non-numeric, null or non-finite values, or no rows.
     public func fit(_ frame: DataFrame) throws -> StandardScalerModel {
-        try Parameter.columns("inputColumns", inputColumns)
-        guard outputColumns.count == inputColumns.count else {
-            throw MLError.invalidParameter(
-                name: "outputColumns", value: "\(outputColumns.count) names",
-                allowed: "one name per input column (\(inputColumns.count))")
-        }
-        let matrix = try FeatureMatrix(try frame.collect(), columns: inputColumns)
-        guard matrix.rows > 0 else { throw MLError.invalidData("no rows to fit a StandardScaler on") }
+        try Parameter.columnPairs(inputColumns, outputColumns)
+        let matrix = try FeatureMatrix(fitting: frame, columns: inputColumns, estimator: "StandardScaler")
         let moments = Moments.of(matrix.values, width: matrix.width, pairs: false)
         return StandardScalerModel(
             inputColumns: inputColumns, outputColumns: outputColumns, means: moments.means,
