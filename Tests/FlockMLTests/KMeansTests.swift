@@ -7,7 +7,7 @@ import Testing
 struct KMeansTests {
     /// Three tight blobs around (0, 0), (10, 0) and (0, 10), `perBlob` rows each, interleaved.
     static func blobs(perBlob: Int) throws -> DataFrame {
-        var random = SeededRandom(seed: 3)
+        var random = RandomStream(seed: 3)
         var (xs, ys): ([Double?], [Double?]) = ([], [])
         for i in 0..<(3 * perBlob) {
             let center: (Double, Double) = [(0, 0), (10, 0), (0, 10)][i % 3]

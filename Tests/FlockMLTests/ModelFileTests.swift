@@ -82,7 +82,7 @@ struct ModelFileTests {
         let seeds = try #require(MLFuzzing.seeds["model-file"])
         #expect(seeds.count == 2)
         #expect(throws: Never.self) { try ModelFile.decodePipeline(Data(seeds[0]), source: "seed") }
-        var random = SeededRandom(seed: 9)
+        var random = RandomStream(seed: 9)
         for seed in seeds {
             for _ in 0..<200 {
                 var bytes = seed

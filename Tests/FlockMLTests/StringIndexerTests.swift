@@ -62,7 +62,7 @@ struct StringIndexerTests {
     func pipeline() throws {
         let names = ["setosa", "versicolor", "virginica"]
         let rows = 90
-        var random = SeededRandom(seed: 4)
+        var random = RandomStream(seed: 4)
         var (x, label): ([Double?], [String?]) = ([], [])
         for i in 0..<rows {
             x.append(Double(i % 3) * 5 + random.unit())

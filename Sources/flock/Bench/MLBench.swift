@@ -88,7 +88,7 @@ struct MLBench {
 
     /// Rows around `centers` random centres in [-10, 10)^width, unit normal noise.
     static func blobs(rows: Int, width: Int, centers: Int) -> [Double] {
-        var random = BenchRandom(seed: 42)
+        var random = RandomStream(seed: 42)
         let middles = (0..<centers * width).map { _ in random.unit() * 20 - 10 }
         return (0..<rows * width).map { i in middles[(i / width % centers) * width + i % width] + random.normal() }
     }
@@ -96,7 +96,7 @@ struct MLBench {
     /// Features with unit normal values and labels drawn from a logistic model of half of
     /// them (so the best accuracy is well below 1).
     static func classification(rows: Int, width: Int) -> (features: [Double], labels: [Double]) {
-        var random = BenchRandom(seed: 7)
+        var random = RandomStream(seed: 7)
         let weights = (0..<width).map { $0 % 2 == 0 ? random.unit() * 2 - 1 : 0 }
         var features = [Double]()
         features.reserveCapacity(rows * width)
@@ -116,25 +116,5 @@ struct MLBench {
     private func write(_ values: [Double], to path: String) throws {
         guard !FileManager.default.fileExists(atPath: path) else { return }
         try values.withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: path), options: .atomic)
-    }
-}
-
-/// SplitMix64 with Box-Muller normals: the benchmark's data, the same on every machine.
-struct BenchRandom {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func unit() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Double((z ^ (z >> 31)) >> 11) / Double(UInt64(1) << 53)
-    }
-
-    mutating func normal() -> Double {
-        let (u, v) = (Swift.max(unit(), 1e-300), unit())
-        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
     }
 }
