@@ -83,99 +83,30 @@ public struct KMeans: Estimator {
     }
 
     /// Each cluster's sum of rows and count, and the sum of squared distances to the
-    /// nearest centre, for `centers` (k rows, row-major). The nearest centre minimises
-    /// ‖c‖² - 2 x·c, computed for eight centres at a time in SIMD registers from the centres
-    /// transposed and padded to a multiple of eight (padding lanes score +∞); the chosen
-    /// centre's distance is then summed from the differences, exactly.
+    /// nearest centre, for `centers` (k rows, row-major), per block in the fixed tree.
     static func assign(_ matrix: FeatureMatrix, centers: [Double], k: Int) -> ClusterSums {
-        let d = matrix.width
-        let lanes = (k + 7) / 8 * 8
-        var transposed = [Double](repeating: 0, count: d * lanes)  // [j][c], c padded to `lanes`
-        var norms = [Double](repeating: .infinity, count: lanes)
-        for c in 0..<k {
-            norms[c] = 0
-            for j in 0..<d {
-                transposed[j * lanes + c] = centers[c * d + j]
-                norms[c] += centers[c * d + j] * centers[c * d + j]
+        NearestCenter(centers: centers, k: k).withScorer { scorer in
+            matrix.values.withUnsafeBufferPointer { x in
+                BlockReduction.reduce(
+                    rows: matrix.rows,
+                    { range in
+                        var block = ClusterSums(k: k, width: matrix.width)
+                        for i in range {
+                            let row = x.baseAddress! + i * matrix.width  // Invariant: rows * width values.
+                            let best = scorer.nearest(row)
+                            block.add(row, to: best, distance: scorer.squaredDistance(row, to: best))
+                        }
+                        return block
+                    }, ClusterSums.merged)
             }
         }
-        return matrix.values.withUnsafeBufferPointer { x in
-            centers.withUnsafeBufferPointer { centers in
-                transposed.withUnsafeBufferPointer { transposed in
-                    norms.withUnsafeBufferPointer { norms in
-                        BlockReduction.reduce(
-                            rows: matrix.rows,
-                            { range in
-                                assignBlock(x, range, centers, transposed, norms, k: k, width: d, lanes: lanes)
-                            }, ClusterSums.merged)
-                    }
-                }
-            }
-        }
-    }
-
-    /// `assign` for rows `range`.
-    private static func assignBlock(
-        _ x: UnsafeBufferPointer<Double>, _ range: Range<Int>, _ centers: UnsafeBufferPointer<Double>,
-        _ transposed: UnsafeBufferPointer<Double>, _ norms: UnsafeBufferPointer<Double>, k: Int, width d: Int,
-        lanes: Int
-    ) -> ClusterSums {
-        var block = ClusterSums(k: k, width: d)
-        let raw = UnsafeRawPointer(transposed.baseAddress!)  // Invariant: d * lanes values, d >= 1.
-        let norm = UnsafeRawPointer(norms.baseAddress!)
-        for i in range {
-            let row = x.baseAddress! + i * d  // Invariant: rows * width values.
-            var best = 0
-            var bestScore = Double.infinity
-            for chunk in stride(from: 0, to: lanes, by: 8) {
-                var scores = norm.loadUnaligned(fromByteOffset: chunk * 8, as: SIMD8<Double>.self)
-                for j in 0..<d {
-                    let column = raw.loadUnaligned(fromByteOffset: (j * lanes + chunk) * 8, as: SIMD8<Double>.self)
-                    scores -= 2 * row[j] * column
-                }
-                for lane in 0..<8 where scores[lane] < bestScore {
-                    bestScore = scores[lane]
-                    best = chunk + lane
-                }
-            }
-            var distance = 0.0
-            for j in 0..<d {
-                let difference = row[j] - centers[best * d + j]
-                distance += difference * difference
-                block.sums[best * d + j] += row[j]
-            }
-            block.counts[best] += 1
-            block.cost += distance
-        }
-        return block
-    }
-
-    /// The nearest of the `k` centres to `row` (the first of ties) and its squared distance.
-    static func nearest(_ row: UnsafeBufferPointer<Double>, _ centers: UnsafeBufferPointer<Double>, _ k: Int) -> (
-        Int, Double
-    ) {
-        let d = row.count
-        var best = 0
-        var bestDistance = Double.infinity
-        for c in 0..<k {
-            var distance = 0.0
-            for j in 0..<d {
-                let difference = row[j] - centers[c * d + j]
-                distance += difference * difference
-            }
-            if distance < bestDistance {
-                best = c
-                bestDistance = distance
-            }
-        }
-        return (best, bestDistance)
     }
 
     /// k-means++ (Arthur and Vassilvitskii): the first centre a uniformly drawn row, each
     /// next one a row drawn with probability proportional to its squared distance from the
     /// nearest centre so far.
     static func plusPlus(_ matrix: FeatureMatrix, k: Int, seed: UInt64) -> [Double] {
-        var random = SeededRandom(seed: seed)
+        var random = RandomStream(seed: seed)
         let d = matrix.width
         func row(_ i: Int) -> ArraySlice<Double> { matrix.values[i * d..<(i + 1) * d] }
         var centers = Array(row(random.below(matrix.rows)))
@@ -184,9 +115,10 @@ public struct KMeans: Estimator {
             let last = centers.count / d - 1
             matrix.values.withUnsafeBufferPointer { x in
                 centers.withUnsafeBufferPointer { all in
-                    let center = UnsafeBufferPointer(rebasing: all[last * d..<(last + 1) * d])
+                    // Invariant: x holds rows * d values, all holds (last + 1) * d.
+                    let center = all.baseAddress! + last * d
                     for i in 0..<matrix.rows {
-                        let (_, distance) = nearest(UnsafeBufferPointer(rebasing: x[i * d..<(i + 1) * d]), center, 1)
+                        let distance = VectorKernels.squaredDistance(x.baseAddress! + i * d, center, d)
                         distances[i] = Swift.min(distances[i], distance)
                     }
                 }
@@ -221,13 +153,11 @@ public struct KMeansModel: Transformer, Codable, Equatable {
     public func transform(_ frame: DataFrame) throws -> DataFrame {
         let batch = try frame.collect()
         let matrix = try FeatureMatrix(batch, columns: featureColumns)
-        let centers = clusterCenters.flatMap { $0 }
-        let clusters: [Int64?] = matrix.values.withUnsafeBufferPointer { x in
-            centers.withUnsafeBufferPointer { centers in
-                (0..<matrix.rows).map { i in
-                    let row = UnsafeBufferPointer(rebasing: x[i * matrix.width..<(i + 1) * matrix.width])
-                    return Int64(KMeans.nearest(row, centers, clusterCenters.count).0)
-                }
+        let rule = NearestCenter(centers: clusterCenters.flatMap { $0 }, k: clusterCenters.count)
+        let clusters: [Int64?] = rule.withScorer { scorer in
+            matrix.values.withUnsafeBufferPointer { x in
+                // Invariant: x holds rows * width values.
+                (0..<matrix.rows).map { i in Int64(scorer.nearest(x.baseAddress! + i * matrix.width)) }
             }
         }
         return DataFrame(try batch.adding(predictionColumn, Column(clusters)))
@@ -246,10 +176,20 @@ struct ClusterSums {
     var sums: [Double]
     var counts: [Int]
     var cost = 0.0
+    let width: Int
 
     init(k: Int, width: Int) {
+        self.width = width
         sums = [Double](repeating: 0, count: k * width)
         counts = [Int](repeating: 0, count: k)
+    }
+
+    /// Counts `row` (width values) into cluster `c`, `distance` away from its centre.
+    @inline(__always)
+    mutating func add(_ row: UnsafePointer<Double>, to c: Int, distance: Double) {
+        for j in 0..<width { sums[c * width + j] += row[j] }
+        counts[c] += 1
+        cost += distance
     }
 
     /// Both blocks' sums together.
@@ -260,25 +200,4 @@ struct ClusterSums {
         result.cost += b.cost
         return result
     }
-}
-
-/// SplitMix64: a small seeded generator, the same sequence on every platform.
-struct SeededRandom {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(UInt64(1) << 53) }
-
-    /// Uniform in 0..<bound.
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }

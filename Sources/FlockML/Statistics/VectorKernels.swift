@@ -39,4 +39,16 @@ enum VectorKernels {
             j += 1
         }
     }
+
+    /// Σ (a[j] - b[j])² for j in 0..<count, summed in order: exact enough for a cost that
+    /// is compared across libraries, and cheap next to the loops that call it.
+    @inline(__always)
+    static func squaredDistance(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ count: Int) -> Double {
+        var total = 0.0
+        for j in 0..<count {
+            let difference = a[j] - b[j]
+            total += difference * difference
+        }
+        return total
+    }
 }
