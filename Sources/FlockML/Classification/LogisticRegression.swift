@@ -61,17 +61,15 @@ public struct LogisticRegression: Estimator {
         let moments = standardization ? Moments.of(features.values, width: d, pairs: false) : nil
         let deviations = (0..<d).map { moments?.variance($0).squareRoot() ?? 1 }
         let inverse = deviations.map { $0 > 0 ? 1 / $0 : 0 }  // A constant feature is left out.
-        // Two classes: the binomial model (class 0's logit fixed at 0), as Spark's "auto"
-        // family and scikit-learn fit it.
         let loss = SoftmaxLoss(
             features: features.values, labels: labels, width: d, classes: classes, scale: inverse, regParam: regParam,
-            fitIntercept: fitIntercept, pivot: classes == 2)
+            fitIntercept: fitIntercept)
         let result = LBFGS(maxIterations: maxIter, tolerance: tol)
             .minimize(from: [Double](repeating: 0, count: loss.parameterCount), loss.evaluate)
         let v = loss.vectors
         var weights = (0..<v).map { c in (0..<d).map { result.x[c * d + $0] * inverse[$0] } }
         var intercepts = Array(result.x[(v * d)...])
-        if loss.pivot {
+        if loss.binomial {  // Class 0: the zero vector.
             weights.insert([Double](repeating: 0, count: d), at: 0)
             intercepts.insert(0, at: 0)
         }
@@ -117,7 +115,7 @@ public struct LogisticRegressionModel: Transformer, Codable, Equatable {
         predictions.reserveCapacity(features.rows)
         for row in 0..<features.rows {
             let x = features.values[row * features.width..<(row + 1) * features.width]
-            let z = (0..<numClasses).map { c in interceptVector[c] + dot(coefficientMatrix[c], Array(x)) }
+            let z = (0..<numClasses).map { c in interceptVector[c] + dot(coefficientMatrix[c], x) }
             let top = z.max() ?? 0
             let exps = z.map { Foundation.exp($0 - top) }
             let total = exps.reduce(0, +)

@@ -6,9 +6,9 @@ import Foundation
 ///     L(θ) = (1/n) Σ_i [ log Σ_k exp(z_ik) - z_i,y_i ] + (regParam / 2) ‖W‖²,  z_i = W (s ⊙ x_i) + b
 ///
 /// where s scales each feature (1 / its deviation when standardizing: the rows are read as
-/// they are and the scale folded into the weights, never copied scaled). With `pivot`,
-/// class 0's logit is fixed at 0 and W holds one vector per other class: for two classes,
-/// the binomial model σ(w·x + b) that scikit-learn and Spark fit, at half the work.
+/// they are and the scale folded into the weights, never copied scaled). Two classes are
+/// the binomial model σ(w·x + b) that scikit-learn and Spark fit (class 0's logit fixed at
+/// 0, one weight vector), at half the work of two vectors.
 /// Intercepts are not penalised. Summed per block of rows in `BlockReduction`'s fixed
 /// order, so the same θ gives the same bits on any thread count.
 struct SoftmaxLoss {
@@ -21,12 +21,11 @@ struct SoftmaxLoss {
     let scale: [Double]
     let regParam: Double
     let fitIntercept: Bool
-    /// Class 0's logit fixed at 0 (one weight vector fewer than classes).
-    var pivot = false
-
     var rows: Int { labels.count }
+    /// Two classes, fitted as one weight vector for class 1 (class 0's logit is 0).
+    var binomial: Bool { classes == 2 }
     /// Weight vectors (and intercepts).
-    var vectors: Int { pivot ? classes - 1 : classes }
+    var vectors: Int { binomial ? 1 : classes }
     /// Length of θ.
     var parameterCount: Int { vectors * width + vectors }
 
@@ -57,9 +56,9 @@ struct SoftmaxLoss {
                 BlockReduction.reduce(
                     rows: rows,
                     { range in
-                        pivot && k == 2
+                        binomial
                             ? Self.binomialBlock(x, w, labels, range, width: d)
-                            : Self.block(x, w, labels, range, classes: k, width: d, pivot: pivot)
+                            : Self.block(x, w, labels, range, classes: k, width: d)
                     }, Partial.merged)
             }
         }
@@ -77,7 +76,7 @@ struct SoftmaxLoss {
         return (value, gradient)
     }
 
-    /// `block` for two classes with a pivot: t = w·x + b, the loss log(1 + eᵗ) - y t as
+    /// `block` for the binomial model: t = w·x + b, the loss log(1 + eᵗ) - y t as
     /// max(t, 0) + log1p(e^-|t|) - y t (one `exp` and one `log1p` a row, never overflowing),
     /// and (σ(t) - y) x added to the gradient.
     private static func binomialBlock(
@@ -101,28 +100,21 @@ struct SoftmaxLoss {
     }
 
     /// Rows `range`: per row, z = W x + b, softmax, loss, and (p - onehot) x added to the
-    /// gradient (row-major x, `width` per row; w as θ, for unscaled rows; with `pivot`,
-    /// vector c - 1 belongs to class c and class 0's logit is 0).
+    /// gradient (row-major x, `width` per row; w as θ, for unscaled rows).
     private static func block(
         _ x: UnsafeBufferPointer<Double>, _ w: UnsafeBufferPointer<Double>, _ labels: [Int], _ range: Range<Int>,
-        classes k: Int, width d: Int, pivot: Bool
+        classes k: Int, width d: Int
     ) -> Partial {
-        let first = pivot ? 1 : 0  // The first class with a weight vector.
-        let v = k - first
-        var partial = Partial(gradient: [Double](repeating: 0, count: v * d + v))
+        var partial = Partial(gradient: [Double](repeating: 0, count: k * d + k))
         var z = [Double](repeating: 0, count: k)
         partial.gradient.withUnsafeMutableBufferPointer { gradient in
             z.withUnsafeMutableBufferPointer { z in
                 for i in range {
                     let row = x.baseAddress! + i * d  // Invariant: rows * width values.
                     var top = -Double.infinity
-                    if pivot {  // Class 0's logit.
-                        z[0] = 0
-                        top = 0
-                    }
-                    for c in first..<k {
-                        // Invariant: w holds v * d + v values.
-                        let sum = w[v * d + c - first] + VectorKernels.dot(w.baseAddress! + (c - first) * d, row, d)
+                    for c in 0..<k {
+                        // Invariant: w holds k * d + k values.
+                        let sum = w[k * d + c] + VectorKernels.dot(w.baseAddress! + c * d, row, d)
                         z[c] = sum
                         top = Swift.max(top, sum)
                     }
@@ -133,11 +125,11 @@ struct SoftmaxLoss {
                     }
                     let label = labels[i]
                     partial.loss += log(total) - log(z[label])
-                    for c in first..<k {
+                    for c in 0..<k {
                         let error = z[c] / total - (c == label ? 1 : 0)
-                        // Invariant: the gradient holds v * d + v values.
-                        VectorKernels.addScaled(error, row, to: gradient.baseAddress! + (c - first) * d, d)
-                        gradient[v * d + c - first] += error
+                        // Invariant: the gradient holds k * d + k values.
+                        VectorKernels.addScaled(error, row, to: gradient.baseAddress! + c * d, d)
+                        gradient[k * d + c] += error
                     }
                 }
             }

@@ -97,7 +97,7 @@ struct LBFGS {
     }
 }
 
-/// Σ a_i b_i.
-func dot(_ a: [Double], _ b: [Double]) -> Double {
+/// Σ a_i b_i, summed in order (arrays, or an array and a row's slice, alike).
+func dot<A: Collection<Double>, B: Collection<Double>>(_ a: A, _ b: B) -> Double {
     zip(a, b).reduce(0) { $0 + $1.0 * $1.1 }
 }
