@@ -36,6 +36,20 @@ enum Parameter {
         }
     }
 
+    /// The integer `value` must be at most `maximum`.
+    static func atMost(_ name: String, _ value: Int, _ maximum: Int) throws {
+        guard value <= maximum else {
+            throw MLError.invalidParameter(name: name, value: "\(value)", allowed: "an integer <= \(maximum)")
+        }
+    }
+
+    /// `value` must be a fraction in (0, 1].
+    static func fraction(_ name: String, _ value: Double) throws {
+        guard value > 0, value <= 1 else {
+            throw MLError.invalidParameter(name: name, value: "\(value)", allowed: "a number in (0, 1]")
+        }
+    }
+
     /// `inputs` must not be empty, and `outputs` must name one column per input.
     static func columnPairs(_ inputs: [String], _ outputs: [String]) throws {
         try columns("inputColumns", inputs)

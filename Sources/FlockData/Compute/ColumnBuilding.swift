@@ -39,7 +39,7 @@ extension Column {
     }
 
     /// The values converted to float64, without a copy when they are float64 already.
-    func withDoubles<R>(_ body: (UnsafeBufferPointer<Double>) throws -> R) rethrows -> R {
+    package func withDoubles<R>(_ body: (UnsafeBufferPointer<Double>) throws -> R) rethrows -> R {
         if type == .float64 { return try values.withUnsafeBytes { try body($0.bindMemory(to: Double.self)) } }
         return try doubles().withUnsafeBufferPointer(body)
     }

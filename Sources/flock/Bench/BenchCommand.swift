@@ -19,7 +19,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(
         name: .long,
         help:
-            "bench train, comm, ddp, runtime: only the cases whose name contains this text (lenet5-1x28x28/t1, allreduce/world4/16MiB); bench data: only the queries named, comma-separated (q1,q10)."
+            "bench train, comm, ddp, runtime: only the cases whose name contains this text (lenet5-1x28x28/t1, allreduce/world4/16MiB); bench data: only the queries named, comma-separated (q1,q10); bench ml: kmeans, logistic or gbt."
     )
     var only: String?
 
@@ -105,7 +105,7 @@ struct BenchCommand: AsyncParsableCommand {
         case "ml":
             try MLBench(
                 rows: quick ? 100_000 : (rows == 10_000_000 ? 1_000_000 : rows), repeats: repeats, peers: peers,
-                python: peerPython
+                python: peerPython, only: only
             ).run(into: &report)
         default:
             throw ValidationError(

@@ -1,73 +1,123 @@
 import Flock
 import Foundation
 
-/// `flock bench ml`: k-means (1M x 10, k = 10, 20 Lloyd rounds from the first 10 rows) and
-/// logistic regression (1M x 20, two classes, L-BFGS) fitted in this process on all cores,
-/// with `--peers` scikit-learn fitting the same data (written once as raw float64 files)
-/// in the same invocation: times, the k-means cost and the classifier's accuracy side by
-/// side, and each time ratio from this run only.
+/// `flock bench ml`: k-means (1M x 10, k = 10, 20 Lloyd rounds from the first 10 rows),
+/// logistic regression (1M x 20, two classes, L-BFGS) and gradient-boosted trees (800k x
+/// 28 of `MLBenchData.hypercube`, 100 trees of 255 leaves, step 0.1, 255 bins; AUC on 200k
+/// held-out rows) fitted in this process on all cores. With `--peers`, scikit-learn and
+/// LightGBM fit the same data (written once as raw float64 files) in the same invocation:
+/// times and quality side by side, each time ratio from this run only.
 struct MLBench {
     let rows: Int
     let repeats: Int
     let peers: Bool
     let python: String
+    /// Only the cases whose name contains this (kmeans, logistic, gbt).
+    let only: String?
 
     /// Where the data sets are written for the peers (kept between runs).
     private var base: String { NSTemporaryDirectory() + "/flock-ml-v1-\(rows)" }
+    private var label: String { "ml/\(rows >= 1_000_000 ? "\(rows / 1_000_000)M" : "\(rows)")" }
+
+    /// A case's Flock result, for the ratio against a peer's.
+    private struct Result {
+        var record: String
+        var seconds: Double
+        var quality: Double
+    }
 
     func run(into report: inout BenchReport) throws {
-        let label = "ml/\(rows >= 1_000_000 ? "\(rows / 1_000_000)M" : "\(rows)")"
-        let blobs = Self.blobs(rows: rows, width: 10, centers: 10)
-        let start = (0..<10).map { Array(blobs[$0 * 10..<($0 + 1) * 10]) }
-        let blobFrame = try Self.frame(blobs, width: 10, label: nil)
-        var kmeans: KMeansModel?
-        let kmeansTime = try measure(repeats: repeats) {
-            kmeans = try KMeans(featureColumns: Self.names(10), k: 10, maxIter: 20, tol: 0, initialCenters: start)
-                .fit(blobFrame)
-        }
-        let cost = kmeans?.trainingCost ?? .nan
-        report.add(
-            "\(label)/kmeans-x10-k10/seconds", unit: "s", median: kmeansTime.median, best: kmeansTime.best,
-            note: "20 rounds; cost \(cost)")
-        let (features, labels) = Self.classification(rows: rows, width: 20)
-        let classFrame = try Self.frame(features, width: 20, label: labels)
-        let regParam = 1 / Double(rows)  // scikit-learn's C = 1.
-        var logistic: LogisticRegressionModel?
-        let logisticTime = try measure(repeats: repeats) {
-            logistic = try LogisticRegression(featureColumns: Self.names(20), labelColumn: "label", regParam: regParam)
-                .fit(classFrame)
-        }
-        let accuracy = try logistic.map {
-            try MulticlassClassificationEvaluator(metric: .accuracy).evaluate(try $0.transform(classFrame))
-        }
-        report.add(
-            "\(label)/logistic-x20/seconds", unit: "s", median: logisticTime.median, best: logisticTime.best,
-            note: "\(logistic?.iterations ?? 0) L-BFGS iterations; train accuracy \(accuracy ?? .nan)")
+        var results: [String: Result] = [:]
+        if only.map({ "kmeans".contains($0) }) ?? true { results["kmeans"] = try kmeans(into: &report) }
+        if only.map({ "logistic".contains($0) }) ?? true { results["logistic"] = try logistic(into: &report) }
+        if only.map({ "gbt".contains($0) }) ?? true { results["gbt"] = try gbt(into: &report) }
         guard peers else { return }
-        try write(blobs, to: base + "-blobs.f64")
-        try write(features, to: base + "-features.f64")
-        try write(labels, to: base + "-labels.f64")
-        for result in try DataBench.runPython(
+        for peer in try DataBench.runPython(
             python, script: "Benchmarks/peers/ml.py",
-            arguments: ["--base", base, "--rows", "\(rows)", "--repeats", "\(repeats)"])
+            arguments: [
+                "--base", base, "--rows", "\(rows)", "--repeats", "\(repeats)", "--cases",
+                results.keys.sorted().joined(separator: ","),
+            ])
         {
-            if let missing = result["missing"] {
-                print("scikit-learn is not installed (\(missing)); install: \(Self.installHint)")
+            if let missing = peer["missing"] {
+                print("a peer is not installed (\(missing)); install: \(Self.installHint)")
                 continue
             }
-            guard let name = result["case"] as? String, let median = result["median"] as? Double else { continue }
-            if name == "kmeans", let theirs = result["cost"] as? Double {
-                report.addRatio(
-                    "\(label)/kmeans-x10-k10/vs-sklearn", value: median / kmeansTime.median,
-                    note:
-                        "sklearn \(String(format: "%.3f", median)) s; cost relative difference \(abs(theirs - cost) / theirs)"
-                )
-            } else if name == "logistic", let theirs = result["accuracy"] as? Double {
-                report.addRatio(
-                    "\(label)/logistic-x20/vs-sklearn", value: median / logisticTime.median,
-                    note: "sklearn \(String(format: "%.3f", median)) s, accuracy \(theirs)")
-            }
+            guard let name = peer["case"] as? String, let library = peer["peer"] as? String,
+                let median = peer["median"] as? Double, let ours = results[name]
+            else { continue }
+            let quality = peer["quality"] as? Double ?? .nan
+            report.addRatio(
+                "\(ours.record)/vs-\(library)", value: median / ours.seconds,
+                note: "\(library) \(String(format: "%.3f", median)) s; \(Self.qualityNames[name] ?? "quality") \(quality) vs ours \(ours.quality)")
         }
+    }
+
+    /// What each case's quality figure is.
+    private static let qualityNames = ["kmeans": "cost", "logistic": "train accuracy", "gbt": "test AUC"]
+
+    private func kmeans(into report: inout BenchReport) throws -> Result {
+        let blobs = MLBenchData.blobs(rows: rows, width: 10, centers: 10)
+        let start = (0..<10).map { Array(blobs[$0 * 10..<($0 + 1) * 10]) }
+        let frame = try Self.frame(blobs, width: 10, label: nil)
+        var model: KMeansModel?
+        let time = try measure(repeats: repeats) {
+            model = try KMeans(featureColumns: Self.names(10), k: 10, maxIter: 20, tol: 0, initialCenters: start)
+                .fit(frame)
+        }
+        let cost = model?.trainingCost ?? .nan
+        let record = "\(label)/kmeans-x10-k10"
+        report.add("\(record)/seconds", unit: "s", median: time.median, best: time.best, note: "20 rounds; cost \(cost)")
+        if peers { try write(blobs, to: base + "-blobs.f64") }
+        return Result(record: record, seconds: time.median, quality: cost)
+    }
+
+    private func logistic(into report: inout BenchReport) throws -> Result {
+        let (features, labels) = MLBenchData.classification(rows: rows, width: 20)
+        let frame = try Self.frame(features, width: 20, label: labels)
+        let regParam = 1 / Double(rows)  // scikit-learn's C = 1.
+        var model: LogisticRegressionModel?
+        let time = try measure(repeats: repeats) {
+            model = try LogisticRegression(featureColumns: Self.names(20), labelColumn: "label", regParam: regParam)
+                .fit(frame)
+        }
+        let accuracy =
+            try model.map { try MulticlassClassificationEvaluator(metric: .accuracy).evaluate(try $0.transform(frame)) }
+            ?? .nan
+        let record = "\(label)/logistic-x20"
+        report.add(
+            "\(record)/seconds", unit: "s", median: time.median, best: time.best,
+            note: "\(model?.iterations ?? 0) L-BFGS iterations; train accuracy \(accuracy)")
+        if peers {
+            try write(features, to: base + "-features.f64")
+            try write(labels, to: base + "-labels.f64")
+        }
+        return Result(record: record, seconds: time.median, quality: accuracy)
+    }
+
+    /// Gradient-boosted trees: the first 80% of the rows train, the rest are the test set.
+    private func gbt(into report: inout BenchReport) throws -> Result {
+        let width = 28
+        let (features, labels) = MLBenchData.hypercube(rows: rows, width: width, informative: 14, seed: 0)
+        let trainRows = rows * 4 / 5
+        let train = try Self.frame(Array(features[..<(trainRows * width)]), width: width, label: Array(labels[..<trainRows]))
+        let test = try Self.frame(Array(features[(trainRows * width)...]), width: width, label: Array(labels[trainRows...]))
+        var parameters = GBTParameters()
+        (parameters.maxIter, parameters.maxLeaves, parameters.stepSize, parameters.maxBins) = (100, 255, 0.1, 255)
+        var model: GBTClassificationModel?
+        let time = try measure(repeats: Swift.min(repeats, 3)) {
+            model = try GBTClassifier(featureColumns: Self.names(width), parameters: parameters).fit(train)
+        }
+        let auc = try model.map { try BinaryClassificationEvaluator().evaluate(try $0.transform(test)) } ?? .nan
+        let record = "\(label)/gbt-x28-255leaves"
+        report.add(
+            "\(record)/seconds", unit: "s", median: time.median, best: time.best,
+            note: "100 trees on \(trainRows) rows; test AUC \(auc)")
+        if peers {
+            try write(features, to: base + "-hypercube.f64")
+            try write(labels, to: base + "-hypercube-labels.f64")
+        }
+        return Result(record: record, seconds: time.median, quality: auc)
     }
 
     static let installHint = "python3 -m venv .venv && .venv/bin/pip install -r Benchmarks/peers/requirements-ml.txt"
@@ -84,33 +134,6 @@ struct MLBench {
             names.append("label")
         }
         return DataFrame(try RecordBatch(names: names, columns: columns))
-    }
-
-    /// Rows around `centers` random centres in [-10, 10)^width, unit normal noise.
-    static func blobs(rows: Int, width: Int, centers: Int) -> [Double] {
-        var random = RandomStream(seed: 42)
-        let middles = (0..<centers * width).map { _ in random.unit() * 20 - 10 }
-        return (0..<rows * width).map { i in middles[(i / width % centers) * width + i % width] + random.normal() }
-    }
-
-    /// Features with unit normal values and labels drawn from a logistic model of half of
-    /// them (so the best accuracy is well below 1).
-    static func classification(rows: Int, width: Int) -> (features: [Double], labels: [Double]) {
-        var random = RandomStream(seed: 7)
-        let weights = (0..<width).map { $0 % 2 == 0 ? random.unit() * 2 - 1 : 0 }
-        var features = [Double]()
-        features.reserveCapacity(rows * width)
-        var labels = [Double]()
-        for _ in 0..<rows {
-            var z = 0.3
-            for j in 0..<width {
-                let x = random.normal()
-                features.append(x)
-                z += weights[j] * x
-            }
-            labels.append(random.unit() < 1 / (1 + exp(-z)) ? 1 : 0)
-        }
-        return (features, labels)
     }
 
     private func write(_ values: [Double], to path: String) throws {

@@ -1,0 +1,27 @@
+import FlockData
+
+/// Numeric columns of a frame as one float64 array per column, nulls and NaN read as
+/// missing (NaN): what the tree estimators fit on, since a tree sends missing values down
+/// a branch of their own instead of refusing them.
+enum FeatureColumns {
+    /// Columns `names` of `batch`.
+    /// - Throws: `MLError.invalidData` for a missing or non-numeric column.
+    static func read(_ batch: RecordBatch, _ names: [String]) throws -> [[Double]] {
+        try names.map { name in
+            let column: Column
+            do {
+                column = try batch.column(name)
+            } catch {
+                throw MLError.invalidData("no column \"\(name)\" in the frame (columns: \(batch.names))")
+            }
+            guard column.type.isNumeric else {
+                throw MLError.invalidData("column \"\(name)\" is \(column.type); the estimator takes numeric columns")
+            }
+            var values = column.withDoubles { Array($0) }
+            if column.nullCount > 0 {
+                for i in values.indices where column.isNull(i) { values[i] = .nan }
+            }
+            return values
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import FlockData
+import FlockTensor
+
+/// Each feature's values cut into at most `maxBins` bins at quantiles of a sample, the way
+/// LightGBM and XGBoost's "hist" method see the data: trees then split on bin numbers (one
+/// byte a value) instead of sorted floats. A feature with few distinct values gets one bin
+/// per value. Missing values (NaN, nulls) have a bin of their own after the value bins, so
+/// a split can send them either way.
+struct FeatureBinning: Codable, Equatable {
+    /// Per feature, the upper bound of each value bin, ascending; the last is +∞. A value
+    /// v falls in the first bin whose bound is at least v.
+    let upperBounds: [[Double]]
+
+    /// The most value bins a feature may have (its missing bin is one more, still a byte).
+    static let maxBins = 255
+
+    var features: Int { upperBounds.count }
+
+    /// Bins for `columns` (one array per feature, NaN where missing), from at most
+    /// `sampleRows` rows drawn with `seed` (all rows when there are fewer).
+    init(columns: [[Double]], maxBins: Int, sampleRows: Int = 200_000, seed: UInt64) {
+        let rows = columns.first?.count ?? 0
+        var sample: [Int]? = nil
+        if rows > sampleRows {
+            var random = RandomStream(seed: seed)
+            let fraction = Double(sampleRows) / Double(rows)
+            sample = (0..<rows).filter { _ in random.unit() < fraction }
+        }
+        var bounds = [[Double]](repeating: [], count: columns.count)
+        bounds.withUnsafeMutableBufferPointer { bounds in
+            ThreadPool.shared.parallelFor(chunks: columns.count) { f in
+                let values = sample.map { $0.map { columns[f][$0] } } ?? columns[f]
+                bounds[f] = Self.upperBounds(of: values, maxBins: maxBins)
+            }
+        }
+        upperBounds = bounds
+    }
+
+    /// Bounds that cut `values` (NaN ignored) into at most `maxBins` bins of about equal
+    /// counts, each cut halfway between two neighbouring distinct values.
+    static func upperBounds(of values: [Double], maxBins: Int) -> [Double] {
+        let sorted = values.filter { !$0.isNaN }.sorted()
+        var distinct: [(value: Double, count: Int)] = []
+        for value in sorted {
+            if let last = distinct.last, last.value == value {
+                distinct[distinct.count - 1].count += 1
+            } else {
+                distinct.append((value, 1))
+            }
+        }
+        var bounds: [Double] = []
+        var seen = 0
+        for index in distinct.indices.dropLast() where bounds.count < maxBins - 1 {
+            seen += distinct[index].count
+            // One bin per distinct value when they fit; else a cut once this bin holds its share.
+            if distinct.count <= maxBins || seen * maxBins >= (bounds.count + 1) * sorted.count {
+                bounds.append(between(distinct[index].value, distinct[index + 1].value))
+            }
+        }
+        bounds.append(.infinity)
+        return bounds
+    }
+
+    /// A cut between a < b that keeps a at or below it and b above it.
+    private static func between(_ a: Double, _ b: Double) -> Double {
+        let middle = a + (b - a) / 2
+        return middle < b && middle.isFinite ? middle : a
+    }
+
+    /// The bin of `value` for feature `feature`.
+    @inline(__always)
+    func bin(_ value: Double, feature: Int) -> UInt8 {
+        let bounds = upperBounds[feature]
+        guard !value.isNaN else { return UInt8(bounds.count) }
+        var (low, high) = (0, bounds.count - 1)
+        while low < high {
+            let middle = (low + high) / 2
+            if value <= bounds[middle] { high = middle } else { low = middle + 1 }
+        }
+        return UInt8(low)
+    }
+
+    /// The rows' bins, row-major: `rows * features` bytes.
+    func binned(_ columns: [[Double]]) -> BinnedRows {
+        let rows = columns.first?.count ?? 0
+        let width = columns.count
+        let blockRows = 16_384
+        let bins = [UInt8](unsafeUninitializedCapacity: rows * width) { out, initialized in
+            ThreadPool.shared.parallelFor(chunks: (rows + blockRows - 1) / blockRows) { block in
+                for f in 0..<width {
+                    let column = columns[f]
+                    for i in block * blockRows..<Swift.min(rows, (block + 1) * blockRows) {
+                        out[i * width + f] = bin(column[i], feature: f)
+                    }
+                }
+            }
+            initialized = rows * width
+        }
+        return BinnedRows(rows: rows, bins: bins, valueBins: upperBounds.map(\.count))
+    }
+}
+
+/// Binned rows, row-major: a row's bins for every feature side by side, so building a
+/// histogram reads each row's gradient once and its bins from one cache line. Feature f
+/// has `valueBins[f]` value bins and then its missing bin, numbered `valueBins[f]`; a
+/// histogram lays the features' bins end to end, feature f's from `offsets[f]`.
+struct BinnedRows {
+    let rows: Int
+    let features: Int
+    let bins: [UInt8]
+    let valueBins: [Int]
+    /// Where each feature's bins start in a histogram.
+    let offsets: [Int32]
+    /// Bins in a histogram (every feature's value bins and missing bin).
+    let histogramSize: Int
+
+    init(rows: Int, bins: [UInt8], valueBins: [Int]) {
+        (self.rows, self.features, self.bins, self.valueBins) = (rows, valueBins.count, bins, valueBins)
+        var offsets: [Int32] = []
+        var next = 0
+        for count in valueBins {
+            offsets.append(Int32(next))
+            next += count + 1
+        }
+        (self.offsets, histogramSize) = (offsets, next)
+    }
+}
