@@ -90,7 +90,7 @@ struct FeatureBinning: Codable, Equatable {
                 for f in 0..<width {
                     let column = columns[f]
                     for i in block * blockRows..<Swift.min(rows, (block + 1) * blockRows) {
-                        out[i * width + f] = bin(column[i], feature: f)
+                        out[f * rows + i] = bin(column[i], feature: f)
                     }
                 }
             }
@@ -100,13 +100,16 @@ struct FeatureBinning: Codable, Equatable {
     }
 }
 
-/// Binned rows, row-major: a row's bins for every feature side by side, so building a
-/// histogram reads each row's gradient once and its bins from one cache line. Feature f
-/// has `valueBins[f]` value bins and then its missing bin, numbered `valueBins[f]`; a
-/// histogram lays the features' bins end to end, feature f's from `offsets[f]`.
+/// Binned rows, column-major: each feature's bins in one compact column, so a histogram
+/// of a leaf reads, feature by feature, that feature's bins of the leaf's rows (in
+/// ascending row order) into a histogram small enough for the first-level cache, and a
+/// split reads one column. Feature f has `valueBins[f]` value bins and then its missing
+/// bin, numbered `valueBins[f]`; a histogram lays the features' bins end to end, feature
+/// f's from `offsets[f]`.
 struct BinnedRows {
     let rows: Int
     let features: Int
+    /// `features * rows`: feature f's bin of row i at f * rows + i.
     let bins: [UInt8]
     let valueBins: [Int]
     /// Where each feature's bins start in a histogram.

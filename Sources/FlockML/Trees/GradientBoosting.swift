@@ -121,11 +121,16 @@ struct GradientBoosting {
     /// by walking it for the rest.
     private static func add(_ grown: TreeGrower.Grown, to scores: inout [Double], columns: [[Double]], sampled: Bool) {
         var covered = sampled ? [Bool](repeating: false, count: scores.count) : []
-        for (leaf, range) in grown.leafRanges.enumerated() {
-            let value = grown.tree.leafValues[leaf]
-            for i in range {
-                scores[Int(grown.order[i])] += value
-                if sampled { covered[Int(grown.order[i])] = true }
+        scores.withUnsafeMutableBufferPointer { scores in
+            covered.withUnsafeMutableBufferPointer { covered in
+                // Leaves hold disjoint rows, so they update in parallel.
+                ThreadPool.shared.parallelFor(chunks: grown.leafRanges.count) { leaf in
+                    let value = grown.tree.leafValues[leaf]
+                    for i in grown.leafRanges[leaf] {
+                        scores[Int(grown.order[i])] += value
+                        if sampled { covered[Int(grown.order[i])] = true }
+                    }
+                }
             }
         }
         if sampled {

@@ -27,26 +27,40 @@ struct SplitCandidate {
 
 /// Finding a leaf's best split from its histogram: for each feature, every cut between
 /// neighbouring bins, with the missing rows sent right and (when there are any) left; the
-/// gain G_L²/(H_L+λ) + G_R²/(H_R+λ) - G²/(H+λ) of the summed gradients G and hessians H.
+/// gain G_L²/(H_L+λ) + G_R²/(H_R+λ) - G²/(H+λ) of the summed gradients G and hessians H,
+/// computed on the sums' integer scales (one division a side) and converted at the end.
 /// Ties go to the lower feature, then the lower bin, then missing right: the same choice
 /// however the work is split.
 struct SplitSearch {
     let rows: BinnedRows
     let limits: TreeLimits
-    let gradients: QuantizedGradients
+    /// λ and the least hessian on the hessians' integer scale.
+    private let scaledL2: Double
+    private let scaledMinHessian: Int64
+    /// From a scaled score g²/(h + λ) (g, h on their integer scales) to the loss's units.
+    private let gainUnit: Double
 
-    /// G²/(H + λ) of a sum.
+    /// A search over `rows` with these limits, for sums on `gradients`' scales.
+    init(rows: BinnedRows, limits: TreeLimits, gradients: QuantizedGradients) {
+        self.rows = rows
+        self.limits = limits
+        let (gs, hs) = (gradients.gradientScale, gradients.hessianScale)
+        scaledL2 = limits.l2 * hs
+        scaledMinHessian = Int64((limits.minHessianInLeaf * hs).rounded(.up))
+        gainUnit = hs / (gs * gs)
+    }
+
+    /// G²/(H + λ) of a sum, in scaled units.
     @inline(__always)
     private func score(_ sum: SIMD4<Int64>) -> Double {
-        let (g, h, _) = gradients.unscaled(sum)
-        return g * g / (h + limits.l2)
+        let g = Double(sum[0])
+        return g * g / (Double(sum[1]) + scaledL2)
     }
 
     /// Whether one side of a split may be a leaf.
     @inline(__always)
     private func allowed(_ side: SIMD4<Int64>) -> Bool {
-        let (_, h, count) = gradients.unscaled(side)
-        return count >= limits.minRowsInLeaf && h >= limits.minHessianInLeaf
+        side[2] >= limits.minRowsInLeaf && side[1] >= scaledMinHessian
     }
 
     /// The best split of feature `feature` for a leaf with histogram `histogram` and sums
@@ -56,23 +70,27 @@ struct SplitSearch {
         let valueBins = rows.valueBins[f]
         let missing = histogram[base + valueBins]
         let parent = score(total)
-        var best: SplitCandidate? = nil
-        func consider(_ l: SIMD4<Int64>, bin: Int, missingLeft: Bool) {
-            let r = total &- l
-            guard allowed(l), allowed(r) else { return }
-            let gain = score(l) + score(r) - parent
-            if gain > limits.minGain, gain > best?.gain ?? -.infinity {
-                best = SplitCandidate(gain: gain, feature: f, bin: bin, missingLeft: missingLeft, left: l, right: r)
-            }
-        }
+        let minRows = Int64(limits.minRowsInLeaf)
+        var (bestScore, bestBin, bestMissingLeft, bestLeft) = (-Double.infinity, -1, false, SIMD4<Int64>())
         var left = SIMD4<Int64>()
         for bin in 0..<Swift.max(0, valueBins - 1) {
             left &+= histogram[base + bin]
-            consider(left, bin: bin, missingLeft: false)
-            if missing[2] > 0 { consider(left &+ missing, bin: bin, missingLeft: true) }
-            if Int(left[2]) > Int(total[2]) - limits.minRowsInLeaf { break }
+            if left[2] > total[2] - minRows { break }
+            for pass in 0..<2 {
+                let missingLeft = pass == 1
+                if missingLeft, missing[2] == 0 { break }
+                let l = missingLeft ? left &+ missing : left
+                let r = total &- l
+                guard allowed(l), allowed(r) else { continue }
+                let candidate = score(l) + score(r)
+                if candidate > bestScore { (bestScore, bestBin, bestMissingLeft, bestLeft) = (candidate, bin, missingLeft, l) }
+            }
         }
-        return best
+        guard bestBin >= 0 else { return nil }
+        let gain = (bestScore - parent) * gainUnit
+        guard gain > limits.minGain else { return nil }
+        return SplitCandidate(
+            gain: gain, feature: f, bin: bestBin, missingLeft: bestMissingLeft, left: bestLeft, right: total &- bestLeft)
     }
 
     /// The better of two candidates: the higher gain, else the first.

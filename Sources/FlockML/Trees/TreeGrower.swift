@@ -4,8 +4,8 @@ import FlockTensor
 /// leaf whose best split gains most, up to `maxLeaves`), from gradient/hessian histograms.
 /// The rows of each leaf are a contiguous range of one permutation (`order`), so a split
 /// partitions its range in place; only the smaller child's histogram is built from rows,
-/// the larger one's is the parent's minus it (exact: the sums are integers). Histograms of
-/// large leaves are built by threads over slices of the rows and added in slice order.
+/// the larger one's is the parent's minus it (exact: the sums are integers). A large
+/// leaf's histogram is built feature by feature in parallel.
 ///
 /// The grower owns its buffers (one histogram per live leaf, the permutation) and reuses
 /// them from tree to tree of one fit.
@@ -14,13 +14,21 @@ final class TreeGrower {
     let binning: FeatureBinning
     let limits: TreeLimits
     private var order: [Int32]
-    private var spare: [Int32]
+    /// Where a partition writes each slice's left and right rows before they move back.
+    private var spareLeft: [Int32]
+    private var spareRight: [Int32]
     /// One histogram per leaf slot, allocated as leaves first need them.
     private var slots: [UnsafeMutablePointer<SIMD4<Int64>>] = []
-    private var threadSlices: [UnsafeMutablePointer<SIMD4<Int64>>] = []
+    /// A leaf's packed gradients in the leaf's row order.
+    private var ordered: [Int64]
+    /// A column of zeros and a spare bin, for the unused lanes of a pass.
+    private let pad: UnsafePointer<UInt8>
+    private let spare: UnsafeMutablePointer<SIMD4<Int64>>
     private let threads: Int
+    /// Rows below which a partition runs on one thread.
+    private static let sliceRows = 2_048
     /// Rows below which a histogram is built on one thread.
-    private static let sliceRows = 8_192
+    private static let parallelRows = 1_024
 
     /// A grower for `rows`, binned by `binning`.
     init(rows: BinnedRows, binning: FeatureBinning, limits: TreeLimits) {
@@ -28,12 +36,19 @@ final class TreeGrower {
         self.binning = binning
         self.limits = limits
         order = [Int32](repeating: 0, count: rows.rows)
-        spare = order
+        (spareLeft, spareRight) = (order, order)
+        ordered = [Int64](repeating: 0, count: rows.rows)
+        let zeros = UnsafeMutablePointer<UInt8>.allocate(capacity: rows.rows)
+        zeros.initialize(repeating: 0, count: rows.rows)
+        pad = UnsafePointer(zeros)
         threads = ThreadPool.shared.threadCount
+        spare = .allocate(capacity: 1)
     }
 
     deinit {
-        for slot in slots + threadSlices { slot.deallocate() }
+        for slot in slots { slot.deallocate() }
+        UnsafeMutablePointer(mutating: pad).deallocate()
+        spare.deallocate()
     }
 
     /// One leaf while the tree grows: its rows (a range of `order`), sums, depth, histogram
@@ -161,57 +176,88 @@ final class TreeGrower {
     }
 
     /// Splits `order[range]` stably into the rows going left, then those going right;
-    /// returns where the right ones start.
+    /// returns where the right ones start. Slices of the range split in parallel into two
+    /// spare arrays, then each slice's rows move to their places.
     private func partition(_ range: Range<Int>, _ split: SplitCandidate) -> Int {
-        let width = rows.features
         let feature = split.feature
         let threshold = UInt8(split.bin)
         let missingBin = UInt8(rows.valueBins[feature])
-        return rows.bins.withUnsafeBufferPointer { bins in
+        let missingLeft = split.missingLeft
+        let slices = Swift.max(1, Swift.min(threads, range.count / Self.sliceRows))
+        func bounds(_ s: Int) -> Range<Int> {
+            range.lowerBound + range.count * s / slices..<range.lowerBound + range.count * (s + 1) / slices
+        }
+        var lefts = [Int](repeating: 0, count: slices)
+        rows.bins.withUnsafeBufferPointer { columns in
+            // Invariant: feature < features, so the column lies inside the buffer.
+            let bins = columns.baseAddress! + feature * rows.rows
             order.withUnsafeMutableBufferPointer { order in
-                spare.withUnsafeMutableBufferPointer { spare in
-                    var left = range.lowerBound
-                    var right = 0
-                    for i in range {
-                        let row = order[i]
-                        let bin = bins[Int(row) * width + feature]
-                        if bin == missingBin ? split.missingLeft : bin <= threshold {
-                            order[left] = row
-                            left += 1
-                        } else {
-                            spare[right] = row
-                            right += 1
+                spareLeft.withUnsafeMutableBufferPointer { spareLeft in
+                    spareRight.withUnsafeMutableBufferPointer { spareRight in
+                        lefts.withUnsafeMutableBufferPointer { lefts in
+                            ThreadPool.shared.parallelFor(chunks: slices) { s in
+                                var (left, right) = (bounds(s).lowerBound, bounds(s).lowerBound)
+                                for i in bounds(s) {
+                                    let row = order[i]
+                                    let bin = bins[Int(row)]
+                                    if bin == missingBin ? missingLeft : bin <= threshold {
+                                        spareLeft[left] = row
+                                        left += 1
+                                    } else {
+                                        spareRight[right] = row
+                                        right += 1
+                                    }
+                                }
+                                lefts[s] = left - bounds(s).lowerBound
+                            }
+                            let totalLeft = lefts.reduce(0, +)
+                            ThreadPool.shared.parallelFor(chunks: slices) { s in
+                                let before = lefts[0..<s].reduce(0, +)
+                                let slice = bounds(s)
+                                let leftStart = range.lowerBound + before
+                                let rightStart = range.lowerBound + totalLeft + (slice.lowerBound - range.lowerBound - before)
+                                for i in 0..<lefts[s] { order[leftStart + i] = spareLeft[slice.lowerBound + i] }
+                                for i in 0..<(slice.count - lefts[s]) {
+                                    order[rightStart + i] = spareRight[slice.lowerBound + i]
+                                }
+                            }
                         }
                     }
-                    for i in 0..<right { order[left + i] = spare[i] }
-                    return left
                 }
             }
         }
+        return range.lowerBound + lefts.reduce(0, +)
     }
 
-    /// Fills `histogram` with the sums of rows `order[range]`: on one thread for a small
-    /// range, else over slices of rows, each thread's into its own buffer, added in order.
+    /// Fills `histogram` with the sums of rows `order[range]`: their packed gradients are
+    /// gathered into leaf order once, then each group of four features (groups in parallel
+    /// for a large leaf) adds them into its bins, reading the columns at the leaf's rows.
     private func build(_ histogram: UnsafeMutablePointer<SIMD4<Int64>>, _ range: Range<Int>, _ gradients: QuantizedGradients) {
-        let slices = Swift.max(1, Swift.min(threads, range.count / Self.sliceRows))
-        while threadSlices.count < slices - 1 { threadSlices.append(.allocate(capacity: rows.histogramSize)) }
-        let size = rows.histogramSize
-        rows.bins.withUnsafeBufferPointer { bins in
+        let count = range.count
+        rows.bins.withUnsafeBufferPointer { columns in
             order.withUnsafeBufferPointer { order in
                 gradients.values.withUnsafeBufferPointer { values in
-                    rows.offsets.withUnsafeBufferPointer { offsets in
-                        let buffers = [histogram] + threadSlices.prefix(slices - 1)
+                    ordered.withUnsafeMutableBufferPointer { ordered in
+                        // Invariants: range lies inside order; every row index is below rows.rows;
+                        // ordered holds rows.rows values.
+                        let leafRows = order.baseAddress! + range.lowerBound
+                        let slices = Swift.max(1, Swift.min(threads, count / Self.sliceRows))
                         ThreadPool.shared.parallelFor(chunks: slices) { s in
-                            let lower = range.lowerBound + range.count * s / slices
-                            let upper = range.lowerBound + range.count * (s + 1) / slices
-                            buffers[s].initialize(repeating: SIMD4(), count: size)
-                            Self.accumulate(
-                                into: buffers[s], rows: order.baseAddress! + lower, count: upper - lower,
-                                bins: bins.baseAddress!, width: rows.features, offsets: offsets.baseAddress!,
-                                gradients: values.baseAddress!)
+                            for i in count * s / slices..<count * (s + 1) / slices { ordered[i] = values[Int(leafRows[i])] }
                         }
-                        for s in 1..<slices {
-                            for b in 0..<size { histogram[b] &+= buffers[s][b] }
+                        let groups = (rows.features + 3) / 4
+                        let chunks = count >= Self.parallelRows ? groups : 1
+                        ThreadPool.shared.parallelFor(chunks: chunks) { chunk in
+                            for group in chunks == 1 ? 0..<groups : chunk..<chunk + 1 {
+                                // Only the last group has unused lanes: one thread writes the spare bin.
+                                var lanes = Lanes(bins: (spare, spare, spare, spare), columns: (pad, pad, pad, pad))
+                                for f in group * 4..<Swift.min(group * 4 + 4, rows.features) {
+                                    let bins = histogram + Int(rows.offsets[f])
+                                    bins.initialize(repeating: SIMD4(), count: rows.valueBins[f] + 1)
+                                    lanes.set(f - group * 4, bins: bins, column: columns.baseAddress! + f * rows.rows)
+                                }
+                                Self.accumulate(into: lanes, rows: leafRows, count: count, gradients: ordered.baseAddress!)
+                            }
                         }
                     }
                 }
@@ -219,19 +265,35 @@ final class TreeGrower {
         }
     }
 
-    /// The hot loop: per row, its (g, h, 1) added to the bin of each feature.
+    /// Four features' histograms and columns, filled in one pass over a leaf's rows: four
+    /// independent read-add-write chains, where one feature alone would wait on each
+    /// update of a bin it just wrote. Unused lanes read a column of zeros into a spare bin.
+    private struct Lanes {
+        var bins: (UnsafeMutablePointer<SIMD4<Int64>>, UnsafeMutablePointer<SIMD4<Int64>>, UnsafeMutablePointer<SIMD4<Int64>>, UnsafeMutablePointer<SIMD4<Int64>>)
+        var columns: (UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>)
+
+        mutating func set(_ lane: Int, bins histogram: UnsafeMutablePointer<SIMD4<Int64>>, column: UnsafePointer<UInt8>) {
+            switch lane {
+            case 0: (bins.0, columns.0) = (histogram, column)
+            case 1: (bins.1, columns.1) = (histogram, column)
+            case 2: (bins.2, columns.2) = (histogram, column)
+            default: (bins.3, columns.3) = (histogram, column)
+            }
+        }
+    }
+
+    /// The hot loop: each row's (g, h, 1) added to its bin of each of four features.
     @inline(__always)
-    private static func accumulate(
-        into histogram: UnsafeMutablePointer<SIMD4<Int64>>, rows: UnsafePointer<Int32>, count: Int,
-        bins: UnsafePointer<UInt8>, width: Int, offsets: UnsafePointer<Int32>, gradients: UnsafePointer<SIMD4<Int64>>
-    ) {
+    private static func accumulate(into lanes: Lanes, rows: UnsafePointer<Int32>, count: Int, gradients: UnsafePointer<Int64>) {
+        let (b0, b1, b2, b3) = lanes.bins
+        let (c0, c1, c2, c3) = lanes.columns
         for i in 0..<count {
             let row = Int(rows[i])
-            let value = gradients[row]
-            let rowBins = bins + row * width
-            for f in 0..<width {
-                histogram[Int(offsets[f]) + Int(rowBins[f])] &+= value
-            }
+            let entry = QuantizedGradients.entry(gradients[i])
+            b0[Int(c0[row])] &+= entry
+            b1[Int(c1[row])] &+= entry
+            b2[Int(c2[row])] &+= entry
+            b3[Int(c3[row])] &+= entry
         }
     }
 
