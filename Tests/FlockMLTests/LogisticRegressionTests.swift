@@ -9,11 +9,13 @@ struct LogisticRegressionTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
     /// A data set from the fixtures split as `Benchmarks/peers/ml_fixtures.py` splits it:
-    /// every fourth row, from the first, is the test set.
-    static func split(_ name: String) throws -> (train: DataFrame, test: DataFrame, features: [String], label: String) {
+    /// every fourth row, from row `fold`, is the test set.
+    static func split(_ name: String, fold: Int = 0) throws -> (
+        train: DataFrame, test: DataFrame, features: [String], label: String
+    ) {
         let batch = try CSVReader.read(path: fixtures.appendingPathComponent("\(name).csv").path)
-        let test = (0..<batch.rowCount).filter { $0 % 4 == 0 }
-        let train = (0..<batch.rowCount).filter { $0 % 4 != 0 }
+        let test = (0..<batch.rowCount).filter { $0 % 4 == fold }
+        let train = (0..<batch.rowCount).filter { $0 % 4 != fold }
         func rows(_ indices: [Int]) throws -> DataFrame {
             let columns = batch.columns.map { column in
                 Column(

@@ -80,8 +80,11 @@ struct ModelFileTests {
     @Test("the fuzz seeds load, and arbitrary bytes never crash the decoder")
     func fuzzSeeds() throws {
         let seeds = try #require(MLFuzzing.seeds["model-file"])
-        #expect(seeds.count == 2)
+        #expect(seeds.count == 3)
         #expect(throws: Never.self) { try ModelFile.decodePipeline(Data(seeds[0]), source: "seed") }
+        #expect(throws: Never.self) {
+            try ModelFile.decode(GBTClassificationModel.self, from: Data(seeds[2]), source: "seed")
+        }
         var random = RandomStream(seed: 9)
         for seed in seeds {
             for _ in 0..<200 {

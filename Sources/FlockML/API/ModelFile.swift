@@ -4,12 +4,30 @@ import Foundation
 public protocol SavableModel: Transformer, Codable {
     /// The name the file records, so a load of the wrong type fails clearly.
     static var modelType: String { get }
+    /// Checks what decoding alone cannot (that arrays fit together); a load fails with the
+    /// problem this throws.
+    func validate() throws
+}
+
+extension SavableModel {
+    /// Nothing beyond decoding to check.
+    public func validate() throws {}
 }
 
 extension LinearRegressionModel: SavableModel { public static let modelType = "LinearRegressionModel" }
 extension LogisticRegressionModel: SavableModel { public static let modelType = "LogisticRegressionModel" }
 extension KMeansModel: SavableModel { public static let modelType = "KMeansModel" }
 extension StandardScalerModel: SavableModel { public static let modelType = "StandardScalerModel" }
+extension GBTClassificationModel: SavableModel {
+    public static let modelType = "GBTClassificationModel"
+    /// Every tree well formed over the model's features.
+    public func validate() throws { try ensemble.validate(features: featureColumns.count) }
+}
+extension GBTRegressionModel: SavableModel {
+    public static let modelType = "GBTRegressionModel"
+    /// Every tree well formed over the model's features.
+    public func validate() throws { try ensemble.validate(features: featureColumns.count) }
+}
 
 /// Fitted models as files: JSON holding a format name, a version, the model's type and its
 /// fields (every coefficient as a JSON number, which round-trips a float64 exactly).
@@ -27,7 +45,7 @@ public enum ModelFile {
     /// The types a pipeline's stages may have.
     static let stageTypes: [any SavableModel.Type] = [
         LinearRegressionModel.self, LogisticRegressionModel.self, KMeansModel.self, StandardScalerModel.self,
-        StringIndexerModel.self, MinMaxScalerModel.self,
+        StringIndexerModel.self, MinMaxScalerModel.self, GBTClassificationModel.self, GBTRegressionModel.self,
     ]
 
     private struct Envelope<Model: Codable>: Codable {
@@ -80,11 +98,18 @@ public enum ModelFile {
         guard header.type == Model.modelType else {
             throw MLError.invalidModelFile(source, "it holds a \(header.type), not a \(Model.modelType)")
         }
+        let model: Model
         do {
-            return try JSONDecoder().decode(Envelope<Model>.self, from: bytes).model
+            model = try JSONDecoder().decode(Envelope<Model>.self, from: bytes).model
         } catch {
             throw MLError.invalidModelFile(source, "its \(header.type) fields do not read: \(error)")
         }
+        do {
+            try model.validate()
+        } catch {
+            throw MLError.invalidModelFile(source, "its \(header.type) does not hold together: \(error)")
+        }
+        return model
     }
 
     /// `bytes` (a saved pipeline) as a `PipelineModel`.
@@ -156,9 +181,10 @@ package enum MLFuzzing {
     package static func modelFile(_ bytes: [UInt8]) {
         _ = try? ModelFile.decodePipeline(Data(bytes), source: "fuzz")
         _ = try? ModelFile.decode(LogisticRegressionModel.self, from: Data(bytes), source: "fuzz")
+        _ = try? ModelFile.decode(GBTClassificationModel.self, from: Data(bytes), source: "fuzz")
     }
 
-    /// Valid files: a pipeline of a scaler and a regression, and a logistic model.
+    /// Valid files: a pipeline of a scaler and a regression, a logistic model, boosted trees.
     package static var seeds: [String: [[UInt8]]] {
         let scaler = StandardScalerModel(
             inputColumns: ["x"], outputColumns: ["x_scaled"], means: [1], deviations: [2], withMean: true,
@@ -168,11 +194,18 @@ package enum MLFuzzing {
         let logistic = LogisticRegressionModel(
             featureColumns: ["x"], predictionColumn: "prediction", probabilityColumn: "probability",
             coefficientMatrix: [[0], [1.5]], interceptVector: [0, -1], iterations: 3, loss: 0.4)
+        let tree = RegressionTree(
+            features: [0], thresholds: [0.5], missingGoesLeft: [true], leftChildren: [~0], rightChildren: [~1],
+            gains: [2], leafValues: [-0.1, 0.1])
+        let boosted = GBTClassificationModel(
+            featureColumns: ["x"], predictionColumn: "prediction", probabilityColumn: "probability",
+            ensemble: BoostedTrees(initialScore: 0.2, trees: [tree]), validationLosses: [])
         let directory = FileManager.default.temporaryDirectory
         var files: [[UInt8]] = []
         for (name, save) in [
             ("pipeline", { try ModelFile.save(PipelineModel(stages: [scaler, regression]), to: $0) }),
             ("logistic", { try ModelFile.save(logistic, to: $0) }),
+            ("boosted", { try ModelFile.save(boosted, to: $0) }),
         ] as [(String, (String) throws -> Void)] {
             let path = directory.appendingPathComponent("flock-fuzz-seed-\(name).json").path
             if (try? save(path)) != nil, let data = FileManager.default.contents(atPath: path) {

@@ -1,6 +1,6 @@
 import FlockData
 
-/// Numeric columns of a frame as one float64 array per column, nulls and NaN read as
+/// Numeric (or bool: 0 and 1) columns of a frame as one float64 array per column, nulls and NaN read as
 /// missing (NaN): what the tree estimators fit on, since a tree sends missing values down
 /// a branch of their own instead of refusing them.
 enum FeatureColumns {
@@ -14,7 +14,7 @@ enum FeatureColumns {
             } catch {
                 throw MLError.invalidData("no column \"\(name)\" in the frame (columns: \(batch.names))")
             }
-            guard column.type.isNumeric else {
+            guard column.type.isNumeric || column.type == .bool else {
                 throw MLError.invalidData("column \"\(name)\" is \(column.type); the estimator takes numeric columns")
             }
             var values = column.withDoubles { Array($0) }

@@ -34,10 +34,15 @@ public struct BoostedTrees: Codable, Equatable, Sendable {
         return total > 0 ? gains.map { $0 / total } : gains
     }
 
-    /// Whether every tree is well formed over `features` features (for models read from
-    /// files).
-    func isWellFormed(features: Int) -> Bool {
-        initialScore.isFinite && trees.allSatisfy { $0.isWellFormed(features: features) }
+    /// Checks a model read from a file: a finite start and every tree well formed over
+    /// `features` features.
+    /// - Throws: `MLError.invalidData` naming the first bad tree.
+    func validate(features: Int) throws {
+        guard initialScore.isFinite else { throw MLError.invalidData("the initial score is \(initialScore)") }
+        if let bad = trees.firstIndex(where: { !$0.isWellFormed(features: features) }) {
+            throw MLError.invalidData(
+                "tree \(bad) is not one tree over \(features) features (a child out of range, reached twice or never)")
+        }
     }
 }
 
@@ -64,7 +69,9 @@ extension GradientBoosting {
                 return
             }
             let held = try FeatureColumns.read(batch, [indicator])[0].map { !$0.isNaN && $0 != 0 }
-            func pick(_ values: [Double], _ keep: Bool) -> [Double] { zip(values, held).filter { $0.1 == keep }.map(\.0) }
+            func pick(_ values: [Double], _ keep: Bool) -> [Double] {
+                zip(values, held).filter { $0.1 == keep }.map(\.0)
+            }
             columns = all.map { pick($0, false) }
             self.labels = pick(allLabels, false)
             validation = (all.map { pick($0, true) }, pick(allLabels, true))

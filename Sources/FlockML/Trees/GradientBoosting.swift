@@ -94,7 +94,9 @@ struct GradientBoosting {
         let started = Date()
         for round in 0..<p.maxIter {
             let (g, h) = loss.derivatives(scores, labels)
-            let sample = p.subsamplingRate < 1 ? Self.sample(labels.count, rate: p.subsamplingRate, seed: p.seed, round: round) : nil
+            let sample =
+                p.subsamplingRate < 1
+                ? Self.sample(labels.count, rate: p.subsamplingRate, seed: p.seed, round: round) : nil
             let usable = Self.features(columns.count, rate: p.featureSubsetRate, seed: p.seed, round: round)
             let grown = grower.grow(
                 QuantizedGradients(gradients: g, hessians: h), sample: sample, usable: usable, shrinkage: p.stepSize)

@@ -37,8 +37,9 @@ public struct RegressionTree: Codable, Equatable, Sendable {
     /// trees read from a file).
     func isWellFormed(features count: Int) -> Bool {
         let nodes = features.count
-        guard [thresholds.count, missingGoesLeft.count, leftChildren.count, rightChildren.count, gains.count]
-            .allSatisfy({ $0 == nodes }), leafValues.count == nodes + 1,
+        guard
+            [thresholds.count, missingGoesLeft.count, leftChildren.count, rightChildren.count, gains.count]
+                .allSatisfy({ $0 == nodes }), leafValues.count == nodes + 1,
             features.allSatisfy({ (0..<count).contains($0) })
         else { return false }
         guard nodes > 0 else { return true }

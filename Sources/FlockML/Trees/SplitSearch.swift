@@ -83,14 +83,17 @@ struct SplitSearch {
                 let r = total &- l
                 guard allowed(l), allowed(r) else { continue }
                 let candidate = score(l) + score(r)
-                if candidate > bestScore { (bestScore, bestBin, bestMissingLeft, bestLeft) = (candidate, bin, missingLeft, l) }
+                if candidate > bestScore {
+                    (bestScore, bestBin, bestMissingLeft, bestLeft) = (candidate, bin, missingLeft, l)
+                }
             }
         }
         guard bestBin >= 0 else { return nil }
         let gain = (bestScore - parent) * gainUnit
         guard gain > limits.minGain else { return nil }
         return SplitCandidate(
-            gain: gain, feature: f, bin: bestBin, missingLeft: bestMissingLeft, left: bestLeft, right: total &- bestLeft)
+            gain: gain, feature: f, bin: bestBin, missingLeft: bestMissingLeft, left: bestLeft, right: total &- bestLeft
+        )
     }
 
     /// The better of two candidates: the higher gain, else the first.

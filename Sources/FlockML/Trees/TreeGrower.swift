@@ -92,7 +92,9 @@ final class TreeGrower {
 
         build(slot(0), 0..<count, gradients)
         let rootSums = sums(slot(0))
-        var leaves = [Leaf(range: 0..<count, sums: rootSums, depth: 0, slot: 0, best: nil, parent: -1, isLeftChild: true)]
+        var leaves = [
+            Leaf(range: 0..<count, sums: rootSums, depth: 0, slot: 0, best: nil, parent: -1, isLeftChild: true)
+        ]
         leaves[0].best = bestSplits([leaves[0]], search, usable)[0]
         while leaves.count < limits.maxLeaves {
             var chosen: Int? = nil
@@ -109,7 +111,11 @@ final class TreeGrower {
             gains.append(split.gain)
             let parent = leaves[l]
             if parent.parent >= 0 {
-                if parent.isLeftChild { leftChildren[parent.parent] = node } else { rightChildren[parent.parent] = node }
+                if parent.isLeftChild {
+                    leftChildren[parent.parent] = node
+                } else {
+                    rightChildren[parent.parent] = node
+                }
             }
             let middle = partition(parent.range, split)
             var left = Leaf(
@@ -215,7 +221,8 @@ final class TreeGrower {
                                 let before = lefts[0..<s].reduce(0, +)
                                 let slice = bounds(s)
                                 let leftStart = range.lowerBound + before
-                                let rightStart = range.lowerBound + totalLeft + (slice.lowerBound - range.lowerBound - before)
+                                let rightStart =
+                                    range.lowerBound + totalLeft + (slice.lowerBound - range.lowerBound - before)
                                 for i in 0..<lefts[s] { order[leftStart + i] = spareLeft[slice.lowerBound + i] }
                                 for i in 0..<(slice.count - lefts[s]) {
                                     order[rightStart + i] = spareRight[slice.lowerBound + i]
@@ -232,7 +239,9 @@ final class TreeGrower {
     /// Fills `histogram` with the sums of rows `order[range]`: their packed gradients are
     /// gathered into leaf order once, then each group of four features (groups in parallel
     /// for a large leaf) adds them into its bins, reading the columns at the leaf's rows.
-    private func build(_ histogram: UnsafeMutablePointer<SIMD4<Int64>>, _ range: Range<Int>, _ gradients: QuantizedGradients) {
+    private func build(
+        _ histogram: UnsafeMutablePointer<SIMD4<Int64>>, _ range: Range<Int>, _ gradients: QuantizedGradients
+    ) {
         let count = range.count
         rows.bins.withUnsafeBufferPointer { columns in
             order.withUnsafeBufferPointer { order in
@@ -243,7 +252,9 @@ final class TreeGrower {
                         let leafRows = order.baseAddress! + range.lowerBound
                         let slices = Swift.max(1, Swift.min(threads, count / Self.sliceRows))
                         ThreadPool.shared.parallelFor(chunks: slices) { s in
-                            for i in count * s / slices..<count * (s + 1) / slices { ordered[i] = values[Int(leafRows[i])] }
+                            for i in count * s / slices..<count * (s + 1) / slices {
+                                ordered[i] = values[Int(leafRows[i])]
+                            }
                         }
                         let groups = (rows.features + 3) / 4
                         let chunks = count >= Self.parallelRows ? groups : 1
@@ -256,7 +267,8 @@ final class TreeGrower {
                                     bins.initialize(repeating: SIMD4(), count: rows.valueBins[f] + 1)
                                     lanes.set(f - group * 4, bins: bins, column: columns.baseAddress! + f * rows.rows)
                                 }
-                                Self.accumulate(into: lanes, rows: leafRows, count: count, gradients: ordered.baseAddress!)
+                                Self.accumulate(
+                                    into: lanes, rows: leafRows, count: count, gradients: ordered.baseAddress!)
                             }
                         }
                     }
@@ -269,10 +281,15 @@ final class TreeGrower {
     /// independent read-add-write chains, where one feature alone would wait on each
     /// update of a bin it just wrote. Unused lanes read a column of zeros into a spare bin.
     private struct Lanes {
-        var bins: (UnsafeMutablePointer<SIMD4<Int64>>, UnsafeMutablePointer<SIMD4<Int64>>, UnsafeMutablePointer<SIMD4<Int64>>, UnsafeMutablePointer<SIMD4<Int64>>)
+        var bins:
+            (
+                UnsafeMutablePointer<SIMD4<Int64>>, UnsafeMutablePointer<SIMD4<Int64>>,
+                UnsafeMutablePointer<SIMD4<Int64>>, UnsafeMutablePointer<SIMD4<Int64>>
+            )
         var columns: (UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>)
 
-        mutating func set(_ lane: Int, bins histogram: UnsafeMutablePointer<SIMD4<Int64>>, column: UnsafePointer<UInt8>) {
+        mutating func set(_ lane: Int, bins histogram: UnsafeMutablePointer<SIMD4<Int64>>, column: UnsafePointer<UInt8>)
+        {
             switch lane {
             case 0: (bins.0, columns.0) = (histogram, column)
             case 1: (bins.1, columns.1) = (histogram, column)
@@ -284,7 +301,9 @@ final class TreeGrower {
 
     /// The hot loop: each row's (g, h, 1) added to its bin of each of four features.
     @inline(__always)
-    private static func accumulate(into lanes: Lanes, rows: UnsafePointer<Int32>, count: Int, gradients: UnsafePointer<Int64>) {
+    private static func accumulate(
+        into lanes: Lanes, rows: UnsafePointer<Int32>, count: Int, gradients: UnsafePointer<Int64>
+    ) {
         let (b0, b1, b2, b3) = lanes.bins
         let (c0, c1, c2, c3) = lanes.columns
         for i in 0..<count {
@@ -298,7 +317,9 @@ final class TreeGrower {
     }
 
     /// `histogram` subtracted from `parent`, bin by bin.
-    private func subtract(_ histogram: UnsafeMutablePointer<SIMD4<Int64>>, from parent: UnsafeMutablePointer<SIMD4<Int64>>) {
+    private func subtract(
+        _ histogram: UnsafeMutablePointer<SIMD4<Int64>>, from parent: UnsafeMutablePointer<SIMD4<Int64>>
+    ) {
         for b in 0..<rows.histogramSize { parent[b] &-= histogram[b] }
     }
 }

@@ -49,7 +49,9 @@ struct MLBench {
             let quality = peer["quality"] as? Double ?? .nan
             report.addRatio(
                 "\(ours.record)/vs-\(library)", value: median / ours.seconds,
-                note: "\(library) \(String(format: "%.3f", median)) s; \(Self.qualityNames[name] ?? "quality") \(quality) vs ours \(ours.quality)")
+                note:
+                    "\(library) \(String(format: "%.3f", median)) s; \(Self.qualityNames[name] ?? "quality") \(quality) vs ours \(ours.quality)"
+            )
         }
     }
 
@@ -67,7 +69,8 @@ struct MLBench {
         }
         let cost = model?.trainingCost ?? .nan
         let record = "\(label)/kmeans-x10-k10"
-        report.add("\(record)/seconds", unit: "s", median: time.median, best: time.best, note: "20 rounds; cost \(cost)")
+        report.add(
+            "\(record)/seconds", unit: "s", median: time.median, best: time.best, note: "20 rounds; cost \(cost)")
         if peers { try write(blobs, to: base + "-blobs.f64") }
         return Result(record: record, seconds: time.median, quality: cost)
     }
@@ -100,8 +103,10 @@ struct MLBench {
         let width = 28
         let (features, labels) = MLBenchData.hypercube(rows: rows, width: width, informative: 14, seed: 0)
         let trainRows = rows * 4 / 5
-        let train = try Self.frame(Array(features[..<(trainRows * width)]), width: width, label: Array(labels[..<trainRows]))
-        let test = try Self.frame(Array(features[(trainRows * width)...]), width: width, label: Array(labels[trainRows...]))
+        let train = try Self.frame(
+            Array(features[..<(trainRows * width)]), width: width, label: Array(labels[..<trainRows]))
+        let test = try Self.frame(
+            Array(features[(trainRows * width)...]), width: width, label: Array(labels[trainRows...]))
         var parameters = GBTParameters()
         (parameters.maxIter, parameters.maxLeaves, parameters.stepSize, parameters.maxBins) = (100, 255, 0.1, 255)
         var model: GBTClassificationModel?
