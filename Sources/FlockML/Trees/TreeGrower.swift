@@ -90,7 +90,7 @@ final class TreeGrower {
         var rightChildren: [Int] = []
         var gains: [Double] = []
 
-        build(slot(0), 0..<count, gradients)
+        build(slot(0), 0..<count, gradients, allRowsInOrder: sample == nil)
         let rootSums = sums(slot(0))
         var leaves = [
             Leaf(range: 0..<count, sums: rootSums, depth: 0, slot: 0, best: nil, parent: -1, isLeftChild: true)
@@ -133,8 +133,8 @@ final class TreeGrower {
             } else {
                 build(newSlot, right.range, gradients)
             }
-            subtract(newSlot, from: slot(parent.slot))
-            let splits = bestSplits([left, right], search, usable)
+            let larger = left.slot == parent.slot ? 0 : 1
+            let splits = bestSplits([left, right], search, usable, subtracting: (newSlot, larger))
             (left.best, right.best) = (splits[0], splits[1])
             leaves[l] = left
             leaves.append(right)
@@ -165,7 +165,12 @@ final class TreeGrower {
     }
 
     /// Each leaf's best split (nil when it may not split), features searched in parallel.
-    private func bestSplits(_ leaves: [Leaf], _ search: SplitSearch, _ usable: [Bool]) -> [SplitCandidate?] {
+    /// With `subtracting`, leaf `from`'s histogram is still its parent's: each feature's
+    /// bins have the sibling's `histogram` subtracted just before they are searched.
+    private func bestSplits(
+        _ leaves: [Leaf], _ search: SplitSearch, _ usable: [Bool],
+        subtracting: (histogram: UnsafeMutablePointer<SIMD4<Int64>>, from: Int)? = nil
+    ) -> [SplitCandidate?] {
         let f = rows.features
         var found = [SplitCandidate?](repeating: nil, count: leaves.count * f)
         let open = leaves.map { leaf in
@@ -174,8 +179,13 @@ final class TreeGrower {
         found.withUnsafeMutableBufferPointer { found in
             ThreadPool.shared.parallelFor(chunks: leaves.count * f) { task in
                 let (l, feature) = task.quotientAndRemainder(dividingBy: f)
+                let histogram = slots[leaves[l].slot]
+                if let subtracting, subtracting.from == l {
+                    let bins = Int(rows.offsets[feature])..<Int(rows.offsets[feature]) + rows.valueBins[feature] + 1
+                    for b in bins { histogram[b] &-= subtracting.histogram[b] }
+                }
                 guard open[l], usable[feature] else { return }
-                found[task] = search.best(feature: feature, histogram: slots[leaves[l].slot], total: leaves[l].sums)
+                found[task] = search.best(feature: feature, histogram: histogram, total: leaves[l].sums)
             }
         }
         return leaves.indices.map { l in found[l * f..<(l + 1) * f].reduce(nil, SplitSearch.better) }
@@ -240,7 +250,8 @@ final class TreeGrower {
     /// gathered into leaf order once, then each group of four features (groups in parallel
     /// for a large leaf) adds them into its bins, reading the columns at the leaf's rows.
     private func build(
-        _ histogram: UnsafeMutablePointer<SIMD4<Int64>>, _ range: Range<Int>, _ gradients: QuantizedGradients
+        _ histogram: UnsafeMutablePointer<SIMD4<Int64>>, _ range: Range<Int>, _ gradients: QuantizedGradients,
+        allRowsInOrder: Bool = false
     ) {
         let count = range.count
         rows.bins.withUnsafeBufferPointer { columns in
@@ -249,13 +260,17 @@ final class TreeGrower {
                     ordered.withUnsafeMutableBufferPointer { ordered in
                         // Invariants: range lies inside order; every row index is below rows.rows;
                         // ordered holds rows.rows values.
-                        let leafRows = order.baseAddress! + range.lowerBound
-                        let slices = Swift.max(1, Swift.min(threads, count / Self.sliceRows))
-                        ThreadPool.shared.parallelFor(chunks: slices) { s in
-                            for i in count * s / slices..<count * (s + 1) / slices {
-                                ordered[i] = values[Int(leafRows[i])]
+                        // All rows in their own order (a root without a sample): read straight.
+                        let leafRows = allRowsInOrder ? nil : order.baseAddress! + range.lowerBound
+                        if let leafRows {
+                            let slices = Swift.max(1, Swift.min(threads, count / Self.sliceRows))
+                            ThreadPool.shared.parallelFor(chunks: slices) { s in
+                                for i in count * s / slices..<count * (s + 1) / slices {
+                                    ordered[i] = values[Int(leafRows[i])]
+                                }
                             }
                         }
+                        let leafGradients = leafRows == nil ? values.baseAddress! : UnsafePointer(ordered.baseAddress!)
                         let groups = (rows.features + 3) / 4
                         let chunks = count >= Self.parallelRows ? groups : 1
                         ThreadPool.shared.parallelFor(chunks: chunks) { chunk in
@@ -267,8 +282,7 @@ final class TreeGrower {
                                     bins.initialize(repeating: SIMD4(), count: rows.valueBins[f] + 1)
                                     lanes.set(f - group * 4, bins: bins, column: columns.baseAddress! + f * rows.rows)
                                 }
-                                Self.accumulate(
-                                    into: lanes, rows: leafRows, count: count, gradients: ordered.baseAddress!)
+                                Self.accumulate(into: lanes, rows: leafRows, count: count, gradients: leafGradients)
                             }
                         }
                     }
@@ -299,27 +313,26 @@ final class TreeGrower {
         }
     }
 
-    /// The hot loop: each row's (g, h, 1) added to its bin of each of four features.
+    /// The hot loop: each row's (g, h, 1) added to its bin of each of four features; row i
+    /// of the leaf is `rows[i]`, or i itself when `rows` is nil.
     @inline(__always)
     private static func accumulate(
-        into lanes: Lanes, rows: UnsafePointer<Int32>, count: Int, gradients: UnsafePointer<Int64>
+        into lanes: Lanes, rows: UnsafePointer<Int32>?, count: Int, gradients: UnsafePointer<Int64>
     ) {
         let (b0, b1, b2, b3) = lanes.bins
         let (c0, c1, c2, c3) = lanes.columns
-        for i in 0..<count {
-            let row = Int(rows[i])
+        @inline(__always)
+        func add(_ i: Int, _ row: Int) {
             let entry = QuantizedGradients.entry(gradients[i])
             b0[Int(c0[row])] &+= entry
             b1[Int(c1[row])] &+= entry
             b2[Int(c2[row])] &+= entry
             b3[Int(c3[row])] &+= entry
         }
-    }
-
-    /// `histogram` subtracted from `parent`, bin by bin.
-    private func subtract(
-        _ histogram: UnsafeMutablePointer<SIMD4<Int64>>, from parent: UnsafeMutablePointer<SIMD4<Int64>>
-    ) {
-        for b in 0..<rows.histogramSize { parent[b] &-= histogram[b] }
+        if let rows {
+            for i in 0..<count { add(i, Int(rows[i])) }
+        } else {
+            for i in 0..<count { add(i, i) }
+        }
     }
 }
