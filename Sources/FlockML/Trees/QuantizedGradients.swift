@@ -24,9 +24,9 @@ struct QuantizedGradients {
         var largest = [SIMD2<Double>](repeating: .zero, count: blocks)
         largest.withUnsafeMutableBufferPointer { largest in
             ThreadPool.shared.parallelFor(chunks: blocks) { b in
-                for i in block(b) {
-                    largest[b] = pointwiseMax(largest[b], SIMD2(abs(gradients[i]), abs(hessians[i])))
-                }
+                var most = SIMD2<Double>.zero
+                for i in block(b) { most = pointwiseMax(most, SIMD2(abs(gradients[i]), abs(hessians[i]))) }
+                largest[b] = most
             }
         }
         let overall = largest.reduce(SIMD2<Double>.zero) { pointwiseMax($0, $1) }

@@ -74,7 +74,10 @@ struct SplitSearch {
         var (bestScore, bestBin, bestMissingLeft, bestLeft) = (-Double.infinity, -1, false, SIMD4<Int64>())
         var left = SIMD4<Int64>()
         for bin in 0..<Swift.max(0, valueBins - 1) {
-            left &+= histogram[base + bin]
+            let entry = histogram[base + bin]
+            // An empty bin leaves the cut where the last one was: same score, and ties keep the lower bin.
+            if entry[2] == 0 { continue }
+            left &+= entry
             if left[2] > total[2] - minRows { break }
             for pass in 0..<2 {
                 let missingLeft = pass == 1

@@ -13,20 +13,23 @@ final class TreeGrower {
     let rows: BinnedRows
     let binning: FeatureBinning
     let limits: TreeLimits
-    private var order: [Int32]
+    /// The rows being grown on, each leaf's a contiguous range, with their packed
+    /// gradients beside them: a partition moves both, so a histogram reads a leaf's
+    /// gradients in sequence instead of gathering them.
+    private var order: [LeafRow]
     /// Where a partition writes each slice's left and right rows before they move back.
-    private var spareLeft: [Int32]
-    private var spareRight: [Int32]
+    private var spareLeft: [LeafRow]
+    private var spareRight: [LeafRow]
     /// One histogram per leaf slot, allocated as leaves first need them.
     private var slots: [UnsafeMutablePointer<SIMD4<Int64>>] = []
-    /// A leaf's packed gradients in the leaf's row order.
-    private var ordered: [Int64]
     /// A column of zeros and a spare bin, for the unused lanes of a pass.
     private let pad: UnsafePointer<UInt8>
     private let spare: UnsafeMutablePointer<SIMD4<Int64>>
     private let threads: Int
     /// Rows below which a partition runs on one thread.
     private static let sliceRows = 2_048
+    /// Rows per chunk of the per-tree loops.
+    private static let blockRows = 65_536
     /// Rows below which a histogram is built on one thread.
     private static let parallelRows = 1_024
 
@@ -35,9 +38,8 @@ final class TreeGrower {
         self.rows = rows
         self.binning = binning
         self.limits = limits
-        order = [Int32](repeating: 0, count: rows.rows)
+        order = [LeafRow](repeating: LeafRow(row: 0, gradient: 0), count: rows.rows)
         (spareLeft, spareRight) = (order, order)
-        ordered = [Int64](repeating: 0, count: rows.rows)
         let zeros = UnsafeMutablePointer<UInt8>.allocate(capacity: rows.rows)
         zeros.initialize(repeating: 0, count: rows.rows)
         pad = UnsafePointer(zeros)
@@ -75,12 +77,16 @@ final class TreeGrower {
     /// features where `usable` is true, each leaf's value -G/(H+λ) times `shrinkage`.
     func grow(_ gradients: QuantizedGradients, sample: [Int32]?, usable: [Bool], shrinkage: Double) -> Grown {
         let count = sample?.count ?? rows.rows
-        if let sample {
+        gradients.values.withUnsafeBufferPointer { values in
             order.withUnsafeMutableBufferPointer { order in
-                for i in 0..<count { order[i] = sample[i] }
+                let blocks = (count + Self.blockRows - 1) / Self.blockRows
+                ThreadPool.shared.parallelFor(chunks: blocks) { block in
+                    for i in block * Self.blockRows..<Swift.min(count, (block + 1) * Self.blockRows) {
+                        let row = sample?[i] ?? Int32(i)
+                        order[i] = LeafRow(row: row, gradient: values[Int(row)])
+                    }
+                }
             }
-        } else {
-            for i in 0..<count { order[i] = Int32(i) }
         }
         let search = SplitSearch(rows: rows, limits: limits, gradients: gradients)
         var features: [Int] = []
@@ -90,7 +96,7 @@ final class TreeGrower {
         var rightChildren: [Int] = []
         var gains: [Double] = []
 
-        build(slot(0), 0..<count, gradients, allRowsInOrder: sample == nil)
+        build(slot(0), 0..<count, allRowsInOrder: sample == nil)
         let rootSums = sums(slot(0))
         var leaves = [
             Leaf(range: 0..<count, sums: rootSums, depth: 0, slot: 0, best: nil, parent: -1, isLeftChild: true)
@@ -129,9 +135,9 @@ final class TreeGrower {
             let newSlot = slot(leaves.count)
             if left.range.count < right.range.count {
                 (left.slot, right.slot) = (leaves.count, parent.slot)
-                build(newSlot, left.range, gradients)
+                build(newSlot, left.range)
             } else {
-                build(newSlot, right.range, gradients)
+                build(newSlot, right.range)
             }
             let larger = left.slot == parent.slot ? 0 : 1
             let splits = bestSplits([left, right], search, usable, subtracting: (newSlot, larger))
@@ -146,7 +152,7 @@ final class TreeGrower {
         let tree = RegressionTree(
             features: features, thresholds: thresholds, missingGoesLeft: missingGoesLeft,
             leftChildren: leftChildren, rightChildren: rightChildren, gains: gains, leafValues: values)
-        return Grown(tree: tree, order: Array(order[0..<count]), leafRanges: leaves.map(\.range))
+        return Grown(tree: tree, order: order[0..<count].map(\.row), leafRanges: leaves.map(\.range))
     }
 
     /// The histogram buffer of slot `index`, allocated on first use.
@@ -215,7 +221,7 @@ final class TreeGrower {
                                 var (left, right) = (bounds(s).lowerBound, bounds(s).lowerBound)
                                 for i in bounds(s) {
                                     let row = order[i]
-                                    let bin = bins[Int(row)]
+                                    let bin = bins[Int(row.row)]
                                     if bin == missingBin ? missingLeft : bin <= threshold {
                                         spareLeft[left] = row
                                         left += 1
@@ -246,45 +252,30 @@ final class TreeGrower {
         return range.lowerBound + lefts.reduce(0, +)
     }
 
-    /// Fills `histogram` with the sums of rows `order[range]`: their packed gradients are
-    /// gathered into leaf order once, then each group of four features (groups in parallel
-    /// for a large leaf) adds them into its bins, reading the columns at the leaf's rows.
+    /// Fills `histogram` with the sums of rows `order[range]`: each group of four features
+    /// (groups in parallel for a large leaf) adds the rows' gradients into its bins, reading
+    /// the columns at the leaf's rows. With `allRowsInOrder` (the root of a tree grown on
+    /// every row) row i is i: the columns are read in sequence.
     private func build(
-        _ histogram: UnsafeMutablePointer<SIMD4<Int64>>, _ range: Range<Int>, _ gradients: QuantizedGradients,
-        allRowsInOrder: Bool = false
+        _ histogram: UnsafeMutablePointer<SIMD4<Int64>>, _ range: Range<Int>, allRowsInOrder: Bool = false
     ) {
         let count = range.count
         rows.bins.withUnsafeBufferPointer { columns in
             order.withUnsafeBufferPointer { order in
-                gradients.values.withUnsafeBufferPointer { values in
-                    ordered.withUnsafeMutableBufferPointer { ordered in
-                        // Invariants: range lies inside order; every row index is below rows.rows;
-                        // ordered holds rows.rows values.
-                        // All rows in their own order (a root without a sample): read straight.
-                        let leafRows = allRowsInOrder ? nil : order.baseAddress! + range.lowerBound
-                        if let leafRows {
-                            let slices = Swift.max(1, Swift.min(threads, count / Self.sliceRows))
-                            ThreadPool.shared.parallelFor(chunks: slices) { s in
-                                for i in count * s / slices..<count * (s + 1) / slices {
-                                    ordered[i] = values[Int(leafRows[i])]
-                                }
-                            }
+                // Invariant: range lies inside order; every row index is below rows.rows.
+                let leafRows = order.baseAddress! + range.lowerBound
+                let groups = (rows.features + 3) / 4
+                let chunks = count >= Self.parallelRows ? groups : 1
+                ThreadPool.shared.parallelFor(chunks: chunks) { chunk in
+                    for group in chunks == 1 ? 0..<groups : chunk..<chunk + 1 {
+                        // Only the last group has unused lanes: one thread writes the spare bin.
+                        var lanes = Lanes(bins: (spare, spare, spare, spare), columns: (pad, pad, pad, pad))
+                        for f in group * 4..<Swift.min(group * 4 + 4, rows.features) {
+                            let bins = histogram + Int(rows.offsets[f])
+                            bins.initialize(repeating: SIMD4(), count: rows.valueBins[f] + 1)
+                            lanes.set(f - group * 4, bins: bins, column: columns.baseAddress! + f * rows.rows)
                         }
-                        let leafGradients = leafRows == nil ? values.baseAddress! : UnsafePointer(ordered.baseAddress!)
-                        let groups = (rows.features + 3) / 4
-                        let chunks = count >= Self.parallelRows ? groups : 1
-                        ThreadPool.shared.parallelFor(chunks: chunks) { chunk in
-                            for group in chunks == 1 ? 0..<groups : chunk..<chunk + 1 {
-                                // Only the last group has unused lanes: one thread writes the spare bin.
-                                var lanes = Lanes(bins: (spare, spare, spare, spare), columns: (pad, pad, pad, pad))
-                                for f in group * 4..<Swift.min(group * 4 + 4, rows.features) {
-                                    let bins = histogram + Int(rows.offsets[f])
-                                    bins.initialize(repeating: SIMD4(), count: rows.valueBins[f] + 1)
-                                    lanes.set(f - group * 4, bins: bins, column: columns.baseAddress! + f * rows.rows)
-                                }
-                                Self.accumulate(into: lanes, rows: leafRows, count: count, gradients: leafGradients)
-                            }
-                        }
+                        Self.accumulate(into: lanes, rows: leafRows, count: count, inOrder: allRowsInOrder)
                     }
                 }
             }
@@ -313,26 +304,30 @@ final class TreeGrower {
         }
     }
 
-    /// The hot loop: each row's (g, h, 1) added to its bin of each of four features; row i
-    /// of the leaf is `rows[i]`, or i itself when `rows` is nil.
+    /// The hot loop: each row's (g, h, 1) added to its bin of each of four features (row i
+    /// read as i itself when `inOrder`).
     @inline(__always)
-    private static func accumulate(
-        into lanes: Lanes, rows: UnsafePointer<Int32>?, count: Int, gradients: UnsafePointer<Int64>
-    ) {
+    private static func accumulate(into lanes: Lanes, rows: UnsafePointer<LeafRow>, count: Int, inOrder: Bool) {
         let (b0, b1, b2, b3) = lanes.bins
         let (c0, c1, c2, c3) = lanes.columns
         @inline(__always)
-        func add(_ i: Int, _ row: Int) {
-            let entry = QuantizedGradients.entry(gradients[i])
+        func add(_ row: Int, _ packed: Int64) {
+            let entry = QuantizedGradients.entry(packed)
             b0[Int(c0[row])] &+= entry
             b1[Int(c1[row])] &+= entry
             b2[Int(c2[row])] &+= entry
             b3[Int(c3[row])] &+= entry
         }
-        if let rows {
-            for i in 0..<count { add(i, Int(rows[i])) }
+        if inOrder {
+            for i in 0..<count { add(i, rows[i].gradient) }
         } else {
-            for i in 0..<count { add(i, i) }
+            for i in 0..<count { add(Int(rows[i].row), rows[i].gradient) }
         }
     }
+}
+
+/// A row being grown on: its index and its packed gradient (`QuantizedGradients`).
+struct LeafRow {
+    var row: Int32
+    var gradient: Int64
 }
