@@ -32,11 +32,11 @@ enum BoostingLoss: String, Codable, Sendable {
         return total / Double(Swift.max(1, scores.count))
     }
 
-    /// Gradients and hessians of every row, computed in parallel blocks.
-    func derivatives(_ scores: [Double], _ labels: [Double]) -> (gradients: [Double], hessians: [Double]) {
+    /// Gradients and hessians of every row into `gradients` and `hessians` (as many as
+    /// rows; a fit reuses them every round), computed in parallel blocks.
+    func derivatives(_ scores: [Double], _ labels: [Double], into gradients: inout [Double], _ hessians: inout [Double])
+    {
         let rows = scores.count
-        var gradients = [Double](repeating: 0, count: rows)
-        var hessians = [Double](repeating: 1, count: rows)
         let blockRows = 16_384
         gradients.withUnsafeMutableBufferPointer { g in
             hessians.withUnsafeMutableBufferPointer { h in
@@ -49,12 +49,12 @@ enum BoostingLoss: String, Codable, Sendable {
                             h[i] = p * (1 - p)
                         case .squared:
                             g[i] = scores[i] - labels[i]
+                            h[i] = 1
                         }
                     }
                 }
             }
         }
-        return (gradients, hessians)
     }
 }
 
@@ -92,14 +92,17 @@ struct GradientBoosting {
         var fit = Fit(initialScore: initial, trees: [], validationLosses: [])
         var best = (loss: Double.infinity, round: 0)
         let started = Date()
+        var (g, h) = ([Double](repeating: 0, count: labels.count), [Double](repeating: 0, count: labels.count))
+        var quantized = QuantizedGradients(gradients: [], hessians: [])
         for round in 0..<p.maxIter {
-            let (g, h) = loss.derivatives(scores, labels)
+            loss.derivatives(scores, labels, into: &g, &h)
+            quantized.update(gradients: g, hessians: h)
             let sample =
                 p.subsamplingRate < 1
                 ? Self.sample(labels.count, rate: p.subsamplingRate, seed: p.seed, round: round) : nil
             let usable = Self.features(columns.count, rate: p.featureSubsetRate, seed: p.seed, round: round)
             let grown = grower.grow(
-                QuantizedGradients(gradients: g, hessians: h), sample: sample, usable: usable, shrinkage: p.stepSize)
+                quantized, sample: sample, usable: usable, shrinkage: p.stepSize)
             fit.trees.append(grown.tree)
             Self.add(grown, to: &scores, columns: columns, sampled: sample != nil)
             if let validation, var current = validationScores {

@@ -11,12 +11,18 @@ import Foundation
 /// scattered order while a histogram is built, mostly in cache.
 struct QuantizedGradients {
     /// Per row: the gradient in the low 32 bits, the hessian in the high 32 (both signed).
-    var values: [Int64]
-    let gradientScale: Double
-    let hessianScale: Double
+    private(set) var values: [Int64] = []
+    private(set) var gradientScale = 1.0
+    private(set) var hessianScale = 1.0
 
-    /// `gradients` and `hessians` (one per row, finite) on their scales, in parallel blocks.
+    /// `gradients` and `hessians` (one per row, finite) on their scales.
     init(gradients: [Double], hessians: [Double]) {
+        update(gradients: gradients, hessians: hessians)
+    }
+
+    /// Replaces the values with `gradients` and `hessians` on new scales, in parallel
+    /// blocks, reusing the buffer (a fit quantizes once a round).
+    mutating func update(gradients: [Double], hessians: [Double]) {
         let rows = gradients.count
         let blockRows = 65_536
         let blocks = (rows + blockRows - 1) / blockRows
@@ -32,7 +38,8 @@ struct QuantizedGradients {
         let overall = largest.reduce(SIMD2<Double>.zero) { pointwiseMax($0, $1) }
         let (gs, hs) = (Self.scale(largest: overall[0]), Self.scale(largest: overall[1]))
         (gradientScale, hessianScale) = (gs, hs)
-        values = [Int64](unsafeUninitializedCapacity: rows) { values, initialized in
+        if values.count != rows { values = [Int64](repeating: 0, count: rows) }
+        values.withUnsafeMutableBufferPointer { values in
             ThreadPool.shared.parallelFor(chunks: blocks) { b in
                 for i in block(b) {
                     values[i] =
@@ -40,7 +47,6 @@ struct QuantizedGradients {
                         | Int64(Int32((hs * hessians[i]).rounded())) << 32
                 }
             }
-            initialized = rows
         }
     }
 
