@@ -46,6 +46,7 @@ public enum ModelFile {
     static let stageTypes: [any SavableModel.Type] = [
         LinearRegressionModel.self, LogisticRegressionModel.self, KMeansModel.self, StandardScalerModel.self,
         StringIndexerModel.self, MinMaxScalerModel.self, GBTClassificationModel.self, GBTRegressionModel.self,
+        Bucketizer.self,
     ]
 
     private struct Envelope<Model: Codable>: Codable {
@@ -100,7 +101,7 @@ public enum ModelFile {
         }
         let model: Model
         do {
-            model = try JSONDecoder().decode(Envelope<Model>.self, from: bytes).model
+            model = try decoder.decode(Envelope<Model>.self, from: bytes).model
         } catch {
             throw MLError.invalidModelFile(source, "its \(header.type) fields do not read: \(error)")
         }
@@ -120,7 +121,7 @@ public enum ModelFile {
         }
         let stages: [String]
         do {
-            stages = try JSONDecoder().decode(Envelope<[String]>.self, from: bytes).model
+            stages = try decoder.decode(Envelope<[String]>.self, from: bytes).model
         } catch {
             throw MLError.invalidModelFile(source, "its stages do not read: \(error)")
         }
@@ -137,7 +138,7 @@ public enum ModelFile {
     }
 
     private static func header(_ bytes: Data, source: String) throws -> Header {
-        guard let header = try? JSONDecoder().decode(Header.self, from: bytes), header.format == format else {
+        guard let header = try? decoder.decode(Header.self, from: bytes), header.format == format else {
             throw MLError.invalidModelFile(source, "not a FlockML model file (no \"\(format)\" header)")
         }
         guard header.version == version else {
@@ -146,15 +147,35 @@ public enum ModelFile {
         return header
     }
 
-    private static func encoded<Model: SavableModel>(_ model: Model) throws -> Data {
+    /// ±∞ and NaN, which JSON numbers cannot hold (a bucketizer's outer splits), as strings.
+    private static let infinity = "Infinity"
+    private static let minusInfinity = "-Infinity"
+    private static let notANumber = "NaN"
+
+    /// The encoder every file is written with: sorted keys, non-finite numbers as strings.
+    private static func encoder(_ formatting: JSONEncoder.OutputFormatting) -> JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = formatting
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: infinity, negativeInfinity: minusInfinity, nan: notANumber)
+        return encoder
+    }
+
+    /// The decoder that reads what `encoder` writes.
+    private static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: infinity, negativeInfinity: minusInfinity, nan: notANumber)
+        return decoder
+    }
+
+    private static func encoded<Model: SavableModel>(_ model: Model) throws -> Data {
+        let encoder = encoder([.sortedKeys])
         return try encoder.encode(Envelope(format: format, version: version, type: Model.modelType, model: model))
     }
 
     private static func write<Model: Codable>(_ envelope: Envelope<Model>, to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let encoder = encoder([.sortedKeys, .prettyPrinted])
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")

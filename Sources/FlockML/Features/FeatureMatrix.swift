@@ -87,4 +87,13 @@ extension RecordBatch {
         }
         return try RecordBatch(names: names, columns: columns)
     }
+
+    /// Rows `kept` (ascending row numbers) of the batch, through a filter on a row marker.
+    func keeping(rows kept: [Int]) throws -> RecordBatch {
+        guard kept.count < rowCount else { return self }
+        let marker = "__flock_ml_kept_row"
+        var keep = [Bool?](repeating: false, count: rowCount)
+        for row in kept { keep[row] = true }
+        return try DataFrame(try adding(marker, Column(keep))).filter(col(marker)).select(names.map(col)).collect()
+    }
 }

@@ -88,18 +88,7 @@ public struct StringIndexerModel: Transformer, Codable, Equatable {
                 kept.append(row)
             }
         }
-        let rows = kept.count == batch.rowCount ? batch : try Self.rows(kept, of: batch)
-        return DataFrame(try rows.adding(outputColumn, Column(indices)))
-    }
-
-    /// Rows `kept` of `batch` (a filter on a row-number column).
-    private static func rows(_ kept: [Int], of batch: RecordBatch) throws -> RecordBatch {
-        let marker = "__string_indexer_row"
-        var keep = [Bool?](repeating: false, count: batch.rowCount)
-        for row in kept { keep[row] = true }
-        return try DataFrame(try batch.adding(marker, Column(keep))).filter(col(marker)).select(
-            batch.names.map(col)
-        ).collect()
+        return DataFrame(try batch.keeping(rows: kept).adding(outputColumn, Column(indices)))
     }
 }
 
