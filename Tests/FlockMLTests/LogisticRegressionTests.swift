@@ -129,4 +129,23 @@ struct LogisticRegressionTests {
         #expect(abs(try score(.weightedRecall) - (0.4 * 0.5 + 0.4 * 1)) < 1e-15)
         #expect(abs(try score(.f1) - (0.4 * 0.5 + 0.4 * 0.8)) < 1e-15)
     }
+
+    @Test("log loss is the mean of -log p(true class), clipped at 1e-15; lower is better")
+    func logLoss() throws {
+        let frame = DataFrame(
+            try RecordBatch(
+                names: ["label", "probability_0", "probability_1"],
+                columns: [
+                    Column([0, 1, 1] as [Int64?]), Column([0.8, 0.4, 1.0] as [Double?]),
+                    Column([0.2, 0.6, 0.0] as [Double?]),
+                ]))
+        let evaluator = MulticlassClassificationEvaluator(metric: .logLoss)
+        let expected = -(log(0.8) + log(0.6) + log(1e-15)) / 3
+        #expect(abs(try evaluator.evaluate(frame) - expected) < 1e-12)
+        #expect(!evaluator.isLargerBetter)
+        let bad = DataFrame(
+            try RecordBatch(
+                names: ["label", "probability_0"], columns: [Column([0] as [Int64?]), Column([1.5] as [Double?])]))
+        #expect(throws: MLError.self) { try evaluator.evaluate(bad) }
+    }
 }

@@ -1,8 +1,10 @@
 import FlockData
+import Foundation
 
 /// Scores predicted classes against labels (Spark ML's
-/// `MulticlassClassificationEvaluator`): accuracy, and precision, recall and F1 weighted by
-/// each class's share of the labels.
+/// `MulticlassClassificationEvaluator`): accuracy, precision, recall and F1 weighted by
+/// each class's share of the labels, and log loss from the per-class probability columns
+/// (`probability_0`, `probability_1`, ... as the classifiers write them).
 public struct MulticlassClassificationEvaluator: Sendable {
     /// What to compute.
     public enum Metric: String, Sendable, CaseIterable {
@@ -11,17 +13,29 @@ public struct MulticlassClassificationEvaluator: Sendable {
         case f1
         case weightedPrecision
         case weightedRecall
+        /// The mean of -log p(true class), each p clipped to [1e-15, 1 - 1e-15] as Spark
+        /// clips it (lower is better).
+        case logLoss
     }
 
     public var metric: Metric
     public var labelColumn: String
     public var predictionColumn: String
+    /// Prefix of the per-class probability columns that `logLoss` reads.
+    public var probabilityColumn: String
+
+    /// Whether a higher value is a better model (false for log loss), for model selection.
+    public var isLargerBetter: Bool { metric != .logLoss }
 
     /// An evaluator of `metric`.
-    public init(metric: Metric = .f1, labelColumn: String = "label", predictionColumn: String = "prediction") {
+    public init(
+        metric: Metric = .f1, labelColumn: String = "label", predictionColumn: String = "prediction",
+        probabilityColumn: String = "probability"
+    ) {
         self.metric = metric
         self.labelColumn = labelColumn
         self.predictionColumn = predictionColumn
+        self.probabilityColumn = probabilityColumn
     }
 
     /// The metric over the frame's rows.
@@ -31,6 +45,7 @@ public struct MulticlassClassificationEvaluator: Sendable {
         let batch = try frame.collect()
         let labels = try LogisticRegression.classIndices(
             try FeatureMatrix(batch, columns: [labelColumn]), column: labelColumn)
+        if metric == .logLoss { return try logLoss(batch, labels) }
         let predicted = try LogisticRegression.classIndices(
             try FeatureMatrix(batch, columns: [predictionColumn]), column: predictionColumn)
         guard !labels.isEmpty else { throw MLError.invalidData("no rows to evaluate") }
@@ -56,5 +71,24 @@ public struct MulticlassClassificationEvaluator: Sendable {
             total += support / n * score
         }
         return total
+    }
+
+    /// The mean of -log p(label) over the rows, reading `probability_<label>`.
+    private func logLoss(_ batch: RecordBatch, _ labels: [Int]) throws -> Double {
+        guard !labels.isEmpty else { throw MLError.invalidData("no rows to evaluate") }
+        let classes = Array(Set(labels)).sorted()
+        let columns = try FeatureColumns.read(batch, classes.map { "\(probabilityColumn)_\($0)" })
+        let column = Dictionary(uniqueKeysWithValues: zip(classes, columns))
+        var total = 0.0
+        for (row, label) in labels.enumerated() {
+            // Invariant: every label's column was read above.
+            let p = column[label]![row]
+            guard p >= 0, p <= 1 else {
+                throw MLError.invalidData(
+                    "column \"\(probabilityColumn)_\(label)\" holds \(p) at row \(row); a probability is in [0, 1]")
+            }
+            total -= log(Swift.min(Swift.max(p, 1e-15), 1 - 1e-15))
+        }
+        return total / Double(labels.count)
     }
 }
