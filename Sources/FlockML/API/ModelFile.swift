@@ -46,7 +46,7 @@ public enum ModelFile {
     static let stageTypes: [any SavableModel.Type] = [
         LinearRegressionModel.self, LogisticRegressionModel.self, KMeansModel.self, StandardScalerModel.self,
         StringIndexerModel.self, MinMaxScalerModel.self, GBTClassificationModel.self, GBTRegressionModel.self,
-        Bucketizer.self,
+        Bucketizer.self, ImputerModel.self,
     ]
 
     private struct Envelope<Model: Codable>: Codable {
