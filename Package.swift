@@ -80,7 +80,8 @@ let package = Package(
         ),
         // Runnable examples (the demo's training jobs), shared by the CLI and the tests.
         .target(
-            name: "FlockExamples", dependencies: ["FlockNN", "FlockComm", "FlockTrain", "FlockRuntime", "FlockData"]),
+            name: "FlockExamples",
+            dependencies: ["FlockNN", "FlockComm", "FlockTrain", "FlockRuntime", "FlockData", "FlockML"]),
         .executableTarget(
             name: "flock",
             dependencies: [

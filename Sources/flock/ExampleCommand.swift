@@ -12,9 +12,11 @@ struct ExampleCommand: AsyncParsableCommand {
         abstract:
             "Run an example: lenet (CNN on digits), charlm (character transformer), digits-ddp "
             + "(the digits MLP data-parallel, under flock launch), tasks-and-actors (a local cluster) or "
-            + "table-to-model (CSV -> clean and aggregate on a local cluster -> Parquet -> a trained classifier).")
+            + "table-to-model (CSV -> clean and aggregate on a local cluster -> Parquet -> a trained classifier) or "
+            + "wine-pipeline (CSV on a local cluster -> StringIndexer -> boosted trees chosen by CrossValidator -> "
+            + "a saved pipeline).")
 
-    @Argument(help: "lenet, charlm, digits-ddp, tasks-and-actors or table-to-model")
+    @Argument(help: "lenet, charlm, digits-ddp, tasks-and-actors, table-to-model or wine-pipeline")
     var name: String
 
     @Option(help: "A data file instead of the built-in one: a digits CSV (lenet, digits-ddp) or a text (charlm).")
@@ -47,6 +49,9 @@ struct ExampleCommand: AsyncParsableCommand {
         case "table-to-model":
             try await Cluster.serveIfWorker(TableToModel.registry)
             for line in try await TableToModel.run(epochs: length ?? 60).lines { print(line) }
+        case "wine-pipeline":
+            try await Cluster.serveIfWorker(WinePipeline.registry)
+            for line in try await WinePipeline.run().lines { print(line) }
         case "lenet":
             let accuracy = try LeNetDigits.run(csvPath: data, epochs: length ?? 15)
             print(String(format: "LeNet test accuracy: %.2f%%", accuracy * 100))
@@ -75,7 +80,9 @@ struct ExampleCommand: AsyncParsableCommand {
                         report.steps))
             }
         default:
-            throw ValidationError("unknown example '\(name)' (known: lenet, charlm, digits-ddp, tasks-and-actors)")
+            throw ValidationError(
+                "unknown example '\(name)' (known: lenet, charlm, digits-ddp, tasks-and-actors, table-to-model, wine-pipeline)"
+            )
         }
     }
 }

@@ -59,6 +59,10 @@ public struct Pipeline: Estimator {
 public struct PipelineModel: Transformer {
     public let stages: [any Transformer]
 
+    /// A chain of fitted transformers (what `Pipeline.fit` makes, or one put together by
+    /// hand, e.g. an indexer and the winner of a `CrossValidator`).
+    public init(stages: [any Transformer]) { self.stages = stages }
+
     /// The frame after every stage.
     public func transform(_ frame: DataFrame) throws -> DataFrame {
         try stages.reduce(frame) { try $1.transform($0) }
