@@ -28,10 +28,7 @@ public enum TableToModel {
     /// Runs the pipeline on a local cluster of two workers; `folder` receives the CSV and
     /// the Parquet file (a fresh temporary folder when nil).
     public static func run(folder: String? = nil, epochs: Int = 60) async throws -> Report {
-        let folder = folder ?? NSTemporaryDirectory() + "flock-table-to-model-\(UUID())"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let csv = folder + "/wine.csv"
-        try EmbeddedData.wineCSV.write(toFile: csv, atomically: true, encoding: .utf8)
+        let (folder, csv) = try EmbeddedData.writeWineCSV(into: folder, prefix: "flock-table-to-model")
         let cluster = try await Cluster.local(workers: 2, tasks: registry)
         defer { Task { await cluster.shutdown() } }
 

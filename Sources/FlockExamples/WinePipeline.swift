@@ -25,10 +25,7 @@ public enum WinePipeline {
     /// Runs the example; `folder` receives the CSV and the model file (a fresh temporary
     /// folder when nil).
     public static func run(folder: String? = nil) async throws -> Report {
-        let folder = folder ?? NSTemporaryDirectory() + "flock-wine-pipeline-\(UUID())"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let csv = folder + "/wine.csv"
-        try EmbeddedData.wineCSV.write(toFile: csv, atomically: true, encoding: .utf8)
+        let (folder, csv) = try EmbeddedData.writeWineCSV(into: folder, prefix: "flock-wine-pipeline")
 
         // On the cluster: read the CSV and label each wine.
         let cluster = try await Cluster.local(workers: 2, tasks: registry)
