@@ -14,8 +14,6 @@ struct FeatureBinning: Codable, Equatable {
     /// The most value bins a feature may have (its missing bin is one more, still a byte).
     static let maxBins = 255
 
-    var features: Int { upperBounds.count }
-
     /// Bins for `columns` (one array per feature, NaN where missing), from at most
     /// `sampleRows` rows drawn with `seed` (all rows when there are fewer).
     init(columns: [[Double]], maxBins: Int, sampleRows: Int = 200_000, seed: UInt64) {

@@ -61,7 +61,7 @@ public struct GBTClassifier: Estimator {
             .fit(columns: inputs.columns, labels: inputs.labels, validation: inputs.validation, progress: progress)
         return GBTClassificationModel(
             featureColumns: featureColumns, predictionColumn: predictionColumn, probabilityColumn: probabilityColumn,
-            ensemble: BoostedTrees(initialScore: fit.initialScore, trees: fit.trees),
+            ensemble: fit.ensemble,
             validationLosses: fit.validationLosses)
     }
 }

@@ -40,7 +40,7 @@ public struct GBTRegressor: Estimator {
             .fit(columns: inputs.columns, labels: inputs.labels, validation: inputs.validation, progress: progress)
         return GBTRegressionModel(
             featureColumns: featureColumns, predictionColumn: predictionColumn,
-            ensemble: BoostedTrees(initialScore: fit.initialScore, trees: fit.trees),
+            ensemble: fit.ensemble,
             validationLosses: fit.validationLosses)
     }
 }

@@ -69,6 +69,9 @@ struct GradientBoosting {
         var initialScore: Double
         var trees: [RegressionTree]
         var validationLosses: [Double]
+
+        /// The fitted ensemble.
+        var ensemble: BoostedTrees { BoostedTrees(initialScore: initialScore, trees: trees) }
     }
 
     /// Fits on `columns` (per feature, NaN where missing) and `labels`; with `validation`,
