@@ -124,8 +124,10 @@ extension ProcessGroup {
         let advertised =
             ProcessInfo.processInfo.environment["FLOCK_ADVERTISE_ADDR"]
             ?? (loopback ? "127.0.0.1" : ProcessInfo.processInfo.hostName)
-        return try ProcessGroup(
+        let group = try ProcessGroup(
             store: store, rank: job.rank, worldSize: job.worldSize, key: Handshake.key(token: job.token),
             name: job.groupName, timeout: timeout, advertisedHost: advertised, server: server)
+        group.marksLeaving = true
+        return group
     }
 }

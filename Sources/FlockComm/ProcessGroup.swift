@@ -104,7 +104,12 @@ public final class ProcessGroup: @unchecked Sendable {
         worker = CommunicationThread(name: "flock-comm-\(name)-\(rank)")
     }
 
+    /// Whether this is the job's own group, whose closing marks when this process left the
+    /// job (`ExitRecord`); set by `initialize`.
+    var marksLeaving = false
+
     deinit {
+        if marksLeaving { ExitRecord.leaving() }
         worker.close()
         transport.abort()
     }

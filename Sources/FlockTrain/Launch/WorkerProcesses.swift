@@ -89,16 +89,30 @@ final class WorkerProcesses: @unchecked Sendable {
     }
 
     /// The first worker that ended unsuccessfully, if any: by the instant it recorded at
-    /// exit, else (a crash, a signal) by when the launcher learned of it.
+    /// exit, else (a crash, a signal) by when the launcher learned of it. Nil while a worker
+    /// that recorded an earlier exit has not yet been reported ended (for at most
+    /// `reportGrace`): it may be the cause, and its exit status is still unknown.
     var failure: Exit? {
-        let failed = exitTimes.observedRanks.compactMap { rank, observed -> (Int64, Exit)? in
+        let observed = exitTimes.observedRanks
+        let failed = observed.compactMap { rank, observed -> (Int64, Exit)? in
             guard let process = processes.first(where: { $0.rank == rank })?.process else { return nil }
             let exit = Self.exit(rank: rank, process)
             guard exit.code != 0 else { return nil }
             return (ExitRecord.read("\(records)/rank-\(rank)") ?? observed, exit)
         }
-        return failed.min { $0.0 < $1.0 }?.1
+        guard let first = failed.min(by: { $0.0 < $1.0 }) else { return nil }
+        let now = ExitRecord.now()
+        let earlierUnreported = processes.contains { rank, _ in
+            guard !observed.contains(where: { $0.rank == rank }),
+                let recorded = ExitRecord.read("\(records)/rank-\(rank)")
+            else { return false }
+            return recorded < first.0 && now - recorded < Self.reportGrace
+        }
+        return earlierUnreported ? nil : first.1
     }
+
+    /// How long (nanoseconds) to wait for the end of a worker that recorded its exit.
+    private static let reportGrace: Int64 = 2_000_000_000
 
     /// Whether every worker has ended successfully.
     var allSucceeded: Bool { processes.allSatisfy { !$0.process.isRunning && $0.process.terminationStatus == 0 } }
