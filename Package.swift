@@ -44,7 +44,7 @@ let package = Package(
             name: "FlockData", dependencies: ["CFlockFiles", "FlockTensor", "FlockNN", "FlockRuntime"],
             exclude: ["README.md"]),
         // Spark MLlib's estimators and pipelines on FlockData (see its README).
-        .target(name: "FlockML", dependencies: ["FlockData", "FlockTensor"], exclude: ["README.md"]),
+        .target(name: "FlockML", dependencies: ["FlockData", "FlockTensor", "FlockRuntime"], exclude: ["README.md"]),
         // Rendezvous store, process groups, collectives over TCP and shared memory, and the
         // authenticated, sealed NIO channels the store and the runtime speak (see its README).
         .target(
@@ -105,7 +105,13 @@ let package = Package(
             name: "FlockDataTests",
             dependencies: ["FlockData", "FlockTensor", "flock", "FlockTestSupport", "FlockDataTestWorker"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "FlockMLTests", dependencies: ["FlockML", "FlockData"], exclude: ["Fixtures"]),
+        // The program FlockMLTests start: fits on a local cluster of worker processes.
+        .executableTarget(
+            name: "FlockMLTestWorker", dependencies: ["FlockML", "FlockData", "FlockRuntime"],
+            path: "Tests/FlockMLTestWorker"),
+        .testTarget(
+            name: "FlockMLTests", dependencies: ["FlockML", "FlockData", "FlockTestSupport", "FlockMLTestWorker"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "FlockNNTests", dependencies: ["FlockNN", "FlockExamples", "Flock"], exclude: ["Fixtures"]),
         // The worker program that FlockCommTests start as real processes.
         .executableTarget(name: "FlockCommTestWorker", dependencies: ["FlockComm"], path: "Tests/FlockCommTestWorker"),

@@ -42,16 +42,18 @@ struct LogisticRegressionTests {
         }
         let features = (0..<40 * 3).map { _ in uniform() * 4 }
         for classes in [3, 2] {
+            let rows = TrainingRows(
+                features: FeatureMatrix(rows: 40, width: 3, values: features),
+                labels: (0..<40).map { Double($0 % classes) }, firstRow: 0)
             let loss = SoftmaxLoss(
-                features: features, labels: (0..<40).map { $0 % classes }, width: 3, classes: classes,
-                scale: [0.5, 2, 1], regParam: 0.3, fitIntercept: true)
+                width: 3, classes: classes, scale: [0.5, 2, 1], regParam: 0.3, fitIntercept: true, rows: 40)
             let theta = (0..<loss.parameterCount).map { _ in uniform() }
-            let analytic = loss.evaluate(theta).gradient
+            let analytic = loss.evaluate(theta, over: rows).gradient
             for p in theta.indices {
                 var (up, down) = (theta, theta)
                 up[p] += 1e-6
                 down[p] -= 1e-6
-                let numeric = (loss.evaluate(up).value - loss.evaluate(down).value) / 2e-6
+                let numeric = (loss.evaluate(up, over: rows).value - loss.evaluate(down, over: rows).value) / 2e-6
                 #expect(abs(numeric - analytic[p]) < 1e-6, "\(classes) classes: parameter \(p)")
             }
         }

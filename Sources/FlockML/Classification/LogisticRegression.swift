@@ -1,4 +1,5 @@
 import FlockData
+import FlockRuntime
 import Foundation
 
 /// Logistic regression, binary and multinomial (Spark ML's `LogisticRegression`, family
@@ -44,30 +45,56 @@ public struct LogisticRegression: Estimator {
     /// - Throws: `MLError.invalidParameter` for a bad parameter, `.invalidData` for bad
     ///   features, labels that are not class indices, a single class, or no rows.
     public func fit(_ frame: DataFrame) throws -> LogisticRegressionModel {
+        try checkParameters()
+        let rows = try TrainingRows(
+            fitting: frame, featureColumns: featureColumns, labelColumn: labelColumn, estimator: "LogisticRegression")
+        let loss = try self.loss(ClassSummary().reduce(rows), width: rows.features.width)
+        let result = LBFGS(maxIterations: maxIter, tolerance: tol)
+            .minimize(from: [Double](repeating: 0, count: loss.parameterCount)) { loss.evaluate($0, over: rows) }
+        return model(loss, result)
+    }
+
+    /// Fits the weights on `cluster`'s workers: the same model, bit for bit, as `fit(_:)` of
+    /// the same rows in the same order, whatever the workers and `partitions` (default twice
+    /// the workers; a persisted frame keeps its own). Each L-BFGS evaluation is one task per
+    /// shard of rows; the workers keep their shards between iterations.
+    /// - Throws: as `fit(_:)`, and the runtime's errors when tasks fail after their retries.
+    public func fit(_ frame: DataFrame, on cluster: Cluster, partitions: Int? = nil) async throws
+        -> LogisticRegressionModel
+    {
+        try checkParameters()
+        let rows = try await ShardedRows(
+            frame, featureColumns: featureColumns, labelColumn: labelColumn, estimator: "LogisticRegression",
+            on: cluster, partitions: partitions)
+        let loss = try self.loss(try await rows.reduce(ClassSummary()), width: featureColumns.count)
+        let result = try await LBFGS(maxIterations: maxIter, tolerance: tol)
+            .minimize(from: [Double](repeating: 0, count: loss.parameterCount)) { theta in
+                loss.evaluate(theta, sums: try await rows.reduce(loss.statistic(at: theta)))
+            }
+        return model(loss, result)
+    }
+
+    private func checkParameters() throws {
         try Parameter.columns("featureColumns", featureColumns)
         try Parameter.atLeast("regParam", regParam, 0)
         try Parameter.atLeast("tol", tol, 0)
         try Parameter.atLeast("maxIter", maxIter, 1)
-        let batch = try frame.collect()
-        let features = try FeatureMatrix(batch, columns: featureColumns)
-        let labels = try Self.classIndices(try FeatureMatrix(batch, columns: [labelColumn]), column: labelColumn)
-        guard !labels.isEmpty else { throw MLError.invalidData("no rows to fit a LogisticRegression on") }
-        let classes = (labels.max() ?? 0) + 1
-        guard Set(labels).count >= 2 else {
-            throw MLError.invalidData(
-                "column \"\(labelColumn)\" holds a single class (\(labels[0])); a classifier needs two")
-        }
-        let d = features.width
-        let moments = standardization ? Moments.of(features.values, width: d, pairs: false) : nil
-        let deviations = (0..<d).map { moments?.variance($0).squareRoot() ?? 1 }
+    }
+
+    /// The loss to minimise, from the rows' summary.
+    private func loss(_ summary: ClassSummary.Partial, width d: Int) throws -> SoftmaxLoss {
+        let classes = try summary.classes(labelColumn: labelColumn)
+        let deviations = (0..<d).map { standardization ? summary.moments.variance($0).squareRoot() : 1 }
         let inverse = deviations.map { $0 > 0 ? 1 / $0 : 0 }  // A constant feature is left out.
-        let loss = SoftmaxLoss(
-            features: features.values, labels: labels, width: d, classes: classes, scale: inverse, regParam: regParam,
-            fitIntercept: fitIntercept)
-        let result = LBFGS(maxIterations: maxIter, tolerance: tol)
-            .minimize(from: [Double](repeating: 0, count: loss.parameterCount), loss.evaluate)
-        let v = loss.vectors
-        var weights = (0..<v).map { c in (0..<d).map { result.x[c * d + $0] * inverse[$0] } }
+        return SoftmaxLoss(
+            width: d, classes: classes, scale: inverse, regParam: regParam, fitIntercept: fitIntercept,
+            rows: summary.moments.count)
+    }
+
+    /// The model at the minimum `result` of `loss`, its weights for the features as given.
+    private func model(_ loss: SoftmaxLoss, _ result: LBFGS.Result) -> LogisticRegressionModel {
+        let (d, v) = (loss.width, loss.vectors)
+        var weights = (0..<v).map { c in (0..<d).map { result.x[c * d + $0] * loss.scale[$0] } }
         var intercepts = Array(result.x[(v * d)...])
         if loss.binomial {  // Class 0: the zero vector.
             weights.insert([Double](repeating: 0, count: d), at: 0)

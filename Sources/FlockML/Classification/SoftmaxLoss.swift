@@ -9,19 +9,18 @@ import Foundation
 /// they are and the scale folded into the weights, never copied scaled). Two classes are
 /// the binomial model σ(w·x + b) that scikit-learn and Spark fit (class 0's logit fixed at
 /// 0, one weight vector), at half the work of two vectors.
-/// Intercepts are not penalised. Summed per block of rows in `BlockReduction`'s fixed
-/// order, so the same θ gives the same bits on any thread count.
+/// Intercepts are not penalised. The sums over rows are a `SoftmaxGradient` statistic (per
+/// block, merged in `BlockReduction`'s fixed order), so the same θ gives the same bits on
+/// any thread count, in-process or on workers.
 struct SoftmaxLoss {
-    /// Row-major features, `rows * width`.
-    let features: [Double]
-    let labels: [Int]
     let width: Int
     let classes: Int
     /// Each feature's scale (s above).
     let scale: [Double]
     let regParam: Double
     let fitIntercept: Bool
-    var rows: Int { labels.count }
+    /// The rows summed over.
+    let rows: Int
     /// Two classes, fitted as one weight vector for class 1 (class 0's logit is 0).
     var binomial: Bool { classes == 2 }
     /// Weight vectors (and intercepts).
@@ -29,39 +28,21 @@ struct SoftmaxLoss {
     /// Length of θ.
     var parameterCount: Int { vectors * width + vectors }
 
-    /// One block's summed loss and gradient (before the scale, the mean and the penalty).
-    private struct Partial {
-        var loss = 0.0
-        var gradient: [Double]
-
-        static func merged(_ a: Partial, _ b: Partial) -> Partial {
-            var result = a
-            result.loss += b.loss
-            for p in result.gradient.indices { result.gradient[p] += b.gradient[p] }
-            return result
-        }
-    }
-
-    /// The loss and its gradient at `theta`.
-    func evaluate(_ theta: [Double]) -> (value: Double, gradient: [Double]) {
-        let (k, d, v) = (classes, width, vectors)
+    /// The sums over rows that the loss and gradient at `theta` need.
+    func statistic(at theta: [Double]) -> SoftmaxGradient {
+        let (d, v) = (width, vectors)
         // The weights as they apply to the unscaled rows.
         var weights = [Double](repeating: 0, count: v * d + v)
         for c in 0..<v {
             for j in 0..<d { weights[c * d + j] = theta[c * d + j] * scale[j] }
             weights[v * d + c] = fitIntercept ? theta[v * d + c] : 0
         }
-        let sums = features.withUnsafeBufferPointer { x in
-            weights.withUnsafeBufferPointer { w in
-                BlockReduction.reduce(
-                    rows: rows,
-                    { range in
-                        binomial
-                            ? Self.binomialBlock(x, w, labels, range, width: d)
-                            : Self.block(x, w, labels, range, classes: k, width: d)
-                    }, Partial.merged)
-            }
-        }
+        return SoftmaxGradient(weights: weights, width: d, classes: classes)
+    }
+
+    /// The loss and its gradient at `theta`, given the rows' `sums` at `theta`.
+    func evaluate(_ theta: [Double], sums: SoftmaxGradient.Partial) -> (value: Double, gradient: [Double]) {
+        let (d, v) = (width, vectors)
         let n = Double(Swift.max(rows, 1))
         var value = sums.loss / n
         var gradient = sums.gradient.map { $0 / n }
@@ -76,11 +57,48 @@ struct SoftmaxLoss {
         return (value, gradient)
     }
 
+    /// The loss and its gradient at `theta` over `rows` in this process.
+    func evaluate(_ theta: [Double], over rows: TrainingRows) -> (value: Double, gradient: [Double]) {
+        evaluate(theta, sums: statistic(at: theta).reduce(rows))
+    }
+}
+
+/// The softmax loss's sums over rows at given weights (`SoftmaxLoss`): the loss and its
+/// gradient before the scale, the mean and the penalty.
+struct SoftmaxGradient: BlockStatistic {
+    /// The weights for the unscaled rows, then the intercepts.
+    let weights: [Double]
+    let width: Int
+    let classes: Int
+
+    /// One block's summed loss and gradient.
+    struct Partial: Codable, Sendable {
+        var loss = 0.0
+        var gradient: [Double]
+    }
+
+    static func merged(_ a: Partial, _ b: Partial) -> Partial {
+        var result = a
+        result.loss += b.loss
+        for p in result.gradient.indices { result.gradient[p] += b.gradient[p] }
+        return result
+    }
+
+    func block(_ rows: TrainingRows, _ range: Range<Int>) -> Partial {
+        rows.features.values.withUnsafeBufferPointer { x in
+            weights.withUnsafeBufferPointer { w in
+                classes == 2
+                    ? Self.binomialBlock(x, w, rows.labels, range, width: width)
+                    : Self.block(x, w, rows.labels, range, classes: classes, width: width)
+            }
+        }
+    }
+
     /// `block` for the binomial model: t = w·x + b, the loss log(1 + eᵗ) - y t as
     /// max(t, 0) + log1p(e^-|t|) - y t (one `exp` and one `log1p` a row, never overflowing),
     /// and (σ(t) - y) x added to the gradient.
     private static func binomialBlock(
-        _ x: UnsafeBufferPointer<Double>, _ w: UnsafeBufferPointer<Double>, _ labels: [Int], _ range: Range<Int>,
+        _ x: UnsafeBufferPointer<Double>, _ w: UnsafeBufferPointer<Double>, _ labels: [Double], _ range: Range<Int>,
         width d: Int
     ) -> Partial {
         var partial = Partial(gradient: [Double](repeating: 0, count: d + 1))
@@ -102,7 +120,7 @@ struct SoftmaxLoss {
     /// Rows `range`: per row, z = W x + b, softmax, loss, and (p - onehot) x added to the
     /// gradient (row-major x, `width` per row; w as θ, for unscaled rows).
     private static func block(
-        _ x: UnsafeBufferPointer<Double>, _ w: UnsafeBufferPointer<Double>, _ labels: [Int], _ range: Range<Int>,
+        _ x: UnsafeBufferPointer<Double>, _ w: UnsafeBufferPointer<Double>, _ labels: [Double], _ range: Range<Int>,
         classes k: Int, width d: Int
     ) -> Partial {
         var partial = Partial(gradient: [Double](repeating: 0, count: k * d + k))
@@ -123,7 +141,7 @@ struct SoftmaxLoss {
                         z[c] = exp(z[c] - top)
                         total += z[c]
                     }
-                    let label = labels[i]
+                    let label = Int(labels[i])
                     partial.loss += log(total) - log(z[label])
                     for c in 0..<k {
                         let error = z[c] / total - (c == label ? 1 : 0)

@@ -9,9 +9,10 @@ struct FeatureMatrix {
     /// Row-major values, `rows * width`.
     let values: [Double]
 
-    /// Columns `names` of `batch`.
+    /// Columns `names` of `batch`, whose first row is row `firstRow` of the training set
+    /// (for error messages).
     /// - Throws: `MLError.invalidData` naming the column (and the row of a NaN or infinity).
-    init(_ batch: RecordBatch, columns names: [String]) throws {
+    init(_ batch: RecordBatch, columns names: [String], firstRow: Int = 0) throws {
         rows = batch.rowCount
         width = names.count
         let columns = names.compactMap { try? batch.column($0) }
@@ -26,7 +27,7 @@ struct FeatureMatrix {
         }
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw MLError.invalidData(
-                "column \"\(names[bad % width])\" holds \(values[bad]) at row \(bad / width); the estimator takes finite numbers only"
+                "column \"\(names[bad % width])\" holds \(values[bad]) at row \(firstRow + bad / width); the estimator takes finite numbers only"
             )
         }
     }
@@ -56,21 +57,18 @@ struct FeatureMatrix {
         }
     }
 
-    /// The matrix with `column` appended to every row (a label beside its features).
-    func appending(_ column: FeatureMatrix) -> FeatureMatrix {
-        var joined = [Double]()
-        joined.reserveCapacity(rows * (width + column.width))
-        for row in 0..<rows {
-            joined.append(contentsOf: values[row * width..<(row + 1) * width])
-            joined.append(contentsOf: column.values[row * column.width..<(row + 1) * column.width])
-        }
-        return FeatureMatrix(rows: rows, width: width + column.width, values: joined)
-    }
-
-    private init(rows: Int, width: Int, values: [Double]) {
+    /// `values`, `rows` rows of `width`, row-major.
+    init(rows: Int, width: Int, values: [Double]) {
         self.rows = rows
         self.width = width
         self.values = values
+    }
+
+    /// The rows of `parts`, one after another (all of one width).
+    init(concatenating parts: [FeatureMatrix]) {
+        rows = parts.reduce(0) { $0 + $1.rows }
+        width = parts.first?.width ?? 0
+        values = parts.count == 1 ? parts[0].values : parts.flatMap(\.values)
     }
 }
 

@@ -1,4 +1,5 @@
 import FlockData
+import FlockRuntime
 
 /// Least-squares linear regression with an optional L2 penalty, solved by the normal
 /// equations (Spark ML's `LinearRegression` with `solver = "normal"` and
@@ -37,14 +38,37 @@ public struct LinearRegression: Estimator {
     ///   `.invalidData` for missing, non-numeric, null or non-finite values or no rows,
     ///   `.notSolvable` for collinear features without a penalty.
     public func fit(_ frame: DataFrame) throws -> LinearRegressionModel {
+        try checkParameters()
+        // The label is the last column of the moments' rows.
+        let rows = try TrainingRows(
+            fitting: frame, featureColumns: featureColumns + [labelColumn], labelColumn: nil,
+            estimator: "LinearRegression")
+        return try model(MomentsStatistic(pairs: true).reduce(rows))
+    }
+
+    /// Fits the coefficients on `cluster`'s workers (one pass: each shard's moments): the
+    /// same model, bit for bit, as `fit(_:)` of the same rows in the same order, whatever the
+    /// workers and `partitions` (default twice the workers; a persisted frame keeps its own).
+    /// - Throws: as `fit(_:)`, and the runtime's errors when tasks fail after their retries.
+    public func fit(_ frame: DataFrame, on cluster: Cluster, partitions: Int? = nil) async throws
+        -> LinearRegressionModel
+    {
+        try checkParameters()
+        let rows = try await ShardedRows(
+            frame, featureColumns: featureColumns + [labelColumn], labelColumn: nil, estimator: "LinearRegression",
+            on: cluster, partitions: partitions)
+        return try model(try await rows.reduce(MomentsStatistic(pairs: true)))
+    }
+
+    private func checkParameters() throws {
         try Parameter.columns("featureColumns", featureColumns)
         try Parameter.atLeast("regParam", regParam, 0)
-        let batch = try frame.collect()
-        let features = try FeatureMatrix(batch, columns: featureColumns)
-        guard features.rows > 0 else { throw MLError.invalidData("no rows to fit a LinearRegression on") }
-        let data = features.appending(try FeatureMatrix(batch, columns: [labelColumn]))
-        let d = features.width
-        let moments = Moments.of(data.values, width: d + 1, pairs: true)
+    }
+
+    /// The solution of the normal equations given the moments of the features and the label
+    /// (the last variable).
+    private func model(_ moments: Moments) throws -> LinearRegressionModel {
+        let d = featureColumns.count
         let n = Double(moments.count)
         // Through the origin the moments are about 0, not the means: add the means back.
         func moment(_ i: Int, _ j: Int) -> Double {

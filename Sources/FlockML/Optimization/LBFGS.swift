@@ -19,60 +19,109 @@ struct LBFGS {
         let converged: Bool
     }
 
-    /// Minimises `objective` (value and gradient at a point) from `start`; `progress` is told
-    /// each iteration's number and value.
+    /// Minimises `objective` (value and gradient at a point) from `start`.
+    func minimize(from start: [Double], _ objective: ([Double]) -> (value: Double, gradient: [Double])) -> Result {
+        var search = Search(self, from: start)
+        while let point = search.point { search.observe(objective(point)) }
+        return search.result
+    }
+
+    /// Minimises `objective` from `start` when its values take waiting for (statistics
+    /// computed on a cluster's workers): the same iterates as `minimize` gives.
     func minimize(
-        from start: [Double], _ objective: ([Double]) -> (value: Double, gradient: [Double]),
-        progress: (Int, Double) -> Void = { _, _ in }
-    ) -> Result {
-        var x = start
-        var (value, gradient) = objective(x)
-        var steps: [[Double]] = []
-        var changes: [[Double]] = []
-        var iteration = 0
-        while iteration < maxIterations {
+        from start: [Double], _ objective: ([Double]) async throws -> (value: Double, gradient: [Double])
+    ) async rethrows -> Result {
+        var search = Search(self, from: start)
+        while let point = search.point { search.observe(try await objective(point)) }
+        return search.result
+    }
+
+    /// One minimisation as a state machine that asks for the objective at `point` and is
+    /// told it (`observe`), so the same search runs whether the objective is computed here
+    /// or waited for.
+    struct Search {
+        private let settings: LBFGS
+        /// Where the objective is wanted next; nil when the search has ended.
+        private(set) var point: [Double]?
+        private var x: [Double]
+        private var value = Double.infinity
+        private var gradient: [Double] = []
+        private var steps: [[Double]] = []
+        private var changes: [[Double]] = []
+        private var iteration = 0
+        private var converged = false
+        /// The line search under way: its direction, slope, step and points tried.
+        private var line: (direction: [Double], slope: Double, step: Double, tries: Int)?
+
+        /// A search from `start` (the first point asked for).
+        init(_ settings: LBFGS, from start: [Double]) {
+            self.settings = settings
+            x = start
+            point = start
+        }
+
+        /// Where the search ended (once `point` is nil).
+        var result: Result { Result(x: x, value: value, iterations: iteration, converged: converged) }
+
+        /// Takes the objective at `point` and moves on.
+        mutating func observe(_ objective: (value: Double, gradient: [Double])) {
+            guard let candidate = point else { return }
+            guard let search = line else {  // The start's value.
+                (value, gradient) = objective
+                beginIteration()
+                return
+            }
+            if objective.value.isFinite, objective.value <= value + 1e-4 * search.step * search.slope {
+                accept(candidate, objective)
+                return
+            }
+            guard search.tries < 60 else { return end(converged: true) }
+            let step = search.step / 2
+            line = (search.direction, search.slope, step, search.tries + 1)
+            point = zip(x, search.direction).map { $0 + step * $1 }
+        }
+
+        /// Starts the next iteration's line search, or ends the search.
+        private mutating func beginIteration() {
+            guard iteration < settings.maxIterations else { return end(converged: false) }
             iteration += 1
-            let direction = Self.scaled(steps, changes, gradient).map { -$0 }
+            var direction = LBFGS.scaled(steps, changes, gradient).map { -$0 }
             var slope = dot(direction, gradient)
-            var searchDirection = direction
             if slope >= 0 {  // Not a descent direction (rounding): start again from the gradient.
                 steps.removeAll()
                 changes.removeAll()
-                searchDirection = gradient.map { -$0 }
+                direction = gradient.map { -$0 }
                 slope = -dot(gradient, gradient)
             }
-            guard slope < 0 else { return Result(x: x, value: value, iterations: iteration, converged: true) }
+            guard slope < 0 else { return end(converged: true) }
             // The first step has no curvature yet: a unit step along the gradient's direction.
-            var step = steps.isEmpty ? 1 / Swift.max(1, dot(gradient, gradient).squareRoot()) : 1
-            var next: (x: [Double], value: Double, gradient: [Double])?
-            for _ in 0..<60 {
-                let candidate = zip(x, searchDirection).map { $0 + step * $1 }
-                let (candidateValue, candidateGradient) = objective(candidate)
-                if candidateValue.isFinite, candidateValue <= value + 1e-4 * step * slope {
-                    next = (candidate, candidateValue, candidateGradient)
-                    break
-                }
-                step /= 2
-            }
-            guard let next else { return Result(x: x, value: value, iterations: iteration, converged: true) }
-            let s = zip(next.x, x).map { $0 - $1 }
-            let y = zip(next.gradient, gradient).map { $0 - $1 }
+            let step = steps.isEmpty ? 1 / Swift.max(1, dot(gradient, gradient).squareRoot()) : 1
+            line = (direction, slope, step, 1)
+            point = zip(x, direction).map { $0 + step * $1 }
+        }
+
+        /// Moves to the point the line search found and keeps its curvature pair.
+        private mutating func accept(_ next: [Double], _ objective: (value: Double, gradient: [Double])) {
+            let s = zip(next, x).map { $0 - $1 }
+            let y = zip(objective.gradient, gradient).map { $0 - $1 }
             if dot(s, y) > 1e-10 * dot(y, y) {
                 steps.append(s)
                 changes.append(y)
-                if steps.count > memory {
+                if steps.count > settings.memory {
                     steps.removeFirst()
                     changes.removeFirst()
                 }
             }
-            let decrease = value - next.value
-            (x, value, gradient) = next
-            progress(iteration, value)
-            if decrease <= tolerance * Swift.max(abs(value), 1) {
-                return Result(x: x, value: value, iterations: iteration, converged: true)
-            }
+            let decrease = value - objective.value
+            (x, value, gradient) = (next, objective.value, objective.gradient)
+            if decrease <= settings.tolerance * Swift.max(abs(value), 1) { return end(converged: true) }
+            beginIteration()
         }
-        return Result(x: x, value: value, iterations: iteration, converged: false)
+
+        private mutating func end(converged: Bool) {
+            self.converged = converged
+            point = nil
+        }
     }
 
     /// The inverse-curvature picture applied to `gradient` (the two-loop recursion).

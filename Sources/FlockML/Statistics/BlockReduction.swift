@@ -14,8 +14,13 @@ enum BlockReduction {
     /// The combination of `statistic(range)` over the blocks of `rows` rows, or
     /// `statistic(0..<0)` when there are none.
     static func reduce<S>(rows: Int, _ statistic: (Range<Int>) -> S, _ combine: (S, S) -> S) -> S {
+        guard rows > blockRows else { return statistic(0..<rows) }
+        return self.combine(partials(rows: rows, statistic), combine)
+    }
+
+    /// `statistic(range)` of each block of `rows` rows, in order (blocks in parallel).
+    static func partials<S>(rows: Int, _ statistic: (Range<Int>) -> S) -> [S] {
         let blocks = (rows + blockRows - 1) / blockRows
-        guard blocks > 1 else { return statistic(0..<rows) }
         var results = [S?](repeating: nil, count: blocks)
         results.withUnsafeMutableBufferPointer { results in
             ThreadPool.shared.parallelFor(chunks: blocks) { b in
@@ -23,7 +28,13 @@ enum BlockReduction {
             }
         }
         // Invariant: every block was computed above.
-        var level = results.map { $0! }
+        return results.map { $0! }
+    }
+
+    /// Blocks' statistics (at least one), in row order, combined in the fixed tree: the
+    /// same bits whether the blocks were computed here or by workers.
+    static func combine<S>(_ partials: [S], _ combine: (S, S) -> S) -> S {
+        var level = partials
         while level.count > 1 {
             level = stride(from: 0, to: level.count, by: 2).map { i in
                 i + 1 < level.count ? combine(level[i], level[i + 1]) : level[i]

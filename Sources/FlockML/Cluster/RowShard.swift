@@ -1,0 +1,76 @@
+import FlockData
+import FlockRuntime
+
+/// A worker's share of a training set on a cluster: a run of whole blocks of rows
+/// (`BlockReduction.blockRows`, the last block of the set possibly short), read from one or
+/// more persisted partitions. Shards start on block boundaries, so the blocks a worker
+/// computes are exactly the blocks an in-process fit computes, whatever the partitions.
+struct RowShard: Codable, Sendable, Hashable {
+    /// Rows `rows` of one partition.
+    struct Piece: Codable, Sendable, Hashable {
+        let object: ObjectRef<[UInt8]>
+        let rows: Range<Int>
+    }
+
+    let pieces: [Piece]
+    let featureColumns: [String]
+    let labelColumn: String?
+    /// The shard's first row in the training set.
+    let firstRow: Int
+
+    /// The shard's rows, read from the partitions (their columns decoded once per worker
+    /// process and kept, `PartitionedTable.read`) and checked as an in-process fit checks
+    /// them.
+    /// - Throws: `MLError.invalidData` for missing, non-numeric, null or non-finite values.
+    func load() async throws -> TrainingRows {
+        let columns = featureColumns + (labelColumn.map { [$0] } ?? [])
+        var features: [FeatureMatrix] = []
+        var labels: [Double] = []
+        var row = firstRow
+        for piece in pieces {
+            let batch: RecordBatch
+            do {
+                batch = try await PartitionedTable.read(piece.object, columns: columns).slice(piece.rows)
+            } catch let error as DataError {
+                throw MLError.invalidData("\(error)")
+            }
+            features.append(try FeatureMatrix(batch, columns: featureColumns, firstRow: row))
+            if let labelColumn {
+                labels += try FeatureMatrix(batch, columns: [labelColumn], firstRow: row).values
+            }
+            row += piece.rows.count
+        }
+        return TrainingRows(features: FeatureMatrix(concatenating: features), labels: labels, firstRow: firstRow)
+    }
+
+    /// Shards of the rows of partitions holding `counts` rows each: one per partition in
+    /// which a block starts, holding the blocks that start in it.
+    static func cut(
+        _ objects: [ObjectRef<[UInt8]>], counts: [Int], featureColumns: [String], labelColumn: String?
+    ) -> [RowShard] {
+        let total = counts.reduce(0, +)
+        var starts: [Int] = []  // Each partition's first row.
+        var sum = 0
+        for count in counts {
+            starts.append(sum)
+            sum += count
+        }
+        let block = BlockReduction.blockRows
+        var shards: [RowShard] = []
+        for (p, count) in counts.enumerated() where count > 0 {
+            let first = (starts[p] + block - 1) / block * block  // The first block start in p.
+            guard first < starts[p] + count else { continue }
+            let afterLast = (starts[p] + count - 1) / block * block + block
+            let end = Swift.min(total, afterLast)
+            var pieces: [Piece] = []
+            for q in p..<counts.count where starts[q] < end && starts[q] + counts[q] > first {
+                let lower = Swift.max(first, starts[q]) - starts[q]
+                let upper = Swift.min(end, starts[q] + counts[q]) - starts[q]
+                pieces.append(Piece(object: objects[q], rows: lower..<upper))
+            }
+            shards.append(
+                RowShard(pieces: pieces, featureColumns: featureColumns, labelColumn: labelColumn, firstRow: first))
+        }
+        return shards
+    }
+}

@@ -1,0 +1,114 @@
+// The program FlockMLTests run: `FlockMLTestWorker SCENARIO WORKERS` starts a local cluster
+// of WORKERS worker processes (this same binary again, serving FlockML's tasks), fits
+// estimators on it and in-process, and checks that the models are the same bit for bit;
+// prints "ok" and exits 0 when they are, prints what differed and exits 1 otherwise.
+import FlockData
+import FlockML
+import FlockRuntime
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+try await Cluster.serveIfWorker(try TaskRegistry(MLTasks.all))
+let scenario = CommandLine.arguments.dropFirst().first ?? "fits"
+let workers = CommandLine.arguments.dropFirst(2).first.flatMap { Int($0) } ?? 2
+let cluster = try await Cluster.local(workers: workers, tasks: try TaskRegistry(MLTasks.all))
+
+/// Fails the scenario with `message` unless `condition` holds.
+func check(_ condition: Bool, _ message: @autoclosure () -> String) {
+    if !condition {
+        print("check failed: \(message())")
+        exit(1)
+    }
+}
+
+/// `rows` rows of six features, a class (0, 1, 2) that depends on them with noise, and a
+/// noisy linear target, in batches of 3,001 rows (so partitions do not fall on blocks);
+/// feature x3 is NaN in row `nanRow`.
+func table(rows count: Int, nanRow: Int? = nil) throws -> DataFrame {
+    var state: UInt64 = 17
+    func uniform() -> Double {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Double(state >> 11) / Double(1 << 53) - 0.5
+    }
+    var columns = [[Double?]](repeating: [], count: 6)
+    var classes: [Int64?] = []
+    var target: [Double?] = []
+    for _ in 0..<count {
+        let x = (0..<6).map { j in uniform() * Double(j + 1) }
+        for j in 0..<6 { columns[j].append(j == 3 && columns[j].count == nanRow ? .nan : x[j]) }
+        let score = x[0] - 0.5 * x[1] + 0.3 * x[3] + uniform()
+        classes.append(score < -0.4 ? 0 : score < 0.4 ? 1 : 2)
+        target.append(3 * x[0] - x[2] + 0.25 * x[5] + 7 + 0.1 * uniform())
+    }
+    let batch = try RecordBatch(
+        names: (0..<6).map { "x\($0)" } + ["class", "y"],
+        columns: columns.map { Column($0) } + [Column(classes), Column(target)])
+    return try DataFrame(
+        batches: stride(from: 0, to: count, by: 3_001).map { batch.slice($0..<min($0 + 3_001, count)) })
+}
+
+let features = (0..<6).map { "x\($0)" }
+switch scenario {
+case "fits":
+    let frame = try table(rows: 40_000)
+    let linear = LinearRegression(featureColumns: features, labelColumn: "y", regParam: 0.01)
+    let logistic = LogisticRegression(featureColumns: features, labelColumn: "class", regParam: 0.001, maxIter: 25)
+    let binary = LogisticRegression(
+        featureColumns: features, labelColumn: "binary", maxIter: 25, standardization: false)
+    let binaryFrame = try frame.withColumn("binary", (col("class") == 2).cast(.int64))
+    let (linearHere, logisticHere, binaryHere) = (
+        try linear.fit(frame), try logistic.fit(frame), try binary.fit(binaryFrame)
+    )
+    for partitions in [1, 7] {
+        let linearThere = try await linear.fit(frame, on: cluster, partitions: partitions)
+        check(linearThere == linearHere, "linear regression, \(partitions) partitions: \(linearThere) vs \(linearHere)")
+        let logisticThere = try await logistic.fit(frame, on: cluster, partitions: partitions)
+        check(
+            logisticThere == logisticHere,
+            "multinomial logistic regression, \(partitions) partitions: \(logisticThere) vs \(logisticHere)")
+        let binaryThere = try await binary.fit(binaryFrame, on: cluster, partitions: partitions)
+        check(binaryThere == binaryHere, "binomial logistic regression, \(partitions) partitions")
+    }
+    // A persisted frame is read as it is, in its own partitions.
+    let persisted = try await frame.persist(on: cluster, partitions: 3)
+    check(try await linear.fit(persisted, on: cluster) == linearHere, "linear regression on a persisted frame")
+    // Bad data fails with the in-process error, naming the column and the row.
+    let bad = try table(rows: 40_000, nanRow: 33_333)
+    let local = "\((try? linear.fit(bad)).map { "\($0)" } ?? "")"
+    check(local.isEmpty, "NaN was accepted in-process")
+    do {
+        _ = try await linear.fit(bad, on: cluster, partitions: 5)
+        check(false, "NaN was accepted on the cluster")
+    } catch {
+        check("\(error)".contains("column \"x3\" holds nan at row 33333"), "the NaN error: \(error)")
+    }
+case "kill":
+    // kill -9 of a worker while the multinomial fit runs: its shards' tasks run again and
+    // the model is the same.
+    let frame = try table(rows: 40_000)
+    let logistic = LogisticRegression(featureColumns: features, labelColumn: "class", maxIter: 40, tol: 0)
+    let expected = try logistic.fit(frame)
+    let before = try await cluster.statistics()
+    let fitting = Task { try await logistic.fit(frame, on: cluster, partitions: 6) }
+    var unfinished = 0
+    while unfinished == 0 {
+        try await Task.sleep(for: .milliseconds(5))
+        unfinished = try await cluster.statistics().unfinishedTasks
+    }
+    try await Task.sleep(for: .milliseconds(200))
+    kill(before.workerProcessIDs[0], SIGKILL)
+    let killedAt = ContinuousClock.now
+    let model = try await fitting.value
+    print("the fit went on \(ContinuousClock.now - killedAt) after the kill")
+    check(ContinuousClock.now - killedAt > .milliseconds(50), "the fit ended before the kill could matter")
+    check(model == expected, "the model after the kill differs")
+    check(try await cluster.statistics().workerRestarts >= 1, "the killed worker was not replaced")
+default:
+    check(false, "unknown scenario \(scenario)")
+}
+await cluster.shutdown()
+print("ok")
+exit(0)
