@@ -59,8 +59,9 @@ case "fits":
     let binary = LogisticRegression(
         featureColumns: features, labelColumn: "binary", maxIter: 25, standardization: false)
     let binaryFrame = try frame.withColumn("binary", (col("class") == 2).cast(.int64))
-    let (linearHere, logisticHere, binaryHere) = (
-        try linear.fit(frame), try logistic.fit(frame), try binary.fit(binaryFrame)
+    let kmeans = KMeans(featureColumns: features, k: 5, maxIter: 10, seed: 3)
+    let (linearHere, logisticHere, binaryHere, kmeansHere) = (
+        try linear.fit(frame), try logistic.fit(frame), try binary.fit(binaryFrame), try kmeans.fit(frame)
     )
     for partitions in [1, 7] {
         let linearThere = try await linear.fit(frame, on: cluster, partitions: partitions)
@@ -71,6 +72,8 @@ case "fits":
             "multinomial logistic regression, \(partitions) partitions: \(logisticThere) vs \(logisticHere)")
         let binaryThere = try await binary.fit(binaryFrame, on: cluster, partitions: partitions)
         check(binaryThere == binaryHere, "binomial logistic regression, \(partitions) partitions")
+        let kmeansThere = try await kmeans.fit(frame, on: cluster, partitions: partitions)
+        check(kmeansThere == kmeansHere, "k-means||, \(partitions) partitions: \(kmeansThere) vs \(kmeansHere)")
     }
     // A persisted frame is read as it is, in its own partitions.
     let persisted = try await frame.persist(on: cluster, partitions: 3)

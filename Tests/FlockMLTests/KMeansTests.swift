@@ -17,10 +17,12 @@ struct KMeansTests {
         return DataFrame(try RecordBatch(names: ["x", "y"], columns: [Column(xs), Column(ys)]))
     }
 
-    @Test("separated blobs: k-means++ finds their centres; the cost is the rows' squared distances")
-    func blobsFound() throws {
+    @Test(
+        "separated blobs: k-means|| and k-means++ find their centres; the cost is the rows' squared distances",
+        arguments: [KMeans.InitMode.kMeansParallel, .kMeansPlusPlus])
+    func blobsFound(mode: KMeans.InitMode) throws {
         let frame = try Self.blobs(perBlob: 20_000)
-        let model = try KMeans(featureColumns: ["x", "y"], k: 3, seed: 7).fit(frame)
+        let model = try KMeans(featureColumns: ["x", "y"], k: 3, seed: 7, initMode: mode).fit(frame)
         for expected in [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]] {
             #expect(
                 model.clusterCenters.contains { abs($0[0] - expected[0]) < 0.02 && abs($0[1] - expected[1]) < 0.02 })
@@ -70,5 +72,14 @@ struct KMeansTests {
             try KMeans(featureColumns: ["x"], k: 2, initialCenters: [[1, 2], [3, 4]]).fit(frame)
         }
         #expect(throws: MLError.self) { try KMeans(featureColumns: ["x"], k: 0).fit(frame) }
+        #expect(throws: MLError.self) { try KMeans(featureColumns: ["x"], k: 1, initSteps: -1).fit(frame) }
+    }
+
+    @Test("k-means|| with fewer distinct rows than k: every distinct row is a centre, the rest repeat")
+    func fewDistinctRows() throws {
+        let frame = DataFrame(try RecordBatch(names: ["x"], columns: [Column([1.0, 1, 5, 5, 5] as [Double?])]))
+        let model = try KMeans(featureColumns: ["x"], k: 3).fit(frame)
+        #expect(Set(model.clusterCenters.map { $0[0] }) == [1, 5])
+        #expect(model.trainingCost == 0)
     }
 }

@@ -35,6 +35,7 @@ public enum MLTasks {
     public static let all: [any RemoteTask.Type] =
         [
             PartitionRowsTask.self, ShardStatisticTask<MomentsStatistic>.self, ShardStatisticTask<ClassSummary>.self,
-            ShardStatisticTask<SoftmaxGradient>.self,
+            ShardStatisticTask<SoftmaxGradient>.self, ShardStatisticTask<ClusterAssignment>.self,
+            ShardStatisticTask<CandidatePass>.self,
         ] + DataTasks.all
 }

@@ -1,14 +1,24 @@
 import FlockData
+import FlockRuntime
 
 /// k-means by Lloyd's iterations (Spark ML's `KMeans`): each row goes to its nearest centre,
 /// each centre moves to the mean of its rows, until the centres move less than `tol` or
-/// after `maxIter` rounds. The start is `initialCenters` when given (a fixed start, as
-/// benchmarks use), else k-means++ seeded by `seed` (each next centre drawn with
-/// probability proportional to its squared distance from the nearest chosen one). The
-/// assignment pass sums each cluster's rows per block of rows and merges the sums in the
-/// fixed tree (`BlockReduction`), so the model is the same bit for bit on any thread count.
-/// A centre that loses all its rows stays where it was (as in Spark).
+/// after `maxIter` rounds (`LloydRounds`). The start is `initialCenters` when given (a fixed
+/// start, as benchmarks use), else k-means|| (`KMeansParallel`, Spark's default, `initSteps`
+/// rounds) or k-means++ (in-process only: it reads every row once per centre), seeded by
+/// `seed`. The assignment pass sums each cluster's rows per block of rows and merges the
+/// sums in the fixed tree (`ClusterAssignment`), so the model is the same bit for bit on
+/// any thread count, and on a cluster (`fit(_:on:)`) on any number of workers. A centre
+/// that loses all its rows stays where it was (as in Spark).
 public struct KMeans: Estimator {
+    /// How the centres start when `initialCenters` is nil.
+    public enum InitMode: String, Codable, Sendable {
+        /// k-means|| (Spark's default): a few oversampling passes, then k-means++ on the sample.
+        case kMeansParallel = "k-means||"
+        /// k-means++ over every row (in-process only).
+        case kMeansPlusPlus = "k-means++"
+    }
+
     public var featureColumns: [String]
     public var k: Int
     public var maxIter: Int
@@ -16,14 +26,18 @@ public struct KMeans: Estimator {
     /// `maxIter` rounds unless the centres stop moving).
     public var tol: Double
     public var seed: UInt64
-    /// Where to start (k rows of `featureColumns.count` values); nil: k-means++.
+    /// Where to start (k rows of `featureColumns.count` values); nil: `initMode`.
     public var initialCenters: [[Double]]?
+    public var initMode: InitMode
+    /// k-means|| oversampling rounds (at least 0; default 2, as Spark).
+    public var initSteps: Int
     public var predictionColumn: String
 
     /// k-means of the rows' `featureColumns`.
     public init(
         featureColumns: [String], k: Int = 2, maxIter: Int = 20, tol: Double = 1e-4, seed: UInt64 = 1,
-        initialCenters: [[Double]]? = nil, predictionColumn: String = "prediction"
+        initialCenters: [[Double]]? = nil, initMode: InitMode = .kMeansParallel, initSteps: Int = 2,
+        predictionColumn: String = "prediction"
     ) {
         self.featureColumns = featureColumns
         self.k = k
@@ -31,75 +45,95 @@ public struct KMeans: Estimator {
         self.tol = tol
         self.seed = seed
         self.initialCenters = initialCenters
+        self.initMode = initMode
+        self.initSteps = initSteps
         self.predictionColumn = predictionColumn
     }
 
     /// Fits the centres.
-    /// - Throws: `MLError.invalidParameter` for a bad k, maxIter, tol or start;
+    /// - Throws: `MLError.invalidParameter` for a bad k, maxIter, tol, initSteps or start;
     ///   `.invalidData` for bad features or fewer rows than k.
     public func fit(_ frame: DataFrame) throws -> KMeansModel {
+        try checkParameters()
+        let rows = try TrainingRows(
+            fitting: frame, featureColumns: featureColumns, labelColumn: nil, estimator: "KMeans")
+        try checkRows(rows.count)
+        var start = try initialCenters.map(fixedStart)
+        if start == nil, initMode == .kMeansPlusPlus { start = Self.plusPlus(rows.features, k: k, seed: seed) }
+        if start == nil {
+            var initialisation = KMeansParallel(k: k, steps: initSteps, seed: seed, rows: rows.count)
+            while let pass = initialisation.wanted { initialisation.observe(pass.reduce(rows)) }
+            start = initialisation.centers
+        }
+        // Invariant: every branch above sets a start.
+        var rounds = LloydRounds(start: start!, k: k, maxIter: maxIter, tol: tol)
+        while let centers = rounds.wanted { rounds.observe(ClusterAssignment(centers: centers, k: k).reduce(rows)) }
+        return model(rounds)
+    }
+
+    /// Fits the centres on `cluster`'s workers (k-means|| or a fixed start): the same model,
+    /// bit for bit, as `fit(_:)` of the same rows in the same order, whatever the workers and
+    /// `partitions` (default twice the workers; a persisted frame keeps its own). Each pass
+    /// is one task per shard of rows; the workers keep their shards between passes.
+    /// - Throws: as `fit(_:)`; `MLError.invalidParameter` for k-means++; the runtime's
+    ///   errors when tasks fail after their retries.
+    public func fit(_ frame: DataFrame, on cluster: Cluster, partitions: Int? = nil) async throws -> KMeansModel {
+        try checkParameters()
+        if initialCenters == nil, initMode == .kMeansPlusPlus {
+            throw MLError.invalidParameter(
+                name: "initMode", value: initMode.rawValue,
+                allowed: "k-means|| or initialCenters on a cluster (k-means++ reads every row once per centre)")
+        }
+        let rows = try await ShardedRows(
+            frame, featureColumns: featureColumns, labelColumn: nil, estimator: "KMeans", on: cluster,
+            partitions: partitions)
+        try checkRows(rows.count)
+        var start = try initialCenters.map(fixedStart)
+        if start == nil {
+            var initialisation = KMeansParallel(k: k, steps: initSteps, seed: seed, rows: rows.count)
+            while let pass = initialisation.wanted { initialisation.observe(try await rows.reduce(pass)) }
+            start = initialisation.centers
+        }
+        // Invariant: a start is set above.
+        var rounds = LloydRounds(start: start!, k: k, maxIter: maxIter, tol: tol)
+        while let centers = rounds.wanted {
+            rounds.observe(try await rows.reduce(ClusterAssignment(centers: centers, k: k)))
+        }
+        return model(rounds)
+    }
+
+    private func checkParameters() throws {
         try Parameter.columns("featureColumns", featureColumns)
         try Parameter.atLeast("k", k, 1)
         try Parameter.atLeast("maxIter", maxIter, 1)
         try Parameter.atLeast("tol", tol, 0)
-        let matrix = try FeatureMatrix(try frame.collect(), columns: featureColumns)
-        guard matrix.rows >= k else {
-            throw MLError.invalidData("k is \(k) but there are only \(matrix.rows) rows; k must be at most the rows")
-        }
-        var centers: [Double]
-        if let initialCenters {
-            guard initialCenters.count == k, initialCenters.allSatisfy({ $0.count == matrix.width }) else {
-                throw MLError.invalidParameter(
-                    name: "initialCenters", value: "\(initialCenters.count) centres",
-                    allowed: "k = \(k) centres of \(matrix.width) values each")
-            }
-            centers = initialCenters.flatMap { $0 }
-        } else {
-            centers = Self.plusPlus(matrix, k: k, seed: seed)
-        }
-        var iterations = 0
-        var assignment = Self.assign(matrix, centers: centers, k: k)
-        while iterations < maxIter {
-            iterations += 1
-            var moved = 0.0
-            var next = centers
-            for c in 0..<k where assignment.counts[c] > 0 {
-                var distance = 0.0
-                for j in 0..<matrix.width {
-                    next[c * matrix.width + j] = assignment.sums[c * matrix.width + j] / Double(assignment.counts[c])
-                    let shift = next[c * matrix.width + j] - centers[c * matrix.width + j]
-                    distance += shift * shift
-                }
-                moved = Swift.max(moved, distance)
-            }
-            centers = next
-            assignment = Self.assign(matrix, centers: centers, k: k)
-            if moved.squareRoot() <= tol { break }
-        }
-        return KMeansModel(
-            featureColumns: featureColumns, predictionColumn: predictionColumn,
-            clusterCenters: (0..<k).map { Array(centers[$0 * matrix.width..<($0 + 1) * matrix.width]) },
-            trainingCost: assignment.cost, iterations: iterations)
+        try Parameter.atLeast("initSteps", initSteps, 0)
     }
 
-    /// Each cluster's sum of rows and count, and the sum of squared distances to the
-    /// nearest centre, for `centers` (k rows, row-major), per block in the fixed tree.
-    static func assign(_ matrix: FeatureMatrix, centers: [Double], k: Int) -> ClusterSums {
-        NearestCenter(centers: centers, k: k).withScorer { scorer in
-            matrix.values.withUnsafeBufferPointer { x in
-                BlockReduction.reduce(
-                    rows: matrix.rows,
-                    { range in
-                        var block = ClusterSums(k: k, width: matrix.width)
-                        for i in range {
-                            let row = x.baseAddress! + i * matrix.width  // Invariant: rows * width values.
-                            let best = scorer.nearest(row)
-                            block.add(row, to: best, distance: scorer.squaredDistance(row, to: best))
-                        }
-                        return block
-                    }, ClusterSums.merged)
-            }
+    private func checkRows(_ count: Int) throws {
+        guard count >= k else {
+            throw MLError.invalidData("k is \(k) but there are only \(count) rows; k must be at most the rows")
         }
+    }
+
+    /// `initialCenters` flattened, checked against k and the features.
+    private func fixedStart(_ centers: [[Double]]) throws -> [Double] {
+        let width = featureColumns.count
+        guard centers.count == k, centers.allSatisfy({ $0.count == width }) else {
+            throw MLError.invalidParameter(
+                name: "initialCenters", value: "\(centers.count) centres",
+                allowed: "k = \(k) centres of \(width) values each")
+        }
+        return centers.flatMap { $0 }
+    }
+
+    private func model(_ rounds: LloydRounds) -> KMeansModel {
+        let width = featureColumns.count
+        return KMeansModel(
+            featureColumns: featureColumns, predictionColumn: predictionColumn,
+            clusterCenters: (0..<k).map { Array(rounds.centers[$0 * width..<($0 + 1) * width]) },
+            // Invariant: the rounds end with the final centres' assignment observed.
+            trainingCost: rounds.assignment!.cost, iterations: rounds.iterations)
     }
 
     /// k-means++ (Arthur and Vassilvitskii): the first centre a uniformly drawn row, each
@@ -166,38 +200,8 @@ public struct KMeansModel: Transformer, Codable, Equatable {
     /// The sum of squared distances of the frame's rows to their nearest centre.
     /// - Throws: as `transform`.
     public func cost(_ frame: DataFrame) throws -> Double {
-        let matrix = try FeatureMatrix(try frame.collect(), columns: featureColumns)
-        return KMeans.assign(matrix, centers: clusterCenters.flatMap { $0 }, k: clusterCenters.count).cost
-    }
-}
-
-/// Per-cluster sums of rows, counts, and the summed squared distance to the nearest centre.
-struct ClusterSums {
-    var sums: [Double]
-    var counts: [Int]
-    var cost = 0.0
-    let width: Int
-
-    init(k: Int, width: Int) {
-        self.width = width
-        sums = [Double](repeating: 0, count: k * width)
-        counts = [Int](repeating: 0, count: k)
-    }
-
-    /// Counts `row` (width values) into cluster `c`, `distance` away from its centre.
-    @inline(__always)
-    mutating func add(_ row: UnsafePointer<Double>, to c: Int, distance: Double) {
-        for j in 0..<width { sums[c * width + j] += row[j] }
-        counts[c] += 1
-        cost += distance
-    }
-
-    /// Both blocks' sums together.
-    static func merged(_ a: ClusterSums, _ b: ClusterSums) -> ClusterSums {
-        var result = a
-        for i in result.sums.indices { result.sums[i] += b.sums[i] }
-        for c in result.counts.indices { result.counts[c] += b.counts[c] }
-        result.cost += b.cost
-        return result
+        let rows = TrainingRows(
+            features: try FeatureMatrix(try frame.collect(), columns: featureColumns), labels: [], firstRow: 0)
+        return ClusterAssignment(centers: clusterCenters.flatMap { $0 }, k: clusterCenters.count).reduce(rows).cost
     }
 }
