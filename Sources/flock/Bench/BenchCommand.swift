@@ -44,7 +44,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Flag(
         name: .long,
-        help: "bench data: run the queries on a local cluster of 2 workers x 1 thread (peers: Dask, Spark).")
+        help:
+            "bench data: run the queries on a local cluster of 2 workers x 1 thread (peers: Dask, Spark); bench ml: fit there beside in-process."
+    )
     var cluster = false
 
     @Flag(name: .long, help: "bench data: the db-benchmark join queries q1..q5 instead (peers: DuckDB, Polars).")
@@ -73,6 +75,7 @@ struct BenchCommand: AsyncParsableCommand {
         // The runtime benchmark's workers are this command started again.
         if area == "runtime" { try await Cluster.serveIfWorker(RuntimeBench.tasks) }
         if area == "data" { try await Cluster.serveIfWorker(try TaskRegistry(DataTasks.all)) }
+        if area == "ml" { try await Cluster.serveIfWorker(try TaskRegistry(MLTasks.all)) }
         if commWorker { return try CommBench.worker(repeats: repeats, quick: quick, only: only) }
         if let ddpWorker {
             return try DDPBench.worker(mode: ddpWorker, repeats: repeats, quick: quick, checkpoint: checkpoint)
@@ -102,6 +105,9 @@ struct BenchCommand: AsyncParsableCommand {
                 )
                 .run(into: &report)
             }
+        case "ml" where cluster:
+            try await MLClusterBench(rows: quick ? 100_000 : (rows == 10_000_000 ? 1_000_000 : rows), repeats: repeats)
+                .run(into: &report)
         case "ml":
             try MLBench(
                 rows: quick ? 100_000 : (rows == 10_000_000 ? 1_000_000 : rows), repeats: repeats, peers: peers,
