@@ -60,9 +60,13 @@ case "fits":
         featureColumns: features, labelColumn: "binary", maxIter: 25, standardization: false)
     let binaryFrame = try frame.withColumn("binary", (col("class") == 2).cast(.int64))
     let kmeans = KMeans(featureColumns: features, k: 5, maxIter: 10, seed: 3)
+    let bayes = NaiveBayes(featureColumns: features, labelColumn: "class", modelType: .gaussian)
+    let pca = PCA(inputColumns: features, k: 3)
+    let mixture = GaussianMixture(featureColumns: features, k: 3, maxIter: 5)
     let (linearHere, logisticHere, binaryHere, kmeansHere) = (
         try linear.fit(frame), try logistic.fit(frame), try binary.fit(binaryFrame), try kmeans.fit(frame)
     )
+    let (bayesHere, pcaHere, mixtureHere) = (try bayes.fit(frame), try pca.fit(frame), try mixture.fit(frame))
     for partitions in [1, 7] {
         let linearThere = try await linear.fit(frame, on: cluster, partitions: partitions)
         check(linearThere == linearHere, "linear regression, \(partitions) partitions: \(linearThere) vs \(linearHere)")
@@ -74,6 +78,10 @@ case "fits":
         check(binaryThere == binaryHere, "binomial logistic regression, \(partitions) partitions")
         let kmeansThere = try await kmeans.fit(frame, on: cluster, partitions: partitions)
         check(kmeansThere == kmeansHere, "k-means||, \(partitions) partitions: \(kmeansThere) vs \(kmeansHere)")
+        check(try await bayes.fit(frame, on: cluster, partitions: partitions) == bayesHere, "Gaussian naive Bayes")
+        check(try await pca.fit(frame, on: cluster, partitions: partitions) == pcaHere, "PCA")
+        check(
+            try await mixture.fit(frame, on: cluster, partitions: partitions) == mixtureHere, "Gaussian mixture")
     }
     // A persisted frame is read as it is, in its own partitions.
     let persisted = try await frame.persist(on: cluster, partitions: 3)

@@ -46,7 +46,8 @@ public enum ModelFile {
     static let stageTypes: [any SavableModel.Type] = [
         LinearRegressionModel.self, LogisticRegressionModel.self, KMeansModel.self, StandardScalerModel.self,
         StringIndexerModel.self, MinMaxScalerModel.self, GBTClassificationModel.self, GBTRegressionModel.self,
-        Bucketizer.self, ImputerModel.self,
+        Bucketizer.self, ImputerModel.self, NaiveBayesModel.self,
+        PCAModel.self, GaussianMixtureModel.self,
     ]
 
     private struct Envelope<Model: Codable>: Codable {
@@ -205,7 +206,8 @@ package enum MLFuzzing {
         _ = try? ModelFile.decode(GBTClassificationModel.self, from: Data(bytes), source: "fuzz")
     }
 
-    /// Valid files: a pipeline of a scaler and a regression, a logistic model, boosted trees.
+    /// Valid files: a pipeline of a scaler and a regression, a logistic model, boosted trees,
+    /// a pipeline of PCA and naive Bayes.
     package static var seeds: [String: [[UInt8]]] {
         let scaler = StandardScalerModel(
             inputColumns: ["x"], outputColumns: ["x_scaled"], means: [1], deviations: [2], withMean: true,
@@ -221,12 +223,19 @@ package enum MLFuzzing {
         let boosted = GBTClassificationModel(
             featureColumns: ["x"], predictionColumn: "prediction", probabilityColumn: "probability",
             ensemble: BoostedTrees(initialScore: 0.2, trees: [tree]), validationLosses: [])
+        let pca = PCAModel(
+            inputColumns: ["x", "y"], outputColumn: "pca", mean: [1, 2], components: [[0.6, 0.8]],
+            explainedVariance: [2], explainedVarianceRatio: [0.9])
+        let bayes = NaiveBayesModel(
+            featureColumns: ["pca_0"], predictionColumn: "prediction", probabilityColumn: "probability",
+            modelType: .gaussian, logPriors: [-0.7, -0.7], conditionals: [[0], [1]], variances: [[1], [2]])
         let directory = FileManager.default.temporaryDirectory
         var files: [[UInt8]] = []
         for (name, save) in [
             ("pipeline", { try ModelFile.save(PipelineModel(stages: [scaler, regression]), to: $0) }),
             ("logistic", { try ModelFile.save(logistic, to: $0) }),
             ("boosted", { try ModelFile.save(boosted, to: $0) }),
+            ("pca-bayes", { try ModelFile.save(PipelineModel(stages: [pca, bayes]), to: $0) }),
         ] as [(String, (String) throws -> Void)] {
             let path = directory.appendingPathComponent("flock-fuzz-seed-\(name).json").path
             if (try? save(path)) != nil, let data = FileManager.default.contents(atPath: path) {

@@ -36,6 +36,7 @@ public enum MLTasks {
         [
             PartitionRowsTask.self, ShardStatisticTask<MomentsStatistic>.self, ShardStatisticTask<ClassSummary>.self,
             ShardStatisticTask<SoftmaxGradient>.self, ShardStatisticTask<ClusterAssignment>.self,
-            ShardStatisticTask<CandidatePass>.self,
+            ShardStatisticTask<CandidatePass>.self, ShardStatisticTask<ClassConditionalSums>.self,
+            ShardStatisticTask<MixtureStep>.self,
         ] + DataTasks.all
 }

@@ -5,20 +5,7 @@
 enum Cholesky {
     static func solve(_ a: [Double], _ b: [Double], tolerance: Double = 1e-12) -> [Double]? {
         let n = b.count
-        var l = [Double](repeating: 0, count: n * n)
-        let scale = (0..<n).map { a[$0 * n + $0] }.max() ?? 0
-        for i in 0..<n {
-            for j in 0...i {
-                var sum = a[i * n + j]
-                for k in 0..<j { sum -= l[i * n + k] * l[j * n + k] }
-                if i == j {
-                    guard sum > tolerance * Swift.max(scale, 1e-300) else { return nil }
-                    l[i * n + i] = sum.squareRoot()
-                } else {
-                    l[i * n + j] = sum / l[j * n + j]
-                }
-            }
-        }
+        guard let l = factor(a, n: n, tolerance: tolerance) else { return nil }
         // L y = b, then Lᵀ x = y.
         var y = [Double](repeating: 0, count: n)
         for i in 0..<n {
@@ -33,5 +20,25 @@ enum Cholesky {
             x[i] = sum / l[i * n + i]
         }
         return x
+    }
+
+    /// The lower-triangular L (row-major n x n, zeros above the diagonal) with A = L Lᵀ, or
+    /// nil when A is not positive definite.
+    static func factor(_ a: [Double], n: Int, tolerance: Double = 1e-12) -> [Double]? {
+        var l = [Double](repeating: 0, count: n * n)
+        let scale = (0..<n).map { a[$0 * n + $0] }.max() ?? 0
+        for i in 0..<n {
+            for j in 0...i {
+                var sum = a[i * n + j]
+                for k in 0..<j { sum -= l[i * n + k] * l[j * n + k] }
+                if i == j {
+                    guard sum > tolerance * Swift.max(scale, 1e-300) else { return nil }
+                    l[i * n + i] = sum.squareRoot()
+                } else {
+                    l[i * n + j] = sum / l[j * n + j]
+                }
+            }
+        }
+        return l
     }
 }
