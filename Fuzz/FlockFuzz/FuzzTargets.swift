@@ -24,6 +24,7 @@ let fuzzTargets: [String: @Sendable ([UInt8]) -> Void] = [
     "ndjson": DataFuzzing.ndjson,
     "batch": DataFuzzing.batch,
     "model-file": MLFuzzing.modelFile,
+    "ml-statistics": MLFuzzing.statistics,
 ]
 
 /// Valid inputs of every target (`FlockFuzz --write-seeds DIR` writes them as the corpus).

@@ -243,6 +243,6 @@ package enum MLFuzzing {
             }
             try? FileManager.default.removeItem(atPath: path)
         }
-        return ["model-file": files]
+        return ["model-file": files, "ml-statistics": statisticsSeeds]
     }
 }

@@ -5,7 +5,7 @@ struct ClassConditionalSums: BlockStatistic {
     /// Keep each class's moments (the Gaussian model).
     let moments: Bool
 
-    struct Partial: Codable, Sendable {
+    struct Partial: Sendable {
         /// Features per row.
         var width = 0
         /// Rows per class index.
@@ -18,7 +18,7 @@ struct ClassConditionalSums: BlockStatistic {
     }
 
     /// A negative feature value: where it is.
-    struct Negative: Codable, Sendable {
+    struct Negative: Sendable {
         let row: Int
         let column: Int
         let value: Double

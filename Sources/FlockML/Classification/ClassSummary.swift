@@ -2,7 +2,7 @@
 /// (`Moments`, for standardization), how many rows each class has, and the first label
 /// that is not a class index (0, 1, 2, ... below 2^20), which the fit reports.
 struct ClassSummary: BlockStatistic {
-    struct Partial: Codable, Sendable {
+    struct Partial: Sendable {
         var moments: Moments
         /// Rows per class index.
         var classCounts: [Int]
@@ -11,7 +11,7 @@ struct ClassSummary: BlockStatistic {
     }
 
     /// A label that is not a class index.
-    struct Invalid: Codable, Sendable {
+    struct Invalid: Sendable {
         let row: Int
         let value: Double
     }

@@ -72,7 +72,7 @@ struct SoftmaxGradient: BlockStatistic {
     let classes: Int
 
     /// One block's summed loss and gradient.
-    struct Partial: Codable, Sendable {
+    struct Partial: Sendable {
         var loss = 0.0
         var gradient: [Double]
     }

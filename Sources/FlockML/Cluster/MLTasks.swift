@@ -8,8 +8,9 @@ struct ShardStatisticTask<Statistic: BlockStatistic>: RemoteTask {
     let shard: RowShard
     let statistic: Statistic
 
-    func run() async throws -> [Statistic.Partial] {
-        statistic.partials(try await ShardCache.shared.rows(of: shard))
+    /// The blocks' statistics, as `FlatList` values.
+    func run() async throws -> [Double] {
+        FlatList.encode(statistic.partials(try await ShardCache.shared.rows(of: shard)))
     }
 }
 

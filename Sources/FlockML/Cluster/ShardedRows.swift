@@ -11,6 +11,8 @@ struct ShardedRows {
     let cluster: Cluster
     let shards: [RowShard]
     let count: Int
+    /// Feature columns per row.
+    let width: Int
 
     /// The rows of `frame` for fitting `estimator` on `cluster`: the frame itself when it
     /// is a persisted table, else its columns persisted in `partitions` pieces (default
@@ -39,6 +41,7 @@ struct ShardedRows {
         let counts = try await cluster.get(
             try table.objects.map { try cluster.submit(PartitionRowsTask(object: $0, columns: columns)) })
         self.cluster = cluster
+        width = featureColumns.count
         count = counts.reduce(0, +)
         guard count > 0 else { throw MLError.invalidData("no rows to fit a \(estimator) on") }
         shards = RowShard.cut(table.objects, counts: counts, featureColumns: featureColumns, labelColumn: labelColumn)
@@ -48,6 +51,10 @@ struct ShardedRows {
     /// - Throws: the tasks' errors (after their retries), e.g. `MLError.invalidData`.
     func reduce<Statistic: BlockStatistic>(_ statistic: Statistic) async throws -> Statistic.Partial {
         let refs = try shards.map { try cluster.submit(ShardStatisticTask(shard: $0, statistic: statistic)) }
-        return BlockReduction.combine(try await cluster.get(refs).flatMap { $0 }, Statistic.merged)
+        // The shape every block's statistic has: that of no rows.
+        let none = TrainingRows(features: FeatureMatrix(rows: 0, width: width, values: []), labels: [], firstRow: 0)
+        let partials = try FlatList.decode(
+            Statistic.Partial.self, joining: try await cluster.get(refs), shape: statistic.block(none, 0..<0).shape)
+        return BlockReduction.combine(partials, Statistic.merged)
     }
 }

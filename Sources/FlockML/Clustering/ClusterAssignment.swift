@@ -24,7 +24,7 @@ struct ClusterAssignment: BlockStatistic {
 }
 
 /// Per-cluster sums of rows, counts, and the summed squared distance to the nearest centre.
-struct ClusterSums: Codable, Sendable {
+struct ClusterSums: Sendable {
     var sums: [Double]
     var counts: [Int]
     var cost = 0.0

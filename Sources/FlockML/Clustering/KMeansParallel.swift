@@ -139,7 +139,7 @@ struct CandidatePass: BlockStatistic {
     let candidates: [Double]
     let kind: Kind
 
-    struct Partial: Codable, Sendable {
+    struct Partial: Sendable {
         var cost = 0.0
         /// Rows (row-major), in row order.
         var rows: [Double] = []

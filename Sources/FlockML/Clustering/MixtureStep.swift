@@ -11,7 +11,7 @@ struct MixtureStep: BlockStatistic {
     /// k row-major width x width matrices.
     let covariances: [Double]
 
-    struct Partial: Codable, Sendable {
+    struct Partial: Sendable {
         var logLikelihood = 0.0
         var mass: [Double]
         var first: [Double]

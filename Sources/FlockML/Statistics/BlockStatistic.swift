@@ -18,7 +18,7 @@ struct TrainingRows: Sendable {
 /// or in workers on their shards (`ShardStatisticTask`), and both give the same bits.
 protocol BlockStatistic: Codable, Sendable {
     /// One block's statistic, as it travels back from a worker.
-    associatedtype Partial: Codable & Sendable
+    associatedtype Partial: FlatCodable & Sendable
 
     /// The statistic of rows `range` of `rows`.
     func block(_ rows: TrainingRows, _ range: Range<Int>) -> Partial

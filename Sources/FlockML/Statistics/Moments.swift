@@ -2,7 +2,7 @@
 /// pair: the statistic behind scaling, linear regression and regression metrics. Blocks
 /// merge exactly as Chan, Golub and LeVeque merge variances, so no sum of squares of large
 /// values is ever subtracted from another.
-struct Moments: Codable {
+struct Moments: Sendable {
     var count = 0
     var means: [Double]
     /// Σ (x_i - mean_i)(x_j - mean_j): `width` entries (i == j only) or `width * width`
