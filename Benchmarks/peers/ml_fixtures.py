@@ -73,3 +73,33 @@ features, labels = load("digits")
 bayes["multinomial/digits"] = MultinomialNB(alpha=1.0).fit(train_x, train_y).score(test_x, test_y)
 (FIXTURES / "sklearn_naive_bayes.json").write_text(json.dumps(bayes, indent=2, sort_keys=True) + "\n")
 print(bayes)
+
+# Elastic net and lasso: regress wine's first column on the others (train split), scikit-
+# learn's objective (1/2n)|y - Xw - b|^2 + alpha l1_ratio |w|_1 + alpha (1 - l1_ratio)/2 |w|^2
+# is FlockML's with regParam = alpha, elasticNetParam = l1_ratio. Coefficients compared.
+from sklearn.linear_model import ElasticNet
+
+features, _ = load("wine")
+train, _ = split(features)
+x = [row[1:] for row in train]
+y = [row[0] for row in train]
+nets = {}
+for l1_ratio in [0.5, 1.0]:
+    model = ElasticNet(alpha=0.05, l1_ratio=l1_ratio, tol=1e-12, max_iter=1000000).fit(x, y)
+    nets[str(l1_ratio)] = {"coefficients": list(model.coef_), "intercept": model.intercept_}
+(FIXTURES / "sklearn_elastic_net.json").write_text(json.dumps(nets, indent=2, sort_keys=True) + "\n")
+print(nets)
+
+# L1 logistic regression (saga on standardized features, C = 0.1): test accuracy and how
+# many weights are exactly 0.
+sparse = {}
+for name in ["breast_cancer"]:
+    features, labels = load(name)
+    (train_x, test_x), (train_y, test_y) = split(features), split(labels)
+    model = make_pipeline(StandardScaler(), LogisticRegression(l1_ratio=1.0, C=0.1, solver="saga", tol=1e-10,
+                                                               max_iter=100000))
+    model.fit(train_x, train_y)
+    weights = model[-1].coef_[0]
+    sparse[name] = {"accuracy": model.score(test_x, test_y), "zeros": int(sum(1 for w in weights if w == 0))}
+(FIXTURES / "sklearn_l1_logistic.json").write_text(json.dumps(sparse, indent=2, sort_keys=True) + "\n")
+print(sparse)

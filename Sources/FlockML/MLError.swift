@@ -43,6 +43,13 @@ enum Parameter {
         }
     }
 
+    /// `value` must be a number in [0, 1].
+    static func unitInterval(_ name: String, _ value: Double) throws {
+        guard value >= 0, value <= 1 else {
+            throw MLError.invalidParameter(name: name, value: "\(value)", allowed: "a number in [0, 1]")
+        }
+    }
+
     /// `value` must be a fraction in (0, 1].
     static func fraction(_ name: String, _ value: Double) throws {
         guard value > 0, value <= 1 else {

@@ -57,7 +57,8 @@ case "fits":
     let linear = LinearRegression(featureColumns: features, labelColumn: "y", regParam: 0.01)
     let logistic = LogisticRegression(featureColumns: features, labelColumn: "class", regParam: 0.001, maxIter: 25)
     let binary = LogisticRegression(
-        featureColumns: features, labelColumn: "binary", maxIter: 25, standardization: false)
+        featureColumns: features, labelColumn: "binary", regParam: 0.01, elasticNetParam: 0.5, maxIter: 25,
+        standardization: false)
     let binaryFrame = try frame.withColumn("binary", (col("class") == 2).cast(.int64))
     let kmeans = KMeans(featureColumns: features, k: 5, maxIter: 10, seed: 3)
     let bayes = NaiveBayes(featureColumns: features, labelColumn: "class", modelType: .gaussian)
@@ -75,7 +76,7 @@ case "fits":
             logisticThere == logisticHere,
             "multinomial logistic regression, \(partitions) partitions: \(logisticThere) vs \(logisticHere)")
         let binaryThere = try await binary.fit(binaryFrame, on: cluster, partitions: partitions)
-        check(binaryThere == binaryHere, "binomial logistic regression, \(partitions) partitions")
+        check(binaryThere == binaryHere, "binomial elastic-net logistic regression, \(partitions) partitions")
         let kmeansThere = try await kmeans.fit(frame, on: cluster, partitions: partitions)
         check(kmeansThere == kmeansHere, "k-means||, \(partitions) partitions: \(kmeansThere) vs \(kmeansHere)")
         check(try await bayes.fit(frame, on: cluster, partitions: partitions) == bayesHere, "Gaussian naive Bayes")

@@ -80,8 +80,9 @@ struct ModelFileTests {
     @Test("the fuzz seeds load, and arbitrary bytes never crash the decoder")
     func fuzzSeeds() throws {
         let seeds = try #require(MLFuzzing.seeds["model-file"])
-        #expect(seeds.count == 3)
+        #expect(seeds.count == 4)
         #expect(throws: Never.self) { try ModelFile.decodePipeline(Data(seeds[0]), source: "seed") }
+        #expect(throws: Never.self) { try ModelFile.decodePipeline(Data(seeds[3]), source: "seed") }
         #expect(throws: Never.self) {
             try ModelFile.decode(GBTClassificationModel.self, from: Data(seeds[2]), source: "seed")
         }
@@ -91,6 +92,14 @@ struct ModelFileTests {
                 var bytes = seed
                 for _ in 0..<3 { bytes[random.below(bytes.count)] = UInt8(truncatingIfNeeded: random.next()) }
                 MLFuzzing.modelFile(bytes)
+            }
+        }
+        // Workers' statistics: the seeds decode, and mangled ones never crash the merge.
+        for seed in try #require(MLFuzzing.seeds["ml-statistics"]) {
+            for _ in 0..<200 {
+                var bytes = seed
+                for _ in 0..<3 { bytes[random.below(bytes.count)] = UInt8(truncatingIfNeeded: random.next()) }
+                MLFuzzing.statistics(bytes)
             }
         }
     }

@@ -15,8 +15,12 @@ public struct LogisticRegression: Estimator {
     public var predictionColumn: String
     /// Prefix of the per-class probability columns (`probability_0`, ...).
     public var probabilityColumn: String
-    /// The L2 penalty (at least 0; default 0).
+    /// The penalty's strength λ (at least 0; default 0).
     public var regParam: Double
+    /// The penalty's mix α in [0, 1] (Spark's elastic net): α λ ‖w‖₁ + (1 - α) λ/2 ‖w‖²;
+    /// 0 (the default) is ridge, 1 the lasso. With α > 0 the fit is OWL-QN and weights can
+    /// be exactly 0.
+    public var elasticNetParam: Double
     /// L-BFGS iterations at most (at least 1; default 100).
     public var maxIter: Int
     /// Stops when an iteration lowers the loss by at most this, relative (default 1e-6).
@@ -27,7 +31,8 @@ public struct LogisticRegression: Estimator {
     /// A classifier of `labelColumn` by `featureColumns`.
     public init(
         featureColumns: [String], labelColumn: String = "label", predictionColumn: String = "prediction",
-        probabilityColumn: String = "probability", regParam: Double = 0, maxIter: Int = 100, tol: Double = 1e-6,
+        probabilityColumn: String = "probability", regParam: Double = 0, elasticNetParam: Double = 0,
+        maxIter: Int = 100, tol: Double = 1e-6,
         fitIntercept: Bool = true, standardization: Bool = true
     ) {
         self.featureColumns = featureColumns
@@ -35,6 +40,7 @@ public struct LogisticRegression: Estimator {
         self.predictionColumn = predictionColumn
         self.probabilityColumn = probabilityColumn
         self.regParam = regParam
+        self.elasticNetParam = elasticNetParam
         self.maxIter = maxIter
         self.tol = tol
         self.fitIntercept = fitIntercept
@@ -49,7 +55,7 @@ public struct LogisticRegression: Estimator {
         let rows = try TrainingRows(
             fitting: frame, featureColumns: featureColumns, labelColumn: labelColumn, estimator: "LogisticRegression")
         let loss = try self.loss(ClassSummary().reduce(rows), width: rows.features.width)
-        let result = LBFGS(maxIterations: maxIter, tolerance: tol)
+        let result = optimizer(loss)
             .minimize(from: [Double](repeating: 0, count: loss.parameterCount)) { loss.evaluate($0, over: rows) }
         return model(loss, result)
     }
@@ -67,7 +73,7 @@ public struct LogisticRegression: Estimator {
             frame, featureColumns: featureColumns, labelColumn: labelColumn, estimator: "LogisticRegression",
             on: cluster, partitions: partitions)
         let loss = try self.loss(try await rows.reduce(ClassSummary()), width: featureColumns.count)
-        let result = try await LBFGS(maxIterations: maxIter, tolerance: tol)
+        let result = try await optimizer(loss)
             .minimize(from: [Double](repeating: 0, count: loss.parameterCount)) { theta in
                 loss.evaluate(theta, sums: try await rows.reduce(loss.statistic(at: theta)))
             }
@@ -77,6 +83,7 @@ public struct LogisticRegression: Estimator {
     private func checkParameters() throws {
         try Parameter.columns("featureColumns", featureColumns)
         try Parameter.atLeast("regParam", regParam, 0)
+        try Parameter.unitInterval("elasticNetParam", elasticNetParam)
         try Parameter.atLeast("tol", tol, 0)
         try Parameter.atLeast("maxIter", maxIter, 1)
     }
@@ -87,8 +94,20 @@ public struct LogisticRegression: Estimator {
         let deviations = (0..<d).map { standardization ? summary.moments.variance($0).squareRoot() : 1 }
         let inverse = deviations.map { $0 > 0 ? 1 / $0 : 0 }  // A constant feature is left out.
         return SoftmaxLoss(
-            width: d, classes: classes, scale: inverse, regParam: regParam, fitIntercept: fitIntercept,
+            width: d, classes: classes, scale: inverse, regParam: (1 - elasticNetParam) * regParam,
+            fitIntercept: fitIntercept,
             rows: summary.moments.count)
+    }
+
+    /// L-BFGS, or OWL-QN with the L1 share of the penalty on the weights (not intercepts).
+    private func optimizer(_ loss: SoftmaxLoss) -> LBFGS {
+        var optimizer = LBFGS(maxIterations: maxIter, tolerance: tol)
+        let l1 = elasticNetParam * regParam
+        if l1 > 0 {
+            let weights = loss.vectors * loss.width
+            optimizer.l1 = (0..<loss.parameterCount).map { $0 < weights ? l1 : 0 }
+        }
+        return optimizer
     }
 
     /// The model at the minimum `result` of `loss`, its weights for the features as given.

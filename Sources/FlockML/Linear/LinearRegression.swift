@@ -12,24 +12,40 @@ import FlockRuntime
 /// tree (`BlockReduction`), then (C + regParam I) β = c by Cholesky, where C and c are the
 /// features' covariance and their covariance with the label (population, 1/n), and
 /// b = mean(y) - mean(x)ᵀβ. The model is the same bit for bit on any number of threads.
+///
+/// With `elasticNetParam` α > 0 the penalty is Spark's (and scikit-learn's `ElasticNet`'s)
+/// α λ ‖β‖₁ + (1 - α) λ/2 ‖β‖², minimised by OWL-QN on the same moments (the loss is the
+/// quadratic ½ βᵀCβ - cᵀβ, so no pass over the rows is needed), so coefficients can be
+/// exactly 0.
 public struct LinearRegression: Estimator {
     public var featureColumns: [String]
     public var labelColumn: String
     public var predictionColumn: String
-    /// The L2 penalty (at least 0; default 0).
+    /// The penalty's strength λ (at least 0; default 0).
     public var regParam: Double
+    /// The penalty's mix α in [0, 1]: 0 (the default) is ridge, 1 the lasso.
+    public var elasticNetParam: Double
+    /// OWL-QN iterations at most, with an L1 share (at least 1; default 100).
+    public var maxIter: Int
+    /// OWL-QN stops when an iteration lowers the objective by at most this, relative
+    /// (default 1e-6).
+    public var tol: Double
     /// Fit an intercept (default true); without one the line goes through the origin.
     public var fitIntercept: Bool
 
     /// A regression of `labelColumn` on `featureColumns`.
     public init(
         featureColumns: [String], labelColumn: String = "label", predictionColumn: String = "prediction",
-        regParam: Double = 0, fitIntercept: Bool = true
+        regParam: Double = 0, elasticNetParam: Double = 0, maxIter: Int = 100, tol: Double = 1e-6,
+        fitIntercept: Bool = true
     ) {
         self.featureColumns = featureColumns
         self.labelColumn = labelColumn
         self.predictionColumn = predictionColumn
         self.regParam = regParam
+        self.elasticNetParam = elasticNetParam
+        self.maxIter = maxIter
+        self.tol = tol
         self.fitIntercept = fitIntercept
     }
 
@@ -63,6 +79,9 @@ public struct LinearRegression: Estimator {
     private func checkParameters() throws {
         try Parameter.columns("featureColumns", featureColumns)
         try Parameter.atLeast("regParam", regParam, 0)
+        try Parameter.unitInterval("elasticNetParam", elasticNetParam)
+        try Parameter.atLeast("maxIter", maxIter, 1)
+        try Parameter.atLeast("tol", tol, 0)
     }
 
     /// The solution of the normal equations given the moments of the features and the label
@@ -77,9 +96,14 @@ public struct LinearRegression: Estimator {
         }
         var gram = [Double](repeating: 0, count: d * d)
         for i in 0..<d { for j in 0..<d { gram[i * d + j] = moment(i, j) } }
-        for i in 0..<d { gram[i * d + i] += regParam }
+        for i in 0..<d { gram[i * d + i] += (1 - elasticNetParam) * regParam }
         let target = (0..<d).map { moment($0, d) }
-        guard let coefficients = Cholesky.solve(gram, target) else {
+        let coefficients: [Double]
+        if elasticNetParam * regParam > 0 {
+            coefficients = lasso(gram, target)
+        } else if let solved = Cholesky.solve(gram, target) {
+            coefficients = solved
+        } else {
             throw MLError.notSolvable(
                 "the features \(featureColumns) are collinear or constant; drop one or set regParam above 0")
         }
@@ -88,6 +112,20 @@ public struct LinearRegression: Estimator {
         return LinearRegressionModel(
             featureColumns: featureColumns, predictionColumn: predictionColumn, coefficients: coefficients,
             intercept: intercept)
+    }
+}
+
+extension LinearRegression {
+    /// argmin ½ βᵀGβ - tᵀβ + α λ ‖β‖₁ by OWL-QN from 0 (G already holds the L2 share).
+    fileprivate func lasso(_ gram: [Double], _ target: [Double]) -> [Double] {
+        let d = target.count
+        var optimizer = LBFGS(maxIterations: maxIter, tolerance: tol)
+        optimizer.l1 = [Double](repeating: elasticNetParam * regParam, count: d)
+        return optimizer.minimize(from: [Double](repeating: 0, count: d)) { beta in
+            let product = (0..<d).map { i in dot(gram[(i * d)..<((i + 1) * d)], beta) }
+            let value = 0.5 * dot(beta, product) - dot(target, beta)
+            return (value, zip(product, target).map { $0 - $1 })
+        }.x
     }
 }
 
