@@ -89,7 +89,8 @@ struct GradientBoostingTests {
         let limits = TreeLimits(
             maxLeaves: 8, maxDepth: nil, minRowsInLeaf: 20, minHessianInLeaf: 1e-3, l2: 0, minGain: 0)
         let grower = TreeGrower(rows: rows, binning: binning, limits: limits)
-        let grown = grower.grow(gradients, sample: nil, usable: [true, true, true], shrinkage: 1)
+        let grown = grower.grow(
+            gradients, sample: nil, features: FeatureChoice(tree: [true, true, true]), shrinkage: 1)
         // Each leaf's value is -G/H of exactly its rows' quantized gradients.
         for (leaf, range) in grown.leafRanges.enumerated() {
             var sum = SIMD4<Int64>()

@@ -47,7 +47,8 @@ public enum ModelFile {
         LinearRegressionModel.self, LogisticRegressionModel.self, KMeansModel.self, StandardScalerModel.self,
         StringIndexerModel.self, MinMaxScalerModel.self, GBTClassificationModel.self, GBTRegressionModel.self,
         Bucketizer.self, ImputerModel.self, NaiveBayesModel.self,
-        PCAModel.self, GaussianMixtureModel.self,
+        PCAModel.self, GaussianMixtureModel.self, RandomForestClassificationModel.self,
+        RandomForestRegressionModel.self,
     ]
 
     private struct Envelope<Model: Codable>: Codable {

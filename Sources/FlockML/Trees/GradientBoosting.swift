@@ -105,7 +105,7 @@ struct GradientBoosting {
                 ? Self.sample(labels.count, rate: p.subsamplingRate, seed: p.seed, round: round) : nil
             let usable = Self.features(columns.count, rate: p.featureSubsetRate, seed: p.seed, round: round)
             let grown = grower.grow(
-                quantized, sample: sample, usable: usable, shrinkage: p.stepSize)
+                quantized, sample: sample, features: FeatureChoice(tree: usable), shrinkage: p.stepSize)
             fit.trees.append(grown.tree)
             Self.add(grown, to: &scores, columns: columns, sampled: sample != nil)
             if let validation, var current = validationScores {

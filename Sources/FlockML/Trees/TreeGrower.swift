@@ -1,3 +1,4 @@
+import FlockData
 import FlockTensor
 
 /// Grows one regression tree on binned rows the LightGBM way: leaf-wise (always split the
@@ -63,6 +64,8 @@ final class TreeGrower {
         var best: SplitCandidate?
         var parent: Int
         var isLeftChild: Bool
+        /// The features it may split on.
+        var usable: [Bool]
     }
 
     /// A grown tree and, for each of its leaves, the rows (indices into the data) in it.
@@ -74,8 +77,10 @@ final class TreeGrower {
     }
 
     /// Grows a tree for `gradients` on rows `sample` (all rows when nil), splitting only on
-    /// features where `usable` is true, each leaf's value -G/(H+λ) times `shrinkage`.
-    func grow(_ gradients: QuantizedGradients, sample: [Int32]?, usable: [Bool], shrinkage: Double) -> Grown {
+    /// the features `choice` allows each node, each leaf's value -G/(H+λ) times `shrinkage`.
+    func grow(_ gradients: QuantizedGradients, sample: [Int32]?, features choice: FeatureChoice, shrinkage: Double)
+        -> Grown
+    {
         let count = sample?.count ?? rows.rows
         gradients.values.withUnsafeBufferPointer { values in
             order.withUnsafeMutableBufferPointer { order in
@@ -99,9 +104,11 @@ final class TreeGrower {
         build(slot(0), 0..<count, allRowsInOrder: sample == nil)
         let rootSums = sums(slot(0))
         var leaves = [
-            Leaf(range: 0..<count, sums: rootSums, depth: 0, slot: 0, best: nil, parent: -1, isLeftChild: true)
+            Leaf(
+                range: 0..<count, sums: rootSums, depth: 0, slot: 0, best: nil, parent: -1, isLeftChild: true,
+                usable: choice.usable(node: 0))
         ]
-        leaves[0].best = bestSplits([leaves[0]], search, usable)[0]
+        leaves[0].best = bestSplits([leaves[0]], search)[0]
         while leaves.count < limits.maxLeaves {
             var chosen: Int? = nil
             for (l, leaf) in leaves.enumerated() where leaf.best != nil {
@@ -126,10 +133,11 @@ final class TreeGrower {
             let middle = partition(parent.range, split)
             var left = Leaf(
                 range: parent.range.lowerBound..<middle, sums: split.left, depth: parent.depth + 1, slot: parent.slot,
-                best: nil, parent: node, isLeftChild: true)
+                best: nil, parent: node, isLeftChild: true, usable: choice.usable(node: 2 * node + 1))
             var right = Leaf(
                 range: middle..<parent.range.upperBound, sums: split.right, depth: parent.depth + 1,
-                slot: leaves.count, best: nil, parent: node, isLeftChild: false)
+                slot: leaves.count, best: nil, parent: node, isLeftChild: false,
+                usable: choice.usable(node: 2 * node + 2))
             // The smaller child's histogram from its rows into the new slot; the parent's
             // slot becomes the larger child's by subtraction.
             let newSlot = slot(leaves.count)
@@ -140,7 +148,7 @@ final class TreeGrower {
                 build(newSlot, right.range)
             }
             let larger = left.slot == parent.slot ? 0 : 1
-            let splits = bestSplits([left, right], search, usable, subtracting: (newSlot, larger))
+            let splits = bestSplits([left, right], search, subtracting: (newSlot, larger))
             (left.best, right.best) = (splits[0], splits[1])
             leaves[l] = left
             leaves.append(right)
@@ -174,7 +182,7 @@ final class TreeGrower {
     /// With `subtracting`, leaf `from`'s histogram is still its parent's: each feature's
     /// bins have the sibling's `histogram` subtracted just before they are searched.
     private func bestSplits(
-        _ leaves: [Leaf], _ search: SplitSearch, _ usable: [Bool],
+        _ leaves: [Leaf], _ search: SplitSearch,
         subtracting: (histogram: UnsafeMutablePointer<SIMD4<Int64>>, from: Int)? = nil
     ) -> [SplitCandidate?] {
         let f = rows.features
@@ -190,7 +198,7 @@ final class TreeGrower {
                     let bins = Int(rows.offsets[feature])..<Int(rows.offsets[feature]) + rows.valueBins[feature] + 1
                     for b in bins { histogram[b] &-= subtracting.histogram[b] }
                 }
-                guard open[l], usable[feature] else { return }
+                guard open[l], leaves[l].usable[feature] else { return }
                 found[task] = search.best(feature: feature, histogram: histogram, total: leaves[l].sums)
             }
         }
@@ -330,4 +338,34 @@ final class TreeGrower {
 struct LeafRow {
     var row: Int32
     var gradient: Int64
+}
+
+/// Which features a node of a tree may split on: one set for the whole tree (boosting's
+/// per-tree subsample), or, for random forests, `count` drawn afresh for every node from the
+/// seed, the tree and the node's number (root 0, node n's children 2n + 1 and 2n + 2).
+struct FeatureChoice {
+    let tree: [Bool]
+    let perNode: (count: Int, seed: UInt64, tree: Int)?
+
+    /// Every node may use the features where `usable` is true.
+    init(tree usable: [Bool]) { (tree, perNode) = (usable, nil) }
+
+    /// Every node draws `count` of `features` features.
+    init(features: Int, perNode count: Int, seed: UInt64, tree: Int) {
+        self.tree = [Bool](repeating: true, count: features)
+        perNode = (count, seed, tree)
+    }
+
+    /// The features node `node` may use.
+    func usable(node: Int) -> [Bool] {
+        guard let perNode, perNode.count < tree.count else { return tree }
+        var random = RandomStream(seed: perNode.seed &+ UInt64(perNode.tree) &* 0x9E37_79B9, stream: UInt64(node))
+        var indices = Array(tree.indices)
+        var usable = [Bool](repeating: false, count: tree.count)
+        for i in 0..<perNode.count {
+            indices.swapAt(i, i + random.below(tree.count - i))
+            usable[indices[i]] = true
+        }
+        return usable
+    }
 }
