@@ -132,3 +132,13 @@ forests["regressor/wine"] = folds(
     lambda: RandomForestRegressor(n_estimators=20, max_depth=5, max_features=1 / 3, random_state=0))
 (FIXTURES / "sklearn_forest.json").write_text(json.dumps(forests, indent=2, sort_keys=True) + "\n")
 print(forests)
+
+# Linear SVM (squared hinge, C = 1, standardized features) on the two-class set.
+from sklearn.svm import LinearSVC
+
+features, labels = load("breast_cancer")
+(train_x, test_x), (train_y, test_y) = split(features), split(labels)
+svm = make_pipeline(StandardScaler(), LinearSVC(C=1.0, loss="squared_hinge", tol=1e-8, max_iter=100000))
+svm.fit(train_x, train_y)
+(FIXTURES / "sklearn_svc.json").write_text(json.dumps({"breast_cancer": svm.score(test_x, test_y)}, indent=2) + "\n")
+print(svm.score(test_x, test_y))

@@ -64,10 +64,12 @@ case "fits":
     let bayes = NaiveBayes(featureColumns: features, labelColumn: "class", modelType: .gaussian)
     let pca = PCA(inputColumns: features, k: 3)
     let mixture = GaussianMixture(featureColumns: features, k: 3, maxIter: 5)
+    let svm = LinearSVC(featureColumns: features, labelColumn: "binary", regParam: 0.01, maxIter: 25)
     let (linearHere, logisticHere, binaryHere, kmeansHere) = (
         try linear.fit(frame), try logistic.fit(frame), try binary.fit(binaryFrame), try kmeans.fit(frame)
     )
     let (bayesHere, pcaHere, mixtureHere) = (try bayes.fit(frame), try pca.fit(frame), try mixture.fit(frame))
+    let svmHere = try svm.fit(binaryFrame)
     for partitions in [1, 7] {
         let linearThere = try await linear.fit(frame, on: cluster, partitions: partitions)
         check(linearThere == linearHere, "linear regression, \(partitions) partitions: \(linearThere) vs \(linearHere)")
@@ -83,6 +85,7 @@ case "fits":
         check(try await pca.fit(frame, on: cluster, partitions: partitions) == pcaHere, "PCA")
         check(
             try await mixture.fit(frame, on: cluster, partitions: partitions) == mixtureHere, "Gaussian mixture")
+        check(try await svm.fit(binaryFrame, on: cluster, partitions: partitions) == svmHere, "linear SVM")
     }
     // A persisted frame is read as it is, in its own partitions.
     let persisted = try await frame.persist(on: cluster, partitions: 3)

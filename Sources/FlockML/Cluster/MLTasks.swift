@@ -38,6 +38,6 @@ public enum MLTasks {
             PartitionRowsTask.self, ShardStatisticTask<MomentsStatistic>.self, ShardStatisticTask<ClassSummary>.self,
             ShardStatisticTask<SoftmaxGradient>.self, ShardStatisticTask<ClusterAssignment>.self,
             ShardStatisticTask<CandidatePass>.self, ShardStatisticTask<ClassConditionalSums>.self,
-            ShardStatisticTask<MixtureStep>.self,
+            ShardStatisticTask<MixtureStep>.self, ShardStatisticTask<HingeGradient>.self,
         ] + DataTasks.all
 }
