@@ -27,13 +27,25 @@ public struct LogisticRegression: Estimator {
     public var tol: Double
     public var fitIntercept: Bool
     public var standardization: Bool
+    /// How each class's rows weigh in the loss (scikit-learn's `class_weight`; default all 1).
+    public var classWeights: ClassWeights
+
+    /// Weights of the classes' rows in the loss.
+    public enum ClassWeights: Equatable, Sendable {
+        /// Every row weighs 1.
+        case none
+        /// n / (k n_c): each class weighs as much in total (scikit-learn's "balanced").
+        case balanced
+        /// One weight per class index (each above 0).
+        case given([Double])
+    }
 
     /// A classifier of `labelColumn` by `featureColumns`.
     public init(
         featureColumns: [String], labelColumn: String = "label", predictionColumn: String = "prediction",
         probabilityColumn: String = "probability", regParam: Double = 0, elasticNetParam: Double = 0,
         maxIter: Int = 100, tol: Double = 1e-6,
-        fitIntercept: Bool = true, standardization: Bool = true
+        fitIntercept: Bool = true, standardization: Bool = true, classWeights: ClassWeights = .none
     ) {
         self.featureColumns = featureColumns
         self.labelColumn = labelColumn
@@ -45,6 +57,7 @@ public struct LogisticRegression: Estimator {
         self.tol = tol
         self.fitIntercept = fitIntercept
         self.standardization = standardization
+        self.classWeights = classWeights
     }
 
     /// Fits the weights.
@@ -93,10 +106,23 @@ public struct LogisticRegression: Estimator {
         let classes = try summary.classes(labelColumn: labelColumn)
         let deviations = (0..<d).map { standardization ? summary.moments.variance($0).squareRoot() : 1 }
         let inverse = deviations.map { $0 > 0 ? 1 / $0 : 0 }  // A constant feature is left out.
-        return SoftmaxLoss(
+        var loss = SoftmaxLoss(
             width: d, classes: classes, scale: inverse, regParam: (1 - elasticNetParam) * regParam,
-            fitIntercept: fitIntercept,
-            rows: summary.moments.count)
+            fitIntercept: fitIntercept, rows: summary.moments.count)
+        switch classWeights {
+        case .none: break
+        case .balanced:
+            let n = Double(summary.moments.count)
+            loss.classWeights = summary.classCounts.map { $0 > 0 ? n / (Double(classes) * Double($0)) : 0 }
+        case .given(let weights):
+            guard weights.count == classes, weights.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+                throw MLError.invalidParameter(
+                    name: "classWeights", value: "\(weights)",
+                    allowed: "\(classes) finite weights above 0, one per class")
+            }
+            loss.classWeights = weights
+        }
+        return loss
     }
 
     /// L-BFGS, or OWL-QN with the L1 share of the penalty on the weights (not intercepts).

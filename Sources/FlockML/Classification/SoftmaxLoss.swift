@@ -28,6 +28,9 @@ struct SoftmaxLoss {
     /// Length of θ.
     var parameterCount: Int { vectors * width + vectors }
 
+    /// Each class's weight on its rows' loss (empty: all 1).
+    var classWeights: [Double] = []
+
     /// The sums over rows that the loss and gradient at `theta` need.
     func statistic(at theta: [Double]) -> SoftmaxGradient {
         let (d, v) = (width, vectors)
@@ -37,7 +40,7 @@ struct SoftmaxLoss {
             for j in 0..<d { weights[c * d + j] = theta[c * d + j] * scale[j] }
             weights[v * d + c] = fitIntercept ? theta[v * d + c] : 0
         }
-        return SoftmaxGradient(weights: weights, width: d, classes: classes)
+        return SoftmaxGradient(weights: weights, width: d, classes: classes, classWeights: classWeights)
     }
 
     /// The loss and its gradient at `theta`, given the rows' `sums` at `theta`.
@@ -70,6 +73,8 @@ struct SoftmaxGradient: BlockStatistic {
     let weights: [Double]
     let width: Int
     let classes: Int
+    /// Each class's weight on its rows' loss (empty: all 1).
+    var classWeights: [Double] = []
 
     /// One block's summed loss and gradient.
     struct Partial: Sendable {
@@ -88,8 +93,8 @@ struct SoftmaxGradient: BlockStatistic {
         rows.features.values.withUnsafeBufferPointer { x in
             weights.withUnsafeBufferPointer { w in
                 classes == 2
-                    ? Self.binomialBlock(x, w, rows.labels, range, width: width)
-                    : Self.block(x, w, rows.labels, range, classes: classes, width: width)
+                    ? Self.binomialBlock(x, w, rows.labels, range, width: width, classWeights: classWeights)
+                    : Self.block(x, w, rows.labels, range, classes: classes, width: width, classWeights: classWeights)
             }
         }
     }
@@ -99,7 +104,7 @@ struct SoftmaxGradient: BlockStatistic {
     /// and (σ(t) - y) x added to the gradient.
     private static func binomialBlock(
         _ x: UnsafeBufferPointer<Double>, _ w: UnsafeBufferPointer<Double>, _ labels: [Double], _ range: Range<Int>,
-        width d: Int
+        width d: Int, classWeights: [Double]
     ) -> Partial {
         var partial = Partial(gradient: [Double](repeating: 0, count: d + 1))
         partial.gradient.withUnsafeMutableBufferPointer { gradient in
@@ -108,8 +113,9 @@ struct SoftmaxGradient: BlockStatistic {
                 let t = w[d] + VectorKernels.dot(w.baseAddress!, row, d)  // Invariant: w holds d + 1 values.
                 let e = exp(-abs(t))
                 let positive = labels[i] == 1
-                partial.loss += Swift.max(t, 0) + log1p(e) - (positive ? t : 0)
-                let error = (t >= 0 ? 1 / (1 + e) : e / (1 + e)) - (positive ? 1 : 0)
+                let weight = classWeights.isEmpty ? 1 : classWeights[positive ? 1 : 0]
+                partial.loss += weight * (Swift.max(t, 0) + log1p(e) - (positive ? t : 0))
+                let error = weight * ((t >= 0 ? 1 / (1 + e) : e / (1 + e)) - (positive ? 1 : 0))
                 VectorKernels.addScaled(error, row, to: gradient.baseAddress!, d)  // Invariant: d + 1 values.
                 gradient[d] += error
             }
@@ -121,7 +127,7 @@ struct SoftmaxGradient: BlockStatistic {
     /// gradient (row-major x, `width` per row; w as θ, for unscaled rows).
     private static func block(
         _ x: UnsafeBufferPointer<Double>, _ w: UnsafeBufferPointer<Double>, _ labels: [Double], _ range: Range<Int>,
-        classes k: Int, width d: Int
+        classes k: Int, width d: Int, classWeights: [Double]
     ) -> Partial {
         var partial = Partial(gradient: [Double](repeating: 0, count: k * d + k))
         var z = [Double](repeating: 0, count: k)
@@ -142,9 +148,10 @@ struct SoftmaxGradient: BlockStatistic {
                         total += z[c]
                     }
                     let label = Int(labels[i])
-                    partial.loss += log(total) - log(z[label])
+                    let weight = classWeights.isEmpty ? 1 : classWeights[label]
+                    partial.loss += weight * (log(total) - log(z[label]))
                     for c in 0..<k {
-                        let error = z[c] / total - (c == label ? 1 : 0)
+                        let error = weight * (z[c] / total - (c == label ? 1 : 0))
                         // Invariant: the gradient holds k * d + k values.
                         VectorKernels.addScaled(error, row, to: gradient.baseAddress! + c * d, d)
                         gradient[k * d + c] += error
