@@ -48,7 +48,7 @@ public enum ModelFile {
         StringIndexerModel.self, MinMaxScalerModel.self, GBTClassificationModel.self, GBTRegressionModel.self,
         Bucketizer.self, ImputerModel.self, NaiveBayesModel.self,
         PCAModel.self, GaussianMixtureModel.self, RandomForestClassificationModel.self,
-        RandomForestRegressionModel.self, LinearSVCModel.self,
+        RandomForestRegressionModel.self, LinearSVCModel.self, OneHotEncoderModel.self, PolynomialExpansion.self,
     ]
 
     private struct Envelope<Model: Codable>: Codable {
