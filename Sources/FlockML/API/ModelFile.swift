@@ -49,6 +49,7 @@ public enum ModelFile {
         Bucketizer.self, ImputerModel.self, NaiveBayesModel.self,
         PCAModel.self, GaussianMixtureModel.self, RandomForestClassificationModel.self,
         RandomForestRegressionModel.self, LinearSVCModel.self, OneHotEncoderModel.self, PolynomialExpansion.self,
+        ALSModel.self,
     ]
 
     private struct Envelope<Model: Codable>: Codable {
