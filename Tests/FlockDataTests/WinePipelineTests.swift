@@ -4,7 +4,9 @@ import Testing
 /// The README's FlockML example, as a newcomer runs it.
 @Suite("The wine-pipeline example")
 struct WinePipelineTests {
-    @Test("CSV on a local cluster -> indexer -> cross-validated boosted trees -> saved, loaded, above 0.95 ROC area")
+    @Test(
+        "CSV on a local cluster -> indexer -> cross-validated boosted trees -> saved, loaded, above 0.95 ROC area; a cluster fit"
+    )
     func example() throws {
         let (status, output) = try TestProcess.run(TestBinary.path("flock"), ["example", "wine-pipeline"])
         #expect(status == 0, "\(output)")
@@ -13,5 +15,6 @@ struct WinePipelineTests {
         #expect((auc ?? 0) > 0.95, "\(output)")
         #expect(output.contains("saved the pipeline (indexer + best trees)"), "\(output)")
         #expect(output.split(separator: "\n").filter { $0.contains(" leaves, step ") }.count == 4, "\(output)")
+        #expect(output.contains("on 2 workers (3 partitions): the in-process model, bit for bit"), "\(output)")
     }
 }
