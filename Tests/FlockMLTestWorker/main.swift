@@ -87,6 +87,18 @@ case "fits":
             try await mixture.fit(frame, on: cluster, partitions: partitions) == mixtureHere, "Gaussian mixture")
         check(try await svm.fit(binaryFrame, on: cluster, partitions: partitions) == svmHere, "linear SVM")
     }
+    // Cross-validation with its fits on the workers, two at a time: the same choice.
+    let grid = [0.1, 0.001].map {
+        LogisticRegression(featureColumns: features, labelColumn: "class", regParam: $0, maxIter: 15)
+    }
+    let validator = CrossValidator(
+        candidates: grid, evaluator: MulticlassClassificationEvaluator(metric: .logLoss, labelColumn: "class"))
+    let chosenHere = try validator.fit(frame)
+    let chosenThere = try await validator.fit(frame, on: cluster, parallelism: 2)
+    check(
+        chosenThere.averageMetrics == chosenHere.averageMetrics && chosenThere.bestIndex == chosenHere.bestIndex
+            && chosenThere.bestModel == chosenHere.bestModel,
+        "cross-validation: \(chosenThere.averageMetrics) vs \(chosenHere.averageMetrics)")
     // A persisted frame is read as it is, in its own partitions.
     let persisted = try await frame.persist(on: cluster, partitions: 3)
     check(try await linear.fit(persisted, on: cluster) == linearHere, "linear regression on a persisted frame")

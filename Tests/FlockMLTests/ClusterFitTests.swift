@@ -9,7 +9,7 @@ struct ClusterFitTests {
     }
 
     @Test(
-        "linear and logistic regression, k-means||, naive Bayes, PCA, a Gaussian mixture and a linear SVM fitted on 1, 2 and 4 workers, in 1 and 7 partitions, are the in-process models bit for bit",
+        "linear and logistic regression, k-means||, naive Bayes, PCA, a Gaussian mixture and a linear SVM fitted on 1, 2 and 4 workers, in 1 and 7 partitions, and a cross-validation of fits in parallel there, are the in-process results bit for bit",
         arguments: [1, 2, 4])
     func sameModels(workers: Int) throws {
         let (status, output) = try run("fits", workers: workers)

@@ -34,10 +34,16 @@ struct ModelSelectionTests {
 
     @Test("folds are drawn evenly from the seed; a train/validation split does the same on one split")
     func splits() throws {
-        let folds = ModelSelection<LinearRegressionModel>.draw(rows: 3_000, into: 3, seed: 5)
-        for k in 0..<3 { #expect((900...1_100).contains(folds.filter { $0 == k }.count)) }
-        #expect(folds == ModelSelection<LinearRegressionModel>.draw(rows: 3_000, into: 3, seed: 5))
         let frame = try Self.line(rows: 200)
+        let (splits, all) = try ModelSelection<LinearRegressionModel>.folds(
+            of: try Self.line(rows: 3_000), into: 3, seed: 5)
+        #expect(try all.collect().rowCount == 3_000)
+        for split in splits {
+            let (train, validation) = (try split.train.collect().rowCount, try split.validation.collect().rowCount)
+            #expect(train + validation == 3_000 && (900...1_100).contains(validation))
+        }
+        let again = try ModelSelection<LinearRegressionModel>.folds(of: try Self.line(rows: 3_000), into: 3, seed: 5)
+        #expect(try again.splits.map { try $0.validation.collect() } == splits.map { try $0.validation.collect() })
         let grid = [1e4, 0].map { LinearRegression(featureColumns: ["x"], regParam: $0) }
         let split = try TrainValidationSplit(candidates: grid, evaluator: RegressionEvaluator(metric: .mae)).fit(frame)
         #expect(split.bestIndex == 1)

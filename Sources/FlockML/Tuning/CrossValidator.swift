@@ -14,7 +14,9 @@ import FlockData
 ///     chosen.averageMetrics      // one mean score per candidate
 ///     chosen.bestModel           // a LogisticRegressionModel, fitted on every row
 ///
-/// Candidates and folds run one after another in this process (each fit uses every core).
+/// Candidates and folds run one after another in this process (each fit uses every core),
+/// or, for estimators that fit on a cluster, several at a time on its workers
+/// (`fit(_:on:parallelism:)`), with the same result.
 public struct CrossValidator<Candidate: Estimator>: Estimator {
     public var candidates: [Candidate]
     public var evaluator: any Evaluator
@@ -35,18 +37,8 @@ public struct CrossValidator<Candidate: Estimator>: Estimator {
     ///   `.invalidData` when a fold is empty; whatever a fit or the evaluator throws.
     public func fit(_ frame: DataFrame) throws -> ModelSelection<Candidate.Model> {
         try Parameter.atLeast("numFolds", numFolds, 2)
-        let batch = try frame.collect()
-        let folds = ModelSelection<Candidate.Model>.draw(rows: batch.rowCount, into: numFolds, seed: seed)
-        var splits: [(train: DataFrame, validation: DataFrame)] = []
-        for k in 0..<numFolds {
-            let validation = folds.indices.filter { folds[$0] == k }
-            let train = folds.indices.filter { folds[$0] != k }
-            guard !validation.isEmpty, !train.isEmpty else {
-                throw MLError.invalidData("fold \(k) of \(numFolds) is empty: \(batch.rowCount) rows are too few")
-            }
-            splits.append((DataFrame(try batch.keeping(rows: train)), DataFrame(try batch.keeping(rows: validation))))
-        }
-        return try ModelSelection.choose(candidates, on: splits, all: DataFrame(batch), evaluator: evaluator)
+        let (splits, all) = try ModelSelection<Candidate.Model>.folds(of: frame, into: numFolds, seed: seed)
+        return try ModelSelection.choose(candidates, on: splits, all: all, evaluator: evaluator)
     }
 }
 
@@ -73,6 +65,14 @@ public struct TrainValidationSplit<Candidate: Estimator>: Estimator {
     /// Scores every candidate on the validation rows and fits the best on all rows.
     /// - Throws: as `CrossValidator.fit`, and `.invalidParameter` for a ratio outside (0, 1).
     public func fit(_ frame: DataFrame) throws -> ModelSelection<Candidate.Model> {
+        let (split, all) = try self.split(frame)
+        return try ModelSelection.choose(candidates, on: [split], all: all, evaluator: evaluator)
+    }
+
+    /// The training and validation rows, and all rows.
+    /// - Throws: `MLError.invalidParameter` for a ratio outside (0, 1), `.invalidData` when
+    ///   a side is empty.
+    func split(_ frame: DataFrame) throws -> (split: (train: DataFrame, validation: DataFrame), all: DataFrame) {
         guard trainRatio > 0, trainRatio < 1 else {
             throw MLError.invalidParameter(name: "trainRatio", value: "\(trainRatio)", allowed: "a number in (0, 1)")
         }
@@ -84,10 +84,10 @@ public struct TrainValidationSplit<Candidate: Estimator>: Estimator {
         guard !train.isEmpty, !validation.isEmpty else {
             throw MLError.invalidData("\(batch.rowCount) rows leave the training or the validation side empty")
         }
-        return try ModelSelection.choose(
-            candidates,
-            on: [(DataFrame(try batch.keeping(rows: train)), DataFrame(try batch.keeping(rows: validation)))],
-            all: DataFrame(batch), evaluator: evaluator)
+        return (
+            (DataFrame(try batch.keeping(rows: train)), DataFrame(try batch.keeping(rows: validation))),
+            DataFrame(batch)
+        )
     }
 }
 
@@ -103,10 +103,35 @@ public struct ModelSelection<Model: Transformer>: Transformer {
     /// The best model's transform.
     public func transform(_ frame: DataFrame) throws -> DataFrame { try bestModel.transform(frame) }
 
-    /// A fold number in 0..<folds for each row, uniform, from `seed`.
-    static func draw(rows: Int, into folds: Int, seed: UInt64) -> [Int] {
+    /// The frame's rows cut into `count` folds (each row's fold uniform from `seed`): per
+    /// fold, the other folds' rows to train and its own to validate; and all rows.
+    /// - Throws: `MLError.invalidData` when a fold is empty.
+    static func folds(of frame: DataFrame, into count: Int, seed: UInt64) throws -> (
+        splits: [(train: DataFrame, validation: DataFrame)], all: DataFrame
+    ) {
+        let batch = try frame.collect()
         var random = RandomStream(seed: seed)
-        return (0..<rows).map { _ in random.below(folds) }
+        let folds = (0..<batch.rowCount).map { _ in random.below(count) }
+        var splits: [(train: DataFrame, validation: DataFrame)] = []
+        for k in 0..<count {
+            let validation = folds.indices.filter { folds[$0] == k }
+            let train = folds.indices.filter { folds[$0] != k }
+            guard !validation.isEmpty, !train.isEmpty else {
+                throw MLError.invalidData("fold \(k) of \(count) is empty: \(batch.rowCount) rows are too few")
+            }
+            splits.append((DataFrame(try batch.keeping(rows: train)), DataFrame(try batch.keeping(rows: validation))))
+        }
+        return (splits, DataFrame(batch))
+    }
+
+    /// The first candidate with the best of `metrics`.
+    static func bestIndex(_ metrics: [Double], _ evaluator: any Evaluator) -> Int {
+        var best = 0
+        for (i, metric) in metrics.enumerated()
+        where evaluator.isLargerBetter ? metric > metrics[best] : metric < metrics[best] {
+            best = i
+        }
+        return best
     }
 
     /// Scores each candidate on every split, picks the best mean, and fits it on `all`.
@@ -122,11 +147,7 @@ public struct ModelSelection<Model: Transformer>: Transformer {
                 sum + (try evaluator.evaluate(try candidate.fit(split.train).transform(split.validation)))
             } / Double(splits.count)
         }
-        var best = 0
-        for (i, metric) in metrics.enumerated()
-        where evaluator.isLargerBetter ? metric > metrics[best] : metric < metrics[best] {
-            best = i
-        }
+        let best = bestIndex(metrics, evaluator)
         return ModelSelection(bestModel: try candidates[best].fit(all), bestIndex: best, averageMetrics: metrics)
     }
 }
