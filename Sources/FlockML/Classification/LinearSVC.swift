@@ -29,12 +29,15 @@ public struct LinearSVC: Estimator {
     public var standardization: Bool
     /// The raw score above which the prediction is 1 (default 0).
     public var threshold: Double
+    /// Gets a line per L-BFGS iteration (number, loss, time).
+    public var progress: (@Sendable (String) -> Void)?
 
     /// A classifier of `labelColumn` (0 or 1) by `featureColumns`.
     public init(
         featureColumns: [String], labelColumn: String = "label", predictionColumn: String = "prediction",
         rawPredictionColumn: String = "rawPrediction", regParam: Double = 0, maxIter: Int = 100, tol: Double = 1e-6,
-        fitIntercept: Bool = true, standardization: Bool = true, threshold: Double = 0
+        fitIntercept: Bool = true, standardization: Bool = true, threshold: Double = 0,
+        progress: (@Sendable (String) -> Void)? = nil
     ) {
         self.featureColumns = featureColumns
         self.labelColumn = labelColumn
@@ -46,6 +49,7 @@ public struct LinearSVC: Estimator {
         self.fitIntercept = fitIntercept
         self.standardization = standardization
         self.threshold = threshold
+        self.progress = progress
     }
 
     /// Fits the weights.
@@ -57,7 +61,10 @@ public struct LinearSVC: Estimator {
             fitting: frame, featureColumns: featureColumns, labelColumn: labelColumn, estimator: "LinearSVC")
         let setup = try self.setup(ClassSummary().reduce(rows))
         let result = LBFGS(maxIterations: maxIter, tolerance: tol)
-            .minimize(from: [Double](repeating: 0, count: featureColumns.count + 1)) { theta in
+            .minimize(
+                from: [Double](repeating: 0, count: featureColumns.count + 1),
+                progress: progress.map(ProgressLines.init)
+            ) { theta in
                 evaluate(theta, setup, sums: HingeGradient(weights: weights(theta, setup.scale)).reduce(rows))
             }
         return model(result, setup.scale)
@@ -73,7 +80,10 @@ public struct LinearSVC: Estimator {
             partitions: partitions)
         let setup = try self.setup(try await rows.reduce(ClassSummary()))
         let result = try await LBFGS(maxIterations: maxIter, tolerance: tol)
-            .minimize(from: [Double](repeating: 0, count: featureColumns.count + 1)) { theta in
+            .minimize(
+                from: [Double](repeating: 0, count: featureColumns.count + 1),
+                progress: progress.map(ProgressLines.init)
+            ) { theta in
                 evaluate(theta, setup, sums: try await rows.reduce(HingeGradient(weights: weights(theta, setup.scale))))
             }
         return model(result, setup.scale)

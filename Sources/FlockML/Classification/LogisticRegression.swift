@@ -29,6 +29,8 @@ public struct LogisticRegression: Estimator {
     public var standardization: Bool
     /// How each class's rows weigh in the loss (scikit-learn's `class_weight`; default all 1).
     public var classWeights: ClassWeights
+    /// Gets a line per L-BFGS iteration (number, loss, time).
+    public var progress: (@Sendable (String) -> Void)?
 
     /// Weights of the classes' rows in the loss.
     public enum ClassWeights: Equatable, Sendable {
@@ -45,7 +47,8 @@ public struct LogisticRegression: Estimator {
         featureColumns: [String], labelColumn: String = "label", predictionColumn: String = "prediction",
         probabilityColumn: String = "probability", regParam: Double = 0, elasticNetParam: Double = 0,
         maxIter: Int = 100, tol: Double = 1e-6,
-        fitIntercept: Bool = true, standardization: Bool = true, classWeights: ClassWeights = .none
+        fitIntercept: Bool = true, standardization: Bool = true, classWeights: ClassWeights = .none,
+        progress: (@Sendable (String) -> Void)? = nil
     ) {
         self.featureColumns = featureColumns
         self.labelColumn = labelColumn
@@ -58,6 +61,7 @@ public struct LogisticRegression: Estimator {
         self.fitIntercept = fitIntercept
         self.standardization = standardization
         self.classWeights = classWeights
+        self.progress = progress
     }
 
     /// Fits the weights.
@@ -69,7 +73,11 @@ public struct LogisticRegression: Estimator {
             fitting: frame, featureColumns: featureColumns, labelColumn: labelColumn, estimator: "LogisticRegression")
         let loss = try self.loss(ClassSummary().reduce(rows), width: rows.features.width)
         let result = optimizer(loss)
-            .minimize(from: [Double](repeating: 0, count: loss.parameterCount)) { loss.evaluate($0, over: rows) }
+            .minimize(
+                from: [Double](repeating: 0, count: loss.parameterCount), progress: progress.map(ProgressLines.init)
+            ) {
+                loss.evaluate($0, over: rows)
+            }
         return model(loss, result)
     }
 
@@ -87,7 +95,9 @@ public struct LogisticRegression: Estimator {
             on: cluster, partitions: partitions)
         let loss = try self.loss(try await rows.reduce(ClassSummary()), width: featureColumns.count)
         let result = try await optimizer(loss)
-            .minimize(from: [Double](repeating: 0, count: loss.parameterCount)) { theta in
+            .minimize(
+                from: [Double](repeating: 0, count: loss.parameterCount), progress: progress.map(ProgressLines.init)
+            ) { theta in
                 loss.evaluate(theta, sums: try await rows.reduce(loss.statistic(at: theta)))
             }
         return model(loss, result)

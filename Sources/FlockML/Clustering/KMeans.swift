@@ -32,12 +32,14 @@ public struct KMeans: Estimator {
     /// k-means|| oversampling rounds (at least 0; default 2, as Spark).
     public var initSteps: Int
     public var predictionColumn: String
+    /// Gets a line per Lloyd round (number, cost before the move, time) and one at the end.
+    public var progress: (@Sendable (String) -> Void)?
 
     /// k-means of the rows' `featureColumns`.
     public init(
         featureColumns: [String], k: Int = 2, maxIter: Int = 20, tol: Double = 1e-4, seed: UInt64 = 1,
         initialCenters: [[Double]]? = nil, initMode: InitMode = .kMeansParallel, initSteps: Int = 2,
-        predictionColumn: String = "prediction"
+        predictionColumn: String = "prediction", progress: (@Sendable (String) -> Void)? = nil
     ) {
         self.featureColumns = featureColumns
         self.k = k
@@ -48,6 +50,7 @@ public struct KMeans: Estimator {
         self.initMode = initMode
         self.initSteps = initSteps
         self.predictionColumn = predictionColumn
+        self.progress = progress
     }
 
     /// Fits the centres.
@@ -67,7 +70,11 @@ public struct KMeans: Estimator {
         }
         // Invariant: every branch above sets a start.
         var rounds = LloydRounds(start: start!, k: k, maxIter: maxIter, tol: tol)
-        while let centers = rounds.wanted { rounds.observe(ClusterAssignment(centers: centers, k: k).reduce(rows)) }
+        let lines = progress.map(ProgressLines.init)
+        while let centers = rounds.wanted {
+            rounds.observe(ClusterAssignment(centers: centers, k: k).reduce(rows))
+            report(rounds, to: lines)
+        }
         return model(rounds)
     }
 
@@ -96,10 +103,22 @@ public struct KMeans: Estimator {
         }
         // Invariant: a start is set above.
         var rounds = LloydRounds(start: start!, k: k, maxIter: maxIter, tol: tol)
+        let lines = progress.map(ProgressLines.init)
         while let centers = rounds.wanted {
             rounds.observe(try await rows.reduce(ClusterAssignment(centers: centers, k: k)))
+            report(rounds, to: lines)
         }
         return model(rounds)
+    }
+
+    /// A line for the assignment just observed: the cost of the centres before the round
+    /// it moved them in, or of the final centres.
+    private func report(_ rounds: LloydRounds, to lines: ProgressLines?) {
+        guard let lines, let cost = rounds.assignment?.cost else { return }
+        lines.line(
+            rounds.wanted == nil
+                ? "done after \(rounds.iterations) rounds: cost \(cost)"
+                : "round \(rounds.iterations)/\(maxIter): cost \(cost) before the move")
     }
 
     private func checkParameters() throws {

@@ -29,19 +29,30 @@ struct LBFGS {
     }
 
     /// Minimises `objective` (value and gradient at a point) from `start`.
-    func minimize(from start: [Double], _ objective: ([Double]) -> (value: Double, gradient: [Double])) -> Result {
+    /// `progress`, when given, gets a line per iteration (its number, the value, the time).
+    func minimize(
+        from start: [Double], progress: ProgressLines? = nil,
+        _ objective: ([Double]) -> (value: Double, gradient: [Double])
+    ) -> Result {
         var search = Search(self, from: start)
-        while let point = search.point { search.observe(objective(point)) }
+        while let point = search.point {
+            search.observe(objective(point))
+            search.report(to: progress)
+        }
         return search.result
     }
 
     /// Minimises `objective` from `start` when its values take waiting for (statistics
     /// computed on a cluster's workers): the same iterates as `minimize` gives.
     func minimize(
-        from start: [Double], _ objective: ([Double]) async throws -> (value: Double, gradient: [Double])
+        from start: [Double], progress: ProgressLines? = nil,
+        _ objective: ([Double]) async throws -> (value: Double, gradient: [Double])
     ) async rethrows -> Result {
         var search = Search(self, from: start)
-        while let point = search.point { search.observe(try await objective(point)) }
+        while let point = search.point {
+            search.observe(try await objective(point))
+            search.report(to: progress)
+        }
         return search.result
     }
 
@@ -80,6 +91,19 @@ struct LBFGS {
             x = start
             point = start
         }
+
+        /// Iterations reported so far.
+        private var reported = 0
+
+        /// Tells `progress` of an iteration that ended since the last report.
+        mutating func report(to progress: ProgressLines?) {
+            guard let progress, accepted > reported else { return }
+            reported = accepted
+            progress.line("iteration \(accepted)/\(settings.maxIterations): loss \(value)")
+        }
+
+        /// Iterations that moved x.
+        private var accepted = 0
 
         /// Where the search ended (once `point` is nil).
         var result: Result { Result(x: x, value: value, iterations: iteration, converged: converged) }
@@ -183,6 +207,7 @@ struct LBFGS {
             }
             let decrease = value - objective.value
             (x, value, gradient) = (next, objective.value, objective.gradient)
+            accepted += 1
             if decrease <= settings.tolerance * Swift.max(abs(value), 1) { return end(converged: true) }
             beginIteration()
         }

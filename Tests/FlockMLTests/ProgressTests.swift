@@ -1,0 +1,35 @@
+import FlockData
+import Foundation
+import Testing
+
+@testable import FlockML
+
+@Suite("Progress lines of long fits")
+struct ProgressTests {
+    /// Lines a fit reports, kept in order.
+    final class Lines: @unchecked Sendable {  // state guarded by `lock`
+        private let lock = NSLock()
+        private var lines: [String] = []
+        var all: [String] { lock.withLock { lines } }
+        func add(_ line: String) { lock.withLock { lines.append(line) } }
+    }
+
+    @Test("logistic regression reports each L-BFGS iteration; k-means each round and the end; the models unchanged")
+    func lines() throws {
+        let (train, _, features, label) = try LogisticRegressionTests.split("wine")
+        let logged = Lines()
+        let logistic = try LogisticRegression(
+            featureColumns: features, labelColumn: label, maxIter: 30, progress: logged.add
+        ).fit(train)
+        #expect(logged.all.count == logistic.iterations || logged.all.count == logistic.iterations - 1)
+        #expect(logged.all.first?.hasPrefix("iteration 1/30: loss ") == true, "\(logged.all)")
+        #expect(logged.all.allSatisfy { $0.hasSuffix(" s") })
+        #expect(
+            try LogisticRegression(featureColumns: features, labelColumn: label, maxIter: 30).fit(train) == logistic)
+        let rounds = Lines()
+        let kmeans = try KMeans(featureColumns: features, k: 3, maxIter: 5, tol: 0, progress: rounds.add).fit(train)
+        #expect(rounds.all.count == kmeans.iterations + 1, "\(rounds.all)")
+        #expect(
+            rounds.all.last?.hasPrefix("done after \(kmeans.iterations) rounds: cost \(kmeans.trainingCost)") == true)
+    }
+}
