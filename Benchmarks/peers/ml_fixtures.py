@@ -157,3 +157,16 @@ for name in ["breast_cancer", "wine"]:
                       "recalls": list(recall_score(test_y, predicted, average=None))}
 (FIXTURES / "sklearn_balanced_logistic.json").write_text(json.dumps(weighted, indent=2, sort_keys=True) + "\n")
 print(weighted)
+
+# PCA of iris's four features (train split): components (up to sign) and explained variance.
+from sklearn.decomposition import PCA
+
+features, _ = load("iris")
+train, _ = split(features)
+pca = PCA(n_components=2).fit(train)
+(FIXTURES / "sklearn_pca.json").write_text(json.dumps({
+    "components": [list(map(float, c)) for c in pca.components_],
+    "explained_variance": list(map(float, pca.explained_variance_)),
+    "explained_variance_ratio": list(map(float, pca.explained_variance_ratio_)),
+}, indent=2) + "\n")
+print(pca.explained_variance_)

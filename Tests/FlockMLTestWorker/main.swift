@@ -99,6 +99,13 @@ case "fits":
         chosenThere.averageMetrics == chosenHere.averageMetrics && chosenThere.bestIndex == chosenHere.bestIndex
             && chosenThere.bestModel == chosenHere.bestModel,
         "cross-validation: \(chosenThere.averageMetrics) vs \(chosenHere.averageMetrics)")
+    // A scaler's moments; and a table of 5 rows in 7 partitions (some empty).
+    let scaler = StandardScaler(inputColumns: features)
+    check(try await scaler.fit(frame, on: cluster, partitions: 7) == (try scaler.fit(frame)), "standard scaler")
+    let tiny = try table(rows: 5)
+    check(
+        try await linear.fit(tiny, on: cluster, partitions: 7) == (try linear.fit(tiny)),
+        "linear regression on 5 rows in 7 partitions")
     // A persisted frame is read as it is, in its own partitions.
     let persisted = try await frame.persist(on: cluster, partitions: 3)
     check(try await linear.fit(persisted, on: cluster) == linearHere, "linear regression on a persisted frame")

@@ -63,4 +63,24 @@ struct PCATests {
         #expect(throws: MLError.self) { try PCA(inputColumns: ["a", "b", "c"], k: 4).fit(frame) }
         #expect(throws: MLError.self) { try PCA(inputColumns: ["a"], k: 0).fit(frame) }
     }
+
+    @Test("iris: the components (up to sign) and explained variances of scikit-learn's PCA")
+    func iris() throws {
+        struct Reference: Decodable {
+            let components: [[Double]]
+            let explained_variance: [Double]
+            let explained_variance_ratio: [Double]
+        }
+        let reference = try JSONDecoder().decode(
+            Reference.self,
+            from: Data(contentsOf: LogisticRegressionTests.fixtures.appendingPathComponent("sklearn_pca.json")))
+        let (train, _, features, _) = try LogisticRegressionTests.split("iris")
+        let model = try PCA(inputColumns: features, k: 2).fit(train)
+        for (ours, theirs) in zip(model.components, reference.components) {
+            let sign = dot(ours, theirs) < 0 ? -1.0 : 1.0
+            for (a, b) in zip(ours, theirs) { #expect(abs(a * sign - b) < 1e-9, "\(ours) vs \(theirs)") }
+        }
+        for (a, b) in zip(model.explainedVariance, reference.explained_variance) { #expect(abs(a - b) < 1e-9 * b) }
+        for (a, b) in zip(model.explainedVarianceRatio, reference.explained_variance_ratio) { #expect(abs(a - b) < 1e-9) }
+    }
 }

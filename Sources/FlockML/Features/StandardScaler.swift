@@ -1,4 +1,5 @@
 import FlockData
+import FlockRuntime
 
 /// Learns each column's mean and standard deviation (Spark ML's `StandardScaler`, on
 /// columns instead of a vector): the fitted model writes `(x - mean) / std` (with
@@ -28,11 +29,28 @@ public struct StandardScaler: Estimator {
     ///   `MLError.invalidData` for missing, non-numeric, null or non-finite values, or no rows.
     public func fit(_ frame: DataFrame) throws -> StandardScalerModel {
         try Parameter.columnPairs(inputColumns, outputColumns)
-        let matrix = try FeatureMatrix(fitting: frame, columns: inputColumns, estimator: "StandardScaler")
-        let moments = Moments.of(matrix.values, width: matrix.width, pairs: false)
-        return StandardScalerModel(
+        let rows = try TrainingRows(
+            fitting: frame, featureColumns: inputColumns, labelColumn: nil, estimator: "StandardScaler")
+        return model(MomentsStatistic(pairs: false).reduce(rows))
+    }
+
+    /// Learns the means and deviations on `cluster`'s workers (one pass): the model
+    /// `fit(_:)` gives, bit for bit.
+    /// - Throws: as `fit(_:)`, and the runtime's errors when tasks fail after their retries.
+    public func fit(_ frame: DataFrame, on cluster: Cluster, partitions: Int? = nil) async throws
+        -> StandardScalerModel
+    {
+        try Parameter.columnPairs(inputColumns, outputColumns)
+        let rows = try await ShardedRows(
+            frame, featureColumns: inputColumns, labelColumn: nil, estimator: "StandardScaler", on: cluster,
+            partitions: partitions)
+        return model(try await rows.reduce(MomentsStatistic(pairs: false)))
+    }
+
+    private func model(_ moments: Moments) -> StandardScalerModel {
+        StandardScalerModel(
             inputColumns: inputColumns, outputColumns: outputColumns, means: moments.means,
-            deviations: (0..<matrix.width).map { moments.variance($0).squareRoot() }, withMean: withMean,
+            deviations: (0..<inputColumns.count).map { moments.variance($0).squareRoot() }, withMean: withMean,
             withStd: withStd)
     }
 }

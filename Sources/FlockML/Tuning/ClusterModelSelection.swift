@@ -16,6 +16,7 @@ extension NaiveBayes: ClusterEstimator {}
 extension KMeans: ClusterEstimator {}
 extension GaussianMixture: ClusterEstimator {}
 extension PCA: ClusterEstimator {}
+extension StandardScaler: ClusterEstimator {}
 
 extension CrossValidator where Candidate: ClusterEstimator, Candidate.Model: Sendable {
     /// Cross-validates on `cluster`: each fold's training rows are persisted there once,
