@@ -68,8 +68,14 @@ struct PCATests {
     func iris() throws {
         struct Reference: Decodable {
             let components: [[Double]]
-            let explained_variance: [Double]
-            let explained_variance_ratio: [Double]
+            let explainedVariance: [Double]
+            let explainedVarianceRatio: [Double]
+
+            enum CodingKeys: String, CodingKey {
+                case components
+                case explainedVariance = "explained_variance"
+                case explainedVarianceRatio = "explained_variance_ratio"
+            }
         }
         let reference = try JSONDecoder().decode(
             Reference.self,
@@ -80,7 +86,7 @@ struct PCATests {
             let sign = dot(ours, theirs) < 0 ? -1.0 : 1.0
             for (a, b) in zip(ours, theirs) { #expect(abs(a * sign - b) < 1e-9, "\(ours) vs \(theirs)") }
         }
-        for (a, b) in zip(model.explainedVariance, reference.explained_variance) { #expect(abs(a - b) < 1e-9 * b) }
-        for (a, b) in zip(model.explainedVarianceRatio, reference.explained_variance_ratio) { #expect(abs(a - b) < 1e-9) }
+        for (a, b) in zip(model.explainedVariance, reference.explainedVariance) { #expect(abs(a - b) < 1e-9 * b) }
+        for (a, b) in zip(model.explainedVarianceRatio, reference.explainedVarianceRatio) { #expect(abs(a - b) < 1e-9) }
     }
 }
