@@ -102,6 +102,8 @@ case "fits":
     // A scaler's moments; and a table of 5 rows in 7 partitions (some empty).
     let scaler = StandardScaler(inputColumns: features)
     check(try await scaler.fit(frame, on: cluster, partitions: 7) == (try scaler.fit(frame)), "standard scaler")
+    let ranges = MinMaxScaler(inputColumns: features)
+    check(try await ranges.fit(frame, on: cluster, partitions: 7) == (try ranges.fit(frame)), "min-max scaler")
     let tiny = try table(rows: 5)
     check(
         try await linear.fit(tiny, on: cluster, partitions: 7) == (try linear.fit(tiny)),

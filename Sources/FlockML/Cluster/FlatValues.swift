@@ -256,6 +256,20 @@ extension ClassConditionalSums.Partial: FlatCodable {
     }
 }
 
+extension ColumnRanges.Partial: FlatCodable {
+    var shape: [Int] { [lows.count, highs.count] }
+
+    func write(to values: inout [Double]) {
+        values.writeArray(lows)
+        values.writeArray(highs)
+    }
+
+    init(reading reader: inout FlatReader) throws {
+        let lows = try reader.doubles()
+        self.init(lows: lows, highs: try reader.doubles())
+    }
+}
+
 extension CandidatePass.Partial: FlatCodable {
     func write(to values: inout [Double]) {
         values.append(cost)

@@ -39,5 +39,6 @@ public enum MLTasks {
             ShardStatisticTask<SoftmaxGradient>.self, ShardStatisticTask<ClusterAssignment>.self,
             ShardStatisticTask<CandidatePass>.self, ShardStatisticTask<ClassConditionalSums>.self,
             ShardStatisticTask<MixtureStep>.self, ShardStatisticTask<HingeGradient>.self,
+            ShardStatisticTask<ColumnRanges>.self,
         ] + DataTasks.all
 }

@@ -17,6 +17,7 @@ extension MLFuzzing {
         merge(ClassConditionalSums.self)
         merge(CandidatePass.self)
         merge(MixtureStep.self)
+        merge(ColumnRanges.self)
     }
 
     /// Every statistic's blocks of a small table, as a worker sends them.
@@ -35,6 +36,7 @@ extension MLFuzzing {
             seed(ClassSummary()), seed(ClassConditionalSums(moments: true)),
             seed(CandidatePass(candidates: centers, kind: .weights)),
             seed(MixtureStep(weights: [0.5, 0.5], means: centers, covariances: [1, 0, 0, 1, 2, 0, 0, 2])),
+            seed(ColumnRanges()),
         ]
     }
 }

@@ -1,4 +1,5 @@
 import FlockData
+import FlockRuntime
 
 /// Learns each column's minimum and maximum (Spark ML's `MinMaxScaler`, on columns): the
 /// fitted model maps [min, max] onto [`min`, `max`] (default [0, 1]) linearly. A constant
@@ -26,17 +27,57 @@ public struct MinMaxScaler: Estimator {
         guard min.isFinite, max.isFinite, min < max else {
             throw MLError.invalidParameter(name: "min", value: "\(min)", allowed: "finite and below max (\(max))")
         }
-        let matrix = try FeatureMatrix(fitting: frame, columns: inputColumns, estimator: "MinMaxScaler")
-        var lows = [Double](repeating: .infinity, count: matrix.width)
-        var highs = [Double](repeating: -.infinity, count: matrix.width)
-        for (i, value) in matrix.values.enumerated() {
-            let j = i % matrix.width
-            lows[j] = Swift.min(lows[j], value)
-            highs[j] = Swift.max(highs[j], value)
+        let rows = try TrainingRows(
+            fitting: frame, featureColumns: inputColumns, labelColumn: nil, estimator: "MinMaxScaler")
+        return model(ColumnRanges().reduce(rows))
+    }
+
+    /// Learns the ranges on `cluster`'s workers (one pass): the model `fit(_:)` gives.
+    /// - Throws: as `fit(_:)`, and the runtime's errors when tasks fail after their retries.
+    public func fit(_ frame: DataFrame, on cluster: Cluster, partitions: Int? = nil) async throws
+        -> MinMaxScalerModel
+    {
+        try Parameter.columnPairs(inputColumns, outputColumns)
+        guard min.isFinite, max.isFinite, min < max else {
+            throw MLError.invalidParameter(name: "min", value: "\(min)", allowed: "finite and below max (\(max))")
         }
-        return MinMaxScalerModel(
-            inputColumns: inputColumns, outputColumns: outputColumns, originalMin: lows, originalMax: highs, min: min,
-            max: max)
+        let rows = try await ShardedRows(
+            frame, featureColumns: inputColumns, labelColumn: nil, estimator: "MinMaxScaler", on: cluster,
+            partitions: partitions)
+        return model(try await rows.reduce(ColumnRanges()))
+    }
+
+    private func model(_ ranges: ColumnRanges.Partial) -> MinMaxScalerModel {
+        MinMaxScalerModel(
+            inputColumns: inputColumns, outputColumns: outputColumns, originalMin: ranges.lows,
+            originalMax: ranges.highs, min: min, max: max)
+    }
+}
+
+/// Each column's smallest and largest value.
+struct ColumnRanges: BlockStatistic {
+    struct Partial: Sendable {
+        var lows: [Double]
+        var highs: [Double]
+    }
+
+    func block(_ rows: TrainingRows, _ range: Range<Int>) -> Partial {
+        let d = rows.features.width
+        var partial = Partial(
+            lows: [Double](repeating: .infinity, count: d), highs: [Double](repeating: -.infinity, count: d))
+        for i in range {
+            for j in 0..<d {
+                let value = rows.features.values[i * d + j]
+                partial.lows[j] = Swift.min(partial.lows[j], value)
+                partial.highs[j] = Swift.max(partial.highs[j], value)
+            }
+        }
+        return partial
+    }
+
+    static func merged(_ a: Partial, _ b: Partial) -> Partial {
+        Partial(
+            lows: zip(a.lows, b.lows).map { Swift.min($0, $1) }, highs: zip(a.highs, b.highs).map { Swift.max($0, $1) })
     }
 }
 

@@ -17,6 +17,7 @@ extension KMeans: ClusterEstimator {}
 extension GaussianMixture: ClusterEstimator {}
 extension PCA: ClusterEstimator {}
 extension StandardScaler: ClusterEstimator {}
+extension MinMaxScaler: ClusterEstimator {}
 
 extension CrossValidator where Candidate: ClusterEstimator, Candidate.Model: Sendable {
     /// Cross-validates on `cluster`: each fold's training rows are persisted there once,
