@@ -26,7 +26,7 @@ struct RandomForestTests {
     func classification() throws {
         for (key, parameters) in [
             ("classifier/breast_cancer", RandomForestParameters()),
-            ("tree/breast_cancer", RandomForestParameters.singleTree(maxDepth: 5, maxBins: 32, minInstancesPerNode: 1)),
+            ("tree/breast_cancer", DecisionTreeSettings().forest),
         ] {
             let accuracy = try folds("breast_cancer") { train, test, features, label in
                 let model = try RandomForestClassifier(
@@ -57,7 +57,9 @@ struct RandomForestTests {
         let x: [Double?] = (0..<400).map { Double($0 % 40) }
         let y: [Double?] = x.map { $0! < 10 ? 1 : $0! < 25 ? 5 : 9 }
         let frame = DataFrame(try RecordBatch(names: ["x", "y"], columns: [Column(x), Column(y)]))
-        let tree = try DecisionTreeRegressor(featureColumns: ["x"], labelColumn: "y", maxDepth: 2).fit(frame)
+        var shallow = DecisionTreeSettings()
+        shallow.maxDepth = 2
+        let tree = try DecisionTreeRegressor(featureColumns: ["x"], labelColumn: "y", settings: shallow).fit(frame)
         let predicted = try FeatureMatrix(try tree.transform(frame).collect(), columns: ["prediction"]).values
         #expect(zip(predicted, y).allSatisfy { abs($0 - $1!) < 1e-6 }, "\(Set(predicted))")
         let forest = RandomForestRegressor(featureColumns: ["x"], labelColumn: "y")

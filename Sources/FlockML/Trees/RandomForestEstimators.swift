@@ -94,37 +94,49 @@ public struct RandomForestRegressor: Estimator {
     }
 }
 
+/// The limits of one decision tree (`DecisionTreeClassifier`, `DecisionTreeRegressor`),
+/// named and defaulted as in Spark ML.
+public struct DecisionTreeSettings: Codable, Equatable, Sendable {
+    /// Depth at most (1...30; default 5).
+    public var maxDepth = 5
+    /// Value bins per feature at most (2...255; default 32).
+    public var maxBins = 32
+    /// Rows per leaf at least (default 1).
+    public var minInstancesPerNode = 1
+
+    /// The defaults.
+    public init() {}
+
+    /// A forest of this one tree, on every row and every feature.
+    var forest: RandomForestParameters {
+        var parameters = RandomForestParameters()
+        (parameters.numTrees, parameters.bootstrap, parameters.featureSubsetStrategy) = (1, false, .all)
+        (parameters.maxDepth, parameters.maxBins, parameters.minInstancesPerNode) = (
+            maxDepth, maxBins, minInstancesPerNode
+        )
+        return parameters
+    }
+}
+
 /// One decision tree for two classes (Spark ML's `DecisionTreeClassifier`): a random
 /// forest of one tree on every row and every feature.
 public struct DecisionTreeClassifier: Estimator {
     public var featureColumns: [String]
     public var labelColumn: String
-    /// Depth at most (1...30; default 5).
-    public var maxDepth: Int
-    /// Value bins per feature at most (2...255; default 32).
-    public var maxBins: Int
-    /// Rows per leaf at least (default 1).
-    public var minInstancesPerNode: Int
+    public var settings: DecisionTreeSettings
 
     /// A tree classifying `labelColumn` (0 or 1) by `featureColumns`.
-    public init(
-        featureColumns: [String], labelColumn: String = "label", maxDepth: Int = 5, maxBins: Int = 32,
-        minInstancesPerNode: Int = 1
-    ) {
-        self.featureColumns = featureColumns
-        self.labelColumn = labelColumn
-        self.maxDepth = maxDepth
-        self.maxBins = maxBins
-        self.minInstancesPerNode = minInstancesPerNode
+    public init(featureColumns: [String], labelColumn: String = "label", settings: DecisionTreeSettings = .init()) {
+        (self.featureColumns, self.labelColumn, self.settings) = (featureColumns, labelColumn, settings)
     }
 
     /// Fits the tree (a one-tree `RandomForestClassificationModel`).
     /// - Throws: as `RandomForestClassifier.fit`.
     public func fit(_ frame: DataFrame) throws -> RandomForestClassificationModel {
         try RandomForestClassifier(
-            featureColumns: featureColumns, labelColumn: labelColumn,
-            parameters: .singleTree(maxDepth: maxDepth, maxBins: maxBins, minInstancesPerNode: minInstancesPerNode)
-        ).fit(frame)
+            featureColumns: featureColumns, labelColumn: labelColumn, parameters: settings.forest
+        )
+        .fit(frame)
     }
 }
 
@@ -133,44 +145,18 @@ public struct DecisionTreeClassifier: Estimator {
 public struct DecisionTreeRegressor: Estimator {
     public var featureColumns: [String]
     public var labelColumn: String
-    /// Depth at most (1...30; default 5).
-    public var maxDepth: Int
-    /// Value bins per feature at most (2...255; default 32).
-    public var maxBins: Int
-    /// Rows per leaf at least (default 1).
-    public var minInstancesPerNode: Int
+    public var settings: DecisionTreeSettings
 
     /// A tree predicting `labelColumn` from `featureColumns`.
-    public init(
-        featureColumns: [String], labelColumn: String = "label", maxDepth: Int = 5, maxBins: Int = 32,
-        minInstancesPerNode: Int = 1
-    ) {
-        self.featureColumns = featureColumns
-        self.labelColumn = labelColumn
-        self.maxDepth = maxDepth
-        self.maxBins = maxBins
-        self.minInstancesPerNode = minInstancesPerNode
+    public init(featureColumns: [String], labelColumn: String = "label", settings: DecisionTreeSettings = .init()) {
+        (self.featureColumns, self.labelColumn, self.settings) = (featureColumns, labelColumn, settings)
     }
 
     /// Fits the tree (a one-tree `RandomForestRegressionModel`).
     /// - Throws: as `RandomForestRegressor.fit`.
     public func fit(_ frame: DataFrame) throws -> RandomForestRegressionModel {
-        try RandomForestRegressor(
-            featureColumns: featureColumns, labelColumn: labelColumn,
-            parameters: .singleTree(maxDepth: maxDepth, maxBins: maxBins, minInstancesPerNode: minInstancesPerNode)
-        ).fit(frame)
-    }
-}
-
-extension RandomForestParameters {
-    /// One tree on every row and feature.
-    static func singleTree(maxDepth: Int, maxBins: Int, minInstancesPerNode: Int) -> RandomForestParameters {
-        var parameters = RandomForestParameters()
-        (parameters.numTrees, parameters.bootstrap, parameters.featureSubsetStrategy) = (1, false, .all)
-        (parameters.maxDepth, parameters.maxBins, parameters.minInstancesPerNode) = (
-            maxDepth, maxBins, minInstancesPerNode
-        )
-        return parameters
+        try RandomForestRegressor(featureColumns: featureColumns, labelColumn: labelColumn, parameters: settings.forest)
+            .fit(frame)
     }
 }
 
