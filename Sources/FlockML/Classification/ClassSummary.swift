@@ -47,21 +47,30 @@ struct ClassSummary: BlockStatistic {
     }
 }
 
+extension ClassSummary {
+    /// The number of classes (the largest index + 1) of rows counted by class index.
+    /// - Throws: `MLError.invalidData` for `invalid`, a label that is not a class index, or
+    ///   fewer than two classes present.
+    static func classes(_ counts: [Int], invalid: Invalid?, labelColumn: String) throws -> Int {
+        if let invalid {
+            throw MLError.invalidData(
+                "column \"\(labelColumn)\" holds \(invalid.value) at row \(invalid.row); labels are class indices 0, 1, 2, ..."
+            )
+        }
+        let present = counts.indices.filter { counts[$0] > 0 }
+        guard present.count >= 2 else {
+            throw MLError.invalidData(
+                "column \"\(labelColumn)\" holds a single class (\(present.first ?? 0)); a classifier needs two")
+        }
+        return counts.count
+    }
+}
+
 extension ClassSummary.Partial {
     /// The number of classes (the largest index + 1).
     /// - Throws: `MLError.invalidData` for a label that is not a class index, or fewer than
     ///   two classes present.
     func classes(labelColumn: String) throws -> Int {
-        if let invalid = invalidLabel {
-            throw MLError.invalidData(
-                "column \"\(labelColumn)\" holds \(invalid.value) at row \(invalid.row); labels are class indices 0, 1, 2, ..."
-            )
-        }
-        let present = classCounts.indices.filter { classCounts[$0] > 0 }
-        guard present.count >= 2 else {
-            throw MLError.invalidData(
-                "column \"\(labelColumn)\" holds a single class (\(present.first ?? 0)); a classifier needs two")
-        }
-        return classCounts.count
+        try ClassSummary.classes(classCounts, invalid: invalidLabel, labelColumn: labelColumn)
     }
 }

@@ -80,17 +80,8 @@ public struct NaiveBayes: Estimator {
     }
 
     private func model(_ sums: ClassConditionalSums.Partial) throws -> NaiveBayesModel {
-        if let invalid = sums.invalidLabel {
-            throw MLError.invalidData(
-                "column \"\(labelColumn)\" holds \(invalid.value) at row \(invalid.row); labels are class indices 0, 1, 2, ..."
-            )
-        }
-        let present = sums.counts.indices.filter { sums.counts[$0] > 0 }
-        guard present.count >= 2 else {
-            throw MLError.invalidData(
-                "column \"\(labelColumn)\" holds a single class (\(present.first ?? 0)); a classifier needs two")
-        }
-        let (k, d) = (sums.counts.count, featureColumns.count)
+        let k = try ClassSummary.classes(sums.counts, invalid: sums.invalidLabel, labelColumn: labelColumn)
+        let d = featureColumns.count
         let n = Double(sums.counts.reduce(0, +))
         switch modelType {
         case .multinomial:
