@@ -32,4 +32,18 @@ struct ProgressTests {
         #expect(
             rounds.all.last?.hasPrefix("done after \(kmeans.iterations) rounds: cost \(kmeans.trainingCost)") == true)
     }
+
+    @Test("the mixture reports each EM round and the end; ALS each round's training RMSE, falling")
+    func mixtureAndALS() throws {
+        let rounds = Lines()
+        let mixture = try GaussianMixture(
+            featureColumns: ["x", "y"], k: 2, maxIter: 5, tol: 0, progress: rounds.add
+        ).fit(try GaussianMixtureTests.mixture(rows: 2_000))
+        #expect(rounds.all.count == mixture.iterations + 1, "\(rounds.all)")
+        #expect(rounds.all.last?.hasPrefix("done after \(mixture.iterations) rounds") == true)
+        let als = Lines()
+        _ = try ALS(rank: 3, maxIter: 4, progress: als.add).fit(try ALSTests.ratings().train)
+        let errors = als.all.compactMap { Double($0.split(separator: " ")[4].dropLast()) }
+        #expect(errors.count == 4 && zip(errors, errors.dropFirst()).allSatisfy { $0 >= $1 }, "\(als.all)")
+    }
 }

@@ -22,11 +22,14 @@ public struct GaussianMixture: Estimator {
     public var predictionColumn: String
     /// Prefix of the per-component probability columns (`probability_0`, ...).
     public var probabilityColumn: String
+    /// Gets a line per EM round (number, mean log-likelihood per row, time).
+    public var progress: (@Sendable (String) -> Void)?
 
     /// A mixture of `k` components over `featureColumns`.
     public init(
         featureColumns: [String], k: Int = 2, maxIter: Int = 100, tol: Double = 1e-3, seed: UInt64 = 1,
-        regCovar: Double = 1e-6, predictionColumn: String = "prediction", probabilityColumn: String = "probability"
+        regCovar: Double = 1e-6, predictionColumn: String = "prediction", probabilityColumn: String = "probability",
+        progress: (@Sendable (String) -> Void)? = nil
     ) {
         self.featureColumns = featureColumns
         self.k = k
@@ -36,6 +39,7 @@ public struct GaussianMixture: Estimator {
         self.regCovar = regCovar
         self.predictionColumn = predictionColumn
         self.probabilityColumn = probabilityColumn
+        self.progress = progress
     }
 
     /// Fits the mixture.
@@ -51,7 +55,11 @@ public struct GaussianMixture: Estimator {
         var lloyd = lloydRounds(start)
         while let centers = lloyd.wanted { lloyd.observe(ClusterAssignment(centers: centers, k: k).reduce(rows)) }
         var rounds = try emRounds(lloyd, MomentsStatistic(pairs: true).reduce(rows))
-        while let step = rounds.wanted { try rounds.observe(step.reduce(rows)) }
+        let lines = progress.map(ProgressLines.init)
+        while let step = rounds.wanted {
+            try rounds.observe(step.reduce(rows))
+            report(rounds, to: lines)
+        }
         return model(rounds)
     }
 
@@ -73,8 +81,21 @@ public struct GaussianMixture: Estimator {
             lloyd.observe(try await rows.reduce(ClusterAssignment(centers: centers, k: k)))
         }
         var rounds = try emRounds(lloyd, try await rows.reduce(MomentsStatistic(pairs: true)))
-        while let step = rounds.wanted { try rounds.observe(try await rows.reduce(step)) }
+        let lines = progress.map(ProgressLines.init)
+        while let step = rounds.wanted {
+            try rounds.observe(try await rows.reduce(step))
+            report(rounds, to: lines)
+        }
         return model(rounds)
+    }
+
+    /// A line for the E-step just observed.
+    private func report(_ rounds: MixtureRounds, to lines: ProgressLines?) {
+        guard let lines, let logLikelihood = rounds.logLikelihood else { return }
+        lines.line(
+            rounds.wanted == nil
+                ? "done after \(rounds.iterations) rounds: log-likelihood \(logLikelihood) a row"
+                : "round \(rounds.iterations)/\(maxIter): log-likelihood \(logLikelihood) a row before the move")
     }
 
     private func checkParameters() throws {

@@ -29,6 +29,8 @@ public struct ALS: Estimator {
     /// Users or items the fit did not see: a NaN prediction (`.nan`, the default) or the
     /// row dropped (`.drop`), as Spark's `coldStartStrategy`.
     public var coldStartStrategy: ColdStart
+    /// Gets a line per round (number, training RMSE, time).
+    public var progress: (@Sendable (String) -> Void)?
 
     /// What a model does with a user or item it has no factors for.
     public enum ColdStart: String, Codable, Sendable {
@@ -40,7 +42,8 @@ public struct ALS: Estimator {
     public init(
         userColumn: String = "user", itemColumn: String = "item", ratingColumn: String = "rating",
         predictionColumn: String = "prediction", rank: Int = 10, maxIter: Int = 10, regParam: Double = 0.1,
-        nonnegative: Bool = false, seed: UInt64 = 1, coldStartStrategy: ColdStart = .nan
+        nonnegative: Bool = false, seed: UInt64 = 1, coldStartStrategy: ColdStart = .nan,
+        progress: (@Sendable (String) -> Void)? = nil
     ) {
         self.userColumn = userColumn
         self.itemColumn = itemColumn
@@ -52,6 +55,7 @@ public struct ALS: Estimator {
         self.nonnegative = nonnegative
         self.seed = seed
         self.coldStartStrategy = coldStartStrategy
+        self.progress = progress
     }
 
     /// Fits the factors.
@@ -74,9 +78,14 @@ public struct ALS: Estimator {
         let byItem = Ratings(owners: items, others: users, ratings: columns[2])
         var userFactors = start(byUser.ids.count, stream: 0)
         var itemFactors = start(byItem.ids.count, stream: 1)
-        for _ in 0..<maxIter {
+        let lines = progress.map(ProgressLines.init)
+        for round in 1...maxIter {
             userFactors = solve(byUser, given: itemFactors)
             itemFactors = solve(byItem, given: userFactors)
+            if let lines {
+                let rmse = byUser.rmse(userFactors, itemFactors, rank: rank)
+                lines.line("round \(round)/\(maxIter): training RMSE \(rmse)")
+            }
         }
         return ALSModel(
             userColumn: userColumn, itemColumn: itemColumn, predictionColumn: predictionColumn, rank: rank,
@@ -150,6 +159,22 @@ private struct Ratings {
     let starts: [Int]
     let others: [Int]
     let values: [Double]
+
+    /// The root mean squared error of the factors' products against the ratings.
+    func rmse(_ ownerFactors: [Double], _ otherFactors: [Double], rank k: Int) -> Double {
+        var sum = 0.0
+        for owner in ids.indices {
+            for entry in starts[owner]..<starts[owner + 1] {
+                let error =
+                    dot(
+                        ownerFactors[owner * k..<(owner + 1) * k],
+                        otherFactors[others[entry] * k..<(others[entry] + 1) * k])
+                    - values[entry]
+                sum += error * error
+            }
+        }
+        return (sum / Double(Swift.max(values.count, 1))).squareRoot()
+    }
 
     init(owners: [Int64], others otherIds: [Int64], ratings: [Double]) {
         ids = Array(Set(owners)).sorted()
