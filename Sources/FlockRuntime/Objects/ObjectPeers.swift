@@ -61,24 +61,27 @@ final class ObjectPeers: @unchecked Sendable {  // state guarded by `lock`
         let writer = try ObjectWriter(id: id, size: size, in: directory.memory, mapped: false)
         let stallTimeout = self.stallTimeout
         let done = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
+        let receiver = ObjectReceiver(id: id, writer: writer, source: source, done: done)
         let channel: Channel
         do {
             channel = try await FrameChannel.connect(
                 host: host, port: port, token: token, identity: "object pull \(getpid())"
-            ) {
-                // A server that stops sending (hung, or a stalled link) fails the pull.
-                [
-                    IdleStateHandler(readTimeout: stallTimeout),
-                    ObjectReceiver(id: id, writer: writer, source: source, done: done),
-                ]
-            }
+            ) { [receiver] }
         } catch {
             writer.abandon()
             done.fail(error)
             throw RuntimeError.objectLost(id, reason: "\(source) cannot be reached: \(error)")
         }
         defer { channel.close(promise: nil) }
-        channel.writeAndFlush(ObjectMessage.request(id).frame, promise: nil)
+        // A server that stops sending (hung, or a stalled link) fails the pull. The clock
+        // starts when the request goes out, in one step on the event loop: this task may
+        // wait long for a thread between connecting and asking (a busy cooperative pool),
+        // and that wait is not the server's stall.
+        try await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.addHandler(
+                IdleStateHandler(readTimeout: stallTimeout), position: .before(receiver))
+            channel.writeAndFlush(ObjectMessage.request(id).frame, promise: nil)
+        }.get()
         try await done.futureResult.get()
     }
 }
