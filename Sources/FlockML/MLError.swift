@@ -43,6 +43,13 @@ enum Parameter {
         }
     }
 
+    /// k clusters need at least k rows.
+    static func clusters(_ k: Int, rows: Int) throws {
+        guard rows >= k else {
+            throw MLError.invalidData("k is \(k) but there are only \(rows) rows; k must be at most the rows")
+        }
+    }
+
     /// `value` must be a number in [0, 1].
     static func unitInterval(_ name: String, _ value: Double) throws {
         guard value >= 0, value <= 1 else {

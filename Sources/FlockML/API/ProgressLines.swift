@@ -6,6 +6,13 @@ struct ProgressLines: Sendable {
     let sink: @Sendable (String) -> Void
     let started = ContinuousClock.now
 
+    /// A line for an iterative fit's state just observed: "round r/max: `state` before
+    /// the move", or "done after r rounds: `state`" once it has ended.
+    func round(_ round: Int, of maxRounds: Int, finished: Bool, _ state: String) {
+        line(
+            finished ? "done after \(round) rounds: \(state)" : "round \(round)/\(maxRounds): \(state) before the move")
+    }
+
     /// Reports `text` with the elapsed time.
     func line(_ text: String) {
         let elapsed = ContinuousClock.now - started

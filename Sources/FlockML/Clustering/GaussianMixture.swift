@@ -49,7 +49,7 @@ public struct GaussianMixture: Estimator {
         try checkParameters()
         let rows = try TrainingRows(
             fitting: frame, featureColumns: featureColumns, labelColumn: nil, estimator: "GaussianMixture")
-        try checkRows(rows.count)
+        try Parameter.clusters(k, rows: rows.count)
         var start = KMeansParallel(k: k, steps: 2, seed: seed, rows: rows.count)
         while let pass = start.wanted { start.observe(pass.reduce(rows)) }
         var lloyd = lloydRounds(start)
@@ -73,7 +73,7 @@ public struct GaussianMixture: Estimator {
         let rows = try await ShardedRows(
             frame, featureColumns: featureColumns, labelColumn: nil, estimator: "GaussianMixture", on: cluster,
             partitions: partitions)
-        try checkRows(rows.count)
+        try Parameter.clusters(k, rows: rows.count)
         var start = KMeansParallel(k: k, steps: 2, seed: seed, rows: rows.count)
         while let pass = start.wanted { start.observe(try await rows.reduce(pass)) }
         var lloyd = lloydRounds(start)
@@ -92,10 +92,8 @@ public struct GaussianMixture: Estimator {
     /// A line for the E-step just observed.
     private func report(_ rounds: MixtureRounds, to lines: ProgressLines?) {
         guard let lines, let logLikelihood = rounds.logLikelihood else { return }
-        lines.line(
-            rounds.wanted == nil
-                ? "done after \(rounds.iterations) rounds: log-likelihood \(logLikelihood) a row"
-                : "round \(rounds.iterations)/\(maxIter): log-likelihood \(logLikelihood) a row before the move")
+        lines.round(
+            rounds.iterations, of: maxIter, finished: rounds.wanted == nil, "log-likelihood \(logLikelihood) a row")
     }
 
     private func checkParameters() throws {
@@ -104,12 +102,6 @@ public struct GaussianMixture: Estimator {
         try Parameter.atLeast("maxIter", maxIter, 1)
         try Parameter.atLeast("tol", tol, 0)
         try Parameter.atLeast("regCovar", regCovar, 0)
-    }
-
-    private func checkRows(_ count: Int) throws {
-        guard count >= k else {
-            throw MLError.invalidData("k is \(k) but there are only \(count) rows; k must be at most the rows")
-        }
     }
 
     /// Ten Lloyd rounds from the k-means|| start.

@@ -60,7 +60,7 @@ public struct KMeans: Estimator {
         try checkParameters()
         let rows = try TrainingRows(
             fitting: frame, featureColumns: featureColumns, labelColumn: nil, estimator: "KMeans")
-        try checkRows(rows.count)
+        try Parameter.clusters(k, rows: rows.count)
         var start = try initialCenters.map(fixedStart)
         if start == nil, initMode == .kMeansPlusPlus { start = Self.plusPlus(rows.features, k: k, seed: seed) }
         if start == nil {
@@ -94,7 +94,7 @@ public struct KMeans: Estimator {
         let rows = try await ShardedRows(
             frame, featureColumns: featureColumns, labelColumn: nil, estimator: "KMeans", on: cluster,
             partitions: partitions)
-        try checkRows(rows.count)
+        try Parameter.clusters(k, rows: rows.count)
         var start = try initialCenters.map(fixedStart)
         if start == nil {
             var initialisation = KMeansParallel(k: k, steps: initSteps, seed: seed, rows: rows.count)
@@ -115,10 +115,7 @@ public struct KMeans: Estimator {
     /// it moved them in, or of the final centres.
     private func report(_ rounds: LloydRounds, to lines: ProgressLines?) {
         guard let lines, let cost = rounds.assignment?.cost else { return }
-        lines.line(
-            rounds.wanted == nil
-                ? "done after \(rounds.iterations) rounds: cost \(cost)"
-                : "round \(rounds.iterations)/\(maxIter): cost \(cost) before the move")
+        lines.round(rounds.iterations, of: maxIter, finished: rounds.wanted == nil, "cost \(cost)")
     }
 
     private func checkParameters() throws {
@@ -127,12 +124,6 @@ public struct KMeans: Estimator {
         try Parameter.atLeast("maxIter", maxIter, 1)
         try Parameter.atLeast("tol", tol, 0)
         try Parameter.atLeast("initSteps", initSteps, 0)
-    }
-
-    private func checkRows(_ count: Int) throws {
-        guard count >= k else {
-            throw MLError.invalidData("k is \(k) but there are only \(count) rows; k must be at most the rows")
-        }
     }
 
     /// `initialCenters` flattened, checked against k and the features.
