@@ -67,6 +67,15 @@ extension ClassSummary {
 }
 
 extension ClassSummary.Partial {
+    /// Each feature's scale while fitting: 1 / its deviation with `standardization`, else
+    /// 1; 0 for a constant feature, which is left out.
+    func featureScale(standardization: Bool) -> [Double] {
+        (0..<moments.width).map { j in
+            let deviation = standardization ? moments.variance(j).squareRoot() : 1
+            return deviation > 0 ? 1 / deviation : 0
+        }
+    }
+
     /// The number of classes (the largest index + 1).
     /// - Throws: `MLError.invalidData` for a label that is not a class index, or fewer than
     ///   two classes present.

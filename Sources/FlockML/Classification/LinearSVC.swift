@@ -102,11 +102,7 @@ public struct LinearSVC: Estimator {
             throw MLError.invalidData(
                 "column \"\(labelColumn)\" holds \(summary.classCounts.count) classes; LinearSVC takes two, 0 and 1")
         }
-        let scale = featureColumns.indices.map { j -> Double in
-            let deviation = standardization ? summary.moments.variance(j).squareRoot() : 1
-            return deviation > 0 ? 1 / deviation : 0  // A constant feature is left out.
-        }
-        return (scale, summary.moments.count)
+        return (summary.featureScale(standardization: standardization), summary.moments.count)
     }
 
     /// θ (scaled weights, then the intercept) as weights for the unscaled rows.

@@ -114,8 +114,7 @@ public struct LogisticRegression: Estimator {
     /// The loss to minimise, from the rows' summary.
     private func loss(_ summary: ClassSummary.Partial, width d: Int) throws -> SoftmaxLoss {
         let classes = try summary.classes(labelColumn: labelColumn)
-        let deviations = (0..<d).map { standardization ? summary.moments.variance($0).squareRoot() : 1 }
-        let inverse = deviations.map { $0 > 0 ? 1 / $0 : 0 }  // A constant feature is left out.
+        let inverse = summary.featureScale(standardization: standardization)
         var loss = SoftmaxLoss(
             width: d, classes: classes, scale: inverse, regParam: (1 - elasticNetParam) * regParam,
             fitIntercept: fitIntercept, rows: summary.moments.count)

@@ -35,11 +35,7 @@ struct FlatReader {
 
     /// A count or index in 0..<2^53 (and at most `limit`).
     mutating func count(atMost limit: Int = 1 << 53) throws -> Int {
-        let value = try double()
-        guard value >= 0, value <= Double(limit), value == value.rounded() else {
-            throw Self.malformed("\(value) is not a count of at most \(limit)")
-        }
-        return Int(value)
+        try Self.count(try double(), atMost: limit)
     }
 
     /// An array written by `[Double].writeArray`.
@@ -51,12 +47,15 @@ struct FlatReader {
 
     /// An array written by `[Double].writeArray` of counts.
     mutating func counts() throws -> [Int] {
-        try doubles().map { value in
-            guard value >= 0, value <= Double(1 << 53), value == value.rounded() else {
-                throw Self.malformed("\(value) is not a count")
-            }
-            return Int(value)
+        try doubles().map { try Self.count($0, atMost: 1 << 53) }
+    }
+
+    /// `value` as a count in 0...`limit`.
+    private static func count(_ value: Double, atMost limit: Int) throws -> Int {
+        guard value >= 0, value <= Double(limit), value == value.rounded() else {
+            throw malformed("\(value) is not a count of at most \(limit)")
         }
+        return Int(value)
     }
 
     /// An optional written by `[Double].writeOptional`.

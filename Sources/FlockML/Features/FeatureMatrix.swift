@@ -32,13 +32,6 @@ struct FeatureMatrix {
         }
     }
 
-    /// Columns `names` of the frame's rows, for fitting `estimator`: at least one row.
-    /// - Throws: as `init(_:columns:)`, or `MLError.invalidData` when there are no rows.
-    init(fitting frame: DataFrame, columns names: [String], estimator: String) throws {
-        self = try FeatureMatrix(try frame.collect(), columns: names)
-        guard rows > 0 else { throw MLError.invalidData("no rows to fit a \(estimator) on") }
-    }
-
     /// Float64 columns without nulls written row-major, a block of rows at a time so each
     /// block of the output stays in cache while every column fills its slots.
     private static func interleaved(_ columns: [Column], rows: Int) throws -> [Double] {
