@@ -14,24 +14,38 @@ struct FeatureBinning: Codable, Equatable {
     /// The most value bins a feature may have (its missing bin is one more, still a byte).
     static let maxBins = 255
 
-    /// Bins for `columns` (one array per feature, NaN where missing), from at most
-    /// `sampleRows` rows drawn with `seed` (all rows when there are fewer).
-    init(columns: [[Double]], maxBins: Int, sampleRows: Int = 200_000, seed: UInt64) {
+    /// Bins for `columns` (one array per feature, NaN where missing), from the rows that
+    /// `sampleFraction` keeps (`RowSample`, all rows at 1).
+    init(columns: [[Double]], maxBins: Int, sampleRows: Int = Self.sampleRows, seed: UInt64) {
         let rows = columns.first?.count ?? 0
-        var sample: [Int]? = nil
-        if rows > sampleRows {
-            var random = RandomStream(seed: seed)
-            let fraction = Double(sampleRows) / Double(rows)
-            sample = (0..<rows).filter { _ in random.unit() < fraction }
-        }
-        var bounds = [[Double]](repeating: [], count: columns.count)
-        bounds.withUnsafeMutableBufferPointer { bounds in
+        let fraction = Self.sampleFraction(rows: rows, sampleRows: sampleRows)
+        let sample = fraction < 1 ? RowSample.rows(0..<rows, rate: fraction, seed: seed, for: .binning) : nil
+        var values = [[Double]](repeating: [], count: columns.count)
+        values.withUnsafeMutableBufferPointer { values in
             ThreadPool.shared.parallelFor(chunks: columns.count) { f in
-                let values = sample.map { $0.map { columns[f][$0] } } ?? columns[f]
-                bounds[f] = Self.upperBounds(of: values, maxBins: maxBins)
+                values[f] = sample.map { $0.map { columns[f][$0] } } ?? columns[f]
+            }
+        }
+        self.init(samples: values, maxBins: maxBins)
+    }
+
+    /// Bins from each feature's sampled values (in any order: the cuts sort them).
+    init(samples: [[Double]], maxBins: Int) {
+        var bounds = [[Double]](repeating: [], count: samples.count)
+        bounds.withUnsafeMutableBufferPointer { bounds in
+            ThreadPool.shared.parallelFor(chunks: samples.count) { f in
+                bounds[f] = Self.upperBounds(of: samples[f], maxBins: maxBins)
             }
         }
         upperBounds = bounds
+    }
+
+    /// Rows the cuts are placed from, at most.
+    static let sampleRows = 200_000
+
+    /// The fraction of `rows` rows to sample so that about `sampleRows` are kept (1: all).
+    static func sampleFraction(rows: Int, sampleRows: Int = Self.sampleRows) -> Double {
+        rows > sampleRows ? Double(sampleRows) / Double(rows) : 1
     }
 
     /// Bounds that cut `values` (NaN ignored) into at most `maxBins` bins of about equal
@@ -98,31 +112,53 @@ struct FeatureBinning: Codable, Equatable {
     }
 }
 
-/// Binned rows, column-major: each feature's bins in one compact column, so a histogram
-/// of a leaf reads, feature by feature, that feature's bins of the leaf's rows (in
-/// ascending row order) into a histogram small enough for the first-level cache, and a
-/// split reads one column. Feature f has `valueBins[f]` value bins and then its missing
-/// bin, numbered `valueBins[f]`; a histogram lays the features' bins end to end, feature
-/// f's from `offsets[f]`.
-struct BinnedRows {
-    let rows: Int
-    let features: Int
-    /// `features * rows`: feature f's bin of row i at f * rows + i.
-    let bins: [UInt8]
+/// Where each feature's bins lie in a histogram: feature f has `valueBins[f]` value bins
+/// and then its missing bin, numbered `valueBins[f]`; a histogram lays the features' bins
+/// end to end, feature f's from `offsets[f]`.
+struct HistogramLayout {
     let valueBins: [Int]
     /// Where each feature's bins start in a histogram.
     let offsets: [Int32]
     /// Bins in a histogram (every feature's value bins and missing bin).
     let histogramSize: Int
 
-    init(rows: Int, bins: [UInt8], valueBins: [Int]) {
-        (self.rows, self.features, self.bins, self.valueBins) = (rows, valueBins.count, bins, valueBins)
+    var features: Int { valueBins.count }
+
+    init(valueBins: [Int]) {
         var offsets: [Int32] = []
         var next = 0
         for count in valueBins {
             offsets.append(Int32(next))
             next += count + 1
         }
-        (self.offsets, histogramSize) = (offsets, next)
+        (self.valueBins, self.offsets, histogramSize) = (valueBins, offsets, next)
+    }
+
+    /// Feature `feature`'s bins in a histogram, its missing bin last.
+    func bins(of feature: Int) -> Range<Int> {
+        Int(offsets[feature])..<Int(offsets[feature]) + valueBins[feature] + 1
+    }
+}
+
+extension FeatureBinning {
+    /// The histogram layout of rows binned this way.
+    var layout: HistogramLayout { HistogramLayout(valueBins: upperBounds.map(\.count)) }
+}
+
+/// Binned rows, column-major: each feature's bins in one compact column, so a histogram
+/// of a leaf reads, feature by feature, that feature's bins of the leaf's rows (in
+/// ascending row order) into a histogram small enough for the first-level cache, and a
+/// split reads one column.
+struct BinnedRows {
+    let rows: Int
+    /// `features * rows`: feature f's bin of row i at f * rows + i.
+    let bins: [UInt8]
+    let layout: HistogramLayout
+
+    var features: Int { layout.features }
+    var valueBins: [Int] { layout.valueBins }
+
+    init(rows: Int, bins: [UInt8], valueBins: [Int]) {
+        (self.rows, self.bins, layout) = (rows, bins, HistogramLayout(valueBins: valueBins))
     }
 }

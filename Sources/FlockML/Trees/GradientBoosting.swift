@@ -11,9 +11,10 @@ enum BoostingLoss: String, Codable, Sendable {
     case squared
 
     /// The best constant score (LightGBM's boost_from_average): the log-odds of the mean
-    /// label, or the mean.
-    func initialScore(_ labels: [Double]) -> Double {
-        let mean = labels.reduce(0, +) / Double(Swift.max(1, labels.count))
+    /// label, or the mean, from the sums of each block's labels (`BoostingRows.labelSums`)
+    /// and the row count.
+    func initialScore(labelSums: [Double], count: Int) -> Double {
+        let mean = BlockReduction.combine(labelSums.isEmpty ? [0] : labelSums, +) / Double(Swift.max(1, count))
         switch self {
         case .logistic: return log(mean / (1 - mean))
         case .squared: return mean
@@ -83,73 +84,28 @@ struct GradientBoosting {
     ) -> Fit {
         let p = parameters
         let binning = FeatureBinning(columns: columns, maxBins: p.maxBins, seed: p.seed)
-        let binned = binning.binned(columns)
-        let grower = TreeGrower(
-            rows: binned, binning: binning,
-            limits: TreeLimits(
-                maxLeaves: p.maxLeaves, maxDepth: p.maxDepth, minRowsInLeaf: p.minInstancesPerNode,
-                minHessianInLeaf: p.minHessianInLeaf, l2: p.regLambda, minGain: p.minInfoGain))
-        let initial = loss.initialScore(labels)
-        var scores = [Double](repeating: initial, count: labels.count)
-        var validationScores = validation.map { [Double](repeating: initial, count: $0.labels.count) }
-        var fit = Fit(initialScore: initial, trees: [], validationLosses: [])
-        var best = (loss: Double.infinity, round: 0)
-        let started = Date()
-        var (g, h) = ([Double](repeating: 0, count: labels.count), [Double](repeating: 0, count: labels.count))
-        var quantized = QuantizedGradients(gradients: [], hessians: [])
-        for round in 0..<p.maxIter {
-            loss.derivatives(scores, labels, into: &g, &h)
-            quantized.update(gradients: g, hessians: h)
-            let sample =
-                p.subsamplingRate < 1
-                ? Self.sample(labels.count, rate: p.subsamplingRate, seed: p.seed, round: round) : nil
-            let usable = Self.features(columns.count, rate: p.featureSubsetRate, seed: p.seed, round: round)
-            let grown = grower.grow(
-                quantized, sample: sample, features: FeatureChoice(tree: usable), shrinkage: p.stepSize)
-            fit.trees.append(grown.tree)
-            Self.add(grown, to: &scores, columns: columns, sampled: sample != nil)
-            if let validation, var current = validationScores {
-                for i in current.indices { current[i] += grown.tree.predict { validation.columns[$0][i] } }
-                validationScores = current
-                let value = loss.mean(current, validation.labels)
-                fit.validationLosses.append(value)
-                if value < best.loss { best = (value, round) }
-            }
-            progress?(
-                "round \(round + 1)/\(p.maxIter): \(grown.tree.leafValues.count) leaves"
-                    + (fit.validationLosses.last.map { ", validation loss \($0)" } ?? "")
-                    + String(format: ", %.2f s", Date().timeIntervalSince(started)))
-            if validation != nil, round - best.round >= p.earlyStoppingRounds { break }
-        }
-        if validation != nil { fit.trees.removeSubrange((best.round + 1)...) }
-        return fit
-    }
-
-    /// The tree's outputs added to the training scores: by leaf for the rows it grew on,
-    /// by walking it for the rest.
-    private static func add(_ grown: TreeGrower.Grown, to scores: inout [Double], columns: [[Double]], sampled: Bool) {
-        var covered = sampled ? [Bool](repeating: false, count: scores.count) : []
-        scores.withUnsafeMutableBufferPointer { scores in
-            covered.withUnsafeMutableBufferPointer { covered in
-                // Leaves hold disjoint rows, so they update in parallel.
-                ThreadPool.shared.parallelFor(chunks: grown.leafRanges.count) { leaf in
-                    let value = grown.tree.leafValues[leaf]
-                    for i in grown.leafRanges[leaf] {
-                        scores[Int(grown.order[i])] += value
-                        if sampled { covered[Int(grown.order[i])] = true }
-                    }
-                }
+        let initial = loss.initialScore(labelSums: BoostingRows.labelSums(labels), count: labels.count)
+        let rows = BoostingRows(
+            binned: binning.binned(columns), binning: binning, labels: labels, firstRow: 0, loss: loss,
+            subsamplingRate: p.subsamplingRate, seed: p.seed, initialScore: initial)
+        let rounds = BoostingRounds(
+            loss: loss, parameters: p, binning: binning, initialScore: initial, validation: validation,
+            progress: progress)
+        while true {
+            switch rounds.next() {
+            case .derivatives(let round, let lastTree):
+                // Invariant: the rows are at the round the rounds are at.
+                rounds.received(largest: try! rows.derivatives(round: round, lastTree: lastTree))
+            case .root(let round, let scales, let histogram):
+                rows.root(round: round, scales: scales, histogram: histogram)
+                rounds.filled()
+            case .split(let step):
+                rows.split(step.order, histogram: step.histogram)
+                rounds.filled()
+            case .done:
+                return rounds.fit
             }
         }
-        if sampled {
-            for i in scores.indices where !covered[i] { scores[i] += grown.tree.predict { columns[$0][i] } }
-        }
-    }
-
-    /// Round `round`'s rows, each kept with probability `rate` (a stream per round).
-    static func sample(_ rows: Int, rate: Double, seed: UInt64, round: Int) -> [Int32] {
-        var random = RandomStream(seed: seed, stream: UInt64(2 * round))
-        return (0..<Int32(rows)).filter { _ in random.unit() < rate }
     }
 
     /// Round `round`'s features: ceil(rate x features) of them drawn without replacement.

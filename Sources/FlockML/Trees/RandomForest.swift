@@ -97,7 +97,7 @@ enum RandomForest {
             var sample: [Int32]? = nil
             let weights = Self.weights(rows, parameters: p, tree: t)
             if !p.bootstrap, p.subsamplingRate < 1 {
-                sample = GradientBoosting.sample(rows, rate: p.subsamplingRate, seed: p.seed, round: t)
+                sample = RowSample.rows(0..<rows, rate: p.subsamplingRate, seed: p.seed, for: .round(t)).map(Int32.init)
             }
             for i in 0..<rows {
                 g[i] = -weights[i] * labels[i]

@@ -32,19 +32,22 @@ struct SplitCandidate {
 /// Ties go to the lower feature, then the lower bin, then missing right: the same choice
 /// however the work is split.
 struct SplitSearch {
-    let rows: BinnedRows
+    let layout: HistogramLayout
     let limits: TreeLimits
+    /// The scales of the sums it searches.
+    let scales: GradientScales
     /// λ and the least hessian on the hessians' integer scale.
     private let scaledL2: Double
     private let scaledMinHessian: Int64
     /// From a scaled score g²/(h + λ) (g, h on their integer scales) to the loss's units.
     private let gainUnit: Double
 
-    /// A search over `rows` with these limits, for sums on `gradients`' scales.
-    init(rows: BinnedRows, limits: TreeLimits, gradients: QuantizedGradients) {
-        self.rows = rows
+    /// A search over histograms laid out by `layout`, with these limits, for sums on `scales`.
+    init(layout: HistogramLayout, limits: TreeLimits, scales: GradientScales) {
+        self.layout = layout
         self.limits = limits
-        let (gs, hs) = (gradients.gradientScale, gradients.hessianScale)
+        self.scales = scales
+        let (gs, hs) = (scales.gradient, scales.hessian)
         scaledL2 = limits.l2 * hs
         scaledMinHessian = Int64((limits.minHessianInLeaf * hs).rounded(.up))
         gainUnit = hs / (gs * gs)
@@ -66,8 +69,8 @@ struct SplitSearch {
     /// The best split of feature `feature` for a leaf with histogram `histogram` and sums
     /// `total`, if any split gains more than `limits.minGain`.
     func best(feature f: Int, histogram: UnsafePointer<SIMD4<Int64>>, total: SIMD4<Int64>) -> SplitCandidate? {
-        let base = Int(rows.offsets[f])
-        let valueBins = rows.valueBins[f]
+        let base = Int(layout.offsets[f])
+        let valueBins = layout.valueBins[f]
         let missing = histogram[base + valueBins]
         let parent = score(total)
         let minRows = Int64(limits.minRowsInLeaf)
