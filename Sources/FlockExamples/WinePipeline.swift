@@ -17,7 +17,7 @@ public enum WinePipeline {
     /// The tasks the example's workers run: FlockML's and FlockData's.
     public static var registry: TaskRegistry {
         // Invariant: FlockML's task names are distinct.
-        try! TaskRegistry(MLTasks.all)
+        try! TaskRegistry(MLTasks.all, actors: MLTasks.actors)
     }
 
     /// What a run found: lines to print and the held-out ROC area.

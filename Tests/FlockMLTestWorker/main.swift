@@ -11,10 +11,10 @@ import Foundation
     import Glibc
 #endif
 
-try await Cluster.serveIfWorker(try TaskRegistry(MLTasks.all))
+try await Cluster.serveIfWorker(try TaskRegistry(MLTasks.all, actors: MLTasks.actors))
 let scenario = CommandLine.arguments.dropFirst().first ?? "fits"
 let workers = CommandLine.arguments.dropFirst(2).first.flatMap { Int($0) } ?? 2
-let cluster = try await Cluster.local(workers: workers, tasks: try TaskRegistry(MLTasks.all))
+let cluster = try await Cluster.local(workers: workers, tasks: try TaskRegistry(MLTasks.all, actors: MLTasks.actors))
 
 /// Fails the scenario with `message` unless `condition` holds.
 func check(_ condition: Bool, _ message: @autoclosure () -> String) {
@@ -51,6 +51,14 @@ func table(rows count: Int, nanRow: Int? = nil) throws -> DataFrame {
 }
 
 let features = (0..<6).map { "x\($0)" }
+
+/// Counts progress lines from any thread.
+final class RoundCounter: @unchecked Sendable {  // state guarded by `lock`
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
+}
 switch scenario {
 case "fits":
     let frame = try table(rows: 40_000)
@@ -121,6 +129,51 @@ case "fits":
     } catch {
         check("\(error)".contains("column \"x3\" holds nan at row 33333"), "the NaN error: \(error)")
     }
+case "trees":
+    // Boosted trees with row and feature subsampling and a missing value: the workers'
+    // shards give the in-process trees.
+    let frame = try table(rows: 40_000, nanRow: 20_000)
+    var parameters = GBTParameters()
+    (parameters.maxIter, parameters.maxLeaves, parameters.subsamplingRate) = (12, 15, 0.8)
+    parameters.featureSubsetRate = 0.7
+    let classifier = GBTClassifier(featureColumns: features, labelColumn: "binary", parameters: parameters)
+    let regressor = GBTRegressor(featureColumns: features, labelColumn: "y", parameters: parameters)
+    let binaryFrame = try frame.withColumn("binary", (col("class") == 2).cast(.int64))
+    let (classifierHere, regressorHere) = (try classifier.fit(binaryFrame), try regressor.fit(frame))
+    for partitions in [1, 7] {
+        let classifierThere = try await classifier.fit(binaryFrame, on: cluster, partitions: partitions)
+        check(classifierThere == classifierHere, "GBT classifier, \(partitions) partitions")
+        let regressorThere = try await regressor.fit(frame, on: cluster, partitions: partitions)
+        check(regressorThere == regressorHere, "GBT regressor, \(partitions) partitions")
+    }
+    // A class other than 0 and 1 fails as in-process.
+    do {
+        _ = try await classifier.fit(frame.withColumn("binary", col("class")), on: cluster, partitions: 3)
+        check(false, "class 2 was accepted on the cluster")
+    } catch {
+        check("\(error)".contains("takes two classes"), "the class error: \(error)")
+    }
+case "kill-trees":
+    // kill -9 of a worker while boosted trees grow: its shard is reloaded, the trees so far
+    // replayed on it, and the model is the same.
+    let frame = try table(rows: 40_000)
+    var parameters = GBTParameters()
+    (parameters.maxIter, parameters.maxLeaves) = (40, 31)
+    let regressor = GBTRegressor(featureColumns: features, labelColumn: "y", parameters: parameters)
+    let expected = try regressor.fit(frame)
+    let before = try await cluster.statistics()
+    let rounds = RoundCounter()
+    var watched = regressor
+    watched.progress = { _ in rounds.add() }
+    let fitting = Task { try await watched.fit(frame, on: cluster, partitions: 4) }
+    while rounds.value < 5 { try await Task.sleep(for: .milliseconds(5)) }
+    kill(before.workerProcessIDs[0], SIGKILL)
+    let roundsAtKill = rounds.value
+    let model = try await fitting.value
+    print("killed at round \(roundsAtKill) of \(parameters.maxIter)")
+    check(roundsAtKill < parameters.maxIter, "the fit ended before the kill could matter")
+    check(model == expected, "the model after the kill differs")
+    check(try await cluster.statistics().workerRestarts >= 1, "the killed worker was not replaced")
 case "kill":
     // kill -9 of a worker while the multinomial fit runs: its shards' tasks run again and
     // the model is the same.

@@ -16,6 +16,20 @@ struct ClusterFitTests {
         #expect(status == 0 && output.contains("ok"), "\(output)")
     }
 
+    @Test(
+        "boosted trees (classifier and regressor, rows and features subsampled, a missing value) fitted on 1, 2 and 4 workers, in 1 and 7 partitions, are the in-process trees bit for bit",
+        arguments: [1, 2, 4])
+    func sameTrees(workers: Int) throws {
+        let (status, output) = try run("trees", workers: workers)
+        #expect(status == 0 && output.contains("ok"), "\(output)")
+    }
+
+    @Test("kill -9 of a worker while trees grow: its shard is reloaded and replayed, and the trees are the same")
+    func killedWorkerTrees() throws {
+        let (status, output) = try run("kill-trees", workers: 2)
+        #expect(status == 0 && output.contains("ok"), "\(output)")
+    }
+
     @Test("kill -9 of a worker mid-fit: its tasks run again and the model is the same")
     func killedWorker() throws {
         let (status, output) = try run("kill", workers: 2)

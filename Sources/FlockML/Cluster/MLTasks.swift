@@ -29,8 +29,9 @@ struct PartitionRowsTask: RemoteTask {
     }
 }
 
-/// The task types a program that fits FlockML estimators on a cluster registers with its
-/// own (FlockData's included): `TaskRegistry(myTasks + MLTasks.all)`.
+/// The task and actor types a program that fits FlockML estimators on a cluster registers
+/// with its own (FlockData's included):
+/// `TaskRegistry(myTasks + MLTasks.all, actors: myActors + MLTasks.actors)`.
 public enum MLTasks {
     /// FlockML's remote tasks and FlockData's.
     public static let all: [any RemoteTask.Type] =
@@ -39,6 +40,9 @@ public enum MLTasks {
             ShardStatisticTask<SoftmaxGradient>.self, ShardStatisticTask<ClusterAssignment>.self,
             ShardStatisticTask<CandidatePass>.self, ShardStatisticTask<ClassConditionalSums>.self,
             ShardStatisticTask<MixtureStep>.self, ShardStatisticTask<HingeGradient>.self,
-            ShardStatisticTask<ColumnRanges>.self,
+            ShardStatisticTask<ColumnRanges>.self, BoostingSampleTask.self, BoostingShardLoadTask.self,
         ] + DataTasks.all
+
+    /// FlockML's actors (boosting's shards, `BoostingShard`).
+    public static let actors: [any ClusterActor.Type] = [BoostingShard.self]
 }

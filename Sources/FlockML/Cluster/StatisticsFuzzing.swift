@@ -1,7 +1,10 @@
+import Foundation
+
 extension MLFuzzing {
-    /// Fuzz entry point for the decoder of workers' statistics (`FlatList`): any bytes, read
-    /// as float64s, decode as each statistic's list and merge in the fixed tree, or fail
-    /// with a clear `MLError`; never a crash.
+    /// Fuzz entry point for the decoders of what workers send a fit's driver: any bytes,
+    /// read as float64s, decode as each statistic's list (`FlatList`) and merge in the fixed
+    /// tree; as a boosting shard's histogram (`BoostingHistogram`) and as a binning sent to
+    /// one (JSON); or fail with a clear `MLError`; never a crash.
     package static func statistics(_ bytes: [UInt8]) {
         let values = bytes.withUnsafeBytes { raw in
             (0..<(bytes.count / 8)).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self) }
@@ -18,6 +21,11 @@ extension MLFuzzing {
         merge(CandidatePass.self)
         merge(MixtureStep.self)
         merge(ColumnRanges.self)
+        var histogram = [SIMD4<Int64>](repeating: .zero, count: 4)
+        histogram.withUnsafeMutableBufferPointer {
+            _ = try? BoostingHistogram.add(Data(bytes), to: $0.baseAddress!, bins: 4)
+        }
+        _ = try? JSONDecoder().decode(FeatureBinning.self, from: Data(bytes))
     }
 
     /// Every statistic's blocks of a small table, as a worker sends them.
@@ -37,6 +45,11 @@ extension MLFuzzing {
             seed(CandidatePass(candidates: centers, kind: .weights)),
             seed(MixtureStep(weights: [0.5, 0.5], means: centers, covariances: [1, 0, 0, 1, 2, 0, 0, 2])),
             seed(ColumnRanges()),
+            [SIMD4<Int64>(-5, 9, 2, 0), .zero, SIMD4(1 << 40, 3, 1, 0), SIMD4(7, 7, 7, 0)].withUnsafeBufferPointer {
+                [UInt8](BoostingHistogram.encode($0))
+            },
+            // Invariant: a binning of finite cuts encodes.
+            [UInt8](try! JSONEncoder().encode(FeatureBinning(samples: [[1, 2, 3, .nan], [0.5]], maxBins: 4))),
         ]
     }
 }

@@ -11,6 +11,27 @@ struct FeatureBinning: Codable, Equatable {
     /// v falls in the first bin whose bound is at least v.
     let upperBounds: [[Double]]
 
+    /// Travels as the finite cuts (JSON has no +∞): per feature, its bounds but the last.
+    private enum CodingKeys: String, CodingKey { case cuts }
+
+    init(from decoder: Decoder) throws {
+        let cuts = try decoder.container(keyedBy: CodingKeys.self).decode([[Double]].self, forKey: .cuts)
+        for (f, feature) in cuts.enumerated() {
+            guard feature.count < Self.maxBins, feature.allSatisfy(\.isFinite),
+                zip(feature, feature.dropFirst()).allSatisfy({ $0 < $1 })
+            else {
+                throw MLError.invalidData(
+                    "feature \(f)'s bin cuts are not at most \(Self.maxBins - 1) ascending finite numbers")
+            }
+        }
+        upperBounds = cuts.map { $0 + [.infinity] }
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(upperBounds.map { $0.dropLast() }, forKey: .cuts)
+    }
+
     /// The most value bins a feature may have (its missing bin is one more, still a byte).
     static let maxBins = 255
 

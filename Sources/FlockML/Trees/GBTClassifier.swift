@@ -1,4 +1,5 @@
 import FlockData
+import FlockRuntime
 import Foundation
 
 /// Gradient-boosted trees for two classes (Spark ML's `GBTClassifier`, grown the LightGBM
@@ -44,15 +45,7 @@ public struct GBTClassifier: Estimator {
         let inputs = try GradientBoosting.Inputs(
             try frame.collect(), features: featureColumns, label: labelColumn, indicator: validationIndicatorColumn,
             estimator: "GBTClassifier"
-        ) { labels in
-            let classes = try LogisticRegression.classIndices(labels, column: labelColumn)
-            if let bad = classes.firstIndex(where: { $0 > 1 }) {
-                throw MLError.invalidData(
-                    "column \"\(labelColumn)\" holds class \(classes[bad]) at row \(bad); GBTClassifier takes two classes, 0 and 1"
-                )
-            }
-            return classes.map(Double.init)
-        }
+        ) { try BoostingLoss.logistic.labels($0, column: labelColumn, estimator: "GBTClassifier") }
         guard Set(inputs.labels).count == 2 else {
             throw MLError.invalidData(
                 "column \"\(labelColumn)\" holds a single class in the training rows; a classifier needs two")
@@ -64,11 +57,37 @@ public struct GBTClassifier: Estimator {
             ensemble: fit.ensemble,
             validationLosses: fit.validationLosses)
     }
+
+    /// Fits the trees on `cluster`'s workers: the same trees, bit for bit, as `fit(_:)` of
+    /// the same rows in the same order, whatever the workers and `partitions` (default
+    /// twice the workers; a persisted frame keeps its own). The rows stay in the workers
+    /// (`ClusterBoosting`); a worker lost mid-fit costs its shard's reload and the tree
+    /// being grown. The workers register `MLTasks.all` and `MLTasks.actors`.
+    /// - Throws: as `fit(_:)`; `MLError.invalidParameter` for a validation column (early
+    ///   stopping is in-process only); the runtime's errors after repeated losses.
+    public func fit(_ frame: DataFrame, on cluster: Cluster, partitions: Int? = nil) async throws
+        -> GBTClassificationModel
+    {
+        try Parameter.columns("featureColumns", featureColumns)
+        try parameters.validate()
+        if let validationIndicatorColumn {
+            throw MLError.invalidParameter(
+                name: "validationIndicatorColumn", value: validationIndicatorColumn,
+                allowed: "nil on a cluster (early stopping runs in-process only)")
+        }
+        let fit = try await ClusterBoosting(loss: .logistic, parameters: parameters, estimator: "GBTClassifier")
+            .fit(
+                frame, featureColumns: featureColumns, labelColumn: labelColumn, on: cluster, partitions: partitions,
+                progress: progress)
+        return GBTClassificationModel(
+            featureColumns: featureColumns, predictionColumn: predictionColumn, probabilityColumn: probabilityColumn,
+            ensemble: fit.ensemble, validationLosses: [])
+    }
 }
 
 /// A fitted `GBTClassifier`: P(class 1) = σ(the ensemble's score), the prediction 1 when
 /// that is above one half.
-public struct GBTClassificationModel: Transformer, Codable, Equatable {
+public struct GBTClassificationModel: Transformer, Codable, Equatable, Sendable {
     public let featureColumns: [String]
     public let predictionColumn: String
     public let probabilityColumn: String

@@ -1,4 +1,5 @@
 import FlockData
+import FlockRuntime
 
 /// Gradient-boosted trees for a numeric target (Spark ML's `GBTRegressor`, grown the
 /// LightGBM way): each round fits a histogram tree to the residuals of the squared loss
@@ -43,10 +44,35 @@ public struct GBTRegressor: Estimator {
             ensemble: fit.ensemble,
             validationLosses: fit.validationLosses)
     }
+
+    /// Fits the trees on `cluster`'s workers: the same trees, bit for bit, as `fit(_:)` of
+    /// the same rows in the same order, whatever the workers and `partitions` (default
+    /// twice the workers; a persisted frame keeps its own). The rows stay in the workers
+    /// (`ClusterBoosting`); a worker lost mid-fit costs its shard's reload and the tree
+    /// being grown. The workers register `MLTasks.all` and `MLTasks.actors`.
+    /// - Throws: as `fit(_:)`; `MLError.invalidParameter` for a validation column (early
+    ///   stopping is in-process only); the runtime's errors after repeated losses.
+    public func fit(_ frame: DataFrame, on cluster: Cluster, partitions: Int? = nil) async throws -> GBTRegressionModel
+    {
+        try Parameter.columns("featureColumns", featureColumns)
+        try parameters.validate()
+        if let validationIndicatorColumn {
+            throw MLError.invalidParameter(
+                name: "validationIndicatorColumn", value: validationIndicatorColumn,
+                allowed: "nil on a cluster (early stopping runs in-process only)")
+        }
+        let fit = try await ClusterBoosting(loss: .squared, parameters: parameters, estimator: "GBTRegressor")
+            .fit(
+                frame, featureColumns: featureColumns, labelColumn: labelColumn, on: cluster, partitions: partitions,
+                progress: progress)
+        return GBTRegressionModel(
+            featureColumns: featureColumns, predictionColumn: predictionColumn, ensemble: fit.ensemble,
+            validationLosses: [])
+    }
 }
 
 /// A fitted `GBTRegressor`: the prediction is the ensemble's score.
-public struct GBTRegressionModel: Transformer, Codable, Equatable {
+public struct GBTRegressionModel: Transformer, Codable, Equatable, Sendable {
     public let featureColumns: [String]
     public let predictionColumn: String
     public let ensemble: BoostedTrees

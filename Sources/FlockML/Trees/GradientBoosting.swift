@@ -21,6 +21,23 @@ enum BoostingLoss: String, Codable, Sendable {
         }
     }
 
+    /// The labels of column `column` (read as `matrix`) as this loss takes them: for the
+    /// logistic loss, classes 0 and 1; for the squared loss, any finite values.
+    /// - Throws: `MLError.invalidData` naming a bad label and its row.
+    func labels(_ matrix: FeatureMatrix, column: String, estimator: String) throws -> [Double] {
+        switch self {
+        case .squared: return matrix.values
+        case .logistic:
+            let classes = try LogisticRegression.classIndices(matrix, column: column)
+            if let bad = classes.firstIndex(where: { $0 > 1 }) {
+                throw MLError.invalidData(
+                    "column \"\(column)\" holds class \(classes[bad]) at row \(bad); \(estimator) takes two classes, 0 and 1"
+                )
+            }
+            return classes.map(Double.init)
+        }
+    }
+
     /// The mean loss of `scores` against `labels`.
     func mean(_ scores: [Double], _ labels: [Double]) -> Double {
         var total = 0.0

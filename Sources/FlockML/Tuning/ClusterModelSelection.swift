@@ -18,6 +18,8 @@ extension GaussianMixture: ClusterEstimator {}
 extension PCA: ClusterEstimator {}
 extension StandardScaler: ClusterEstimator {}
 extension MinMaxScaler: ClusterEstimator {}
+extension GBTClassifier: ClusterEstimator {}
+extension GBTRegressor: ClusterEstimator {}
 
 extension CrossValidator where Candidate: ClusterEstimator, Candidate.Model: Sendable {
     /// Cross-validates on `cluster`: each fold's training rows are persisted there once,

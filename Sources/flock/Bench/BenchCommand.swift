@@ -75,7 +75,7 @@ struct BenchCommand: AsyncParsableCommand {
         // The runtime benchmark's workers are this command started again.
         if area == "runtime" { try await Cluster.serveIfWorker(RuntimeBench.tasks) }
         if area == "data" { try await Cluster.serveIfWorker(try TaskRegistry(DataTasks.all)) }
-        if area == "ml" { try await Cluster.serveIfWorker(try TaskRegistry(MLTasks.all)) }
+        if area == "ml" { try await Cluster.serveIfWorker(try TaskRegistry(MLTasks.all, actors: MLTasks.actors)) }
         if commWorker { return try CommBench.worker(repeats: repeats, quick: quick, only: only) }
         if let ddpWorker {
             return try DDPBench.worker(mode: ddpWorker, repeats: repeats, quick: quick, checkpoint: checkpoint)

@@ -15,7 +15,7 @@ struct MLClusterBench {
         let label = "ml/cluster2/\(rows >= 1_000_000 ? "\(rows / 1_000_000)M" : "\(rows)")"
         let threads = ThreadPool.shared.threadCount  // Made now: this process keeps its threads.
         setenv("FLOCK_NUM_THREADS", "1", 1)  // The workers inherit this: one thread each.
-        let cluster = try await Cluster.local(workers: 2, tasks: try TaskRegistry(MLTasks.all))
+        let cluster = try await Cluster.local(workers: 2, tasks: try TaskRegistry(MLTasks.all, actors: MLTasks.actors))
         let (features, labels) = MLBenchData.classification(rows: rows, width: 20)
         let logistic = LogisticRegression(
             featureColumns: MLBench.names(20), labelColumn: "label", regParam: 1 / Double(rows))

@@ -1,0 +1,64 @@
+import FlockData
+import Foundation
+import Testing
+
+@testable import FlockML
+
+/// The pieces that let boosting run on a cluster with the in-process trees: per-block row
+/// samples, the binning and histograms on the wire.
+@Suite("Boosting on shards")
+struct BoostingShardTests {
+    @Test("a row sample drawn shard by shard (whole blocks each) is the sample of all rows")
+    func sampleByShards() {
+        let rows = 5 * BlockReduction.blockRows + 123
+        for purpose in [RowSample.Purpose.binning, .round(0), .round(7)] {
+            let whole = RowSample.rows(0..<rows, rate: 0.3, seed: 9, for: purpose)
+            let cut = 2 * BlockReduction.blockRows
+            let pieces =
+                RowSample.rows(0..<cut, rate: 0.3, seed: 9, for: purpose)
+                + RowSample.rows(cut..<rows, rate: 0.3, seed: 9, for: purpose)
+            #expect(pieces == whole)
+            #expect(abs(Double(whole.count) / Double(rows) - 0.3) < 0.01)
+        }
+        #expect(
+            RowSample.rows(0..<50_000, rate: 0.5, seed: 1, for: .round(0))
+                != RowSample.rows(0..<50_000, rate: 0.5, seed: 1, for: .round(1)))
+    }
+
+    @Test("a binning travels as its finite cuts and comes back equal; bad cuts are a clear error")
+    func binningCoding() throws {
+        let binning = FeatureBinning(samples: [[1, 2, 3, .nan, 3], [0.5], [-1, 1]], maxBins: 255)
+        #expect(binning.upperBounds.allSatisfy { $0.last == .infinity })
+        let decoded = try JSONDecoder().decode(FeatureBinning.self, from: try JSONEncoder().encode(binning))
+        #expect(decoded == binning)
+        for bad in [#"{"cuts":[[2,1]]}"#, #"{"cuts":[[1,1]]}"#, #"{"cuts":"x"}"#] {
+            #expect(throws: (any Error).self) { try JSONDecoder().decode(FeatureBinning.self, from: Data(bad.utf8)) }
+        }
+        do {
+            _ = try JSONDecoder().decode(FeatureBinning.self, from: Data(#"{"cuts":[[0],[3,2]]}"#.utf8))
+            Issue.record("descending cuts were accepted")
+        } catch {
+            #expect("\(error)".contains("feature 1's bin cuts"))
+        }
+    }
+
+    @Test("histograms on the wire add up exactly; a histogram of the wrong size is a clear error")
+    func histogramCoding() throws {
+        let a: [SIMD4<Int64>] = [SIMD4(-5, 9, 2, 0), SIMD4(1 << 50, 1, 1, 0), .zero]
+        let b: [SIMD4<Int64>] = [SIMD4(5, 1, 1, 0), SIMD4(-(1 << 50), 2, 3, 0), SIMD4(-1, -1, 1, 0)]
+        var sum = [SIMD4<Int64>](repeating: SIMD4(9, 9, 9, 9), count: 3)
+        try sum.withUnsafeMutableBufferPointer { sum in
+            sum.baseAddress!.initialize(repeating: .zero, count: 3)
+            for part in [a, b] {
+                try BoostingHistogram.add(
+                    part.withUnsafeBufferPointer(BoostingHistogram.encode), to: sum.baseAddress!, bins: 3)
+            }
+        }
+        #expect(sum == zip(a, b).map { $0 &+ $1 })
+        var small = [SIMD4<Int64>](repeating: .zero, count: 2)
+        let wrongSize = small.withUnsafeMutableBufferPointer { small in
+            Result { try BoostingHistogram.add(Data(count: 24 * 3), to: small.baseAddress!, bins: 2) }
+        }
+        #expect(throws: MLError.self) { try wrongSize.get() }
+    }
+}
