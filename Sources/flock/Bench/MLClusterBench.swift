@@ -3,9 +3,10 @@ import FlockData
 import FlockML
 import Foundation
 
-/// `flock bench ml --cluster`: logistic regression (1M x 20) and k-means (1M x 10, k = 10,
-/// 20 rounds from a fixed start) fitted on `Cluster.local` (two worker processes, one thread
-/// each) from a persisted frame, beside the same fits in this process on all cores; the
+/// `flock bench ml --cluster`: logistic regression (1M x 20), k-means (1M x 10, k = 10,
+/// 20 rounds from a fixed start) and boosted trees (the 800k x 28 training rows of
+/// `flock bench ml`, 100 trees of 255 leaves; at most 3 repeats) fitted on `Cluster.local`
+/// (two worker processes, one thread each) from a persisted frame, beside the same fits in this process on all cores; the
 /// models are compared bit for bit (issue 14: the cluster within 1.3x of in-process).
 struct MLClusterBench {
     let rows: Int
@@ -31,13 +32,24 @@ struct MLClusterBench {
             "\(label)/kmeans-x10-k10", try MLBench.frame(blobs, width: 10, label: nil), cluster: cluster,
             threads: threads, into: &report, inProcess: { try kmeans.fit($0) },
             distributed: { try await kmeans.fit($0, on: cluster) })
+        let (cube, cubeLabels) = MLBenchData.hypercube(rows: rows, width: 28, informative: 14, seed: 0)
+        let trainRows = rows * 4 / 5
+        var parameters = GBTParameters()
+        (parameters.maxIter, parameters.maxLeaves) = (100, 255)
+        let gbt = GBTClassifier(featureColumns: MLBench.names(28), parameters: parameters)
+        try await compare(
+            "\(label)/gbt-x28-255leaves",
+            try MLBench.frame(Array(cube[..<(trainRows * 28)]), width: 28, label: Array(cubeLabels[..<trainRows])),
+            cluster: cluster, threads: threads, repeats: Swift.min(repeats, 3), into: &report,
+            inProcess: { try gbt.fit($0) }, distributed: { try await gbt.fit($0, on: cluster) })
         await cluster.shutdown()
     }
 
     /// Times one estimator in-process and on the cluster (from `frame` persisted there in 4
     /// partitions, once) and reports both, their ratio and whether the models agree.
     private func compare<Model: Equatable>(
-        _ record: String, _ frame: DataFrame, cluster: Cluster, threads: Int, into report: inout BenchReport,
+        _ record: String, _ frame: DataFrame, cluster: Cluster, threads: Int, repeats: Int? = nil,
+        into report: inout BenchReport,
         inProcess: (DataFrame) throws -> Model, distributed: (DataFrame) async throws -> Model
     ) async throws {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -46,6 +58,7 @@ struct MLClusterBench {
             "\(record)/persist", unit: "s", value: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
             note: "encode + store 4 partitions, once")
         var (here, there): (Model?, Model?) = (nil, nil)
+        let repeats = repeats ?? self.repeats
         let local = try measure(repeats: repeats) { here = try inProcess(frame) }
         let remote = try await measure(repeats: repeats) { there = try await distributed(persisted) }
         report.add(
