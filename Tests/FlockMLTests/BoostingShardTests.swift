@@ -1,4 +1,5 @@
 import FlockData
+import FlockRuntime
 import Foundation
 import Testing
 
@@ -57,8 +58,31 @@ struct BoostingShardTests {
         #expect(sum == zip(a, b).map { $0 &+ $1 })
         var small = [SIMD4<Int64>](repeating: .zero, count: 2)
         let wrongSize = small.withUnsafeMutableBufferPointer { small in
-            Result { try BoostingHistogram.add(Data(count: 24 * 3), to: small.baseAddress!, bins: 2) }
+            Result { try BoostingHistogram.add([Int64](repeating: 0, count: 9), to: small.baseAddress!, bins: 2) }
         }
         #expect(throws: MLError.self) { try wrongSize.get() }
+    }
+
+    @Test("shards grouped one per worker hold the same rows in order, each group within a shard of its share")
+    func groupedShards() throws {
+        let objects = try (0..<7).map {
+            try JSONDecoder().decode(ObjectRef<[UInt8]>.self, from: Data("\($0 + 1)".utf8))
+        }
+        let block = BlockReduction.blockRows
+        let counts = [block + 5, 0, 3 * block, 17, 2 * block - 22, block, 900]
+        let shards = RowShard.cut(objects, counts: counts, featureColumns: ["x"], labelColumn: "y")
+        func rows(_ shards: [RowShard]) -> [String] {
+            shards.flatMap { $0.pieces.flatMap { piece in piece.rows.map { "\(piece.object.id):\($0)" } } }
+        }
+        for groups in [1, 2, 3, shards.count, 50] {
+            let grouped = RowShard.grouped(shards, into: groups)
+            #expect(grouped.count == min(groups, shards.count))
+            #expect(rows(grouped) == rows(shards))
+            #expect(grouped.allSatisfy { $0.firstRow % block == 0 })
+            #expect(grouped.first?.firstRow == 0)
+        }
+        func size(_ shard: RowShard) -> Int { shard.pieces.reduce(0) { $0 + $1.rows.count } }
+        let halves = RowShard.grouped(shards, into: 2).map(size)
+        #expect(abs(halves[0] - halves[1]) <= shards.map(size).max()!)
     }
 }

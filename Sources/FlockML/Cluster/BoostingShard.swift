@@ -38,26 +38,20 @@ distributed actor BoostingShard: ClusterActor {
 
     /// Feature `feature`'s bins of every row.
     /// - Throws: `MLError.invalidData` for a feature or a length that does not fit the shard.
-    distributed func column(_ feature: Int, bins: Data) throws {
+    distributed func column(_ feature: Int, bins: [UInt8]) throws {
         guard columns.indices.contains(feature), bins.count == labels.count else {
             throw MLError.invalidData("a boosting shard got \(bins.count) bins of feature \(feature)")
         }
-        columns[feature] = [UInt8](bins)
+        columns[feature] = bins
     }
 
-    /// Labels of rows `offset...` (raw float64s).
+    /// Labels of rows `offset...`.
     /// - Throws: `MLError.invalidData` for rows outside the shard.
-    distributed func labels(from offset: Int, values: Data) throws {
-        let count = values.count / 8
-        guard values.count % 8 == 0, offset >= 0, offset + count <= labels.count else {
-            throw MLError.invalidData("a boosting shard got \(values.count) label bytes at row \(offset)")
+    distributed func labels(from offset: Int, values: [Double]) throws {
+        guard offset >= 0, offset + values.count <= labels.count else {
+            throw MLError.invalidData("a boosting shard got \(values.count) labels at row \(offset)")
         }
-        labels.withUnsafeMutableBytes { labels in
-            values.withUnsafeBytes { values in
-                labels.baseAddress!.advanced(by: 8 * offset).copyMemory(
-                    from: values.baseAddress!, byteCount: values.count)
-            }
-        }
+        labels.replaceSubrange(offset..<offset + values.count, with: values)
     }
 
     /// The rows start boosting from `initialScore` with `trees` already added.
@@ -85,7 +79,7 @@ distributed actor BoostingShard: ClusterActor {
     }
 
     /// `BoostingRows.root`: the root's histogram of round `round` (`BoostingHistogram`).
-    distributed func root(round: Int, scales: GradientScales) throws -> Data {
+    distributed func root(round: Int, scales: GradientScales) throws -> [Int64] {
         let rows = try started()
         return histogram.withUnsafeMutableBufferPointer { buffer in
             rows.root(round: round, scales: scales, histogram: buffer.baseAddress!)
@@ -94,7 +88,7 @@ distributed actor BoostingShard: ClusterActor {
     }
 
     /// `BoostingRows.split`: the histogram of the child `order` names.
-    distributed func split(_ order: SplitOrder) throws -> Data {
+    distributed func split(_ order: SplitOrder) throws -> [Int64] {
         let rows = try started()
         guard order.leaf >= 0, order.newLeaf > order.leaf, order.feature >= 0,
             order.feature < rows.binned.features, order.bin >= 0, order.bin < 256
@@ -111,37 +105,25 @@ distributed actor BoostingShard: ClusterActor {
     }
 }
 
-/// A histogram on the wire: each bin's gradient sum, hessian sum and count as three
-/// little-endian Int64s, bins in layout order.
+/// A histogram on the wire: each bin's gradient sum, hessian sum and count, bins in
+/// layout order (an array of numbers, so a call carries it as raw bytes).
 enum BoostingHistogram {
-    static func encode(_ histogram: UnsafeBufferPointer<SIMD4<Int64>>) -> Data {
-        var data = Data(count: histogram.count * 24)
-        data.withUnsafeMutableBytes { out in
+    static func encode(_ histogram: UnsafeBufferPointer<SIMD4<Int64>>) -> [Int64] {
+        [Int64](unsafeUninitializedCapacity: 3 * histogram.count) { out, initialized in
             for (b, entry) in histogram.enumerated() {
-                for lane in 0..<3 {
-                    out.storeBytes(of: entry[lane].littleEndian, toByteOffset: 24 * b + 8 * lane, as: Int64.self)
-                }
+                (out[3 * b], out[3 * b + 1], out[3 * b + 2]) = (entry[0], entry[1], entry[2])
             }
+            initialized = 3 * histogram.count
         }
-        return data
     }
 
-    /// Adds the histogram `data` encodes to `histogram` (of `bins` bins).
-    /// - Throws: `MLError.invalidData` when `data` is not a histogram of that many bins.
-    static func add(_ data: Data, to histogram: UnsafeMutablePointer<SIMD4<Int64>>, bins: Int) throws {
-        guard data.count == bins * 24 else {
-            throw MLError.invalidData("a worker's histogram has \(data.count) bytes; \(bins) bins take \(bins * 24)")
+    /// Adds the histogram `values` encodes to `histogram` (of `bins` bins).
+    /// - Throws: `MLError.invalidData` when `values` is not a histogram of that many bins.
+    static func add(_ values: [Int64], to histogram: UnsafeMutablePointer<SIMD4<Int64>>, bins: Int) throws {
+        guard values.count == 3 * bins else {
+            throw MLError.invalidData("a worker's histogram has \(values.count) values; \(bins) bins take \(3 * bins)")
         }
-        data.withUnsafeBytes { bytes in
-            for b in 0..<bins {
-                var entry = SIMD4<Int64>()
-                for lane in 0..<3 {
-                    entry[lane] = Int64(
-                        littleEndian: bytes.loadUnaligned(fromByteOffset: 24 * b + 8 * lane, as: Int64.self))
-                }
-                histogram[b] &+= entry
-            }
-        }
+        for b in 0..<bins { histogram[b] &+= SIMD4(values[3 * b], values[3 * b + 1], values[3 * b + 2], 0) }
     }
 }
 
@@ -212,12 +194,11 @@ struct BoostingShardLoadTask: RemoteTask {
             firstRow: shard.firstRow, count: labels.count, binning: binning, loss: loss,
             subsamplingRate: parameters.subsamplingRate, seed: parameters.seed)
         for f in 0..<binned.features {
-            try await host.column(f, bins: Data(binned.bins[f * binned.rows..<(f + 1) * binned.rows]))
+            try await host.column(f, bins: Array(binned.bins[f * binned.rows..<(f + 1) * binned.rows]))
         }
         let chunk = 1 << 20
         for offset in stride(from: 0, to: labels.count, by: chunk) {
-            let values = labels[offset..<Swift.min(labels.count, offset + chunk)]
-            try await host.labels(from: offset, values: values.withUnsafeBytes { Data($0) })
+            try await host.labels(from: offset, values: Array(labels[offset..<Swift.min(labels.count, offset + chunk)]))
         }
         return BoostingRows.labelSums(labels)
     }

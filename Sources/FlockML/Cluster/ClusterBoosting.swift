@@ -31,9 +31,11 @@ struct ClusterBoosting {
         progress: ((String) -> Void)?
     ) async throws -> GradientBoosting.Fit {
         let p = parameters
-        let rows = try await ShardedRows(
+        let sharded = try await ShardedRows(
             frame, featureColumns: featureColumns, labelColumn: labelColumn, estimator: estimator, on: cluster,
             partitions: partitions)
+        // One shard per worker: a split costs a call per shard.
+        let rows = sharded.grouped(into: try await cluster.statistics().workers)
         let fraction = FeatureBinning.sampleFraction(rows: rows.count)
         let samples = try await cluster.get(
             try rows.shards.map {
@@ -158,7 +160,7 @@ struct ClusterBoosting {
     }
 
     /// The shards' encoded histograms summed into `histogram`.
-    private static func sum(_ parts: [Data], into histogram: UnsafeMutablePointer<SIMD4<Int64>>, bins: Int) throws {
+    private static func sum(_ parts: [[Int64]], into histogram: UnsafeMutablePointer<SIMD4<Int64>>, bins: Int) throws {
         histogram.initialize(repeating: .zero, count: bins)
         for part in parts { try BoostingHistogram.add(part, to: histogram, bins: bins) }
     }

@@ -73,4 +73,30 @@ struct RowShard: Codable, Sendable, Hashable {
         }
         return shards
     }
+
+    /// Consecutive `shards` joined into at most `groups` shards of about equal rows (each
+    /// still whole blocks from a block boundary): for a fit whose per-shard cost is a call
+    /// per step, one shard per worker.
+    static func grouped(_ shards: [RowShard], into groups: Int) -> [RowShard] {
+        guard groups > 0, shards.count > groups else { return shards }
+        let sizes = shards.map { $0.pieces.reduce(0) { $0 + $1.rows.count } }
+        let total = sizes.reduce(0, +)
+        var result: [RowShard] = []
+        var pieces: [Piece] = []
+        var (taken, first) = (0, shards[0].firstRow)
+        for (shard, size) in zip(shards, sizes) {
+            if pieces.isEmpty { first = shard.firstRow }
+            pieces += shard.pieces
+            taken += size
+            // Close a group once it reaches its share of the rows.
+            if taken * groups >= (result.count + 1) * total {
+                result.append(
+                    RowShard(
+                        pieces: pieces, featureColumns: shard.featureColumns, labelColumn: shard.labelColumn,
+                        firstRow: first))
+                pieces = []
+            }
+        }
+        return result
+    }
 }

@@ -47,6 +47,15 @@ struct ShardedRows {
         shards = RowShard.cut(table.objects, counts: counts, featureColumns: featureColumns, labelColumn: labelColumn)
     }
 
+    private init(cluster: Cluster, shards: [RowShard], count: Int, width: Int) {
+        (self.cluster, self.shards, self.count, self.width) = (cluster, shards, count, width)
+    }
+
+    /// The same rows in at most `groups` shards (`RowShard.grouped`).
+    func grouped(into groups: Int) -> ShardedRows {
+        ShardedRows(cluster: cluster, shards: RowShard.grouped(shards, into: groups), count: count, width: width)
+    }
+
     /// The statistic of every row, computed by the workers and merged here.
     /// - Throws: the tasks' errors (after their retries), e.g. `MLError.invalidData`.
     func reduce<Statistic: BlockStatistic>(_ statistic: Statistic) async throws -> Statistic.Partial {

@@ -133,7 +133,7 @@ public final class FlockActorSystem: DistributedActorSystem, @unchecked Sendable
     ) async throws -> Res where Act: DistributedActor, Act.ID == FlockActorID, Err: Error, Res: Codable {
         let bytes = try await call(actor.id, target, invocation)
         do {
-            return try decoder().decode(Res.self, from: Data(bytes))
+            return try CallCoding.decode(Res.self, from: bytes, using: decoder())
         } catch {
             throw RuntimeError.malformedObject("the reply of \(target.identifier) is not a \(Res.self): \(error)")
         }

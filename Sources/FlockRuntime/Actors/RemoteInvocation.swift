@@ -1,8 +1,8 @@
 import Distributed
 import Foundation
 
-/// Records a distributed call's arguments as JSON (actor handles among them encode as
-/// their ids) and its generic substitutions as mangled type names.
+/// Records a distributed call's arguments (`CallCoding`) and its generic substitutions as
+/// mangled type names.
 public struct FlockInvocationEncoder: DistributedTargetInvocationEncoder {
     public typealias SerializationRequirement = Codable
 
@@ -17,7 +17,7 @@ public struct FlockInvocationEncoder: DistributedTargetInvocationEncoder {
     }
 
     public mutating func recordArgument<Value: Codable>(_ argument: RemoteCallArgument<Value>) throws {
-        arguments.append(Array(try JSONEncoder().encode(argument.value)))
+        arguments.append(try CallCoding.encode(argument.value))
     }
 
     public mutating func recordReturnType<R: Codable>(_ type: R.Type) throws {}
@@ -52,7 +52,7 @@ public struct FlockInvocationDecoder: DistributedTargetInvocationDecoder {
         }
         defer { next += 1 }
         do {
-            return try system.decoder().decode(Argument.self, from: Data(arguments[next]))
+            return try CallCoding.decode(Argument.self, from: arguments[next], using: system.decoder())
         } catch {
             throw RuntimeError.malformedObject("argument \(next + 1) is not a \(Argument.self): \(error)")
         }
@@ -70,7 +70,7 @@ public struct FlockResultHandler: DistributedTargetInvocationResultHandler {
     let reply: @Sendable (_ succeeded: Bool, _ bytes: [UInt8]) -> Void
 
     public func onReturn<Success: Codable>(value: Success) async throws {
-        reply(true, Array(try JSONEncoder().encode(value)))
+        reply(true, try CallCoding.encode(value))
     }
 
     public func onReturnVoid() async throws { reply(true, []) }
