@@ -46,4 +46,26 @@ struct ProgressTests {
         let errors = als.all.compactMap { Double($0.split(separator: " ")[4].dropLast()) }
         #expect(errors.count == 4 && zip(errors, errors.dropFirst()).allSatisfy { $0 >= $1 }, "\(als.all)")
     }
+
+    @Test("a forest and boosted trees report a line per tree: its number, leaves and the time")
+    func trees() throws {
+        let x: [Double?] = (0..<300).map { Double($0 % 30) }
+        let frame = DataFrame(try RecordBatch(names: ["x", "y"], columns: [Column(x), Column(x.map { $0! * 2 })]))
+        let forest = Lines()
+        var parameters = RandomForestParameters()
+        parameters.numTrees = 4
+        _ = try RandomForestRegressor(
+            featureColumns: ["x"], labelColumn: "y", parameters: parameters, progress: forest.add
+        ).fit(frame)
+        #expect(forest.all.count == 4)
+        #expect(forest.all.last?.hasPrefix("tree 4/4: ") == true && forest.all.last?.hasSuffix(" s") == true)
+        let boosted = Lines()
+        var boosting = GBTParameters()
+        boosting.maxIter = 3
+        _ = try GBTRegressor(featureColumns: ["x"], labelColumn: "y", parameters: boosting, progress: boosted.add)
+            .fit(frame)
+        #expect(boosted.all.count == 3)
+        #expect(boosted.all.enumerated().allSatisfy { $1.hasPrefix("round \($0 + 1)/3: ") }, "\(boosted.all)")
+        #expect(boosted.all.allSatisfy { $0.hasSuffix(" s") })
+    }
 }

@@ -28,7 +28,7 @@ struct ClusterBoosting {
     ///   logistic loss, or no rows; the runtime's errors after `maxRecoveries` lost shards.
     func fit(
         _ frame: DataFrame, featureColumns: [String], labelColumn: String, on cluster: Cluster, partitions: Int?,
-        progress: ((String) -> Void)?
+        progress: (@Sendable (String) -> Void)?
     ) async throws -> GradientBoosting.Fit {
         let p = parameters
         let sharded = try await ShardedRows(
@@ -63,7 +63,7 @@ struct ClusterBoosting {
 
     private func boost(
         _ rows: ShardedRows, hosts: [BoostingShard], binning: FeatureBinning, on cluster: Cluster,
-        progress: ((String) -> Void)?
+        progress: (@Sendable (String) -> Void)?
     ) async throws -> GradientBoosting.Fit {
         let sums = try await load(rows.shards.indices, of: rows, into: hosts, binning: binning, on: cluster)
         let total = BlockReduction.combine(sums.flatMap { $0 }, +)

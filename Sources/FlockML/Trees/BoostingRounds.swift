@@ -1,5 +1,3 @@
-import Foundation
-
 /// The decisions of a boosting fit, round after round, apart from the rows they are made
 /// on: it asks the rows (`BoostingRows`, in this process or in workers) for what it needs
 /// next, and the caller answers. One request at a time:
@@ -36,11 +34,10 @@ final class BoostingRounds {
     let growth: TreeGrowth
     private let featureCount: Int
     private let validation: (columns: [[Double]], labels: [Double])?
-    private let progress: ((String) -> Void)?
+    private let lines: ProgressLines?
     private(set) var fit: GradientBoosting.Fit
     private var validationScores: [Double]
     private var best = (loss: Double.infinity, round: 0)
-    private let started = Date()
     private var round = 0
     private var phase = Phase.derivatives
     private var pending: TreeGrowth.Step?
@@ -50,10 +47,10 @@ final class BoostingRounds {
     /// A fit of `parameters` on rows binned by `binning`, from `initialScore`.
     init(
         loss: BoostingLoss, parameters: GBTParameters, binning: FeatureBinning, initialScore: Double,
-        validation: (columns: [[Double]], labels: [Double])?, progress: ((String) -> Void)?
+        validation: (columns: [[Double]], labels: [Double])?, progress: (@Sendable (String) -> Void)?
     ) {
         let p = parameters
-        (self.loss, self.parameters, self.validation, self.progress) = (loss, p, validation, progress)
+        (self.loss, self.parameters, self.validation, lines) = (loss, p, validation, progress.map(ProgressLines.init))
         featureCount = binning.upperBounds.count
         growth = TreeGrowth(
             binning: binning,
@@ -125,10 +122,9 @@ final class BoostingRounds {
             fit.validationLosses.append(value)
             if value < best.loss { best = (value, round) }
         }
-        progress?(
+        lines?.line(
             "round \(round + 1)/\(parameters.maxIter): \(tree.leafValues.count) leaves"
-                + (fit.validationLosses.last.map { ", validation loss \($0)" } ?? "")
-                + String(format: ", %.2f s", Date().timeIntervalSince(started)))
+                + (fit.validationLosses.last.map { ", validation loss \($0)" } ?? ""))
         round += 1
         let stopEarly = validation != nil && round - 1 - best.round >= parameters.earlyStoppingRounds
         if round == parameters.maxIter || stopEarly {

@@ -97,7 +97,7 @@ struct GradientBoosting {
     /// trees up to the best round. `progress` gets a line per round.
     func fit(
         columns: [[Double]], labels: [Double], validation: (columns: [[Double]], labels: [Double])?,
-        progress: ((String) -> Void)?
+        progress: (@Sendable (String) -> Void)?
     ) -> Fit {
         let p = parameters
         let binning = FeatureBinning(columns: columns, maxBins: p.maxBins, seed: p.seed)

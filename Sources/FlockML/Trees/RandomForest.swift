@@ -80,8 +80,10 @@ public struct RandomForestParameters: Codable, Equatable, Sendable {
 /// a `BoostedTrees` whose leaf values are divided by the number of trees.
 enum RandomForest {
     static func fit(
-        columns: [[Double]], labels: [Double], parameters p: RandomForestParameters, classification: Bool
+        columns: [[Double]], labels: [Double], parameters p: RandomForestParameters, classification: Bool,
+        progress: (@Sendable (String) -> Void)?
     ) -> BoostedTrees {
+        let lines = progress.map(ProgressLines.init)
         let rows = labels.count
         let binning = FeatureBinning(columns: columns, maxBins: p.maxBins, seed: p.seed)
         let grower = TreeGrower(
@@ -105,8 +107,9 @@ enum RandomForest {
             }
             quantized.update(gradients: g, hessians: h)
             let choice = FeatureChoice(features: columns.count, perNode: perNode, seed: p.seed, tree: t)
-            trees.append(
-                grower.grow(quantized, sample: sample, features: choice, shrinkage: 1 / Double(p.numTrees)).tree)
+            let tree = grower.grow(quantized, sample: sample, features: choice, shrinkage: 1 / Double(p.numTrees)).tree
+            trees.append(tree)
+            lines?.line("tree \(t + 1)/\(p.numTrees): \(tree.leafValues.count) leaves")
         }
         return BoostedTrees(initialScore: 0, trees: trees)
     }

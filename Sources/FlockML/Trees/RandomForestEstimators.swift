@@ -13,17 +13,21 @@ public struct RandomForestClassifier: Estimator {
     /// Prefix of the per-class probability columns (`probability_0`, `probability_1`).
     public var probabilityColumn: String
     public var parameters: RandomForestParameters
+    /// Gets a line per tree (tree, leaves, time).
+    public var progress: (@Sendable (String) -> Void)?
 
     /// A forest classifying `labelColumn` (0 or 1) by `featureColumns`.
     public init(
         featureColumns: [String], labelColumn: String = "label", predictionColumn: String = "prediction",
-        probabilityColumn: String = "probability", parameters: RandomForestParameters = RandomForestParameters()
+        probabilityColumn: String = "probability", parameters: RandomForestParameters = RandomForestParameters(),
+        progress: (@Sendable (String) -> Void)? = nil
     ) {
         self.featureColumns = featureColumns
         self.labelColumn = labelColumn
         self.predictionColumn = predictionColumn
         self.probabilityColumn = probabilityColumn
         self.parameters = parameters
+        self.progress = progress
     }
 
     /// Fits the trees.
@@ -37,7 +41,8 @@ public struct RandomForestClassifier: Estimator {
             try frame.collect(), features: featureColumns, label: labelColumn, indicator: nil, estimator: estimator
         ) { labels in try Self.binaryLabels(labels, column: labelColumn, estimator: estimator) }
         let ensemble = RandomForest.fit(
-            columns: inputs.columns, labels: inputs.labels, parameters: parameters, classification: true)
+            columns: inputs.columns, labels: inputs.labels, parameters: parameters, classification: true,
+            progress: progress)
         return RandomForestClassificationModel(
             featureColumns: featureColumns, predictionColumn: predictionColumn, probabilityColumn: probabilityColumn,
             ensemble: ensemble)
@@ -45,16 +50,11 @@ public struct RandomForestClassifier: Estimator {
 
     /// Labels 0 and 1, both present.
     static func binaryLabels(_ labels: FeatureMatrix, column: String, estimator: String) throws -> [Double] {
-        let classes = try LogisticRegression.classIndices(labels, column: column)
-        if let bad = classes.firstIndex(where: { $0 > 1 }) {
-            throw MLError.invalidData(
-                "column \"\(column)\" holds class \(classes[bad]) at row \(bad); \(estimator) takes two classes, 0 and 1"
-            )
-        }
+        let classes = try BoostingLoss.logistic.labels(labels, column: column, estimator: estimator)
         guard Set(classes).count == 2 else {
             throw MLError.invalidData("column \"\(column)\" holds a single class; a classifier needs two")
         }
-        return classes.map(Double.init)
+        return classes
     }
 }
 
@@ -66,16 +66,19 @@ public struct RandomForestRegressor: Estimator {
     public var labelColumn: String
     public var predictionColumn: String
     public var parameters: RandomForestParameters
+    /// Gets a line per tree (tree, leaves, time).
+    public var progress: (@Sendable (String) -> Void)?
 
     /// A forest predicting `labelColumn` from `featureColumns`.
     public init(
         featureColumns: [String], labelColumn: String = "label", predictionColumn: String = "prediction",
-        parameters: RandomForestParameters = RandomForestParameters()
+        parameters: RandomForestParameters = RandomForestParameters(), progress: (@Sendable (String) -> Void)? = nil
     ) {
         self.featureColumns = featureColumns
         self.labelColumn = labelColumn
         self.predictionColumn = predictionColumn
         self.parameters = parameters
+        self.progress = progress
     }
 
     /// Fits the trees.
@@ -88,7 +91,8 @@ public struct RandomForestRegressor: Estimator {
             try frame.collect(), features: featureColumns, label: labelColumn, indicator: nil,
             estimator: parameters.numTrees == 1 ? "DecisionTreeRegressor" : "RandomForestRegressor", labels: \.values)
         let ensemble = RandomForest.fit(
-            columns: inputs.columns, labels: inputs.labels, parameters: parameters, classification: false)
+            columns: inputs.columns, labels: inputs.labels, parameters: parameters, classification: false,
+            progress: progress)
         return RandomForestRegressionModel(
             featureColumns: featureColumns, predictionColumn: predictionColumn, ensemble: ensemble)
     }
@@ -162,7 +166,7 @@ public struct DecisionTreeRegressor: Estimator {
 
 /// A fitted forest (or single tree) for two classes: P(class 1) is the trees' mean, the
 /// prediction 1 when that is above one half.
-public struct RandomForestClassificationModel: Transformer, Codable, Equatable {
+public struct RandomForestClassificationModel: Transformer, Codable, Equatable, Sendable {
     public let featureColumns: [String]
     public let predictionColumn: String
     public let probabilityColumn: String
@@ -184,7 +188,7 @@ public struct RandomForestClassificationModel: Transformer, Codable, Equatable {
 }
 
 /// A fitted forest (or single tree) for a numeric label: the prediction is the trees' mean.
-public struct RandomForestRegressionModel: Transformer, Codable, Equatable {
+public struct RandomForestRegressionModel: Transformer, Codable, Equatable, Sendable {
     public let featureColumns: [String]
     public let predictionColumn: String
     /// The trees, each leaf's value already divided by the number of trees.
