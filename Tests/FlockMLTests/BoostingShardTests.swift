@@ -45,22 +45,30 @@ struct BoostingShardTests {
 
     @Test("histograms on the wire add up exactly; a histogram of the wrong size is a clear error")
     func histogramCoding() throws {
-        let a: [SIMD4<Int64>] = [SIMD4(-5, 9, 2, 0), SIMD4(1 << 50, 1, 1, 0), .zero]
-        let b: [SIMD4<Int64>] = [SIMD4(5, 1, 1, 0), SIMD4(-(1 << 50), 2, 3, 0), SIMD4(-1, -1, 1, 0)]
-        var sum = [SIMD4<Int64>](repeating: SIMD4(9, 9, 9, 9), count: 3)
+        let a: [SIMD4<Int64>] = [SIMD4(-5, 9, 2, 0), SIMD4(1 << 50, 1, 1, 0), .zero, SIMD4(.max, .min, 1, 0)]
+        let b: [SIMD4<Int64>] = [SIMD4(5, 1, 1, 0), SIMD4(-(1 << 50), 2, 3, 0), SIMD4(-1, -1, 1, 0), .zero]
+        var sum = [SIMD4<Int64>](repeating: SIMD4(9, 9, 9, 9), count: 4)
         try sum.withUnsafeMutableBufferPointer { sum in
-            sum.baseAddress!.initialize(repeating: .zero, count: 3)
+            sum.baseAddress!.initialize(repeating: .zero, count: 4)
             for part in [a, b] {
                 try BoostingHistogram.add(
-                    part.withUnsafeBufferPointer(BoostingHistogram.encode), to: sum.baseAddress!, bins: 3)
+                    part.withUnsafeBufferPointer(BoostingHistogram.encode), to: sum.baseAddress!, bins: 4)
             }
         }
         #expect(sum == zip(a, b).map { $0 &+ $1 })
+        // An empty bin is one byte.
+        #expect([SIMD4<Int64>](repeating: .zero, count: 5).withUnsafeBufferPointer(BoostingHistogram.encode).count == 5)
+        // Left over, truncated, a count without its sums, a number past ten bytes.
+        let bad: [[UInt8]] = [
+            [0, 0, 0], [0], [2, 4], [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0],
+        ]
         var small = [SIMD4<Int64>](repeating: .zero, count: 2)
-        let wrongSize = small.withUnsafeMutableBufferPointer { small in
-            Result { try BoostingHistogram.add([Int64](repeating: 0, count: 9), to: small.baseAddress!, bins: 2) }
+        for bytes in bad {
+            let outcome = small.withUnsafeMutableBufferPointer { small in
+                Result { try BoostingHistogram.add(bytes, to: small.baseAddress!, bins: 2) }
+            }
+            #expect(throws: MLError.self) { try outcome.get() }
         }
-        #expect(throws: MLError.self) { try wrongSize.get() }
     }
 
     @Test("shards grouped one per worker hold the same rows in order, each group within a shard of its share")

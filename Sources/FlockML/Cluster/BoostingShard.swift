@@ -79,7 +79,7 @@ distributed actor BoostingShard: ClusterActor {
     }
 
     /// `BoostingRows.root`: the root's histogram of round `round` (`BoostingHistogram`).
-    distributed func root(round: Int, scales: GradientScales) throws -> [Int64] {
+    distributed func root(round: Int, scales: GradientScales) throws -> [UInt8] {
         let rows = try started()
         return histogram.withUnsafeMutableBufferPointer { buffer in
             rows.root(round: round, scales: scales, histogram: buffer.baseAddress!)
@@ -88,7 +88,7 @@ distributed actor BoostingShard: ClusterActor {
     }
 
     /// `BoostingRows.split`: the histogram of the child `order` names.
-    distributed func split(_ order: SplitOrder) throws -> [Int64] {
+    distributed func split(_ order: SplitOrder) throws -> [UInt8] {
         let rows = try started()
         guard order.leaf >= 0, order.newLeaf > order.leaf, order.feature >= 0,
             order.feature < rows.binned.features, order.bin >= 0, order.bin < 256
@@ -105,25 +105,57 @@ distributed actor BoostingShard: ClusterActor {
     }
 }
 
-/// A histogram on the wire: each bin's gradient sum, hessian sum and count, bins in
-/// layout order (an array of numbers, so a call carries it as raw bytes).
+/// A histogram on the wire, compactly: per bin, its row count, then (for a bin with rows)
+/// its gradient and hessian sums, each a zigzag LEB128 varint (an empty bin is one byte;
+/// a typical sum five). About half of 24 bytes a bin, and a histogram crosses the network
+/// once per split per worker, so its size is most of what a split costs on a cluster.
 enum BoostingHistogram {
-    static func encode(_ histogram: UnsafeBufferPointer<SIMD4<Int64>>) -> [Int64] {
-        [Int64](unsafeUninitializedCapacity: 3 * histogram.count) { out, initialized in
-            for (b, entry) in histogram.enumerated() {
-                (out[3 * b], out[3 * b + 1], out[3 * b + 2]) = (entry[0], entry[1], entry[2])
+    static func encode(_ histogram: UnsafeBufferPointer<SIMD4<Int64>>) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(12 * histogram.count)
+        for entry in histogram {
+            append(entry[2], to: &bytes)
+            if entry[2] != 0 {
+                append(entry[0], to: &bytes)
+                append(entry[1], to: &bytes)
             }
-            initialized = 3 * histogram.count
         }
+        return bytes
     }
 
-    /// Adds the histogram `values` encodes to `histogram` (of `bins` bins).
-    /// - Throws: `MLError.invalidData` when `values` is not a histogram of that many bins.
-    static func add(_ values: [Int64], to histogram: UnsafeMutablePointer<SIMD4<Int64>>, bins: Int) throws {
-        guard values.count == 3 * bins else {
-            throw MLError.invalidData("a worker's histogram has \(values.count) values; \(bins) bins take \(3 * bins)")
+    private static func append(_ value: Int64, to bytes: inout [UInt8]) {
+        var zigzag = UInt64(bitPattern: (value << 1) ^ (value >> 63))
+        while zigzag >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: zigzag) | 0x80)
+            zigzag >>= 7
         }
-        for b in 0..<bins { histogram[b] &+= SIMD4(values[3 * b], values[3 * b + 1], values[3 * b + 2], 0) }
+        bytes.append(UInt8(zigzag))
+    }
+
+    /// Adds the histogram `bytes` encodes to `histogram` (of `bins` bins).
+    /// - Throws: `MLError.invalidData` when `bytes` is not a histogram of that many bins.
+    static func add(_ bytes: [UInt8], to histogram: UnsafeMutablePointer<SIMD4<Int64>>, bins: Int) throws {
+        var position = 0
+        func next() throws -> Int64 {
+            var value: UInt64 = 0
+            for shift in stride(from: 0, to: 70, by: 7) {
+                guard position < bytes.count else { throw malformed("it ends inside bin \(bins)") }
+                let byte = bytes[position]
+                position += 1
+                value |= UInt64(byte & 0x7F) << shift
+                if byte < 0x80 { return Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1) }
+            }
+            throw malformed("a number runs past ten bytes")
+        }
+        for b in 0..<bins {
+            let count = try next()
+            if count != 0 { histogram[b] &+= SIMD4(try next(), try next(), count, 0) }
+        }
+        guard position == bytes.count else { throw malformed("\(bytes.count - position) bytes are left over") }
+    }
+
+    private static func malformed(_ reason: String) -> MLError {
+        MLError.invalidData("a worker's histogram is malformed: \(reason)")
     }
 }
 

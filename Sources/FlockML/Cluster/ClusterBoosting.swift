@@ -160,7 +160,7 @@ struct ClusterBoosting {
     }
 
     /// The shards' encoded histograms summed into `histogram`.
-    private static func sum(_ parts: [[Int64]], into histogram: UnsafeMutablePointer<SIMD4<Int64>>, bins: Int) throws {
+    private static func sum(_ parts: [[UInt8]], into histogram: UnsafeMutablePointer<SIMD4<Int64>>, bins: Int) throws {
         histogram.initialize(repeating: .zero, count: bins)
         for part in parts { try BoostingHistogram.add(part, to: histogram, bins: bins) }
     }

@@ -22,12 +22,7 @@ extension MLFuzzing {
         merge(MixtureStep.self)
         merge(ColumnRanges.self)
         var histogram = [SIMD4<Int64>](repeating: .zero, count: 4)
-        let integers = bytes.withUnsafeBytes { raw in
-            (0..<(bytes.count / 8)).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self) }
-        }
-        histogram.withUnsafeMutableBufferPointer {
-            _ = try? BoostingHistogram.add(integers, to: $0.baseAddress!, bins: 4)
-        }
+        histogram.withUnsafeMutableBufferPointer { _ = try? BoostingHistogram.add(bytes, to: $0.baseAddress!, bins: 4) }
         _ = try? JSONDecoder().decode(FeatureBinning.self, from: Data(bytes))
     }
 
@@ -49,7 +44,7 @@ extension MLFuzzing {
             seed(MixtureStep(weights: [0.5, 0.5], means: centers, covariances: [1, 0, 0, 1, 2, 0, 0, 2])),
             seed(ColumnRanges()),
             [SIMD4<Int64>(-5, 9, 2, 0), .zero, SIMD4(1 << 40, 3, 1, 0), SIMD4(7, 7, 7, 0)].withUnsafeBufferPointer {
-                BoostingHistogram.encode($0).withUnsafeBytes { [UInt8]($0) }
+                BoostingHistogram.encode($0)
             },
             // Invariant: a binning of finite cuts encodes.
             [UInt8](try! JSONEncoder().encode(FeatureBinning(samples: [[1, 2, 3, .nan], [0.5]], maxBins: 4))),
