@@ -135,23 +135,32 @@ enum BoostingHistogram {
     /// Adds the histogram `bytes` encodes to `histogram` (of `bins` bins).
     /// - Throws: `MLError.invalidData` when `bytes` is not a histogram of that many bins.
     static func add(_ bytes: [UInt8], to histogram: UnsafeMutablePointer<SIMD4<Int64>>, bins: Int) throws {
-        var position = 0
-        func next() throws -> Int64 {
-            var value: UInt64 = 0
-            for shift in stride(from: 0, to: 70, by: 7) {
-                guard position < bytes.count else { throw malformed("it ends inside bin \(bins)") }
-                let byte = bytes[position]
-                position += 1
-                value |= UInt64(byte & 0x7F) << shift
-                if byte < 0x80 { return Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1) }
+        try bytes.withUnsafeBufferPointer { bytes in
+            var position = 0
+            for b in 0..<bins {
+                let count = try number(bytes, &position)
+                if count != 0 {
+                    histogram[b] &+= SIMD4(try number(bytes, &position), try number(bytes, &position), count, 0)
+                }
             }
-            throw malformed("a number runs past ten bytes")
+            guard position == bytes.count else { throw malformed("\(bytes.count - position) bytes are left over") }
         }
-        for b in 0..<bins {
-            let count = try next()
-            if count != 0 { histogram[b] &+= SIMD4(try next(), try next(), count, 0) }
+    }
+
+    /// The varint at `position`, which moves past it.
+    @inline(__always)
+    private static func number(_ bytes: UnsafeBufferPointer<UInt8>, _ position: inout Int) throws -> Int64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard position < bytes.count else { throw malformed("it ends inside a number") }
+            let byte = bytes[position]
+            position += 1
+            value |= UInt64(byte & 0x7F) &<< shift
+            if byte < 0x80 { return Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1) }
+            shift += 7
+            guard shift < 70 else { throw malformed("a number runs past ten bytes") }
         }
-        guard position == bytes.count else { throw malformed("\(bytes.count - position) bytes are left over") }
     }
 
     private static func malformed(_ reason: String) -> MLError {
