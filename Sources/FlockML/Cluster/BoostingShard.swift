@@ -73,8 +73,8 @@ distributed actor BoostingShard: ClusterActor {
 
     /// `BoostingRows.derivatives`: the largest |gradient| and |hessian| of round `round`.
     /// - Throws: `MLError.invalidData` before `start` or at another round.
-    distributed func derivatives(round: Int, lastTree: RegressionTree?, regionValues: [Double]) throws -> [Double] {
-        let largest = try started().derivatives(round: round, lastTree: lastTree, regionValues: regionValues)
+    distributed func derivatives(round: Int, lastTree: RegressionTree?) throws -> [Double] {
+        let largest = try started().derivatives(round: round, lastTree: lastTree)
         return [largest[0], largest[1]]
     }
 
@@ -87,21 +87,16 @@ distributed actor BoostingShard: ClusterActor {
         }
     }
 
-    /// `BoostingRows.split` of each of `orders`, in order: the histograms of the children
-    /// they name, one after another (`BoostingHistogram`).
-    distributed func split(_ orders: [SplitOrder]) throws -> [UInt8] {
+    /// `BoostingRows.split`: the histogram of the child `order` names.
+    distributed func split(_ order: SplitOrder) throws -> [UInt8] {
         let rows = try started()
-        var bytes: [UInt8] = []
-        for order in orders {
-            guard order.leaf >= 0, order.leaf < rows.regionCount, order.newLeaf == rows.regionCount,
-                order.feature >= 0, order.feature < rows.binned.features, order.bin >= 0, order.bin < 256
-            else { throw MLError.invalidData("a boosting shard got a split it cannot make: \(order)") }
-            histogram.withUnsafeMutableBufferPointer { buffer in
-                rows.split(order, histogram: buffer.baseAddress!)
-                BoostingHistogram.encode(UnsafeBufferPointer(buffer), into: &bytes)
-            }
+        guard order.leaf >= 0, order.newLeaf > order.leaf, order.feature >= 0,
+            order.feature < rows.binned.features, order.bin >= 0, order.bin < 256
+        else { throw MLError.invalidData("a boosting shard got a split it cannot make: \(order)") }
+        return histogram.withUnsafeMutableBufferPointer { buffer in
+            rows.split(order, histogram: buffer.baseAddress!)
+            return BoostingHistogram.encode(UnsafeBufferPointer(buffer))
         }
-        return bytes
     }
 
     private func started() throws -> BoostingRows {
@@ -115,9 +110,9 @@ distributed actor BoostingShard: ClusterActor {
 /// a typical sum five). About half of 24 bytes a bin, and a histogram crosses the network
 /// once per split per worker, so its size is most of what a split costs on a cluster.
 enum BoostingHistogram {
-    /// Appends `histogram` to `bytes`.
-    static func encode(_ histogram: UnsafeBufferPointer<SIMD4<Int64>>, into bytes: inout [UInt8]) {
-        bytes.reserveCapacity(bytes.count + 12 * histogram.count)
+    static func encode(_ histogram: UnsafeBufferPointer<SIMD4<Int64>>) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(12 * histogram.count)
         for entry in histogram {
             append(entry[2], to: &bytes)
             if entry[2] != 0 {
@@ -125,12 +120,6 @@ enum BoostingHistogram {
                 append(entry[1], to: &bytes)
             }
         }
-    }
-
-    /// `histogram` alone.
-    static func encode(_ histogram: UnsafeBufferPointer<SIMD4<Int64>>) -> [UInt8] {
-        var bytes: [UInt8] = []
-        encode(histogram, into: &bytes)
         return bytes
     }
 
@@ -146,20 +135,12 @@ enum BoostingHistogram {
     /// Adds the histogram `bytes` encodes to `histogram` (of `bins` bins).
     /// - Throws: `MLError.invalidData` when `bytes` is not a histogram of that many bins.
     static func add(_ bytes: [UInt8], to histogram: UnsafeMutablePointer<SIMD4<Int64>>, bins: Int) throws {
-        try add(bytes, to: [histogram], bins: bins)
-    }
-
-    /// Adds the histograms `bytes` encodes one after another to `histograms`, in order.
-    /// - Throws: `MLError.invalidData` when `bytes` is not that many histograms of `bins` bins.
-    static func add(_ bytes: [UInt8], to histograms: [UnsafeMutablePointer<SIMD4<Int64>>], bins: Int) throws {
         try bytes.withUnsafeBufferPointer { bytes in
             var position = 0
-            for histogram in histograms {
-                for b in 0..<bins {
-                    let count = try number(bytes, &position)
-                    if count != 0 {
-                        histogram[b] &+= SIMD4(try number(bytes, &position), try number(bytes, &position), count, 0)
-                    }
+            for b in 0..<bins {
+                let count = try number(bytes, &position)
+                if count != 0 {
+                    histogram[b] &+= SIMD4(try number(bytes, &position), try number(bytes, &position), count, 0)
                 }
             }
             guard position == bytes.count else { throw malformed("\(bytes.count - position) bytes are left over") }

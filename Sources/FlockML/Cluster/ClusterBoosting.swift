@@ -58,9 +58,6 @@ struct ClusterBoosting {
         }
     }
 
-    /// Splits asked of the workers per call at most (`SplitWaves`).
-    static let waveWidth = 8
-
     /// Lost shards a fit recovers from before it gives up.
     static let maxRecoveries = 3
 
@@ -78,32 +75,25 @@ struct ClusterBoosting {
             loss: loss, parameters: parameters, binning: binning, initialScore: initial, validation: nil,
             progress: progress)
         let bins = binning.layout.histogramSize
-        let waves = SplitWaves(width: Self.waveWidth, bins: bins)
         try await all(hosts) { _, host in try await host.start(initialScore: initial, trees: []) }
         var recoveries = 0
         while true {
             do {
                 switch rounds.next() {
                 case .derivatives(let round, let lastTree):
-                    let values = waves.regionValues(round: round, tree: lastTree)
                     let largest = try await all(hosts) { _, host in
-                        try await host.derivatives(round: round, lastTree: lastTree, regionValues: values)
+                        try await host.derivatives(round: round, lastTree: lastTree)
                     }
                     rounds.received(
                         largest: largest.reduce(SIMD2<Double>.zero) { pointwiseMax($0, SIMD2($1[0], $1[1])) })
                 case .root(let round, let scales, let histogram):
-                    waves.begin(round: round)
                     let parts = try await all(hosts) { _, host in try await host.root(round: round, scales: scales) }
                     try Self.sum(parts, into: histogram, bins: bins)
                     rounds.filled()
                 case .split(let step):
-                    if !waves.isBuilt(step) {
-                        let planned = waves.plan(step, growth: rounds.growth, maxLeaves: parameters.maxLeaves)
-                        let orders = planned.map(\.order)
-                        try waves.received(
-                            try await all(hosts) { _, host in try await host.split(orders) }, for: planned)
-                    }
-                    waves.fill(step)
+                    let order = step.order
+                    let parts = try await all(hosts) { _, host in try await host.split(order) }
+                    try Self.sum(parts, into: step.histogram, bins: bins)
                     rounds.filled()
                 case .done:
                     return rounds.fit

@@ -51,25 +51,17 @@ final class BoostingRows {
     /// died catches up with the fit this way).
     func replay(_ trees: [RegressionTree]) {
         for tree in trees {
-            add(tree, regionValues: nil)
+            add(tree, byLeaf: false)
             treesAdded += 1
         }
     }
 
     /// Round `round` begins: adds `lastTree` (round - 1's, grown here) unless it already
     /// was, computes every row's gradient and hessian, and returns their largest magnitudes.
-    /// `regionValues` gives the tree's output for each range of rows the splits made (the
-    /// leaves' values, unless a cluster fit split some leaves speculatively: then a leaf
-    /// can be two ranges, each with its value).
-    /// - Throws: `MLError.invalidData` when the rows are not at round `round`, or the
-    ///   values do not match the ranges.
-    func derivatives(round: Int, lastTree: RegressionTree?, regionValues: [Double]? = nil) throws -> SIMD2<Double> {
+    /// - Throws: `MLError.invalidData` when the rows are not at round `round`.
+    func derivatives(round: Int, lastTree: RegressionTree?) throws -> SIMD2<Double> {
         if let lastTree, treesAdded == round - 1 {
-            let values = regionValues ?? lastTree.leafValues
-            guard values.count == leafRows.ranges.count else {
-                throw MLError.invalidData("\(values.count) values for \(leafRows.ranges.count) ranges of boosting rows")
-            }
-            add(lastTree, regionValues: values)
+            add(lastTree, byLeaf: true)
             treesAdded += 1
         }
         guard treesAdded == round else {
@@ -90,27 +82,24 @@ final class BoostingRows {
         leafRows.begin(gradients: quantized.values, sample: sample, root: histogram)
     }
 
-    /// Ranges of rows the current tree's splits have made (its leaves, in one process).
-    var regionCount: Int { leafRows.ranges.count }
-
     /// Makes `split` and fills `histogram` with the sums of the child it names.
     func split(_ split: SplitOrder, histogram: UnsafeMutablePointer<SIMD4<Int64>>) {
         leafRows.split(split, histogram: histogram)
     }
 
-    /// The tree's outputs added to the scores: with `regionValues` (the tree `leafRows`
-    /// grew last) by range for the rows it grew on; by walking it for the rest.
-    private func add(_ tree: RegressionTree, regionValues: [Double]?) {
+    /// The tree's outputs added to the scores: with `byLeaf` (the tree `leafRows` grew
+    /// last) by leaf for the rows it grew on; by walking it for the rest.
+    private func add(_ tree: RegressionTree, byLeaf: Bool) {
         let ranges = leafRows.ranges
         let order = leafRows.order
-        var covered = regionValues == nil || sample != nil ? [Bool](repeating: false, count: scores.count) : []
-        if let regionValues {
+        var covered = !byLeaf || sample != nil ? [Bool](repeating: false, count: scores.count) : []
+        if byLeaf {
             scores.withUnsafeMutableBufferPointer { scores in
                 covered.withUnsafeMutableBufferPointer { covered in
                     // Leaves hold disjoint rows, so they update in parallel.
-                    ThreadPool.shared.parallelFor(chunks: ranges.count) { region in
-                        let value = regionValues[region]
-                        for i in ranges[region] {
+                    ThreadPool.shared.parallelFor(chunks: ranges.count) { leaf in
+                        let value = tree.leafValues[leaf]
+                        for i in ranges[leaf] {
                             let row = Int(order[i].row)
                             scores[row] += value
                             if !covered.isEmpty { covered[row] = true }

@@ -91,24 +91,10 @@ final class TreeGrowth {
             if chosen == nil || leaf.best!.gain > leaves[chosen!].best!.gain { chosen = l }
         }
         guard let l = chosen, let split = leaves[l].best else { return nil }
-        return Step(
-            order: SplitOrder(leaf: l, newLeaf: leaves.count, split: split), split: split, histogram: slot(leaves.count)
-        )
-    }
-
-    /// Leaves so far.
-    var leafCount: Int { leaves.count }
-
-    /// Up to `limit` leaves that may split, not in `excluding`, best gain first (ties to the
-    /// lower leaf), with their splits: what a cluster fit asks the rows for ahead of time.
-    func bestLeaves(limit: Int, excluding: Set<Int>) -> [(leaf: Int, split: SplitCandidate)] {
-        let open = leaves.indices.compactMap { l in
-            leaves[l].best.flatMap { excluding.contains(l) ? nil : (leaf: l, split: $0) }
-        }
-        let sorted = open.sorted { a, b in
-            a.split.gain > b.split.gain || (a.split.gain == b.split.gain && a.leaf < b.leaf)
-        }
-        return Array(sorted.prefix(limit))
+        let order = SplitOrder(
+            leaf: l, newLeaf: leaves.count, feature: split.feature, bin: split.bin, missingLeft: split.missingLeft,
+            buildLeft: split.left[2] < split.right[2])
+        return Step(order: order, split: split, histogram: slot(leaves.count))
     }
 
     /// Makes `step`'s split, its histogram filled: records the node, gives the larger child
@@ -206,12 +192,4 @@ struct SplitOrder: Codable, Equatable, Sendable {
     let bin: Int
     let missingLeft: Bool
     let buildLeft: Bool
-
-    /// `split` of leaf `leaf` into `leaf` and `newLeaf`, building the smaller child.
-    init(leaf: Int, newLeaf: Int, split: SplitCandidate) {
-        (self.leaf, self.newLeaf, feature, bin, missingLeft) = (
-            leaf, newLeaf, split.feature, split.bin, split.missingLeft
-        )
-        buildLeft = split.left[2] < split.right[2]
-    }
 }
