@@ -107,8 +107,7 @@ distributed actor BoostingShard: ClusterActor {
 
 /// A histogram on the wire, compactly: per bin, its row count, then (for a bin with rows)
 /// its gradient and hessian sums, each a zigzag LEB128 varint (an empty bin is one byte;
-/// a typical sum five). About half of 24 bytes a bin, and a histogram crosses the network
-/// once per split per worker, so its size is most of what a split costs on a cluster.
+/// a typical sum five): about half of 24 bytes a bin, once per split per worker.
 enum BoostingHistogram {
     static func encode(_ histogram: UnsafeBufferPointer<SIMD4<Int64>>) -> [UInt8] {
         var bytes: [UInt8] = []
@@ -175,23 +174,12 @@ extension RowShard {
     func boostingInputs(loss: BoostingLoss, estimator: String) async throws -> (columns: [[Double]], labels: [Double]) {
         var columns = [[Double]](repeating: [], count: featureColumns.count)
         var labels: [Double] = []
-        var row = firstRow
-        for piece in pieces {
-            let batch: RecordBatch
-            do {
-                batch = try await PartitionedTable.read(
-                    piece.object, columns: featureColumns + (labelColumn.map { [$0] } ?? [])
-                )
-                .slice(piece.rows)
-            } catch let error as DataError {
-                throw MLError.invalidData("\(error)")
-            }
+        for (batch, row) in try await batches() {
             for (f, values) in try FeatureColumns.read(batch, featureColumns).enumerated() { columns[f] += values }
             if let labelColumn {
                 let matrix = try FeatureMatrix(batch, columns: [labelColumn], firstRow: row)
                 labels += try loss.labels(matrix, column: labelColumn, estimator: estimator)
             }
-            row += piece.rows.count
         }
         return (columns, labels)
     }

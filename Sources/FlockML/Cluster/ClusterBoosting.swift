@@ -24,12 +24,21 @@ struct ClusterBoosting {
     }
 
     /// Fits on `cluster` (the validation-free path of `GradientBoosting.fit`).
-    /// - Throws: `MLError.invalidData` for bad columns or labels, a single class for the
-    ///   logistic loss, or no rows; the runtime's errors after `maxRecoveries` lost shards.
+    /// - Throws: `MLError.invalidParameter` for a bad parameter or a validation column
+    ///   (early stopping runs in-process only); `.invalidData` for bad columns or labels, a
+    ///   single class for the logistic loss, or no rows; the runtime's errors after
+    ///   `maxRecoveries` lost shards.
     func fit(
-        _ frame: DataFrame, featureColumns: [String], labelColumn: String, on cluster: Cluster, partitions: Int?,
-        progress: (@Sendable (String) -> Void)?
+        _ frame: DataFrame, featureColumns: [String], labelColumn: String, validationIndicatorColumn: String?,
+        on cluster: Cluster, partitions: Int?, progress: (@Sendable (String) -> Void)?
     ) async throws -> GradientBoosting.Fit {
+        try Parameter.columns("featureColumns", featureColumns)
+        try parameters.validate()
+        if let validationIndicatorColumn {
+            throw MLError.invalidParameter(
+                name: "validationIndicatorColumn", value: validationIndicatorColumn,
+                allowed: "nil on a cluster (early stopping runs in-process only)")
+        }
         let p = parameters
         let sharded = try await ShardedRows(
             frame, featureColumns: featureColumns, labelColumn: labelColumn, estimator: estimator, on: cluster,

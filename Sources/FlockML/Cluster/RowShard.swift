@@ -23,24 +23,34 @@ struct RowShard: Codable, Sendable, Hashable {
     /// them.
     /// - Throws: `MLError.invalidData` for missing, non-numeric, null or non-finite values.
     func load() async throws -> TrainingRows {
-        let columns = featureColumns + (labelColumn.map { [$0] } ?? [])
         var features: [FeatureMatrix] = []
         var labels: [Double] = []
-        var row = firstRow
-        for piece in pieces {
-            let batch: RecordBatch
-            do {
-                batch = try await PartitionedTable.read(piece.object, columns: columns).slice(piece.rows)
-            } catch let error as DataError {
-                throw MLError.invalidData("\(error)")
-            }
+        for (batch, row) in try await batches() {
             features.append(try FeatureMatrix(batch, columns: featureColumns, firstRow: row))
             if let labelColumn {
                 labels += try FeatureMatrix(batch, columns: [labelColumn], firstRow: row).values
             }
-            row += piece.rows.count
         }
         return TrainingRows(features: FeatureMatrix(concatenating: features), labels: labels, firstRow: firstRow)
+    }
+
+    /// Each piece's rows of the feature and label columns, with the row number of its first
+    /// row in the training set (the columns decoded once per worker process and kept,
+    /// `PartitionedTable.read`).
+    /// - Throws: `MLError.invalidData` with FlockData's reason for a column it cannot read.
+    func batches() async throws -> [(batch: RecordBatch, firstRow: Int)] {
+        let columns = featureColumns + (labelColumn.map { [$0] } ?? [])
+        var batches: [(batch: RecordBatch, firstRow: Int)] = []
+        var row = firstRow
+        for piece in pieces {
+            do {
+                batches.append((try await PartitionedTable.read(piece.object, columns: columns).slice(piece.rows), row))
+            } catch let error as DataError {
+                throw MLError.invalidData("\(error)")
+            }
+            row += piece.rows.count
+        }
+        return batches
     }
 
     /// Shards of the rows of partitions holding `counts` rows each: one per partition in

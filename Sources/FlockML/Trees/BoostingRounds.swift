@@ -41,6 +41,8 @@ final class BoostingRounds {
     private var round = 0
     private var phase = Phase.derivatives
     private var pending: TreeGrowth.Step?
+    /// This round's quantization scales, from the rows' largest gradient and hessian.
+    private var scales = GradientScales(largest: .zero)
 
     private enum Phase { case derivatives, root, growing, done }
 
@@ -60,8 +62,6 @@ final class BoostingRounds {
         fit = GradientBoosting.Fit(initialScore: initialScore, trees: [], validationLosses: [])
         validationScores = [Double](repeating: initialScore, count: validation?.labels.count ?? 0)
     }
-
-    private var scales = GradientScales(largest: .zero)
 
     /// The next request.
     func next() -> Request {

@@ -68,16 +68,10 @@ public struct GBTClassifier: Estimator {
     public func fit(_ frame: DataFrame, on cluster: Cluster, partitions: Int? = nil) async throws
         -> GBTClassificationModel
     {
-        try Parameter.columns("featureColumns", featureColumns)
-        try parameters.validate()
-        if let validationIndicatorColumn {
-            throw MLError.invalidParameter(
-                name: "validationIndicatorColumn", value: validationIndicatorColumn,
-                allowed: "nil on a cluster (early stopping runs in-process only)")
-        }
         let fit = try await ClusterBoosting(loss: .logistic, parameters: parameters, estimator: "GBTClassifier")
             .fit(
-                frame, featureColumns: featureColumns, labelColumn: labelColumn, on: cluster, partitions: partitions,
+                frame, featureColumns: featureColumns, labelColumn: labelColumn,
+                validationIndicatorColumn: validationIndicatorColumn, on: cluster, partitions: partitions,
                 progress: progress)
         return GBTClassificationModel(
             featureColumns: featureColumns, predictionColumn: predictionColumn, probabilityColumn: probabilityColumn,

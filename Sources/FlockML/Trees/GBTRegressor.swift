@@ -54,16 +54,10 @@ public struct GBTRegressor: Estimator {
     ///   stopping is in-process only); the runtime's errors after repeated losses.
     public func fit(_ frame: DataFrame, on cluster: Cluster, partitions: Int? = nil) async throws -> GBTRegressionModel
     {
-        try Parameter.columns("featureColumns", featureColumns)
-        try parameters.validate()
-        if let validationIndicatorColumn {
-            throw MLError.invalidParameter(
-                name: "validationIndicatorColumn", value: validationIndicatorColumn,
-                allowed: "nil on a cluster (early stopping runs in-process only)")
-        }
         let fit = try await ClusterBoosting(loss: .squared, parameters: parameters, estimator: "GBTRegressor")
             .fit(
-                frame, featureColumns: featureColumns, labelColumn: labelColumn, on: cluster, partitions: partitions,
+                frame, featureColumns: featureColumns, labelColumn: labelColumn,
+                validationIndicatorColumn: validationIndicatorColumn, on: cluster, partitions: partitions,
                 progress: progress)
         return GBTRegressionModel(
             featureColumns: featureColumns, predictionColumn: predictionColumn, ensemble: fit.ensemble,

@@ -31,9 +31,9 @@ final class TreeGrower {
             leafRows.split(step.order, histogram: step.histogram)
             growth.apply(step)
         }
-        let ranges = leafRows.ranges
-        let count = ranges.map(\.upperBound).max() ?? 0
+        let count = sample?.count ?? leafRows.rows.rows
         return Grown(
-            tree: growth.tree(shrinkage: shrinkage), order: leafRows.order[0..<count].map(\.row), leafRanges: ranges)
+            tree: growth.tree(shrinkage: shrinkage), order: leafRows.order[0..<count].map(\.row),
+            leafRanges: leafRows.ranges)
     }
 }
