@@ -1,6 +1,8 @@
 """scikit-learn's test accuracies that FlockML's classifier tests compare against: logistic
 regression on every data set, HistGradientBoosting (LightGBM's defaults: 100 trees of 31
-leaves, step 0.1, 20 rows a leaf, 255 bins) on the two-class one, over four folds.
+leaves, step 0.1, 20 rows a leaf, 255 bins), random forests and linear SVMs on every data
+set (FlockML fits the multiclass ones one class against the rest, `OneVsRest`), over four
+folds or the one split.
 
 Run from the project root:
     python3 -m venv .venv && .venv/bin/pip install -r Benchmarks/peers/requirements-ml.txt
@@ -44,7 +46,7 @@ print(results)
 # Boosted trees swing by points from split to split on a few hundred rows, so they are
 # compared on the mean test accuracy of four folds (fold k tests every fourth row from row k).
 boosted = {}
-for name in ["breast_cancer"]:
+for name in ["iris", "wine", "breast_cancer", "digits"]:
     features, labels = load(name)
     scores = []
     for fold in range(4):
@@ -126,6 +128,19 @@ features, labels = load("breast_cancer")
 forests["classifier/breast_cancer"] = folds(
     features, labels, lambda: RandomForestClassifier(n_estimators=20, max_depth=5, max_features="sqrt", random_state=0))
 forests["tree/breast_cancer"] = folds(features, labels, lambda: DecisionTreeClassifier(max_depth=5, random_state=0))
+# Multiclass: scikit-learn's forest grows multiclass trees; FlockML fits a forest per class
+# (`OneVsRest`), which scikit-learn's OneVsRestClassifier does the same way.
+from sklearn.multiclass import OneVsRestClassifier
+
+for name in ["iris", "wine", "digits"]:
+    features, labels = load(name)
+    forests[f"classifier/{name}"] = folds(
+        features, labels,
+        lambda: RandomForestClassifier(n_estimators=20, max_depth=5, max_features="sqrt", random_state=0))
+    forests[f"one-vs-rest/{name}"] = folds(
+        features, labels,
+        lambda: OneVsRestClassifier(
+            RandomForestClassifier(n_estimators=20, max_depth=5, max_features="sqrt", random_state=0)))
 features, _ = load("wine")
 forests["regressor/wine"] = folds(
     [row[1:] for row in features], [row[0] for row in features],
@@ -133,15 +148,19 @@ forests["regressor/wine"] = folds(
 (FIXTURES / "sklearn_forest.json").write_text(json.dumps(forests, indent=2, sort_keys=True) + "\n")
 print(forests)
 
-# Linear SVM (squared hinge, C = 1, standardized features) on the two-class set.
+# Linear SVM (squared hinge, C = 1, standardized features; one class against the rest on
+# the multiclass sets, as scikit-learn's LinearSVC does).
 from sklearn.svm import LinearSVC
 
-features, labels = load("breast_cancer")
-(train_x, test_x), (train_y, test_y) = split(features), split(labels)
-svm = make_pipeline(StandardScaler(), LinearSVC(C=1.0, loss="squared_hinge", tol=1e-8, max_iter=100000))
-svm.fit(train_x, train_y)
-(FIXTURES / "sklearn_svc.json").write_text(json.dumps({"breast_cancer": svm.score(test_x, test_y)}, indent=2) + "\n")
-print(svm.score(test_x, test_y))
+svms = {}
+for name in ["iris", "wine", "breast_cancer", "digits"]:
+    features, labels = load(name)
+    (train_x, test_x), (train_y, test_y) = split(features), split(labels)
+    svm = make_pipeline(StandardScaler(), LinearSVC(C=1.0, loss="squared_hinge", tol=1e-8, max_iter=100000))
+    svm.fit(train_x, train_y)
+    svms[name] = svm.score(test_x, test_y)
+(FIXTURES / "sklearn_svc.json").write_text(json.dumps(svms, indent=2, sort_keys=True) + "\n")
+print(svms)
 
 # Balanced class weights (C = 1, standardized): test accuracy and the recall of each class.
 from sklearn.metrics import recall_score

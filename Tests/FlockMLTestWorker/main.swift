@@ -146,6 +146,14 @@ case "trees":
         let regressorThere = try await regressor.fit(frame, on: cluster, partitions: partitions)
         check(regressorThere == regressorHere, "GBT regressor, \(partitions) partitions")
     }
+    // Three classes, one boosted model per class: the cluster's models are the in-process ones.
+    var few = parameters
+    few.maxIter = 4
+    let perClass = OneVsRest(
+        classifier: GBTClassifier(featureColumns: features, parameters: few), labelColumn: "class")
+    let perClassThere = try await perClass.fit(frame, on: cluster, partitions: 7)
+    check(perClassThere.models.count == 3, "one model per class")
+    check(perClassThere == (try perClass.fit(frame)), "one-vs-rest boosted trees")
     // A class other than 0 and 1 fails as in-process.
     do {
         _ = try await classifier.fit(frame.withColumn("binary", col("class")), on: cluster, partitions: 3)

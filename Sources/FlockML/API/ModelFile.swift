@@ -49,7 +49,9 @@ public enum ModelFile {
         Bucketizer.self, ImputerModel.self, NaiveBayesModel.self,
         PCAModel.self, GaussianMixtureModel.self, RandomForestClassificationModel.self,
         RandomForestRegressionModel.self, LinearSVCModel.self, OneHotEncoderModel.self, PolynomialExpansion.self,
-        ALSModel.self,
+        ALSModel.self, OneVsRestModel<GBTClassificationModel>.self,
+        OneVsRestModel<RandomForestClassificationModel>.self,
+        OneVsRestModel<LinearSVCModel>.self,
     ]
 
     private struct Envelope<Model: Codable>: Codable {

@@ -184,8 +184,7 @@ public struct LinearSVCModel: Transformer, Codable, Equatable {
     /// - Throws: `MLError.invalidData` for missing, non-numeric, null or non-finite features.
     public func transform(_ frame: DataFrame) throws -> DataFrame {
         let batch = try frame.collect()
-        let x = try FeatureMatrix(batch, columns: featureColumns)
-        let raw = (0..<x.rows).map { intercept + dot(coefficients, x.values[$0 * x.width..<($0 + 1) * x.width]) }
+        let raw = try positiveScores(batch)
         return DataFrame(
             try batch.adding(rawPredictionColumn, Column(raw.map { Optional($0) }))
                 .adding(predictionColumn, Column(raw.map { Optional($0 > threshold ? 1.0 : 0.0) })))

@@ -96,7 +96,7 @@ public struct GBTClassificationModel: Transformer, Codable, Equatable, Sendable 
     /// - Throws: `MLError.invalidData` for a missing or non-numeric feature column.
     public func transform(_ frame: DataFrame) throws -> DataFrame {
         var batch = try frame.collect()
-        let positive = ensemble.scores(try FeatureColumns.read(batch, featureColumns)).map { 1 / (1 + exp(-$0)) }
+        let positive = try positiveScores(batch)
         batch = try batch.adding("\(probabilityColumn)_0", Column(positive.map { Optional(1 - $0) }))
         batch = try batch.adding("\(probabilityColumn)_1", Column(positive.map { Optional($0) }))
         return DataFrame(try batch.adding(predictionColumn, Column(positive.map { Optional($0 > 0.5 ? 1.0 : 0.0) })))

@@ -31,8 +31,8 @@ enum BoostingLoss: String, Codable, Sendable {
             let classes = try LogisticRegression.classIndices(matrix, column: column)
             if let bad = classes.firstIndex(where: { $0 > 1 }) {
                 throw MLError.invalidData(
-                    "column \"\(column)\" holds class \(classes[bad]) at row \(bad); \(estimator) takes two classes, 0 and 1"
-                )
+                    "column \"\(column)\" holds class \(classes[bad]) at row \(bad); \(estimator) takes two "
+                        + "classes, 0 and 1 (OneVsRest fits one per class for more)")
             }
             return classes.map(Double.init)
         }

@@ -1,8 +1,8 @@
 import FlockData
 import Foundation
 
-/// A random forest for two classes (Spark ML's `RandomForestClassifier`; more classes are
-/// not built yet): bootstrapped histogram trees on the 0/1 labels (`RandomForest`), each
+/// A random forest for two classes (Spark ML's `RandomForestClassifier`; for more,
+/// `OneVsRest` fits a forest per class): bootstrapped histogram trees on the 0/1 labels (`RandomForest`), each
 /// leaf the share of class 1 among its rows; P(class 1) is the trees' mean.
 ///
 ///     let forest = try RandomForestClassifier(featureColumns: names, labelColumn: "label").fit(train)
@@ -180,7 +180,7 @@ public struct RandomForestClassificationModel: Transformer, Codable, Equatable, 
     /// - Throws: `MLError.invalidData` for a missing or non-numeric feature column.
     public func transform(_ frame: DataFrame) throws -> DataFrame {
         var batch = try frame.collect()
-        let positive = ensemble.scores(try FeatureColumns.read(batch, featureColumns))
+        let positive = try positiveScores(batch)
         batch = try batch.adding("\(probabilityColumn)_0", Column(positive.map { Optional(1 - $0) }))
         batch = try batch.adding("\(probabilityColumn)_1", Column(positive.map { Optional($0) }))
         return DataFrame(try batch.adding(predictionColumn, Column(positive.map { Optional($0 > 0.5 ? 1.0 : 0.0) })))
