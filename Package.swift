@@ -44,7 +44,9 @@ let package = Package(
             name: "FlockData", dependencies: ["CFlockFiles", "FlockTensor", "FlockNN", "FlockRuntime"],
             exclude: ["README.md"]),
         // Spark MLlib's estimators and pipelines on FlockData (see its README).
-        .target(name: "FlockML", dependencies: ["FlockData", "FlockTensor", "FlockRuntime"], exclude: ["README.md"]),
+        .target(
+            name: "FlockML", dependencies: ["FlockData", "FlockTensor", "FlockNN", "FlockRuntime"],
+            exclude: ["README.md"]),
         // Rendezvous store, process groups, collectives over TCP and shared memory, and the
         // authenticated, sealed NIO channels the store and the runtime speak (see its README).
         .target(

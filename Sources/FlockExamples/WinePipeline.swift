@@ -59,7 +59,7 @@ public enum WinePipeline {
         let here = try validator.fit(indexed)
 
         // Save the indexer and the winner as one pipeline, load it back, score held-out rows.
-        let path = folder + "/wine-model.json"
+        let path = folder + "/wine-model.safetensors"
         try ModelFile.save(PipelineModel(stages: [indexer, selection.bestModel]), to: path)
         let loaded = try ModelFile.loadPipeline(from: path)
         let auc = try BinaryClassificationEvaluator().evaluate(try loaded.transform(test))

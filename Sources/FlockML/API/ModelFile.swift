@@ -1,3 +1,4 @@
+import FlockNN
 import Foundation
 
 /// A fitted model that `ModelFile` can save and load.
@@ -29,15 +30,18 @@ extension GBTRegressionModel: SavableModel {
     public func validate() throws { try ensemble.validate(features: featureColumns.count) }
 }
 
-/// Fitted models as files: JSON holding a format name, a version, the model's type and its
-/// fields (every coefficient as a JSON number, which round-trips a float64 exactly).
-/// A file is written to a temporary name beside the target and renamed over it, so a
-/// crash mid-save leaves the old file or none, never half of one. A `PipelineModel` of
-/// savable stages saves as the list of its stages.
+/// Fitted models as files: safetensors files (Hugging Face's format; Python's
+/// `safetensors.numpy.load_file` reads the arrays) whose `flock-ml-model` metadata is the
+/// model as JSON (a format name, a version, the model's type and its fields) with each
+/// numeric array moved into a tensor (`ModelArrays`): exact float64s and int64s, and a
+/// CRC-32 of the data checked on load. A file is written to a temporary name beside the
+/// target and renamed over it, so a crash mid-save leaves the old file or none, never
+/// half of one. A `PipelineModel` of savable stages saves as the list of its stages.
+/// Files of the first format (all JSON) still load.
 ///
-///     try ModelFile.save(model, to: "models/price.json")
-///     let model = try ModelFile.load(LinearRegressionModel.self, from: "models/price.json")
-///     let pipeline = try ModelFile.loadPipeline(from: "models/pipeline.json")
+///     try ModelFile.save(model, to: "models/price.safetensors")
+///     let model = try ModelFile.load(LinearRegressionModel.self, from: "models/price.safetensors")
+///     let pipeline = try ModelFile.loadPipeline(from: "models/pipeline.safetensors")
 public enum ModelFile {
     /// The format name and version files carry.
     static let format = "flock-ml-model"
@@ -67,35 +71,64 @@ public enum ModelFile {
         let type: String
     }
 
+    /// The metadata key under which a file holds the model's JSON.
+    static let metadataKey = "flock-ml-model"
+
     /// Saves `model` at `path` atomically.
-    /// - Throws: file-system errors from writing.
+    /// - Throws: `MLError.invalidModelFile` when the file cannot be written.
     public static func save<Model: SavableModel>(_ model: Model, to path: String) throws {
-        try write(Envelope(format: format, version: version, type: Model.modelType, model: model), to: path)
+        try write(try JSONTree.parse(Array(try encoded(model))), to: path)
     }
 
     /// Saves a pipeline of savable stages at `path` atomically.
-    /// - Throws: `MLError.invalidParameter` for a stage that cannot be saved, or file errors.
+    /// - Throws: `MLError.invalidParameter` for a stage that cannot be saved, or
+    ///   `MLError.invalidModelFile` when the file cannot be written.
     public static func save(_ pipeline: PipelineModel, to path: String) throws {
-        let stages = try pipeline.stages.map { stage -> String in
+        let stages = try pipeline.stages.map { stage -> JSONTree in
             guard let savable = stage as? any SavableModel else {
                 throw MLError.invalidParameter(
                     name: "stages", value: "\(type(of: stage))", allowed: "fitted models that ModelFile can save")
             }
-            return String(decoding: try encoded(savable), as: UTF8.self)
+            return try JSONTree.parse(Array(try encoded(savable)))
         }
-        try write(Envelope(format: format, version: version, type: "PipelineModel", model: stages), to: path)
+        try write(
+            .object([
+                ("format", .string(format)), ("model", .array(stages)), ("type", .string("PipelineModel")),
+                ("version", .number("\(version)")),
+            ]), to: path)
     }
 
     /// The model of type `Model` saved at `path`.
     /// - Throws: `MLError.invalidModelFile` naming the path and the problem.
     public static func load<Model: SavableModel>(_: Model.Type, from path: String) throws -> Model {
-        try decode(Model.self, from: try read(path), source: path)
+        try decode(Model.self, from: try envelope(try read(path), source: path), source: path)
     }
 
     /// The pipeline saved at `path`.
     /// - Throws: `MLError.invalidModelFile` naming the path and the problem.
     public static func loadPipeline(from path: String) throws -> PipelineModel {
-        try decodePipeline(try read(path), source: path)
+        try decodePipeline(try envelope(try read(path), source: path), source: path)
+    }
+
+    /// The model's JSON in a file's bytes: the metadata of a safetensors file with its
+    /// arrays put back, or the whole of a file of the first format (JSON, which starts with
+    /// a brace where a safetensors file has its header length).
+    /// - Throws: `MLError.invalidModelFile` for a damaged safetensors file.
+    static func envelope(_ bytes: Data, source: String) throws -> Data {
+        guard bytes.count > 8, bytes[bytes.startIndex + 8] == UInt8(ascii: "{"),
+            bytes.first != UInt8(ascii: "{")
+        else { return bytes }
+        do {
+            let (tensors, metadata) = try Safetensors.decode(bytes, path: source)
+            guard let json = metadata[metadataKey] else {
+                throw MLError.invalidData("its metadata has no \"\(metadataKey)\" entry")
+            }
+            return Data(try ModelArrays.join(json, tensors: tensors).utf8)
+        } catch let error as MLError {
+            throw MLError.invalidModelFile(source, "not a FlockML model file: \(error)")
+        } catch {
+            throw MLError.invalidModelFile(source, "is damaged: \(error)")
+        }
     }
 
     /// `bytes` (a saved model) as a `Model`; `source` names them in errors.
@@ -124,15 +157,17 @@ public enum ModelFile {
         guard header.type == "PipelineModel" else {
             throw MLError.invalidModelFile(source, "it holds a \(header.type), not a PipelineModel")
         }
-        let stages: [String]
-        do {
-            stages = try decoder.decode(Envelope<[String]>.self, from: bytes).model
-        } catch {
-            throw MLError.invalidModelFile(source, "its stages do not read: \(error)")
+        let stages: [Data]
+        if let strings = try? decoder.decode(Envelope<[String]>.self, from: bytes).model {
+            stages = strings.map { Data($0.utf8) }  // The first format: each stage's JSON as a string.
+        } else {
+            guard case .object(let members)? = try? JSONTree.parse(Array(bytes)),
+                case .array(let list)? = members.first(where: { $0.key == "model" })?.value
+            else { throw MLError.invalidModelFile(source, "its stages do not read as a list") }
+            stages = list.map { Data($0.text.utf8) }
         }
         return PipelineModel(
-            stages: try stages.enumerated().map { index, text in
-                let stageBytes = Data(text.utf8)
+            stages: try stages.enumerated().map { index, stageBytes in
                 let stageSource = "\(source), stage \(index)"
                 let type = try self.header(stageBytes, source: stageSource).type
                 guard let stageType = stageTypes.first(where: { $0.modelType == type }) else {
@@ -157,10 +192,10 @@ public enum ModelFile {
     private static let minusInfinity = "-Infinity"
     private static let notANumber = "NaN"
 
-    /// The encoder every file is written with: sorted keys, non-finite numbers as strings.
-    private static func encoder(_ formatting: JSONEncoder.OutputFormatting) -> JSONEncoder {
+    /// The encoder every model is written with: sorted keys, non-finite numbers as strings.
+    private static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = formatting
+        encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: infinity, negativeInfinity: minusInfinity, nan: notANumber)
         return encoder
@@ -174,21 +209,17 @@ public enum ModelFile {
         return decoder
     }
 
-    private static func encoded<Model: SavableModel>(_ model: Model) throws -> Data {
-        let encoder = encoder([.sortedKeys])
-        return try encoder.encode(Envelope(format: format, version: version, type: Model.modelType, model: model))
+    static func encoded<Model: SavableModel>(_ model: Model) throws -> Data {
+        try encoder.encode(Envelope(format: format, version: version, type: Model.modelType, model: model))
     }
 
-    private static func write<Model: Codable>(_ envelope: Envelope<Model>, to path: String) throws {
-        let encoder = encoder([.sortedKeys, .prettyPrinted])
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        try encoder.encode(envelope).write(to: temporary)
-        guard rename(temporary.path, url.path) == 0 else {
-            let problem = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw MLError.invalidModelFile(path, "could not be written: \(problem)")
+    /// Writes `envelope` (a model's JSON) at `path` atomically, its arrays as tensors.
+    private static func write(_ envelope: JSONTree, to path: String) throws {
+        do {
+            let (json, tensors) = try ModelArrays.split(envelope)
+            try Safetensors.write(tensors, metadata: [metadataKey: json], to: path)
+        } catch {
+            throw MLError.invalidModelFile(path, "could not be written: \(error)")
         }
     }
 
@@ -205,13 +236,14 @@ public enum ModelFile {
 /// or a clear `MLError`, never a crash.
 package enum MLFuzzing {
     package static func modelFile(_ bytes: [UInt8]) {
-        _ = try? ModelFile.decodePipeline(Data(bytes), source: "fuzz")
-        _ = try? ModelFile.decode(LogisticRegressionModel.self, from: Data(bytes), source: "fuzz")
-        _ = try? ModelFile.decode(GBTClassificationModel.self, from: Data(bytes), source: "fuzz")
+        guard let json = try? ModelFile.envelope(Data(bytes), source: "fuzz") else { return }
+        _ = try? ModelFile.decodePipeline(json, source: "fuzz")
+        _ = try? ModelFile.decode(LogisticRegressionModel.self, from: json, source: "fuzz")
+        _ = try? ModelFile.decode(GBTClassificationModel.self, from: json, source: "fuzz")
     }
 
     /// Valid files: a pipeline of a scaler and a regression, a logistic model, boosted trees,
-    /// a pipeline of PCA and naive Bayes.
+    /// a pipeline of PCA and naive Bayes; and a logistic model in the first (JSON) format.
     package static var seeds: [String: [[UInt8]]] {
         let scaler = StandardScalerModel(
             inputColumns: ["x"], outputColumns: ["x_scaled"], means: [1], deviations: [2], withMean: true,
@@ -247,6 +279,8 @@ package enum MLFuzzing {
             }
             try? FileManager.default.removeItem(atPath: path)
         }
+        // A file of the first format: the model's JSON alone.
+        if let json = try? ModelFile.encoded(logistic) { files.append(Array(json)) }
         return ["model-file": files, "ml-statistics": statisticsSeeds]
     }
 }
