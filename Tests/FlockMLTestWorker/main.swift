@@ -146,6 +146,26 @@ case "trees":
         let regressorThere = try await regressor.fit(frame, on: cluster, partitions: partitions)
         check(regressorThere == regressorHere, "GBT regressor, \(partitions) partitions")
     }
+    // Early stopping: the rows a column marks are scored in the driver after every tree; the
+    // trees and the validation losses are the in-process ones.
+    var stopping = parameters
+    (stopping.maxIter, stopping.earlyStoppingRounds, stopping.stepSize) = (40, 2, 0.5)
+    let marked = try binaryFrame.withColumn(
+        "held", ((col("x1") * lit(100.0)).cast(.int64) % lit(5) == lit(0)).cast(.int64))
+    let stopper = GBTClassifier(
+        featureColumns: features, labelColumn: "binary", validationIndicatorColumn: "held", parameters: stopping)
+    let stoppedHere = try stopper.fit(marked)
+    let stoppedThere = try await stopper.fit(marked, on: cluster, partitions: 7)
+    check(stoppedThere == stoppedHere, "early-stopped GBT classifier")
+    check(stoppedHere.validationLosses.count < 40, "no early stop: \(stoppedHere.validationLosses.count) rounds")
+    do {
+        var wrong = stopper
+        wrong.validationIndicatorColumn = "y_held"
+        _ = try await wrong.fit(marked, on: cluster, partitions: 3)
+        check(false, "a missing indicator column was accepted on the cluster")
+    } catch {
+        check("\(error)".contains("no column \"y_held\""), "the indicator error: \(error)")
+    }
     // Three classes, one boosted model per class: the cluster's models are the in-process ones.
     var few = parameters
     few.maxIter = 4

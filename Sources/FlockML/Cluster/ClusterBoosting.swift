@@ -23,9 +23,11 @@ struct ClusterBoosting {
         let cause: Error
     }
 
-    /// Fits on `cluster` (the validation-free path of `GradientBoosting.fit`).
-    /// - Throws: `MLError.invalidParameter` for a bad parameter or a validation column
-    ///   (early stopping runs in-process only); `.invalidData` for bad columns or labels, a
+    /// Fits on `cluster` what `GradientBoosting.fit` fits here. With a validation column,
+    /// its marked rows are read into this process and scored here after every tree (as
+    /// in-process: early stopping); the rest train on the workers.
+    /// - Throws: `MLError.invalidParameter` for a bad parameter; `.invalidData` for bad
+    ///   columns or labels, a bad validation indicator or none marked, a
     ///   single class for the logistic loss, or no rows; the runtime's errors after
     ///   `maxRecoveries` lost shards.
     func fit(
@@ -34,14 +36,15 @@ struct ClusterBoosting {
     ) async throws -> GradientBoosting.Fit {
         try Parameter.columns("featureColumns", featureColumns)
         try parameters.validate()
-        if let validationIndicatorColumn {
-            throw MLError.invalidParameter(
-                name: "validationIndicatorColumn", value: validationIndicatorColumn,
-                allowed: "nil on a cluster (early stopping runs in-process only)")
-        }
         let p = parameters
+        var (training, validation): (DataFrame, (columns: [[Double]], labels: [Double])?) = (frame, nil)
+        if let validationIndicatorColumn {
+            (training, validation) = try await held(
+                frame, indicator: validationIndicatorColumn, featureColumns: featureColumns, labelColumn: labelColumn,
+                on: cluster, partitions: partitions)
+        }
         let sharded = try await ShardedRows(
-            frame, featureColumns: featureColumns, labelColumn: labelColumn, estimator: estimator, on: cluster,
+            training, featureColumns: featureColumns, labelColumn: labelColumn, estimator: estimator, on: cluster,
             partitions: partitions)
         // One shard per worker: a split costs a call per shard.
         let rows = sharded.grouped(into: try await cluster.statistics().workers)
@@ -58,7 +61,8 @@ struct ClusterBoosting {
             hosts.append(try await cluster.spawn(BoostingShard.self, maxRestarts: Self.maxRecoveries))
         }
         do {
-            let fit = try await boost(rows, hosts: hosts, binning: binning, on: cluster, progress: progress)
+            let fit = try await boost(
+                rows, hosts: hosts, binning: binning, validation: validation, on: cluster, progress: progress)
             for host in hosts { try? await cluster.kill(host) }
             return fit
         } catch {
@@ -71,7 +75,8 @@ struct ClusterBoosting {
     static let maxRecoveries = 3
 
     private func boost(
-        _ rows: ShardedRows, hosts: [BoostingShard], binning: FeatureBinning, on cluster: Cluster,
+        _ rows: ShardedRows, hosts: [BoostingShard], binning: FeatureBinning,
+        validation: (columns: [[Double]], labels: [Double])?, on cluster: Cluster,
         progress: (@Sendable (String) -> Void)?
     ) async throws -> GradientBoosting.Fit {
         let sums = try await load(rows.shards.indices, of: rows, into: hosts, binning: binning, on: cluster)
@@ -81,7 +86,7 @@ struct ClusterBoosting {
         }
         let initial = loss.initialScore(labelSums: sums.flatMap { $0 }, count: rows.count)
         let rounds = BoostingRounds(
-            loss: loss, parameters: parameters, binning: binning, initialScore: initial, validation: nil,
+            loss: loss, parameters: parameters, binning: binning, initialScore: initial, validation: validation,
             progress: progress)
         let bins = binning.layout.histogramSize
         try await all(hosts) { _, host in try await host.start(initialScore: initial, trees: []) }
@@ -118,6 +123,42 @@ struct ClusterBoosting {
                 rounds.restartRound()
             }
         }
+    }
+
+    /// The training rows of `frame` (a lazy frame over it: those `indicator` does not mark)
+    /// and its validation rows, read here in order: the rows whose indicator is a non-zero
+    /// number or true, as an in-process fit holds them out (null and NaN train).
+    /// - Throws: `MLError.invalidData` for a missing or non-numeric indicator, no
+    ///   validation rows, or bad validation features or labels.
+    private func held(
+        _ frame: DataFrame, indicator: String, featureColumns: [String], labelColumn: String, on cluster: Cluster,
+        partitions: Int?
+    ) async throws -> (training: DataFrame, validation: (columns: [[Double]], labels: [Double])) {
+        guard let field = frame.schema.fields.first(where: { $0.name == indicator }) else {
+            throw MLError.invalidData(
+                "no column \"\(indicator)\" (validationIndicatorColumn) among \(frame.schema.fields.map(\.name))")
+        }
+        guard field.type.isNumeric || field.type == .bool else {
+            throw MLError.invalidData(
+                "column \"\(indicator)\" is \(field.type); a validation indicator is a number or a bool")
+        }
+        let value = col(indicator).cast(.float64)
+        let isHeld = col(indicator).isNotNull() && (value > lit(0.0) || value < lit(0.0))
+        let batch: RecordBatch
+        let training: DataFrame
+        do {
+            // A filter of partitions keeps their order, so the rows come back in order.
+            batch = try await frame.filter(isHeld).select((featureColumns + [labelColumn]).map { col($0) })
+                .collect(on: cluster, partitions: partitions)
+            training = try frame.filter(!isHeld)
+        } catch let error as DataError {
+            throw MLError.invalidData("\(error)")
+        }
+        guard batch.rowCount > 0 else { throw MLError.invalidData("column \"\(indicator)\" marks no validation rows") }
+        let rows = try GradientBoosting.Inputs(
+            batch, features: featureColumns, label: labelColumn, indicator: nil, estimator: estimator
+        ) { try loss.labels($0, column: labelColumn, estimator: estimator) }
+        return (training, (rows.columns, rows.labels))
     }
 
     /// Loads shards `indices` into their hosts; returns each one's label block sums.

@@ -61,10 +61,10 @@ public struct GBTClassifier: Estimator {
     /// Fits the trees on `cluster`'s workers: the same trees, bit for bit, as `fit(_:)` of
     /// the same rows in the same order, whatever the workers and `partitions` (default
     /// twice the workers; a persisted frame keeps its own). The rows stay in the workers
-    /// (`ClusterBoosting`); a worker lost mid-fit costs its shard's reload and the tree
-    /// being grown. The workers register `MLTasks.all` and `MLTasks.actors`.
-    /// - Throws: as `fit(_:)`; `MLError.invalidParameter` for a validation column (early
-    ///   stopping is in-process only); the runtime's errors after repeated losses.
+    /// (`ClusterBoosting`); the validation rows, if any, are read into this process and
+    /// scored here, as `fit(_:)` scores them. A worker lost mid-fit costs its shard's
+    /// reload and the tree being grown. The workers register `MLTasks.all` and `MLTasks.actors`.
+    /// - Throws: as `fit(_:)`; the runtime's errors after repeated losses.
     public func fit(_ frame: DataFrame, on cluster: Cluster, partitions: Int? = nil) async throws
         -> GBTClassificationModel
     {
@@ -75,7 +75,7 @@ public struct GBTClassifier: Estimator {
                 progress: progress)
         return GBTClassificationModel(
             featureColumns: featureColumns, predictionColumn: predictionColumn, probabilityColumn: probabilityColumn,
-            ensemble: fit.ensemble, validationLosses: [])
+            ensemble: fit.ensemble, validationLosses: fit.validationLosses)
     }
 }
 
