@@ -12,6 +12,16 @@ import Foundation
 /// items, users and items each in parallel. Factors start at seeded random values, each
 /// row scaled to unit length, so the fit is the same on any thread count (each solve
 /// reads its ratings in the frame's order). Users and items are integer ids (any values).
+///
+/// With `implicitPrefs` the values are counts of clicks, plays or purchases rather than
+/// ratings (Hu, Koren and Volinsky's implicit feedback, as Spark extends it): a user
+/// prefers an item (p = 1) when its value is above 0, with confidence c = 1 + α|r|; every
+/// pair the frame does not list counts as p = 0 with confidence 1. Each solve is then
+///
+///     (YᵀY + Σ_{i listed} (c_ui − 1) y_i y_iᵀ + regParam n_u I) x_u = Σ_{r_ui > 0} c_ui y_i
+///
+/// (n_u the user's positive values), YᵀY over every item once per half-round, and a
+/// prediction x_u·y_i is a preference score for ranking, not a rating.
 public struct ALS: Estimator {
     public var userColumn: String
     public var itemColumn: String
@@ -25,6 +35,10 @@ public struct ALS: Estimator {
     public var regParam: Double
     /// Keep every factor at or above 0 (projected after each solve); default false.
     public var nonnegative: Bool
+    /// The values are implicit feedback (counts), not ratings; default false.
+    public var implicitPrefs: Bool
+    /// α, how fast confidence grows with an implicit value (at least 0; default 1).
+    public var alpha: Double
     public var seed: UInt64
     /// Users or items the fit did not see: a NaN prediction (`.nan`, the default) or the
     /// row dropped (`.drop`), as Spark's `coldStartStrategy`.
@@ -42,8 +56,8 @@ public struct ALS: Estimator {
     public init(
         userColumn: String = "user", itemColumn: String = "item", ratingColumn: String = "rating",
         predictionColumn: String = "prediction", rank: Int = 10, maxIter: Int = 10, regParam: Double = 0.1,
-        nonnegative: Bool = false, seed: UInt64 = 1, coldStartStrategy: ColdStart = .nan,
-        progress: (@Sendable (String) -> Void)? = nil
+        nonnegative: Bool = false, implicitPrefs: Bool = false, alpha: Double = 1, seed: UInt64 = 1,
+        coldStartStrategy: ColdStart = .nan, progress: (@Sendable (String) -> Void)? = nil
     ) {
         self.userColumn = userColumn
         self.itemColumn = itemColumn
@@ -53,6 +67,8 @@ public struct ALS: Estimator {
         self.maxIter = maxIter
         self.regParam = regParam
         self.nonnegative = nonnegative
+        self.implicitPrefs = implicitPrefs
+        self.alpha = alpha
         self.seed = seed
         self.coldStartStrategy = coldStartStrategy
         self.progress = progress
@@ -66,6 +82,7 @@ public struct ALS: Estimator {
         try Parameter.atLeast("rank", rank, 1)
         try Parameter.atLeast("maxIter", maxIter, 1)
         try Parameter.atLeast("regParam", regParam, 0)
+        try Parameter.atLeast("alpha", alpha, 0)
         let columns = try FeatureColumns.read(try frame.collect(), [userColumn, itemColumn, ratingColumn])
         guard !columns[2].isEmpty else { throw MLError.invalidData("no ratings to fit an ALS on") }
         let users = try Self.ids(columns[0], column: userColumn)
@@ -83,8 +100,9 @@ public struct ALS: Estimator {
             userFactors = solve(byUser, given: itemFactors)
             itemFactors = solve(byItem, given: userFactors)
             if let lines {
-                let rmse = byUser.rmse(userFactors, itemFactors, rank: rank)
-                lines.line("round \(round)/\(maxIter): training RMSE \(rmse)")
+                // A preference score is not a rating: no RMSE to report for implicit feedback.
+                let rmse = implicitPrefs ? "" : ": training RMSE \(byUser.rmse(userFactors, itemFactors, rank: rank))"
+                lines.line("round \(round)/\(maxIter)\(rmse)")
             }
         }
         return ALSModel(
@@ -122,22 +140,29 @@ public struct ALS: Estimator {
     /// Every owner's factors given the others' (one regularised least squares each).
     private func solve(_ ratings: Ratings, given others: [Double]) -> [Double] {
         let k = rank
+        // Implicit feedback: every other counts, with confidence 1, through YᵀY.
+        let shared = implicitPrefs ? Self.gramian(others, rank: k) : [Double](repeating: 0, count: k * k)
         var factors = [Double](repeating: 0, count: ratings.ids.count * k)
         factors.withUnsafeMutableBufferPointer { out in
             ThreadPool.shared.parallelFor(chunks: ratings.ids.count) { owner in
-                var gram = [Double](repeating: 0, count: k * k)
+                var gram = shared
                 var target = [Double](repeating: 0, count: k)
-                let span = ratings.starts[owner]..<ratings.starts[owner + 1]
-                for entry in span {
+                var counted = 0
+                for entry in ratings.starts[owner]..<ratings.starts[owner + 1] {
                     let other = ratings.others[entry] * k
-                    let rating = ratings.values[entry]
+                    let value = ratings.values[entry]
+                    // Explicit: the rating, weight 1. Implicit: the confidence c on p, c − 1 on
+                    // top of YᵀY's 1 (Spark's form, with |r| so c is never below 1).
+                    let (weight, extra) =
+                        implicitPrefs ? (value > 0 ? 1 + alpha * abs(value) : 0, alpha * abs(value)) : (value, 1)
+                    if !implicitPrefs || value > 0 { counted += 1 }
                     for a in 0..<k {
                         let ya = others[other + a]
-                        target[a] += rating * ya
-                        for b in a..<k { gram[a * k + b] += ya * others[other + b] }
+                        target[a] += weight * ya
+                        for b in a..<k { gram[a * k + b] += extra * ya * others[other + b] }
                     }
                 }
-                let lambda = regParam * Double(span.count)
+                let lambda = regParam * Double(counted)
                 for a in 0..<k {
                     for b in 0..<a { gram[a * k + b] = gram[b * k + a] }
                     gram[a * k + a] += lambda
@@ -148,6 +173,19 @@ public struct ALS: Estimator {
             }
         }
         return factors
+    }
+
+    /// Σ y yᵀ over the rows of `factors` (`rank` each), upper triangle and diagonal, in
+    /// row order.
+    private static func gramian(_ factors: [Double], rank k: Int) -> [Double] {
+        var gram = [Double](repeating: 0, count: k * k)
+        for row in stride(from: 0, to: factors.count, by: k) {
+            for a in 0..<k {
+                let ya = factors[row + a]
+                for b in a..<k { gram[a * k + b] += ya * factors[row + b] }
+            }
+        }
+        return gram
     }
 }
 
