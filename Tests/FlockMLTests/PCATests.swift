@@ -89,4 +89,27 @@ struct PCATests {
         for (a, b) in zip(model.explainedVariance, reference.explainedVariance) { #expect(abs(a - b) < 1e-9 * b) }
         for (a, b) in zip(model.explainedVarianceRatio, reference.explainedVarianceRatio) { #expect(abs(a - b) < 1e-9) }
     }
+
+    @Test("randomized: the top components and variances of the full decomposition, 60 mixed inputs")
+    func randomized() throws {
+        var random = RandomStream(seed: 4)
+        let (rows, d) = (1_500, 60)
+        // Input j has spread 0.9^j, mixed a little into its neighbour: distinct eigenvalues.
+        var columns = [[Double?]](repeating: [], count: d)
+        for _ in 0..<rows {
+            let z = (0..<d).map { random.normal() * pow(0.9, Double($0)) }
+            for j in 0..<d { columns[j].append(z[j] + 0.3 * z[(j + 1) % d]) }
+        }
+        let names = (0..<d).map { "x\($0)" }
+        let frame = DataFrame(try RecordBatch(names: names, columns: columns.map { Column($0) }))
+        let full = try PCA(inputColumns: names, k: 5, solver: .full).fit(frame)
+        let fast = try PCA(inputColumns: names, k: 5, solver: .randomized, seed: 3).fit(frame)
+        for c in 0..<5 {
+            #expect(abs(fast.explainedVariance[c] - full.explainedVariance[c]) <= 1e-10 * full.explainedVariance[0])
+            #expect(abs(fast.explainedVarianceRatio[c] - full.explainedVarianceRatio[c]) <= 1e-10)
+            let gap = zip(fast.components[c], full.components[c]).map { abs($0 - $1) }.max()!
+            #expect(gap < 1e-7, "component \(c) differs by \(gap)")
+        }
+        #expect(try PCA(inputColumns: names, k: 5, solver: .randomized, seed: 3).fit(frame) == fast)
+    }
 }

@@ -5,19 +5,39 @@ import FlockRuntime
 /// eigenvectors of the features' covariance (their `Moments`, merged in the fixed tree,
 /// then `SymmetricEigen`), and a model that adds `outputColumn_0..k-1`, each row's centred
 /// features projected on each component. Components are signed so their largest entry is
-/// positive. Fits in-process or on a cluster (one pass) with the same bits.
+/// positive. Fits in-process or on a cluster (one pass) with the same bits. With many
+/// inputs and few components the top k come from randomized subspace iteration on the
+/// covariance (`SubspaceIteration`) instead of its whole decomposition.
 public struct PCA: Estimator {
     public var inputColumns: [String]
     /// Components kept (1 ... the input columns).
     public var k: Int
     /// Prefix of the output columns (default "pca").
     public var outputColumn: String
+    /// How the components are found (default `.auto`).
+    public var solver: Solver
+    /// The seed of the randomized solver's starting block.
+    public var seed: UInt64
+
+    /// How `PCA` finds the components of the covariance matrix (d x d for d inputs).
+    public enum Solver: String, Codable, Sendable {
+        /// `.randomized` for more than 200 inputs when k is at most a fifth of them, else `.full`.
+        case auto
+        /// Every eigenpair (cyclic Jacobi, `SymmetricEigen`): O(d³) a sweep.
+        case full
+        /// The top k only, by randomized subspace iteration: O(d² (k + 10)) a step.
+        case randomized
+    }
 
     /// The top `k` components of `inputColumns`.
-    public init(inputColumns: [String], k: Int, outputColumn: String = "pca") {
+    public init(
+        inputColumns: [String], k: Int, outputColumn: String = "pca", solver: Solver = .auto, seed: UInt64 = 0
+    ) {
         self.inputColumns = inputColumns
         self.k = k
         self.outputColumn = outputColumn
+        self.solver = solver
+        self.seed = seed
     }
 
     /// Fits the components.
@@ -51,8 +71,12 @@ public struct PCA: Estimator {
         let d = inputColumns.count
         let denominator = Double(Swift.max(moments.count - 1, 1))
         let covariance = moments.comoments.map { $0 / denominator }
-        let (values, vectors) = SymmetricEigen.decompose(covariance, n: d)
-        let total = values.reduce(0) { $0 + Swift.max($1, 0) }
+        let randomized = solver == .randomized || (solver == .auto && d > 200 && 5 * k <= d)
+        let (values, vectors) =
+            randomized
+            ? SubspaceIteration.top(k, of: covariance, n: d, seed: seed) : SymmetricEigen.decompose(covariance, n: d)
+        // The total variance: the trace, which is every eigenvalue's sum.
+        let total = (0..<d).reduce(0) { $0 + Swift.max(covariance[$1 * d + $1], 0) }
         return PCAModel(
             inputColumns: inputColumns, outputColumn: outputColumn, mean: moments.means,
             components: Array(vectors.prefix(k)),

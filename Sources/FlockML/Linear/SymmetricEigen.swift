@@ -43,13 +43,15 @@ enum SymmetricEigen {
             }
         }
         let order = (0..<n).sorted { a[$0 * n + $0] > a[$1 * n + $1] || (a[$0 * n + $0] == a[$1 * n + $1] && $0 < $1) }
-        let vectors = order.map { i -> [Double] in
-            var column = (0..<n).map { v[$0 * n + i] }
-            var largest = 0
-            for k in 1..<Swift.max(n, 1) where abs(column[k]) > abs(column[largest]) { largest = k }
-            if n > 0, column[largest] < 0 { column = column.map { -$0 } }
-            return column
-        }
+        let vectors = order.map { i in signed((0..<n).map { v[$0 * n + i] }) }
         return (order.map { a[$0 * n + $0] }, vectors)
+    }
+
+    /// `vector` or its negation, whichever has its largest entry (by magnitude; the first
+    /// of equals) positive: the sign convention of every eigenvector here.
+    static func signed(_ vector: [Double]) -> [Double] {
+        guard var largest = vector.indices.first else { return vector }
+        for k in vector.indices.dropFirst() where abs(vector[k]) > abs(vector[largest]) { largest = k }
+        return vector[largest] < 0 ? vector.map { -$0 } : vector
     }
 }
