@@ -55,7 +55,7 @@ public enum ModelFile {
         RandomForestRegressionModel.self, LinearSVCModel.self, OneHotEncoderModel.self, PolynomialExpansion.self,
         ALSModel.self, OneVsRestModel<GBTClassificationModel>.self,
         OneVsRestModel<RandomForestClassificationModel>.self,
-        OneVsRestModel<LinearSVCModel>.self,
+        OneVsRestModel<LinearSVCModel>.self, Tokenizer.self, HashingTF.self, IDFModel.self,
     ]
 
     private struct Envelope<Model: Codable>: Codable {
