@@ -159,6 +159,12 @@ for name in ["iris", "wine", "breast_cancer", "digits"]:
     svm = make_pipeline(StandardScaler(), LinearSVC(C=1.0, loss="squared_hinge", tol=1e-8, max_iter=100000))
     svm.fit(train_x, train_y)
     svms[name] = svm.score(test_x, test_y)
+# Spark's loss, the plain hinge, on the two-class set.
+features, labels = load("breast_cancer")
+(train_x, test_x), (train_y, test_y) = split(features), split(labels)
+svm = make_pipeline(StandardScaler(), LinearSVC(C=1.0, loss="hinge", tol=1e-8, max_iter=100000))
+svm.fit(train_x, train_y)
+svms["hinge/breast_cancer"] = svm.score(test_x, test_y)
 (FIXTURES / "sklearn_svc.json").write_text(json.dumps(svms, indent=2, sort_keys=True) + "\n")
 print(svms)
 

@@ -27,14 +27,35 @@ struct LinearSVCTests {
         #expect(try ModelFile.load(LinearSVCModel.self, from: saved) == model)
     }
 
-    @Test("separable points: every training row on the right side of the margin; three classes refused")
+    @Test("the plain hinge (Spark's loss): test accuracy on breast cancer within a point of scikit-learn's")
+    func hinge() throws {
+        let reference = try JSONDecoder().decode(
+            [String: Double].self,
+            from: Data(contentsOf: LogisticRegressionTests.fixtures.appendingPathComponent("sklearn_svc.json")))
+        let (train, test, features, label) = try LogisticRegressionTests.split("breast_cancer")
+        let rows = try train.collect().rowCount
+        let model = try LinearSVC(
+            featureColumns: features, labelColumn: label, loss: .hinge, regParam: 1 / Double(rows), maxIter: 500,
+            tol: 1e-10
+        ).fit(train)
+        let accuracy = try MulticlassClassificationEvaluator(metric: .accuracy, labelColumn: label)
+            .evaluate(try model.transform(test))
+        let theirs = try #require(reference["hinge/breast_cancer"])
+        #expect(accuracy >= theirs - 0.01, "\(accuracy) vs scikit-learn's \(theirs)")
+    }
+
+    @Test("separable points: every training row on the right side of the margin, either loss; three classes refused")
     func separable() throws {
         let x: [Double?] = [-3, -2, -1.5, 1.5, 2, 3]
         let y: [Double?] = [0, 0, 0, 1, 1, 1]
         let frame = DataFrame(try RecordBatch(names: ["x", "label"], columns: [Column(x), Column(y)]))
-        let model = try LinearSVC(featureColumns: ["x"], tol: 1e-12).fit(frame)
-        let raw = try FeatureMatrix(try model.transform(frame).collect(), columns: ["rawPrediction"]).values
-        for (score, label) in zip(raw, y) { #expect(label == 1 ? score >= 1 - 1e-6 : score <= -1 + 1e-6) }
+        for loss in [LinearSVC.Loss.squaredHinge, .hinge] {
+            let model = try LinearSVC(featureColumns: ["x"], loss: loss, tol: 1e-12).fit(frame)
+            let raw = try FeatureMatrix(try model.transform(frame).collect(), columns: ["rawPrediction"]).values
+            for (score, label) in zip(raw, y) {
+                #expect(label == 1 ? score >= 1 - 1e-6 : score <= -1 + 1e-6, "\(loss): \(score) for \(label!)")
+            }
+        }
         let three = DataFrame(
             try RecordBatch(names: ["x", "label"], columns: [Column(x), Column([0, 1, 2, 0, 1, 2] as [Double?])]))
         #expect(throws: MLError.self) { try LinearSVC(featureColumns: ["x"]).fit(three) }

@@ -2,12 +2,13 @@ import FlockData
 import FlockRuntime
 import Foundation
 
-/// A linear support vector machine for two classes (Spark ML's `LinearSVC`, with
-/// scikit-learn's default loss): minimises the squared hinge loss
+/// A linear support vector machine for two classes (Spark ML's `LinearSVC`): minimises
+/// the squared hinge loss (scikit-learn's default) or the hinge loss (Spark's)
 ///
-///     (1/n) Σ max(0, 1 - y_i (w·(s ⊙ x_i) + b))² + (regParam / 2) ‖w‖²,  y_i = ±1
+///     (1/n) Σ max(0, 1 - y_i (w·(s ⊙ x_i) + b))^p + (regParam / 2) ‖w‖²,  y_i = ±1, p = 2 or 1
 ///
-/// by L-BFGS (the squared hinge is smooth, where Spark's plain hinge is not), features
+/// by L-BFGS (the squared hinge is smooth; on the plain hinge, as in Spark, the steps
+/// follow a subgradient and stop when a line search finds no lower loss), features
 /// divided by their deviations while fitting when `standardization` (s, as for
 /// `LogisticRegression`); the intercept is not penalised. Labels are 0 and 1; the
 /// prediction is 1 where the raw score w·x + b is above `threshold`. The sums over rows
@@ -19,6 +20,8 @@ public struct LinearSVC: Estimator {
     public var predictionColumn: String
     /// The raw score w·x + b.
     public var rawPredictionColumn: String
+    /// The loss on each row's margin (default `.squaredHinge`).
+    public var loss: Loss
     /// The L2 penalty (at least 0; default 0).
     public var regParam: Double
     /// L-BFGS iterations at most (at least 1; default 100).
@@ -32,10 +35,19 @@ public struct LinearSVC: Estimator {
     /// Gets a line per L-BFGS iteration (number, loss, time).
     public var progress: (@Sendable (String) -> Void)?
 
+    /// The loss a row pays for a margin below 1.
+    public enum Loss: String, Codable, Sendable {
+        /// max(0, 1 - y t)²: smooth; scikit-learn's default.
+        case squaredHinge
+        /// max(0, 1 - y t): Spark's.
+        case hinge
+    }
+
     /// A classifier of `labelColumn` (0 or 1) by `featureColumns`.
     public init(
         featureColumns: [String], labelColumn: String = "label", predictionColumn: String = "prediction",
-        rawPredictionColumn: String = "rawPrediction", regParam: Double = 0, maxIter: Int = 100, tol: Double = 1e-6,
+        rawPredictionColumn: String = "rawPrediction", loss: Loss = .squaredHinge, regParam: Double = 0,
+        maxIter: Int = 100, tol: Double = 1e-6,
         fitIntercept: Bool = true, standardization: Bool = true, threshold: Double = 0,
         progress: (@Sendable (String) -> Void)? = nil
     ) {
@@ -43,6 +55,7 @@ public struct LinearSVC: Estimator {
         self.labelColumn = labelColumn
         self.predictionColumn = predictionColumn
         self.rawPredictionColumn = rawPredictionColumn
+        self.loss = loss
         self.regParam = regParam
         self.maxIter = maxIter
         self.tol = tol
@@ -65,7 +78,10 @@ public struct LinearSVC: Estimator {
                 from: [Double](repeating: 0, count: featureColumns.count + 1),
                 progress: progress.map(ProgressLines.init)
             ) { theta in
-                evaluate(theta, setup, sums: HingeGradient(weights: weights(theta, setup.scale)).reduce(rows))
+                evaluate(
+                    theta, setup,
+                    sums: HingeGradient(weights: weights(theta, setup.scale), squared: loss == .squaredHinge).reduce(
+                        rows))
             }
         return model(result, setup.scale)
     }
@@ -84,7 +100,10 @@ public struct LinearSVC: Estimator {
                 from: [Double](repeating: 0, count: featureColumns.count + 1),
                 progress: progress.map(ProgressLines.init)
             ) { theta in
-                evaluate(theta, setup, sums: try await rows.reduce(HingeGradient(weights: weights(theta, setup.scale))))
+                evaluate(
+                    theta, setup,
+                    sums: try await rows.reduce(
+                        HingeGradient(weights: weights(theta, setup.scale), squared: loss == .squaredHinge)))
             }
         return model(result, setup.scale)
     }
@@ -135,10 +154,12 @@ public struct LinearSVC: Estimator {
     }
 }
 
-/// The squared hinge loss's sums over rows at given weights (for unscaled rows, then the
-/// intercept): Σ max(0, 1 - y t)² and its gradient, y = ±1 from labels 0 and 1.
+/// The (squared) hinge loss's sums over rows at given weights (for unscaled rows, then
+/// the intercept): Σ max(0, 1 - y t)² (or Σ max(0, 1 - y t)) and its (sub)gradient, y = ±1
+/// from labels 0 and 1.
 struct HingeGradient: BlockStatistic {
     let weights: [Double]
+    let squared: Bool
 
     func block(_ rows: TrainingRows, _ range: Range<Int>) -> SoftmaxGradient.Partial {
         let d = rows.features.width
@@ -151,10 +172,11 @@ struct HingeGradient: BlockStatistic {
                         let y = rows.labels[i] == 1 ? 1.0 : -1.0
                         let margin = 1 - y * (w[d] + VectorKernels.dot(w.baseAddress!, row, d))
                         guard margin > 0 else { continue }
-                        partial.loss += margin * margin
+                        partial.loss += squared ? margin * margin : margin
+                        let slope = squared ? -2 * y * margin : -y
                         // Invariant: the gradient holds d + 1 values.
-                        VectorKernels.addScaled(-2 * y * margin, row, to: gradient.baseAddress!, d)
-                        gradient[d] += -2 * y * margin
+                        VectorKernels.addScaled(slope, row, to: gradient.baseAddress!, d)
+                        gradient[d] += slope
                     }
                 }
             }
