@@ -2,7 +2,8 @@ import FlockTensor
 
 /// How `ModelFile` keeps a model's numbers: the model is encoded as JSON, and every array
 /// of numbers in it (a vector, or a matrix of equal rows) moves into a safetensors tensor
-/// (float64, or int64 when all its numbers are integers), its place in the JSON taken by
+/// (float64, or int64 when all its numbers are integers: JSON does not tell 2.0 from 2, so
+/// a float array whose values are all whole reads as int64 in Python), its place taken by
 /// `{"$tensor": "name"}`, the name being the array's path (`model.coefficients`,
 /// `model.ensemble.trees.3.thresholds`). The JSON that remains is small and readable; the
 /// arrays are exact raw bytes that any safetensors reader (Python's included) can load.
