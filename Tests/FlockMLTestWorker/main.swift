@@ -174,6 +174,11 @@ case "trees":
     let perClassThere = try await perClass.fit(frame, on: cluster, partitions: 7)
     check(perClassThere.models.count == 3, "one model per class")
     check(perClassThere == (try perClass.fit(frame)), "one-vs-rest boosted trees")
+    // From a frame that lives in the cluster's object store: its labels are read there.
+    let persisted = try await frame.persist(on: cluster, partitions: 3)
+    check(
+        try await perClass.fit(persisted, on: cluster, partitions: nil) == perClassThere,
+        "one-vs-rest boosted trees from a persisted frame")
     // A class other than 0 and 1 fails as in-process.
     do {
         _ = try await classifier.fit(frame.withColumn("binary", col("class")), on: cluster, partitions: 3)

@@ -55,8 +55,22 @@ public struct OneVsRest<Classifier: BinaryClassifier>: Estimator {
     ///   negative or fractional), a class index without rows, or fewer than two classes;
     ///   the classifier's errors.
     public func fit(_ frame: DataFrame) throws -> OneVsRestModel<Classifier.Model> {
-        let classes = try classCount(try frame.select([col(labelColumn)]).collect())
-        return model(try (0..<classes).map { try classifier(for: $0, of: frame).fit(try labeled(frame, class: $0)) })
+        let classes = try classCount(try labels(of: frame).collect())
+        return model(
+            try (0..<classes).map { k in
+                let (classifier, labeled) = try problem(class: k, of: frame)
+                return try classifier.fit(labeled)
+            })
+    }
+
+    /// `frame`'s label column alone.
+    /// - Throws: `MLError.invalidData` when it has none.
+    private func labels(of frame: DataFrame) throws -> DataFrame {
+        guard frame.schema.fields.contains(where: { $0.name == labelColumn }) else {
+            throw MLError.invalidData(
+                "no column \"\(labelColumn)\" in the frame (columns: \(frame.schema.fields.map(\.name)))")
+        }
+        return try frame.select([col(labelColumn)])
     }
 
     /// The number of classes the labels in `batch` hold (the largest index plus one).
@@ -85,29 +99,22 @@ public struct OneVsRest<Classifier: BinaryClassifier>: Estimator {
         return counts.count
     }
 
-    /// The classifier pointed at class `k`'s 0/1 label column (`binaryLabel(in:)`).
-    private func classifier(for k: Int, of frame: DataFrame) -> Classifier {
-        var classifier = classifier
-        classifier.labelColumn = binaryLabel(in: frame)
-        return classifier
-    }
-
-    /// `frame` with the 0/1 column "is the label class `k`?".
-    private func labeled(_ frame: DataFrame, class k: Int) throws -> DataFrame {
-        do {
-            return try frame.withColumn(
-                binaryLabel(in: frame), (col(labelColumn).cast(.float64) == lit(Double(k))).cast(.float64))
-        } catch let error as DataError {
-            throw MLError.invalidData("\(error)")
-        }
-    }
-
-    /// A name for the derived label column that no column of `frame` has.
-    private func binaryLabel(in frame: DataFrame) -> String {
+    /// Class `k`'s problem: the classifier pointed at a new 0/1 column "is the label `k`?",
+    /// and `frame` with that column (named after the label, unlike any column of `frame`).
+    private func problem(class k: Int, of frame: DataFrame) throws -> (classifier: Classifier, frame: DataFrame) {
         let names = Set(frame.schema.fields.map(\.name))
         var name = "\(labelColumn)_one_vs_rest"
         while names.contains(name) { name += "_" }
-        return name
+        var classifier = classifier
+        classifier.labelColumn = name
+        do {
+            return (
+                classifier,
+                try frame.withColumn(name, (col(labelColumn).cast(.float64) == lit(Double(k))).cast(.float64))
+            )
+        } catch let error as DataError {
+            throw MLError.invalidData("\(error)")
+        }
     }
 
     private func model(_ models: [Classifier.Model]) -> OneVsRestModel<Classifier.Model> {
@@ -122,12 +129,12 @@ extension OneVsRest: ClusterEstimator where Classifier: ClusterEstimator {
     public func fit(_ frame: DataFrame, on cluster: Cluster, partitions: Int?) async throws
         -> OneVsRestModel<Classifier.Model>
     {
-        let classes = try classCount(try frame.select([col(labelColumn)]).collect())
+        // The frame may live in the cluster's object store: its labels are read there.
+        let classes = try classCount(try await labels(of: frame).collect(on: cluster, partitions: partitions))
         var models: [Classifier.Model] = []
         for k in 0..<classes {
-            models.append(
-                try await classifier(for: k, of: frame).fit(
-                    try labeled(frame, class: k), on: cluster, partitions: partitions))
+            let (classifier, labeled) = try problem(class: k, of: frame)
+            models.append(try await classifier.fit(labeled, on: cluster, partitions: partitions))
         }
         return model(models)
     }
