@@ -3,7 +3,7 @@
 /// them in the last digit). `ModelArrays` uses it to move a model's numeric arrays into
 /// tensors and back; it reads files, so it refuses what is not JSON with the byte where
 /// it stopped, and nesting deeper than `maxDepth`.
-indirect enum JSONTree: Equatable {
+indirect enum JSONTree {
     /// Members in order, each key as its raw text between the quotes.
     case object([(key: String, value: JSONTree)])
     case array([JSONTree])
@@ -15,8 +15,6 @@ indirect enum JSONTree: Equatable {
     case literal(String)
 
     static let maxDepth = 64
-
-    static func == (lhs: JSONTree, rhs: JSONTree) -> Bool { lhs.text == rhs.text }
 
     /// The tree of the JSON `bytes`.
     /// - Throws: `MLError.invalidData` naming the byte where `bytes` stop being JSON.

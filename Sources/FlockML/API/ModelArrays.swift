@@ -70,31 +70,24 @@ enum ModelArrays {
     /// `elements` as a vector, or a matrix of equal rows, of numbers (nil when they are not
     /// one, or hold no actual number).
     private static func tensor(_ elements: [JSONTree]) throws -> Tensor? {
-        guard !elements.isEmpty else { return nil }
-        var rows: [[Number]] = []
-        var columns: Int?
-        for element in elements {
-            guard case .array(let row) = element else { break }
-            let values = row.compactMap(number)
-            guard !values.isEmpty, values.count == row.count, values.count == columns ?? values.count else {
-                return nil
+        let flat: [Number]
+        let shape: [Int]
+        if case .array(let first)? = elements.first {
+            // A matrix: every element a row of as many numbers as the first.
+            let rows = elements.map { element -> [Number]? in
+                guard case .array(let row) = element, row.count == first.count else { return nil }
+                let values = row.compactMap(number)
+                return values.count == row.count ? values : nil
             }
-            columns = values.count
-            rows.append(values)
+            guard !first.isEmpty, rows.allSatisfy({ $0 != nil }) else { return nil }
+            (flat, shape) = (rows.flatMap { $0! }, [rows.count, first.count])
+        } else {
+            flat = elements.compactMap(number)
+            guard !flat.isEmpty, flat.count == elements.count else { return nil }
+            shape = [flat.count]
         }
-        if rows.count != elements.count {
-            guard rows.isEmpty else { return nil }
-            let values = elements.compactMap(number)
-            guard values.count == elements.count else { return nil }
-            rows = [values]
-            columns = nil
-        }
-        let flat = rows.flatMap { $0 }
-        let shape = columns.map { [rows.count, $0] } ?? [flat.count]
-        var integers: [Int64] = []
-        for value in flat {
-            guard case .integer(let integer) = value else { break }
-            integers.append(integer)
+        let integers = flat.compactMap { value -> Int64? in
+            if case .integer(let integer) = value { integer } else { nil }
         }
         if integers.count == flat.count { return try Tensor(integers, shape: shape) }
         // Strings alone ("NaN" in a list of names) are not numbers.

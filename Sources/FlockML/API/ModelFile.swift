@@ -158,13 +158,15 @@ public enum ModelFile {
             throw MLError.invalidModelFile(source, "it holds a \(header.type), not a PipelineModel")
         }
         let stages: [Data]
-        if let strings = try? decoder.decode(Envelope<[String]>.self, from: bytes).model {
+        if case .object(let members)? = try? JSONTree.parse(Array(bytes)),
+            case .array(let list)? = members.first(where: { $0.key == "model" })?.value,
+            list.allSatisfy({ if case .object = $0 { true } else { false } })
+        {
+            stages = list.map { Data($0.text.utf8) }
+        } else if let strings = try? decoder.decode(Envelope<[String]>.self, from: bytes).model {
             stages = strings.map { Data($0.utf8) }  // The first format: each stage's JSON as a string.
         } else {
-            guard case .object(let members)? = try? JSONTree.parse(Array(bytes)),
-                case .array(let list)? = members.first(where: { $0.key == "model" })?.value
-            else { throw MLError.invalidModelFile(source, "its stages do not read as a list") }
-            stages = list.map { Data($0.text.utf8) }
+            throw MLError.invalidModelFile(source, "its stages do not read as a list")
         }
         return PipelineModel(
             stages: try stages.enumerated().map { index, stageBytes in

@@ -40,17 +40,9 @@ public struct StringIndexer: Estimator {
 
     /// The column's values as text (nil for nulls).
     static func texts(_ batch: RecordBatch, _ name: String) throws -> [String?] {
-        let column: Column
-        do {
-            column = try batch.column(name)
-        } catch {
-            throw MLError.invalidData("\(error)")
-        }
-        guard [.utf8, .categorical, .bool].contains(column.type) || column.type.storageType.isInteger else {
-            throw MLError.invalidData(
-                "column \"\(name)\" is \(column.type); StringIndexer takes text, categorical, integer or bool columns")
-        }
-        return (0..<column.count).map { column[$0].map(\.description) }
+        try FeatureColumns.texts(
+            batch, name, accepts: { [.utf8, .categorical, .bool].contains($0) || $0.storageType.isInteger },
+            takes: "StringIndexer takes text, categorical, integer or bool columns")
     }
 }
 

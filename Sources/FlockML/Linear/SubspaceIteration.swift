@@ -23,13 +23,14 @@ enum SubspaceIteration {
         var block = (0..<width).map { _ in (0..<n).map { _ in random.normal() } }
         orthonormalize(&block)
         var previous = [Double](repeating: .infinity, count: k)
-        var projected: [Double] = []
+        var ritz: (values: [Double], vectors: [[Double]])
         var step = 0
         while true {
             let product = block.map { multiply(matrix, $0, n: n) }
             // Qᵀ A Q, whose eigenpairs are the Ritz pairs of this block.
-            projected = (0..<width).flatMap { a in (0..<width).map { b in dot(block[a], product[b]) } }
-            let values = SymmetricEigen.decompose(projected, n: width).values.prefix(k)
+            ritz = SymmetricEigen.decompose(
+                (0..<width).flatMap { a in (0..<width).map { b in dot(block[a], product[b]) } }, n: width)
+            let values = ritz.values.prefix(k)
             let largest = Swift.max(abs(values.first ?? 0), .leastNormalMagnitude)
             let settled = zip(values, previous).allSatisfy { abs($0 - $1) <= 1e-14 * largest }
             if (settled && step >= 2) || step == maxSteps - 1 { break }
@@ -38,15 +39,14 @@ enum SubspaceIteration {
             orthonormalize(&block)
             step += 1
         }
-        let (values, small) = SymmetricEigen.decompose(projected, n: width)
-        let vectors = small.prefix(k).map { weights in
+        let vectors = ritz.vectors.prefix(k).map { weights in
             var vector = [Double](repeating: 0, count: n)
             for (m, weight) in weights.enumerated() {
                 for i in 0..<n { vector[i] += weight * block[m][i] }
             }
             return SymmetricEigen.signed(vector)
         }
-        return (Array(values.prefix(k)), vectors)
+        return (Array(ritz.values.prefix(k)), vectors)
     }
 
     /// `matrix` (n x n, row-major) times `vector`.

@@ -150,17 +150,10 @@ public struct ALS: Estimator {
                 var counted = 0
                 for entry in ratings.starts[owner]..<ratings.starts[owner + 1] {
                     let other = ratings.others[entry] * k
-                    let value = ratings.values[entry]
-                    // Explicit: the rating, weight 1. Implicit: the confidence c on p, c − 1 on
-                    // top of YᵀY's 1 (Spark's form, with |r| so c is never below 1).
-                    let (weight, extra) =
-                        implicitPrefs ? (value > 0 ? 1 + alpha * abs(value) : 0, alpha * abs(value)) : (value, 1)
-                    if !implicitPrefs || value > 0 { counted += 1 }
-                    for a in 0..<k {
-                        let ya = others[other + a]
-                        target[a] += weight * ya
-                        for b in a..<k { gram[a * k + b] += extra * ya * others[other + b] }
-                    }
+                    let terms = terms(ratings.values[entry])
+                    if terms.counts { counted += 1 }
+                    for a in 0..<k { target[a] += terms.target * others[other + a] }
+                    Self.addOuterProduct(others, at: other, times: terms.gram, to: &gram, rank: k)
                 }
                 let lambda = regParam * Double(counted)
                 for a in 0..<k {
@@ -175,17 +168,35 @@ public struct ALS: Estimator {
         return factors
     }
 
+    /// What one listed value adds to its owner's solve: its weight on y in the target, its
+    /// weight on y yᵀ, and whether it counts toward the penalty. Explicit: the rating, 1,
+    /// yes. Implicit: the confidence c = 1 + α|r| when r > 0 (else 0), c − 1 on top of
+    /// YᵀY's 1 (Spark's form, with |r| so c is never below 1), and r > 0.
+    private func terms(_ value: Double) -> (target: Double, gram: Double, counts: Bool) {
+        guard implicitPrefs else { return (value, 1, true) }
+        let extra = alpha * abs(value)
+        return (value > 0 ? 1 + extra : 0, extra, value > 0)
+    }
+
     /// Σ y yᵀ over the rows of `factors` (`rank` each), upper triangle and diagonal, in
     /// row order.
     private static func gramian(_ factors: [Double], rank k: Int) -> [Double] {
         var gram = [Double](repeating: 0, count: k * k)
         for row in stride(from: 0, to: factors.count, by: k) {
-            for a in 0..<k {
-                let ya = factors[row + a]
-                for b in a..<k { gram[a * k + b] += ya * factors[row + b] }
-            }
+            addOuterProduct(factors, at: row, times: 1, to: &gram, rank: k)
         }
         return gram
+    }
+
+    /// Adds `scale` y yᵀ to the upper triangle and diagonal of `gram`, y the `rank` values
+    /// of `factors` from `offset`.
+    private static func addOuterProduct(
+        _ factors: [Double], at offset: Int, times scale: Double, to gram: inout [Double], rank k: Int
+    ) {
+        for a in 0..<k {
+            let ya = scale * factors[offset + a]
+            for b in a..<k { gram[a * k + b] += ya * factors[offset + b] }
+        }
     }
 }
 

@@ -46,16 +46,7 @@ public struct Tokenizer: Transformer, Codable, Equatable {
     /// Column `name`'s values as text (nil for nulls).
     /// - Throws: `MLError.invalidData` for a missing column or one that is not text.
     static func texts(_ batch: RecordBatch, _ name: String, stage: String) throws -> [String?] {
-        let column: Column
-        do {
-            column = try batch.column(name)
-        } catch {
-            throw MLError.invalidData("\(error)")
-        }
-        guard column.type.isText else {
-            throw MLError.invalidData("column \"\(name)\" is \(column.type); \(stage) takes a text column")
-        }
-        return (0..<column.count).map { column[$0].map(\.description) }
+        try FeatureColumns.texts(batch, name, accepts: \.isText, takes: "\(stage) takes a text column")
     }
 }
 

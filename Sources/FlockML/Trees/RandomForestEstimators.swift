@@ -2,8 +2,9 @@ import FlockData
 import Foundation
 
 /// A random forest for two classes (Spark ML's `RandomForestClassifier`; for more,
-/// `OneVsRest` fits a forest per class): bootstrapped histogram trees on the 0/1 labels (`RandomForest`), each
-/// leaf the share of class 1 among its rows; P(class 1) is the trees' mean.
+/// `OneVsRest` fits a forest per class): bootstrapped histogram trees on the 0/1 labels
+/// (`RandomForest`), each leaf the share of class 1 among its rows; P(class 1) is the
+/// trees' mean.
 ///
 ///     let forest = try RandomForestClassifier(featureColumns: names, labelColumn: "label").fit(train)
 public struct RandomForestClassifier: Estimator {
