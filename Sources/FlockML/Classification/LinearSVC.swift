@@ -78,10 +78,7 @@ public struct LinearSVC: Estimator {
                 from: [Double](repeating: 0, count: featureColumns.count + 1),
                 progress: progress.map(ProgressLines.init)
             ) { theta in
-                evaluate(
-                    theta, setup,
-                    sums: HingeGradient(weights: weights(theta, setup.scale), squared: loss == .squaredHinge).reduce(
-                        rows))
+                evaluate(theta, setup, sums: statistic(theta, setup.scale).reduce(rows))
             }
         return model(result, setup.scale)
     }
@@ -100,10 +97,7 @@ public struct LinearSVC: Estimator {
                 from: [Double](repeating: 0, count: featureColumns.count + 1),
                 progress: progress.map(ProgressLines.init)
             ) { theta in
-                evaluate(
-                    theta, setup,
-                    sums: try await rows.reduce(
-                        HingeGradient(weights: weights(theta, setup.scale), squared: loss == .squaredHinge)))
+                evaluate(theta, setup, sums: try await rows.reduce(statistic(theta, setup.scale)))
             }
         return model(result, setup.scale)
     }
@@ -122,6 +116,11 @@ public struct LinearSVC: Estimator {
                 "column \"\(labelColumn)\" holds \(summary.classCounts.count) classes; LinearSVC takes two, 0 and 1")
         }
         return (summary.featureScale(standardization: standardization), summary.moments.count)
+    }
+
+    /// The loss's sums over rows at θ.
+    private func statistic(_ theta: [Double], _ scale: [Double]) -> HingeGradient {
+        HingeGradient(weights: weights(theta, scale), squared: loss == .squaredHinge)
     }
 
     /// θ (scaled weights, then the intercept) as weights for the unscaled rows.
