@@ -39,7 +39,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Flag(
         name: .long,
-        help: "bench data, ml: run the peers (DuckDB, Polars, pandas; scikit-learn) in the same invocation.")
+        help:
+            "Run the peers in the same invocation (train, ddp: PyTorch; comm: Gloo; runtime: Ray; data: DuckDB, Polars, pandas; ml: scikit-learn, LightGBM)."
+    )
     var peers = false
 
     @Flag(
@@ -59,7 +61,7 @@ struct BenchCommand: AsyncParsableCommand {
     var groups = 100
 
     @Option(
-        name: .long, help: "bench data, ml --peers: the Python that has the peers (default: .venv's, else python3).")
+        name: .long, help: "--peers: the Python that has the peers (default: .venv's, else python3).")
     var python: String?
 
     @Flag(name: .long, help: .hidden)
@@ -84,10 +86,18 @@ struct BenchCommand: AsyncParsableCommand {
         report.printHeader()
         switch area {
         case "tensor": try TensorBench(repeats: repeats, quick: quick).run(into: &report)
-        case "train": try TrainBench(repeats: repeats, quick: quick, only: only).run(into: &report)
-        case "comm": try CommBench(world: world, repeats: repeats, quick: quick, only: only).run(into: &report)
-        case "ddp": try DDPBench(repeats: repeats, quick: quick, only: only).run(into: &report)
-        case "runtime": try await RuntimeBench(repeats: repeats, quick: quick, only: only).run(into: &report)
+        case "train":
+            try TrainBench(repeats: repeats, quick: quick, only: only, peers: peers, python: peerPython).run(
+                into: &report)
+        case "comm":
+            try CommBench(world: world, repeats: repeats, quick: quick, only: only, peers: peers, python: peerPython)
+                .run(into: &report)
+        case "ddp":
+            try DDPBench(repeats: repeats, quick: quick, only: only, peers: peers, python: peerPython).run(
+                into: &report)
+        case "runtime":
+            try await RuntimeBench(repeats: repeats, quick: quick, only: only, peers: peers, python: peerPython)
+                .run(into: &report)
         case "data":
             if join {
                 try DataJoinBench(rows: quick ? 1_000_000 : rows, repeats: repeats, peers: peers, python: peerPython)

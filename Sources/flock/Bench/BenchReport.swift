@@ -23,6 +23,12 @@ extension Timing {
 
 /// Runs `body` once to warm up, then `repeats` times, and returns the median and best time.
 func measure(repeats: Int, _ body: () throws -> Void) rethrows -> Timing {
+    Timing(times: try sampleTimes(repeats: repeats, body))
+}
+
+/// Runs `body` once to warm up, then `repeats` times (at least once), and returns each
+/// run's seconds: for measurements pooled over rounds interleaved with a peer's.
+func sampleTimes(repeats: Int, _ body: () throws -> Void) rethrows -> [Double] {
     try body()
     var times: [Double] = []
     for _ in 0..<max(1, repeats) {
@@ -30,7 +36,7 @@ func measure(repeats: Int, _ body: () throws -> Void) rethrows -> Timing {
         try body()
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
-    return Timing(times: times)
+    return times
 }
 
 /// `measure` for async work.
@@ -45,9 +51,11 @@ func measure(repeats: Int, _ body: () async throws -> Void) async rethrows -> Ti
     return Timing(times: times)
 }
 
-/// Collects records, prints them as a table, and writes them as JSON.
+/// Collects records, prints them as a table under the machine's description, and writes
+/// them as JSON, each record naming the machine and the date.
 struct BenchReport {
     private(set) var records: [BenchRecord] = []
+    let machine = BenchMachine.current
     private var rows: [[String]] = []
 
     /// Adds a measured value (the median is recorded; best is shown beside it).
@@ -73,6 +81,7 @@ struct BenchReport {
     }
 
     func printHeader() {
+        print("machine: \(machine.summary); date: \(machine.date)")
         print(format(["benchmark", "median", "best", "unit", "note"]))
     }
 
@@ -83,11 +92,23 @@ struct BenchReport {
         }.joined(separator: " ")
     }
 
-    /// Writes the records as a JSON list.
+    /// A record as written: the measurement, the machine and the date.
+    private struct WrittenRecord: Encodable {
+        let name: String
+        let unit: String
+        let value: Double
+        let machine: String
+        let date: String
+    }
+
+    /// Writes the records as a JSON list of `{name, unit, value, machine, date}`.
     func write(to path: String) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(records).write(to: URL(fileURLWithPath: path))
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let written = records.map {
+            WrittenRecord(name: $0.name, unit: $0.unit, value: $0.value, machine: machine.summary, date: machine.date)
+        }
+        try encoder.encode(written).write(to: URL(fileURLWithPath: path))
     }
 }
 

@@ -5,19 +5,58 @@ import Foundation
 /// `flock bench comm --comm-worker`) with the store hosted here, as a launcher would.
 /// Rank 0 times all-reduce, broadcast, all-gather and reduce-scatter of float32 data from
 /// 4 KiB to 64 MiB and the barrier, and prints its results as lines this process reads.
-/// Floors measured here: one loopback TCP stream and memcpy.
+/// Floors measured here: one loopback TCP stream and memcpy. With `--peers`,
+/// torch.distributed's Gloo runs the same operations on the same sizes between two rounds
+/// of Flock's (`Benchmarks/peers/comm.py`); Flock's figures are then the mean of both
+/// rounds' medians, and `.../vs-gloo` is Gloo's time over Flock's from this run.
 struct CommBench {
     let world: Int
     let repeats: Int
     let quick: Bool
     /// Only the measurements whose name contains this (e.g. "allreduce/world4/16MiB").
     let only: String?
+    let peers: Bool
+    let python: String
+
+    /// One measurement a worker reported.
+    private struct Measurement {
+        let name: String
+        let unit: String
+        let median: Double
+        let best: Double
+        let note: String
+    }
 
     func run(into report: inout BenchReport) throws {
         let loopback = try LoopbackProbe.bandwidth(bytes: quick ? 64 << 20 : 1 << 30) / 1e9
         report.addDerived("comm/floor/loopback-tcp-1stream", unit: "GB/s", value: loopback, note: "one TCP stream")
         let copy = 2 * copyRate(bytes: 64 << 20, repeats: repeats) / 1e9  // read + write
         report.addDerived("comm/floor/memcpy", unit: "GB/s", value: copy, note: "64 MiB, one thread")
+        var rounds = [try flockRound()]
+        var gloo: [String: Double] = [:]
+        if peers {
+            gloo = try glooLatencies()
+            rounds.append(try flockRound())
+        }
+        for first in rounds[0] {
+            let same = rounds.compactMap { round in round.first { $0.name == first.name } }
+            let median = same.map(\.median).reduce(0, +) / Double(same.count)
+            let note = same.count > 1 ? "mean of \(same.count) rounds \(first.note)" : first.note
+            report.add(first.name, unit: first.unit, median: median, best: same.map(\.best).min()!, note: note)
+            if first.name.hasSuffix("/busbw") {
+                report.addRatio(
+                    first.name + "/vs-loopback", value: median / loopback, note: "of one loopback TCP stream")
+            }
+            if first.name.hasSuffix("/latency"), let peer = gloo[String(first.name.dropLast("/latency".count))] {
+                report.addRatio(
+                    String(first.name.dropLast("/latency".count)) + "/vs-gloo", value: peer * 1e6 / median,
+                    note: "Gloo \(String(format: "%.1f", peer * 1e6)) us, this run")
+            }
+        }
+    }
+
+    /// Starts the workers once and returns rank 0's measurements.
+    private func flockRound() throws -> [Measurement] {
         let token = UUID().uuidString
         let server = try RendezvousServer(host: "127.0.0.1", port: 0, token: token)
         defer { server.stop() }
@@ -47,15 +86,27 @@ struct CommBench {
         guard workers.allSatisfy({ $0.0.terminationStatus == 0 }) else {
             throw CommError.invalidArgument(op: "bench comm", reason: "a worker failed:\n\(output.joined())")
         }
-        for line in output[0].split(separator: "\n") where line.hasPrefix("RESULT\t") {
+        return output[0].split(separator: "\n").compactMap { line in
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard fields.count == 6, let median = Double(fields[3]), let best = Double(fields[4]) else { continue }
-            report.add(fields[1], unit: fields[2], median: median, best: best, note: fields[5])
-            if fields[1].hasSuffix("/busbw") {
-                report.addRatio(
-                    fields[1] + "/vs-loopback", value: median / loopback, note: "of one loopback TCP stream")
-            }
+            guard fields.count == 6, fields[0] == "RESULT", let median = Double(fields[3]), let best = Double(fields[4])
+            else { return nil }
+            return Measurement(name: fields[1], unit: fields[2], median: median, best: best, note: fields[5])
         }
+    }
+
+    /// Gloo's median seconds per operation, by measurement prefix (`comm/allreduce/world2/16MiB`).
+    private func glooLatencies() throws -> [String: Double] {
+        let results = try PeerScript.run(
+            python, script: "Benchmarks/peers/comm.py",
+            arguments: ["--world", "\(world)", "--repeats", "\(repeats)", "--only", only ?? ""]
+                + (quick ? ["--quick"] : []))
+        var latencies: [String: Double] = [:]
+        for result in PeerScript.measurements(results, requirements: "requirements.txt") {
+            guard let name = result["name"] as? String else { continue }
+            if let reason = result["unsupported"] as? String { print("Gloo: \(name): \(reason)") }
+            if let median = result["median"] as? Double { latencies[name] = median }
+        }
+        return latencies
     }
 
     // MARK: The worker side

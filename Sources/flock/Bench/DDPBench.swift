@@ -10,18 +10,58 @@ import Foundation
 /// batch 256) under `flock launch` with 1 process (a plain model) and 2 processes (DDP),
 /// each worker on one thread; scaling efficiency; and the time from kill -9 of a worker to
 /// the first completed step after the launcher's restart, next to the checkpoint load time.
+/// With `--peers`, PyTorch (a plain model, and DDP over Gloo) trains the same model on the
+/// same batches between two rounds of Flock's (`Benchmarks/peers/ddp.py`); Flock's figure
+/// is the mean of both rounds, and `vs-pytorch` is over PyTorch's from this run.
 struct DDPBench {
     let repeats: Int
     let quick: Bool
     let only: String?
+    let peers: Bool
+    let python: String
 
     static let globalBatch = 256
-    /// PyTorch DDP with Gloo on this machine kind (the issue's numbers), samples/s.
-    static let pytorch = [1: 7_300.0, 2: 8_600.0]
 
     func run(into report: inout BenchReport) throws {
+        let name = "ddp/mlp-784-1024-1024-10"
+        let worlds = [1, 2].filter { wanted("\(name)/world\($0)") }
+        var rounds = [try flockRound(worlds)]
+        var pytorch: [Int: Double] = [:]
+        if peers {
+            pytorch = try peerRates(worlds)
+            rounds.append(try flockRound(worlds))
+        }
         var throughput: [Int: Double] = [:]
-        for world in [1, 2] where wanted("ddp/mlp-784-1024-1024-10/world\(world)") {
+        for world in worlds {
+            let timings = rounds.compactMap { $0[world] }
+            let median = timings.map(\.median).reduce(0, +) / Double(timings.count)
+            throughput[world] = median
+            report.add(
+                "\(name)/world\(world)", unit: "samples/s", median: median, best: timings.map(\.best).max()!,
+                note: "global batch 256, 1 thread/process\(timings.count > 1 ? ", mean of 2 rounds" : "")")
+            if let peer = pytorch[world] {
+                report.addRatio(
+                    "\(name)/world\(world)/vs-pytorch", value: median / peer,
+                    note: "PyTorch\(world > 1 ? " DDP + Gloo" : "") \(Int(peer)) samples/s, this run")
+            }
+        }
+        if let one = throughput[1], let two = throughput[2] {
+            report.addDerived(
+                "\(name)/scaling-efficiency", unit: "ratio", value: two / (2 * one),
+                note: "2-process / (2 x 1-process)")
+        }
+        if let one = pytorch[1], let two = pytorch[2] {
+            report.addDerived(
+                "\(name)/scaling-efficiency/pytorch", unit: "ratio", value: two / (2 * one),
+                note: "PyTorch's, this run")
+        }
+        if wanted("ddp/recovery") { try measureRecovery(into: &report) }
+    }
+
+    /// One job per world size: samples/s (median and best, in `Timing`'s fields).
+    private func flockRound(_ worlds: [Int]) throws -> [Int: Timing] {
+        var rates: [Int: Timing] = [:]
+        for world in worlds {
             let output = try Self.launch(
                 world: world, restarts: 0,
                 worker: ["throughput", "--repeats", "\(repeats)"] + (quick ? ["--quick"] : []))
@@ -32,19 +72,23 @@ struct DDPBench {
             guard fields.count == 4, let median = Double(fields[2]), let best = Double(fields[3]) else {
                 throw ValidationError("malformed result line: \(line)")
             }
-            throughput[world] = median
-            let name = "ddp/mlp-784-1024-1024-10/world\(world)"
-            report.add(name, unit: "samples/s", median: median, best: best, note: "global batch 256, 1 thread/process")
-            report.addRatio(
-                name + "/vs-pytorch", value: median / Self.pytorch[world]!,
-                note: "PyTorch DDP + Gloo: \(Int(Self.pytorch[world]!))")
+            rates[world] = Timing(median: median, best: best)
         }
-        if let one = throughput[1], let two = throughput[2] {
-            report.addDerived(
-                "ddp/mlp-784-1024-1024-10/scaling-efficiency", unit: "ratio", value: two / (2 * one),
-                note: "2-process / (2 x 1-process); PyTorch: 0.59")
+        return rates
+    }
+
+    /// PyTorch's median samples/s per world size.
+    private func peerRates(_ worlds: [Int]) throws -> [Int: Double] {
+        var rates: [Int: Double] = [:]
+        for world in worlds {
+            let results = try PeerScript.run(
+                python, script: "Benchmarks/peers/ddp.py",
+                arguments: ["--world", "\(world)", "--repeats", "\(repeats)", "--steps", quick ? "5" : "20"])
+            for result in PeerScript.measurements(results, requirements: "requirements.txt") {
+                if let median = result["median"] as? Double { rates[world] = median }
+            }
         }
-        if wanted("ddp/recovery") { try measureRecovery(into: &report) }
+        return rates
     }
 
     private func wanted(_ name: String) -> Bool { only.map { name.contains($0) } ?? true }

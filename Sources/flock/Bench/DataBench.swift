@@ -184,8 +184,7 @@ struct DataBench {
         return rounds.sorted()[(rounds.count - 1) / 2]
     }
 
-    static let installHint =
-        "python3 -m venv .venv && .venv/bin/pip install -r Benchmarks/peers/requirements-data.txt"
+    static let installHint = PeerScript.installHint("requirements-data.txt")
 
     /// Row count and value-column sums of an answer's batches (key columns are id1..id6).
     static func answer(_ batches: [RecordBatch]) -> Answer {
@@ -235,30 +234,11 @@ struct DataBench {
 
     /// Runs the peer script on the CSV and Parquet files.
     private func runPeers(csv path: String, parquet: String) throws -> [[String: Any]] {
-        try Self.runPython(
+        try PeerScript.run(
             python, script: "Benchmarks/peers/data_groupby.py",
             arguments: [
                 "--csv", path, "--parquet", parquet, "--repeats", "\(repeats)", "--threads",
                 "\(ThreadPool.shared.threadCount)",
             ])
-    }
-
-    /// The JSON lines a peer script prints (nothing when the script is not here).
-    static func runPython(_ python: String, script: String, arguments: [String]) throws -> [[String: Any]] {
-        guard FileManager.default.fileExists(atPath: script) else {
-            print("no \(script) here: run from the project's root folder")
-            return []
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, script] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: output, as: UTF8.self).split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
     }
 }

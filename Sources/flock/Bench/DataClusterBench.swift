@@ -85,7 +85,7 @@ struct DataClusterBench {
             print("no \(parquet): run `flock bench data` of the same size first (it writes the file)")
             return []
         }
-        return try DataBench.runPython(
+        return try PeerScript.run(
             python, script: script, arguments: ["--parquet", parquet, "--repeats", "\(repeats)"])
     }
 }

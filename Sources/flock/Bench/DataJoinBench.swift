@@ -53,7 +53,7 @@ struct DataJoinBench {
         var peerResults: [[String: Any]] = []
         if peers {
             let folder = try files(tables)
-            peerResults = try DataBench.runPython(
+            peerResults = try PeerScript.run(
                 python, script: "Benchmarks/peers/data_join.py",
                 arguments: [
                     "--folder", folder, "--repeats", "\(repeats)", "--threads", "\(ThreadPool.shared.threadCount)",

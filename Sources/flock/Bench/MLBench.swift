@@ -32,7 +32,7 @@ struct MLBench {
         if only.map({ "logistic".contains($0) }) ?? true { results["logistic"] = try logistic(into: &report) }
         if only.map({ "gbt".contains($0) }) ?? true { results["gbt"] = try gbt(into: &report) }
         guard peers else { return }
-        for peer in try DataBench.runPython(
+        for peer in try PeerScript.run(
             python, script: "Benchmarks/peers/ml.py",
             arguments: [
                 "--base", base, "--rows", "\(rows)", "--repeats", "\(repeats)", "--cases",
@@ -125,7 +125,7 @@ struct MLBench {
         return Result(record: record, seconds: time.median, quality: auc)
     }
 
-    static let installHint = "python3 -m venv .venv && .venv/bin/pip install -r Benchmarks/peers/requirements-ml.txt"
+    static let installHint = PeerScript.installHint("requirements-ml.txt")
 
     static func names(_ width: Int) -> [String] { (0..<width).map { "f\($0)" } }
 

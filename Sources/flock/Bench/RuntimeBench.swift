@@ -6,14 +6,17 @@ import Foundation
 
 /// `flock bench runtime`: a local cluster of 2 workers (this binary again): start-up
 /// time, 10,000 no-op tasks submitted then gathered, a chain of 1,000 dependent tasks,
-/// put-then-sum of a 100 MiB float32 array, and sequential and pipelined actor calls,
-/// next to Ray's and Dask's numbers on the machine; then a 100 MiB object pulled
-/// from a second node (`crossNode`).
+/// put-then-sum of a 100 MiB float32 array, and sequential and pipelined actor calls; then
+/// a 100 MiB object pulled from a second node (`crossNode`). With `--peers`, a local Ray of
+/// 2 CPUs does the same work first (`Benchmarks/peers/runtime.py`, before Flock's cluster
+/// starts, so the two never share the CPUs) and each `vs-ray` ratio is from this run.
 struct RuntimeBench {
     let repeats: Int
     let quick: Bool
     /// Runs only the sections (noop, chain, object, actor, nodes) whose name contains this text.
     let only: String?
+    let peers: Bool
+    let python: String
 
     /// A task that does nothing: measures the runtime's own cost per task.
     struct NoOp: RemoteTask {
@@ -73,11 +76,12 @@ struct RuntimeBench {
         report.addDerived(
             "runtime/floor/loopback-tcp-round-trip", unit: "us", value: roundTrip * 1e6,
             note: "64 bytes between two threads")
-        let cluster = try await startup(into: &report)
-        if selected("noop") { try await noOps(on: cluster, into: &report) }
-        if selected("chain") { try await chain(on: cluster, roundTrip: roundTrip, into: &report) }
-        if selected("object") { try await putThenSum(on: cluster, into: &report) }
-        if selected("actor") { try await actorCalls(on: cluster, roundTrip: roundTrip, into: &report) }
+        let ray = try rayFigures()
+        let cluster = try await startup(ray: ray, into: &report)
+        if selected("noop") { try await noOps(on: cluster, ray: ray, into: &report) }
+        if selected("chain") { try await chain(on: cluster, roundTrip: roundTrip, ray: ray, into: &report) }
+        if selected("object") { try await putThenSum(on: cluster, ray: ray, into: &report) }
+        if selected("actor") { try await actorCalls(on: cluster, roundTrip: roundTrip, ray: ray, into: &report) }
         await cluster.shutdown()
         if selected("nodes") { try await crossNode(into: &report) }
     }
@@ -85,8 +89,17 @@ struct RuntimeBench {
     /// Whether `--only` (if given) selects the section `name`.
     private func selected(_ name: String) -> Bool { only.map { name.contains($0) || $0.contains(name) } ?? true }
 
+    /// Ray's figures on the same work (none without `--peers`).
+    private func rayFigures() throws -> PeerFigures {
+        guard peers else { return .none("ray") }
+        let lines = try PeerScript.run(
+            python, script: "Benchmarks/peers/runtime.py",
+            arguments: ["--repeats", "\(repeats)", "--only", only ?? ""] + (quick ? ["--quick"] : []))
+        return PeerFigures(peer: "ray", lines: lines, requirements: "requirements.txt")
+    }
+
     /// Local cluster start-up, repeated; returns the last cluster.
-    private func startup(into report: inout BenchReport) async throws -> Cluster {
+    private func startup(ray: PeerFigures, into report: inout BenchReport) async throws -> Cluster {
         var startups: [Double] = []
         var cluster: Cluster?
         for _ in 0..<max(1, repeats) {
@@ -96,14 +109,14 @@ struct RuntimeBench {
             startups.append((ContinuousClock.now - start).inSeconds)
         }
         startups.sort()
-        report.add(
-            "runtime/local-cluster/startup", unit: "s", median: startups[startups.count / 2], best: startups[0],
-            note: "2 workers; Ray 2.4 s, Dask 0.64 s")
+        let name = "runtime/local-cluster/startup"
+        report.add(name, unit: "s", median: startups[startups.count / 2], best: startups[0], note: "2 workers")
+        ray.compare(name, ours: startups[startups.count / 2], unit: "s", higherIsBetter: false, into: &report)
         return cluster!  // Invariant: at least one round ran.
     }
 
     /// No-op tasks submitted in a burst, then gathered.
-    private func noOps(on cluster: Cluster, into report: inout BenchReport) async throws {
+    private func noOps(on cluster: Cluster, ray: PeerFigures, into report: inout BenchReport) async throws {
         let count = quick ? 2_000 : 10_000
         var rates: [Double] = []
         for round in 0...max(1, repeats) {
@@ -117,11 +130,13 @@ struct RuntimeBench {
         report.add(
             "runtime/noop-tasks/throughput", unit: "tasks/s", median: median, best: rates.last!,
             note: "\(count) submitted then gathered")
-        report.addRatio("runtime/noop-tasks/throughput/vs-ray", value: median / 2_050, note: "Ray 2.60: 2,050 tasks/s")
+        ray.compare("runtime/noop-tasks/throughput", ours: median, unit: "tasks/s", higherIsBetter: true, into: &report)
     }
 
     /// Sequential actor calls (each waits for the reply) and pipelined ones (all in flight).
-    private func actorCalls(on cluster: Cluster, roundTrip: Double, into report: inout BenchReport) async throws {
+    private func actorCalls(
+        on cluster: Cluster, roundTrip: Double, ray: PeerFigures, into report: inout BenchReport
+    ) async throws {
         let count = quick ? 2_000 : 10_000
         let tally = try await cluster.spawn(Tally.self)
         var (latencies, rates) = ([Double](), [Double]())
@@ -139,22 +154,26 @@ struct RuntimeBench {
         }
         latencies.sort()
         rates.sort()
+        let latency = latencies[latencies.count / 2] * 1e6
         report.add(
-            "runtime/actor-calls/sync-latency", unit: "us", median: latencies[latencies.count / 2] * 1e6,
-            best: latencies[0] * 1e6, note: "\(count) calls, one at a time; Ray 780 us, target < 80")
+            "runtime/actor-calls/sync-latency", unit: "us", median: latency, best: latencies[0] * 1e6,
+            note: "\(count) calls, one at a time")
+        ray.compare("runtime/actor-calls/sync-latency", ours: latency, unit: "us", higherIsBetter: false, into: &report)
         report.add(
             "runtime/actor-calls/pipelined", unit: "calls/s", median: rates[rates.count / 2], best: rates.last!,
-            note: "\(count) calls in flight; Ray 4,400")
-        report.addRatio(
-            "runtime/actor-calls/sync-latency/ray-over-ours", value: 780e-6 / latencies[latencies.count / 2],
-            note: "target >= 9.75 (80 us)")
+            note: "\(count) calls in flight")
+        ray.compare(
+            "runtime/actor-calls/pipelined", ours: rates[rates.count / 2], unit: "calls/s", higherIsBetter: true,
+            into: &report)
         report.addRatio(
             "runtime/actor-calls/sync-latency/over-round-trip", value: latencies[latencies.count / 2] / roundTrip,
-            note: "in loopback TCP round trips")
+            note: "in loopback TCP round trips; target <= 1.5")
     }
 
     /// A chain of dependent tasks, each waiting for the one before: latency per link.
-    private func chain(on cluster: Cluster, roundTrip: Double, into report: inout BenchReport) async throws {
+    private func chain(
+        on cluster: Cluster, roundTrip: Double, ray: PeerFigures, into report: inout BenchReport
+    ) async throws {
         let length = quick ? 200 : 1_000
         var latencies: [Double] = []
         for round in 0...max(1, repeats) {
@@ -168,8 +187,9 @@ struct RuntimeBench {
         let median = latencies[latencies.count / 2]
         report.add(
             "runtime/chained-tasks/latency", unit: "us", median: median * 1e6, best: latencies[0] * 1e6,
-            note: "\(length) dependent tasks; Ray 1.4 ms, Dask 6 ms")
-        report.addRatio("runtime/chained-tasks/latency/ray-over-ours", value: 1.4e-3 / median, note: "target >= 10")
+            note: "\(length) dependent tasks")
+        ray.compare(
+            "runtime/chained-tasks/latency", ours: median * 1e6, unit: "us", higherIsBetter: false, into: &report)
         report.addRatio(
             "runtime/chained-tasks/latency/over-round-trip", value: median / roundTrip,
             note: "in loopback TCP round trips")
@@ -177,7 +197,7 @@ struct RuntimeBench {
 
     /// `put` of a 100 MiB float32 array, then a task that sums it from the store; and the
     /// driver reading it back in place.
-    private func putThenSum(on cluster: Cluster, into report: inout BenchReport) async throws {
+    private func putThenSum(on cluster: Cluster, ray: PeerFigures, into report: inout BenchReport) async throws {
         let count = (quick ? 16 : 100) << 18  // float32s: 100 MiB
         let values = [Float](repeating: 1, count: count)
         let bytes = Double(count * 4)
@@ -202,7 +222,8 @@ struct RuntimeBench {
         let size = "\(count >> 18)MiB"
         for (name, rates, note) in [
             ("put", putRates, "driver -> /dev/shm"), ("task-sum", sumRates, "a worker sums it in place"),
-            ("put-then-sum", bothRates, "Ray 1.7 GB/s"), ("driver-read-sum", readRates, "the driver sums it in place"),
+            ("put-then-sum", bothRates, "put, then a worker sums it"),
+            ("driver-read-sum", readRates, "the driver sums it in place"),
         ] {
             let sorted = rates.sorted()
             report.add(
@@ -210,7 +231,8 @@ struct RuntimeBench {
                 note: note)
         }
         let median = bothRates.sorted()[bothRates.count / 2]
-        report.addRatio("runtime/object/\(size)/put-then-sum/vs-ray", value: median / 1.7, note: "target >= 2")
+        ray.compare(
+            "runtime/object/\(size)/put-then-sum", ours: median, unit: "GB/s", higherIsBetter: true, into: &report)
         let copy = copyRate(bytes: count * 4, repeats: max(3, repeats)) / 1e9
         report.addDerived(
             "runtime/floor/memcpy-\(size)", unit: "GB/s", value: copy, note: "bytes copied per second, one thread")

@@ -3,13 +3,17 @@ import FlockExamples
 import Foundation
 
 /// `flock bench train`: training throughput (samples/s) of (a) the digits MLP, (b) an MLP
-/// 784-1024-1024-10 with Adam, (c) LeNet-5 on 1x28x28, with 1 and 2 threads, next to the
-/// PyTorch 2 (CPU) numbers the issue gives for this machine and the FLOP floor.
+/// 784-1024-1024-10 with Adam, (c) LeNet-5 on 1x28x28, with 1 and 2 threads, and the
+/// FLOP rate reached. With `--peers`, PyTorch trains the same models on the same batches
+/// (`Benchmarks/peers/train.py`) between two rounds of Flock's, and each `vs-pytorch`
+/// ratio is Flock's median over both rounds against PyTorch's median of this run.
 struct TrainBench {
     let repeats: Int
     let quick: Bool
     /// Runs only the cases whose full name (`lenet5-1x28x28/t1`) contains this text.
     let only: String?
+    let peers: Bool
+    let python: String
 
     /// One benchmark case: a model, an optimizer and a fixed batch.
     struct Case {
@@ -18,36 +22,66 @@ struct TrainBench {
         let optimizer: Optimizer
         let features: Tensor
         let labels: Tensor
-        /// PyTorch samples/s with 1 and 2 threads (from the issue).
-        let pytorch: (Double, Double)
         /// Forward + backward FLOPs per sample.
         let flopsPerSample: Double
     }
 
     func run(into report: inout BenchReport) throws {
         defer { GEMMBackend.setThreadCount(ThreadPool.defaultThreadCount) }
+        let steps = quick ? 5 : 30
         for threads in [1, 2] {
             GEMMBackend.setThreadCount(threads)
-            for benchCase in try cases() where only.map({ "\(benchCase.name)/t\(threads)".contains($0) }) ?? true {
-                let steps = quick ? 5 : 30
-                let batch = benchCase.labels.count
-                let timing = try measure(repeats: repeats) {
-                    for _ in 0..<steps { try step(benchCase) }
-                }
-                let median = Double(steps * batch) / timing.median
-                let best = Double(steps * batch) / timing.best
+            let selected = try cases().filter { only.map("\($0.name)/t\(threads)".contains) ?? true }
+            guard !selected.isEmpty else { continue }
+            var times = try round(selected, steps: steps)
+            var pytorch: [String: Double] = [:]
+            if peers {
+                pytorch = try peerRates(selected, threads: threads, steps: steps)
+                for (name, more) in try round(selected, steps: steps) { times[name, default: []] += more }
+            }
+            for benchCase in selected {
+                let name = "train/\(benchCase.name)/t\(threads)"
+                let samples = Double(steps * benchCase.labels.count)
+                let timing = Timing(times: times[benchCase.name] ?? [])
+                let median = samples / timing.median
                 report.add(
-                    "train/\(benchCase.name)/t\(threads)", unit: "samples/s", median: median, best: best,
-                    note: "batch \(batch)")
-                let peer = threads == 1 ? benchCase.pytorch.0 : benchCase.pytorch.1
-                report.addRatio(
-                    "train/\(benchCase.name)/t\(threads)/vs-pytorch", value: median / peer,
-                    note: "PyTorch 2: \(Int(peer)) samples/s")
+                    name, unit: "samples/s", median: median, best: samples / timing.best,
+                    note: "batch \(benchCase.labels.count)\(peers ? ", 2 rounds" : "")")
                 report.addDerived(
-                    "train/\(benchCase.name)/t\(threads)/gflops", unit: "GFLOP/s",
-                    value: median * benchCase.flopsPerSample / 1e9, note: "achieved (fwd+bwd)")
+                    name + "/gflops", unit: "GFLOP/s", value: median * benchCase.flopsPerSample / 1e9,
+                    note: "achieved (fwd+bwd)")
+                if let peer = pytorch["\(benchCase.name)/t\(threads)"] {
+                    report.addRatio(
+                        name + "/vs-pytorch", value: median / peer, note: "PyTorch \(Int(peer)) samples/s, this run")
+                }
             }
         }
+    }
+
+    /// One round of Flock's: each case's run times (seconds for `steps` steps).
+    private func round(_ selected: [Case], steps: Int) throws -> [String: [Double]] {
+        var times: [String: [Double]] = [:]
+        for benchCase in selected {
+            times[benchCase.name] = try sampleTimes(repeats: repeats) {
+                for _ in 0..<steps { try step(benchCase) }
+            }
+        }
+        return times
+    }
+
+    /// PyTorch's median samples/s per case (`digits-mlp/t1`) on `threads` threads.
+    private func peerRates(_ selected: [Case], threads: Int, steps: Int) throws -> [String: Double] {
+        let results = try PeerScript.run(
+            python, script: "Benchmarks/peers/train.py",
+            arguments: [
+                "--threads", "\(threads)", "--repeats", "\(repeats)", "--steps", "\(steps)", "--cases",
+                selected.map(\.name).joined(separator: ","),
+            ])
+        var rates: [String: Double] = [:]
+        for result in PeerScript.measurements(results, requirements: "requirements.txt") {
+            if let name = result["case"] as? String, let median = result["median"] as? Double { rates[name] = median }
+        }
+        return rates
     }
 
     private func step(_ benchCase: Case) throws {
@@ -77,18 +111,17 @@ struct TrainBench {
                 optimizer: SGD(digits.parameters(), learningRate: 0.05, momentum: 0.9),
                 features: try Tensor.randomUniform([64, 64], generator: &generator),
                 labels: try Tensor.randint(0, 10, shape: [64], generator: &generator),
-                pytorch: (80_600, 75_000), flopsPerSample: mlpFlops([64, 256, 256, 10])),
+                flopsPerSample: mlpFlops([64, 256, 256, 10])),
             Case(
                 name: "mlp-784-1024-1024-10", model: wide, optimizer: Adam(wide.parameters()),
                 features: try Tensor.randomNormal([128, 784], generator: &generator),
                 labels: try Tensor.randint(0, 10, shape: [128], generator: &generator),
-                pytorch: (5_500, 8_100), flopsPerSample: mlpFlops([784, 1024, 1024, 10])),
+                flopsPerSample: mlpFlops([784, 1024, 1024, 10])),
             Case(
                 name: "lenet5-1x28x28", model: lenet,
                 optimizer: SGD(lenet.parameters(), learningRate: 0.01, momentum: 0.9),
                 features: try Tensor.randomNormal([64, 1, 28, 28], generator: &generator),
-                labels: try Tensor.randint(0, 10, shape: [64], generator: &generator),
-                pytorch: (10_500, 14_900), flopsPerSample: lenetFlops),
+                labels: try Tensor.randint(0, 10, shape: [64], generator: &generator), flopsPerSample: lenetFlops),
         ]
     }
 }
