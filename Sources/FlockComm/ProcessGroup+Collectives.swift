@@ -46,9 +46,16 @@ extension ProcessGroup {
         let type = try WireType(tensor.dtype, op: "broadcast")
         try checkRank(root, op: "broadcast")
         let operation = Operation(opcode: .broadcast, name: "broadcast", type: type, count: tensor.count, root: root)
+        let window = sharedMemory
         return enqueue(operation, timeout: timeout) { context, _ in
             var output = tensor
-            try output.withUnsafeMutableBytes { try Broadcast.run(context, buffer: $0, root: root) }
+            try output.withUnsafeMutableBytes { buffer in
+                if let window, buffer.count > CollectiveThresholds.sharedMemoryMinimumBytes {
+                    try SharedMemoryStages.broadcast(context, buffer: buffer, root: root, window: window)
+                } else {
+                    try Broadcast.run(context, buffer: buffer, root: root)
+                }
+            }
             return output
         }
     }
@@ -80,12 +87,17 @@ extension ProcessGroup {
         let type = try WireType(tensor.dtype, op: "allGather")
         let operation = Operation(opcode: .allGather, name: "allGather", type: type, count: tensor.count)
         let world = worldSize
+        let window = sharedMemory
         return enqueue(operation, timeout: timeout) { context, _ in
             var output = Tensor(uninitializedShape: [world] + tensor.shape, dtype: tensor.dtype)
             let layout = BlockLayout(count: world * tensor.count, parts: world, elementSize: type.byteSize)
             try output.withUnsafeMutableBytes { buffer in
                 tensor.withUnsafeBytes { buffer[bytes: layout.bytes(of: context.rank)].copyMemory(from: $0) }
-                try RingAllGather.circulate(context, buffer: buffer, layout: layout, firstOwned: context.rank)
+                if let window, buffer.count > CollectiveThresholds.sharedMemoryMinimumBytes {
+                    try SharedMemoryStages.allGather(context, buffer: buffer, layout: layout, window: window)
+                } else {
+                    try RingAllGather.circulate(context, buffer: buffer, layout: layout, firstOwned: context.rank)
+                }
             }
             return output
         }
@@ -101,9 +113,19 @@ extension ProcessGroup {
         let world = worldSize
         let operation = Operation(
             opcode: .reduceScatter, name: "reduceScatter", type: type, reduce: op, count: tensor.count)
+        let window = sharedMemory
         return enqueue(operation, timeout: timeout) { context, scratch in
-            var work = tensor
             var output = Tensor(uninitializedShape: sliceShape, dtype: tensor.dtype)
+            if let window, tensor.count * type.byteSize > CollectiveThresholds.sharedMemoryMinimumBytes {
+                try tensor.withUnsafeBytes { input in
+                    try output.withUnsafeMutableBytes { buffer in
+                        try SharedMemoryStages.reduceScatter(
+                            context, input: input, output: buffer, type: type, op: op, window: window)
+                    }
+                }
+                return op == .mean ? try output / Double(world) : output
+            }
+            var work = tensor
             let layout = BlockLayout(count: tensor.count, parts: world, elementSize: type.byteSize)
             try work.withUnsafeMutableBytes { buffer in
                 try RingReduceScatter.run(

@@ -222,6 +222,16 @@ func checkEveryCollective(_ group: ProcessGroup) throws {
     let large = try Tensor.full([count], value: Double(rank + 1))
     let fromLast = try group.broadcast(large, from: world - 1).wait()
     check(Set(values(fromLast)) == [Double(world)], "large broadcast")
+    let rampFromLast = try group.broadcast(ramp, from: world - 1).wait()
+    check(values(rampFromLast) == (0..<count).map { Double($0 + world - 1) }, "large broadcast of a ramp")
+    let ramps = try group.allGather(ramp).wait()
+    check(values(ramps) == (0..<world).flatMap { r in (0..<count).map { Double($0 + r) } }, "large allGather")
+    let rampBlocks = try Tensor((0..<world * count).map { Double($0 + rank) }, shape: [world * count])
+    let scattered = try group.reduceScatter(rampBlocks).wait()
+    check(
+        values(scattered) == (0..<count).map { Double(world * (rank * count + $0)) + offset }, "large reduceScatter")
+    let smallest = try group.reduceScatter(rampBlocks, op: .min).wait()
+    check(values(smallest) == (0..<count).map { Double(rank * count + $0) }, "large reduceScatter min")
 }
 
 /// Raw bytes of lengths that differ by rank (rank r has r * 37 bytes: rank 0 none).

@@ -28,6 +28,12 @@ enum CollectiveThresholds {
     /// overrides it.
     static let sharedMemorySlotBytes = 256 << 10
 
+    /// Broadcasts, all-gathers and reduce-scatters of more than this many bytes (the whole
+    /// message) go through shared memory when the group has a window; smaller ones stay on
+    /// TCP, where one message costs less than the window's TCP barrier plus its copies.
+    /// Chosen equal to `recursiveDoublingLimit`, where all-reduce switches; not re-measured.
+    static let sharedMemoryMinimumBytes = 64 << 10
+
     /// Plain bytes per sealed record of a collective message (`FrameSeal`): small enough
     /// that a ring step reduces one record while the next is on the wire; AES-256-GCM seals
     /// and opens records at 3.2-3.9 GB/s on one core here (BENCHMARKS.md), above loopback.
