@@ -48,14 +48,22 @@ extension ProcessGroup {
         let operation = Operation(opcode: .broadcast, name: "broadcast", type: type, count: tensor.count, root: root)
         let window = sharedMemory
         return enqueue(operation, timeout: timeout) { context, _ in
-            var output = tensor
-            try output.withUnsafeMutableBytes { buffer in
-                if let window, buffer.count > CollectiveThresholds.sharedMemoryMinimumBytes {
-                    try SharedMemoryStages.broadcast(context, buffer: buffer, root: root, window: window)
-                } else {
-                    try Broadcast.run(context, buffer: buffer, root: root)
+            if let window, tensor.count * type.byteSize > CollectiveThresholds.sharedMemoryMinimumBytes {
+                // Root only reads its tensor; the others fill a new one (no copy of the input).
+                guard context.rank != root else {
+                    try tensor.withUnsafeBytes {
+                        try SharedMemoryStages.broadcast(context, sending: $0, root: root, window: window)
+                    }
+                    return tensor
                 }
+                var output = Tensor(uninitializedShape: tensor.shape, dtype: tensor.dtype)
+                try output.withUnsafeMutableBytes {
+                    try SharedMemoryStages.broadcast(context, receiving: $0, root: root, window: window)
+                }
+                return output
             }
+            var output = tensor
+            try output.withUnsafeMutableBytes { try Broadcast.run(context, buffer: $0, root: root) }
             return output
         }
     }
@@ -92,10 +100,13 @@ extension ProcessGroup {
             var output = Tensor(uninitializedShape: [world] + tensor.shape, dtype: tensor.dtype)
             let layout = BlockLayout(count: world * tensor.count, parts: world, elementSize: type.byteSize)
             try output.withUnsafeMutableBytes { buffer in
-                tensor.withUnsafeBytes { buffer[bytes: layout.bytes(of: context.rank)].copyMemory(from: $0) }
                 if let window, buffer.count > CollectiveThresholds.sharedMemoryMinimumBytes {
-                    try SharedMemoryStages.allGather(context, buffer: buffer, layout: layout, window: window)
+                    try tensor.withUnsafeBytes {
+                        try SharedMemoryStages.allGather(
+                            context, input: $0, output: buffer, layout: layout, window: window)
+                    }
                 } else {
+                    tensor.withUnsafeBytes { buffer[bytes: layout.bytes(of: context.rank)].copyMemory(from: $0) }
                     try RingAllGather.circulate(context, buffer: buffer, layout: layout, firstOwned: context.rank)
                 }
             }

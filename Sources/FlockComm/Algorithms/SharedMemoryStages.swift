@@ -11,13 +11,13 @@
 /// slot is rewritten while someone still reads it. A rank with nothing to read (the root
 /// of a broadcast) stages the next piece while the others read, so the copies pipeline.
 enum SharedMemoryStages {
-    /// Runs `pieces` stages: `stage(piece, slot)` fills this rank's slot for the piece,
+    /// Runs `pieces` (at least one) stages: `stage(piece, slot)` fills this rank's slot for the piece,
     /// `collect(piece, slotIndex)` reads the peers' (`window.slot(slotIndex, of: peer)`).
     static func run(
         _ context: CollectiveContext, window: SharedMemoryWindow, pieces: Int,
         stage: (Int, UnsafeMutableRawBufferPointer) -> Void, collect: (Int, Int) -> Void
     ) throws {
-        for piece in 0..<max(1, pieces) {
+        for piece in 0..<pieces {
             let slot = window.takeSlot()
             stage(piece, window.slot(slot, of: context.rank))
             if piece == 0 {
@@ -29,48 +29,56 @@ enum SharedMemoryStages {
         }
     }
 
-    /// Broadcast of `buffer` from `root`: root stages each piece, the others copy it out.
+    /// Broadcast, root's side: stages each piece of `message` (read only) while the others
+    /// copy out the one before.
     static func broadcast(
-        _ context: CollectiveContext, buffer: UnsafeMutableRawBufferPointer, root: Int, window: SharedMemoryWindow
+        _ context: CollectiveContext, sending message: UnsafeRawBufferPointer, root: Int, window: SharedMemoryWindow
     ) throws {
-        let pieceBytes = window.slotBytes
-        func range(_ piece: Int) -> Range<Int> { piece * pieceBytes..<min(buffer.count, (piece + 1) * pieceBytes) }
+        let pieces = Pieces(bytes: message.count, pieceBytes: window.slotBytes)
         try run(
-            context, window: window, pieces: (buffer.count + pieceBytes - 1) / pieceBytes,
+            context, window: window, pieces: pieces.count,
             stage: { piece, slot in
-                guard context.rank == root else { return }
-                slot.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[range(piece)]))
+                slot.copyMemory(from: UnsafeRawBufferPointer(rebasing: message[pieces.range(piece)]))
             },
+            collect: { _, _ in })
+    }
+
+    /// Broadcast, the other ranks' side: copies each piece out of root's slot into `output`.
+    static func broadcast(
+        _ context: CollectiveContext, receiving output: UnsafeMutableRawBufferPointer, root: Int,
+        window: SharedMemoryWindow
+    ) throws {
+        let pieces = Pieces(bytes: output.count, pieceBytes: window.slotBytes)
+        try run(
+            context, window: window, pieces: pieces.count, stage: { _, _ in },
             collect: { piece, slot in
-                guard context.rank != root else { return }
-                let bytes = range(piece)
-                buffer[bytes: bytes].copyMemory(
+                let bytes = pieces.range(piece)
+                output[bytes: bytes].copyMemory(
                     from: UnsafeRawBufferPointer(window.slot(slot, of: root)[bytes: 0..<bytes.count]))
             })
     }
 
-    /// All-gather: `buffer` holds every rank's block at `layout` (this rank's filled in);
-    /// each rank stages pieces of its block, the others copy them into place.
+    /// All-gather of every rank's `input` into `output` at `layout`: each piece of this
+    /// rank's input is copied into its slot and from there (still in cache) into its place
+    /// in `output`; after the barrier the peers' pieces are copied into theirs.
     static func allGather(
-        _ context: CollectiveContext, buffer: UnsafeMutableRawBufferPointer, layout: BlockLayout,
-        window: SharedMemoryWindow
+        _ context: CollectiveContext, input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer,
+        layout: BlockLayout, window: SharedMemoryWindow
     ) throws {
-        let own = layout.bytes(of: context.rank)
-        let pieceBytes = window.slotBytes
+        let pieces = Pieces(bytes: input.count, pieceBytes: window.slotBytes)
+        let own = layout.bytes(of: context.rank).lowerBound
         try run(
-            context, window: window, pieces: (own.count + pieceBytes - 1) / pieceBytes,
+            context, window: window, pieces: pieces.count,
             stage: { piece, slot in
-                let start = own.lowerBound + piece * pieceBytes
-                let bytes = start..<min(own.upperBound, start + pieceBytes)
-                slot.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[bytes]))
+                let bytes = pieces.range(piece)
+                let staged = slot[bytes: 0..<bytes.count]
+                staged.copyMemory(from: UnsafeRawBufferPointer(rebasing: input[bytes]))
+                output[bytes: bytes.shifted(by: own)].copyMemory(from: UnsafeRawBufferPointer(staged))
             },
             collect: { piece, slot in
-                for peer in 0..<context.size where peer != context.rank {
-                    let block = layout.bytes(of: peer)
-                    let start = block.lowerBound + piece * pieceBytes
-                    let bytes = start..<min(block.upperBound, start + pieceBytes)
-                    guard !bytes.isEmpty else { continue }
-                    buffer[bytes: bytes].copyMemory(
+                let bytes = pieces.range(piece)
+                for peer in 0..<context.size where peer != context.rank && !bytes.isEmpty {
+                    output[bytes: bytes.shifted(by: layout.bytes(of: peer).lowerBound)].copyMemory(
                         from: UnsafeRawBufferPointer(window.slot(slot, of: peer)[bytes: 0..<bytes.count]))
                 }
             })
@@ -78,32 +86,38 @@ enum SharedMemoryStages {
 
     /// Reduce-scatter of `input` (worldSize equal blocks) into `output` (this rank's
     /// block, reduced). Each piece covers the same element range of every block: a rank
-    /// stages its part of each peer's block, side by side in its slot, and then reduces its
-    /// own block's part across all ranks in rank order, so runs repeat bit for bit.
+    /// stages its part of each peer's block, side by side in its slot (the n - 1 parts fill
+    /// it, so pieces are as large as a slot allows: the barriers between them cost more
+    /// than the copies at world 4 on 2 cores), and then reduces its own block's part across
+    /// all ranks in rank order, so runs repeat bit for bit.
     static func reduceScatter(
         _ context: CollectiveContext, input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer,
         type: WireType, op: ReduceOp, window: SharedMemoryWindow
     ) throws {
         let (rank, n) = (context.rank, context.size)
         let blockBytes = output.count
-        let pieceBytes = max(1, window.slotBytes / n / type.byteSize) * type.byteSize
-        func range(_ piece: Int) -> Range<Int> { piece * pieceBytes..<min(blockBytes, (piece + 1) * pieceBytes) }
+        let pieces = Pieces(
+            bytes: blockBytes, pieceBytes: max(1, window.slotBytes / (n - 1) / type.byteSize) * type.byteSize)
+        /// Where, in `staging`'s slot, the part for rank `receiver` sits (its own is not staged).
+        func position(of receiver: Int, stagedBy staging: Int) -> Int { receiver < staging ? receiver : receiver - 1 }
         try run(
-            context, window: window, pieces: (blockBytes + pieceBytes - 1) / pieceBytes,
+            context, window: window, pieces: pieces.count,
             stage: { piece, slot in
-                let bytes = range(piece)
+                let bytes = pieces.range(piece)
                 for peer in 0..<n where peer != rank {
-                    slot[bytes: peer * bytes.count..<(peer + 1) * bytes.count].copyMemory(
+                    let start = position(of: peer, stagedBy: rank) * bytes.count
+                    slot[bytes: start..<start + bytes.count].copyMemory(
                         from: UnsafeRawBufferPointer(rebasing: input[bytes.shifted(by: peer * blockBytes)]))
                 }
             },
             collect: { piece, slot in
-                let bytes = range(piece)
+                let bytes = pieces.range(piece)
                 guard !bytes.isEmpty else { return }
                 func source(_ peer: Int) -> UnsafeRawPointer {
                     peer == rank
                         ? input.baseAddress! + rank * blockBytes + bytes.lowerBound
-                        : UnsafeRawPointer(window.slot(slot, of: peer).baseAddress! + rank * bytes.count)
+                        : UnsafeRawPointer(
+                            window.slot(slot, of: peer).baseAddress! + position(of: rank, stagedBy: peer) * bytes.count)
                 }
                 let target = output.baseAddress! + bytes.lowerBound
                 let count = bytes.count / type.byteSize
@@ -111,6 +125,17 @@ enum SharedMemoryStages {
                 for peer in 2..<max(2, n) { combine(target, source(peer), count: count, type: type, op: op) }
             })
     }
+}
+
+/// A message of `bytes` cut into pieces of `pieceBytes` (the last one shorter; one empty
+/// piece for an empty message, so every rank still meets the barrier).
+private struct Pieces {
+    let bytes: Int
+    let pieceBytes: Int
+
+    var count: Int { max(1, (bytes + pieceBytes - 1) / pieceBytes) }
+
+    func range(_ piece: Int) -> Range<Int> { min(bytes, piece * pieceBytes)..<min(bytes, (piece + 1) * pieceBytes) }
 }
 
 extension Range<Int> {
