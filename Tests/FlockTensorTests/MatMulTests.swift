@@ -68,7 +68,7 @@ struct MatMulTests {
                 let b = data.tensor(rhs, dtype: dtype, low: low, high: -low)
                 let expected = Self.reference(a, b)
                 let k = Double(lhs.last ?? 1)
-                for backend in [GEMMBackend.native, .blas] {
+                for backend in [GEMMBackend.native, .blas, .fastest] {
                     for level in [CPULevel.generic, .avx2, .avx512] where level <= CPULevel.detected {
                         GEMMBackend.select(backend)
                         CPULevel.limit(to: level)
@@ -116,7 +116,7 @@ struct MatMulTests {
         defer { GEMMBackend.select(original) }
         let a = data.tensor([40, 30])
         let b = data.tensor([50, 40])
-        for backend in [GEMMBackend.native, .blas] {
+        for backend in [GEMMBackend.native, .blas, .fastest] {
             GEMMBackend.select(backend)
             let at = a.T  // [30, 40], column-major view
             let bt = b.T  // [40, 50]
@@ -148,8 +148,11 @@ struct MatMulTests {
             let native = try a.matmul(b).doubleScalars()
             GEMMBackend.select(.blas)
             let blas = try a.matmul(b).doubleScalars()
+            GEMMBackend.select(.fastest)
+            let fastest = try a.matmul(b).doubleScalars()
             expectClose(native, expected, rtol: 1e-4, atol: 1e-4)
             expectClose(blas, native, rtol: 1e-4, atol: 1e-4)
+            expectClose(fastest, native, rtol: 1e-4, atol: 1e-4)
         }
     }
 

@@ -8,35 +8,41 @@ public enum GEMMBackend: Sendable, Equatable, CustomStringConvertible {
     case blas
     /// Flock's own packed, SIMD, multithreaded GEMM (float32; float64 uses a plain loop).
     case native
+    /// Per product, whichever of the two measured faster on this machine for its size
+    /// (`GEMMCalibration`, measured once per machine and thread count); float64 goes to
+    /// BLAS, whose dgemm is far ahead of the plain loop. The default when BLAS is loaded.
+    case fastest
 
     public var description: String {
         switch self {
         case .blas: "blas(\(BLAS.shared?.name ?? "missing"))"
         case .native: "native(\(CPULevel.active))"
+        case .fastest:
+            BLAS.shared.map { "fastest(\(GEMMCalibration.current(blas: $0)); \($0.name), \(CPULevel.active))" }
+                ?? "native(\(CPULevel.active))"
         }
     }
 
     private static let current = Mutex<GEMMBackend>(initial)
 
-    /// `FLOCK_GEMM=native|blas` when set; otherwise native on AVX-512 CPUs, where
-    /// Flock's kernel measured 1.5-1.9x Debian's OpenBLAS (BENCHMARKS.md), else BLAS when
-    /// one was loaded, else native.
+    /// `FLOCK_GEMM=native|blas|fastest` when set; otherwise `.fastest` when a BLAS was
+    /// loaded, else native.
     private static var initial: GEMMBackend {
         switch ProcessInfo.processInfo.environment["FLOCK_GEMM"]?.lowercased() {
         case "native": .native
         case "blas" where BLAS.shared != nil: .blas
-        default: BLAS.shared == nil || CPULevel.detected >= .avx512 ? .native : .blas
+        default: BLAS.shared == nil ? .native : .fastest
         }
     }
 
     /// The backend matmul uses now (see `initial` for the default).
     public static var active: GEMMBackend { current.withLock { $0 } }
 
-    /// Chooses the backend (for benchmarks and tests); `.blas` without a library falls
-    /// back to `.native`. Returns the backend now in force.
+    /// Chooses the backend (for benchmarks and tests); `.blas` or `.fastest` without a
+    /// library falls back to `.native`. Returns the backend now in force.
     @discardableResult
     public static func select(_ backend: GEMMBackend) -> GEMMBackend {
-        let effective = backend == .blas && BLAS.shared == nil ? .native : backend
+        let effective = backend != .native && BLAS.shared == nil ? .native : backend
         current.withLock { $0 = effective }
         return effective
     }
@@ -112,18 +118,26 @@ func gemm<T: NumericElement>(
 }
 
 /// The BLAS and the operands' CBLAS layouts when this product may go to BLAS: BLAS is the
-/// selected backend, the caller is outside Flock's own parallel loops (OpenBLAS documents
+/// selected backend (or `.fastest` chose it for this size), the caller is outside Flock's own parallel loops (OpenBLAS documents
 /// that its threaded builds conflict with an application's threads, and there the cores
 /// are busy anyway), both operands have a BLAS-compatible layout and sizes fit in Int32.
 /// Calls then go through `BLAS.serialized`, one at a time.
 private func blasCall<T>(m: Int, n: Int, k: Int, a: MatrixOperand<T>, b: MatrixOperand<T>, ldc: Int)
     -> (blas: BLAS, a: (transpose: Int32, leading: Int32), b: (transpose: Int32, leading: Int32))?
 {
-    guard GEMMBackend.active == .blas, flock_in_parallel_region() == 0, let blas = BLAS.shared,
+    guard flock_in_parallel_region() == 0, let blas = BLAS.shared,
         let la = a.blasLayout(rows: m, columns: k), let lb = b.blasLayout(rows: k, columns: n),
         max(m, n, k, ldc) <= Int(Int32.max)
     else { return nil }
-    return (blas, la, lb)
+    switch GEMMBackend.active {
+    case .blas: return (blas, la, lb)
+    case .native: return nil
+    case .fastest:
+        guard T.self != Float.self || GEMMCalibration.current(blas: blas).prefersBLAS(m: m, n: n, k: k) else {
+            return nil
+        }
+        return (blas, la, lb)
+    }
 }
 
 /// C[m x n] (row-major, row stride ldc) = A[m x k] * B[k x n], float32: BLAS when
