@@ -10,7 +10,8 @@ import Foundation
 /// batch 256) under `flock launch` with 1 process (a plain model) and 2 processes (DDP),
 /// each worker on one thread; scaling efficiency; and the time from kill -9 of a worker to
 /// the first completed step after the launcher's restart, next to the checkpoint load time.
-/// With `--peers`, PyTorch (a plain model, and DDP over Gloo) trains the same model on the
+/// Beside them, the ceiling without communication: 2 plain processes, each training on its
+/// half of the batch at once (`world2/independent`). With `--peers`, PyTorch (a plain model, and DDP over Gloo) trains the same model on the
 /// same batches between two rounds of Flock's (`Benchmarks/peers/ddp.py`); Flock's figure
 /// is the mean of both rounds, and `vs-pytorch` is over PyTorch's from this run.
 struct DDPBench {
@@ -49,6 +50,17 @@ struct DDPBench {
             report.addDerived(
                 "\(name)/scaling-efficiency", unit: "ratio", value: two / (2 * one),
                 note: "2-process / (2 x 1-process)")
+            // The ceiling without communication: 2 plain processes, each on its half of the
+            // batch, at once (the cores, caches and memory they share, and the smaller batch).
+            if let alone = try flockRound([2], mode: "independent")[2] {
+                report.add(
+                    "\(name)/world2/independent", unit: "samples/s", median: alone.median, best: alone.best,
+                    note: "2 plain processes x batch 128 at once, no communication")
+                report.addDerived(
+                    "\(name)/scaling-efficiency/independent", unit: "ratio", value: alone.median / (2 * one),
+                    note: "the ceiling DDP could reach here")
+                report.addRatio("\(name)/world2/vs-independent", value: two / alone.median, note: "DDP's cost")
+            }
         }
         if let one = pytorch[1], let two = pytorch[2] {
             report.addDerived(
@@ -59,12 +71,11 @@ struct DDPBench {
     }
 
     /// One job per world size: samples/s (median and best, in `Timing`'s fields).
-    private func flockRound(_ worlds: [Int]) throws -> [Int: Timing] {
+    private func flockRound(_ worlds: [Int], mode: String = "throughput") throws -> [Int: Timing] {
         var rates: [Int: Timing] = [:]
         for world in worlds {
             let output = try Self.launch(
-                world: world, restarts: 0,
-                worker: ["throughput", "--repeats", "\(repeats)"] + (quick ? ["--quick"] : []))
+                world: world, restarts: 0, worker: [mode, "--repeats", "\(repeats)"] + (quick ? ["--quick"] : []))
             guard let line = output.split(separator: "\n").first(where: { $0.contains("RESULT\t") }) else {
                 throw ValidationError("the workers reported no result:\n\(output)")
             }
@@ -118,14 +129,16 @@ struct DDPBench {
 
     // MARK: Worker side
 
-    /// Runs inside each launched worker: `throughput` or `recovery`.
+    /// Runs inside each launched worker: `throughput`, `independent` (plain models, no
+    /// communication while timed) or `recovery`.
     static func worker(mode: String, repeats: Int, quick: Bool, checkpoint: String?) throws {
         let group = try ProcessGroup.initialize(timeout: .seconds(60))
         let world = group.worldSize
         GlobalRandom.seed(1)
         let model = Sequential(Linear(784, 1024), ReLU(), Linear(1024, 1024), ReLU(), Linear(1024, 10))
-        // One process trains the plain model, as a user without DDP would.
-        let ddp = world > 1 ? try DistributedDataParallel(model, group: group) : nil
+        // One process trains the plain model, as a user without DDP would; so does each
+        // process of `independent`, which never communicates while timed.
+        let ddp = world > 1 && mode != "independent" ? try DistributedDataParallel(model, group: group) : nil
         let optimizer = Adam(model.parameters())
         var generator = RandomGenerator(seed: 100 + UInt64(group.rank))
         let local = globalBatch / world
@@ -137,11 +150,16 @@ struct DDPBench {
             try Loss.crossEntropy(logits, labels: labels).backward()
             try optimizer.step()
         }
-        if mode == "throughput" {
+        if mode == "throughput" || mode == "independent" {
             let steps = quick ? 5 : 20
             let timing = try measure(repeats: repeats) { for _ in 0..<steps { try step() } }
-            let samples = Double(steps * globalBatch)
-            if group.rank == 0 { say("RESULT\tworld\(world)\t\(samples / timing.median)\t\(samples / timing.best)") }
+            // Every process's own samples/s, added up (DDP's processes share the batch, so
+            // their rates are the global batch over the step time, all equal).
+            let samples = Double(steps * (mode == "independent" ? local : globalBatch))
+            let rates = try Tensor([samples / timing.median, samples / timing.best], shape: [2])
+            let total =
+                mode == "independent" ? try group.allReduce(rates).wait().doubleScalars() : rates.doubleScalars()
+            if group.rank == 0 { say("RESULT\tworld\(world)\t\(total[0])\t\(total[1])") }
             return
         }
         let restart = ProcessInfo.processInfo.environment["FLOCK_RESTART_COUNT"] ?? "0"
