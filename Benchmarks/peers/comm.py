@@ -8,7 +8,6 @@ reason} when Gloo lacks the operation.
 """
 import argparse
 import json
-import os
 import socket
 import statistics
 import time

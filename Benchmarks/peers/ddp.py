@@ -6,10 +6,9 @@ steps. Rank 0 prints {"world": N, "median": samples/s, "best": samples/s}.
 """
 import argparse
 import json
-import os
 import socket
-import statistics
-import time
+
+from peer_timing import rates, timed, training_steps
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--world", type=int, default=2)
@@ -42,22 +41,9 @@ def worker(rank, port):
     features = torch.randn(local, 784, generator=generator)
     labels = torch.tensor([(i * 7 + rank) % 10 for i in range(local)])
 
-    def run():
-        for _ in range(args.steps):
-            optimizer.zero_grad()
-            nn.functional.cross_entropy(model(features), labels).backward()
-            optimizer.step()
-
-    run()
-    times = []
-    for _ in range(max(1, args.repeats)):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    samples = args.steps * GLOBAL_BATCH
+    times, _ = timed(training_steps(model, optimizer, features, labels, args.steps), args.repeats)
     if rank == 0:
-        print(json.dumps({"world": args.world, "median": samples / statistics.median(times),
-                          "best": samples / min(times)}), flush=True)
+        print(json.dumps({"world": args.world, **rates(args.steps * GLOBAL_BATCH, times)}), flush=True)
     if args.world > 1:
         dist.destroy_process_group()
 

@@ -6,8 +6,8 @@ JSON line per case: {"case": "digits-mlp/t1", "median": samples/s, "best": sampl
 """
 import argparse
 import json
-import statistics
-import time
+
+from peer_timing import rates, timed, training_steps
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--threads", type=int, required=True)
@@ -51,18 +51,5 @@ for name, model, optimizer, features, labels in cases():
     if name not in wanted:
         continue
 
-    def run():
-        for _ in range(args.steps):
-            optimizer.zero_grad()
-            nn.functional.cross_entropy(model(features), labels).backward()
-            optimizer.step()
-
-    run()
-    times = []
-    for _ in range(max(1, args.repeats)):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    samples = args.steps * len(labels)
-    print(json.dumps({"case": f"{name}/t{args.threads}", "median": samples / statistics.median(times),
-                      "best": samples / min(times)}), flush=True)
+    times, _ = timed(training_steps(model, optimizer, features, labels, args.steps), args.repeats)
+    print(json.dumps({"case": f"{name}/t{args.threads}", **rates(args.steps * len(labels), times)}), flush=True)
