@@ -78,6 +78,12 @@ final class ObjectPeers: @unchecked Sendable {  // state guarded by `lock`
         // wait long for a thread between connecting and asking (a busy cooperative pool),
         // and that wait is not the server's stall.
         try await channel.eventLoop.submit {
+            // Authenticated now: reads may take up to a few chunks at once (NIO's default
+            // reads at most 64 KiB a call, four calls per chunk).
+            try channel.syncOptions?.setOption(
+                .recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(
+                    minimum: 64 << 10, initial: ObjectMessage.chunkBytes, maximum: ObjectMessage.chunkBytes * 4))
             try channel.pipeline.syncOperations.addHandler(
                 IdleStateHandler(readTimeout: stallTimeout), position: .before(receiver))
             channel.writeAndFlush(ObjectMessage.request(id).frame, promise: nil)

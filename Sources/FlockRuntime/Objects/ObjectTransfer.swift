@@ -119,6 +119,14 @@ private final class ObjectServerHandler: ChannelInboundHandler, @unchecked Senda
 
     init(directory: ObjectDirectory) { self.directory = directory }
 
+    /// Keeps several chunks queued toward the kernel: with NIO's default watermarks (64
+    /// KiB) a 256 KiB chunk made the channel unwritable at once and the stream went in
+    /// stop-and-go steps, leaving a third of the machine idle during a pull.
+    func handlerAdded(context: ChannelHandlerContext) {
+        try? context.channel.syncOptions?.setOption(
+            .writeBufferWaterMark, value: .init(low: ObjectMessage.chunkBytes * 4, high: ObjectMessage.chunkBytes * 16))
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let peer = context.remoteAddress.map { "\($0)" } ?? "puller"
         do {
