@@ -21,23 +21,31 @@ extension ProcessGroup {
                 try tensor.withUnsafeBytes { input in
                     try output.withUnsafeMutableBytes { buffer in
                         try SharedMemoryAllReduce.run(
-                            context, input: input, output: buffer, type: type, op: op, window: window)
+                            context, input: ReduceInput(input), output: buffer, type: type, op: op, window: window)
                     }
                 }
-                return op == .mean ? try output / Double(world) : output
+                return output  // .mean divided already
             }
-            var output = tensor
-            try output.withUnsafeMutableBytes { buffer in
-                if buffer.count <= CollectiveThresholds.recursiveDoublingLimit {
-                    try RecursiveDoublingAllReduce.run(
-                        context, buffer: buffer, type: type, op: op, scratch: scratch.bytes(buffer.count))
-                } else {
-                    let segment = (tensor.count + world - 1) / world * type.byteSize
-                    try RingAllReduce.run(context, buffer: buffer, type: type, op: op, scratch: scratch.bytes(segment))
-                }
-            }
-            return op == .mean ? try output / Double(world) : output
+            return try Self.allReduceOverTCP(
+                tensor, context: context, scratch: scratch, type: type, op: op, world: world)
         }
+    }
+
+    /// All-reduce on the TCP mesh: recursive doubling up to its limit, else the ring.
+    static func allReduceOverTCP(
+        _ tensor: Tensor, context: CollectiveContext, scratch: ScratchBuffer, type: WireType, op: ReduceOp, world: Int
+    ) throws -> Tensor {
+        var output = tensor
+        try output.withUnsafeMutableBytes { buffer in
+            if buffer.count <= CollectiveThresholds.recursiveDoublingLimit {
+                try RecursiveDoublingAllReduce.run(
+                    context, buffer: buffer, type: type, op: op, scratch: scratch.bytes(buffer.count))
+            } else {
+                let segment = (tensor.count + world - 1) / world * type.byteSize
+                try RingAllReduce.run(context, buffer: buffer, type: type, op: op, scratch: scratch.bytes(segment))
+            }
+        }
+        return op == .mean ? try output / Double(world) : output
     }
 
     /// Sends `root`'s tensor to every rank; the others pass a tensor of the same shape
@@ -262,7 +270,7 @@ extension ProcessGroup {
 
     // MARK: Argument checks
 
-    private func reducible(_ tensor: Tensor, op: ReduceOp, name: String) throws -> WireType {
+    func reducible(_ tensor: Tensor, op: ReduceOp, name: String) throws -> WireType {
         let type = try WireType(tensor.dtype, op: name)
         if op == .mean && !tensor.dtype.isFloatingPoint {
             throw CommError.invalidArgument(op: name, reason: "mean needs a floating-point tensor, not \(tensor.dtype)")

@@ -88,3 +88,17 @@ private func combineIntegers<T: FixedWidthInteger>(
     case .max: for i in 0..<count { d[i] = Swift.max(x[i], y[i]) }
     }
 }
+
+/// dst[i] /= n for `count` floating-point elements (the mean after a sum; division, not a
+/// multiplication by 1/n, so the bits equal a tensor divided afterwards).
+func divide(_ dst: UnsafeMutableRawPointer, count: Int, type: WireType, by n: Int) {
+    switch type {
+    case .float32:
+        let d = dst.assumingMemoryBound(to: Float.self)
+        for i in 0..<count { d[i] /= Float(n) }
+    case .float64:
+        let d = dst.assumingMemoryBound(to: Double.self)
+        for i in 0..<count { d[i] /= Double(n) }
+    case .int32, .int64, .bytes: break  // Invariant: mean is refused for integer tensors.
+    }
+}

@@ -13,9 +13,10 @@ import FlockTensor
 ///
 /// Underneath: parameters are grouped into buckets (reverse registration order, about the
 /// order backward finishes them; the first bucket small so communication starts early).
-/// A hook on each parameter counts it ready when its gradient is final; a full bucket is
-/// packed (divided by the world size) and its all-reduce (sum) queued on the group's
-/// communication thread, so it runs while backward computes the next gradients. Buckets
+/// A hook on each parameter counts it ready when its gradient is final; a full bucket's
+/// gradients go to one coalesced all-reduce (`.mean`, read straight from the gradient
+/// tensors through shared memory) queued on the group's communication thread, so it runs
+/// while backward computes the next gradients. Buckets
 /// launch in index order on every rank.
 /// When the last bucket has launched, the hook waits for all of them and writes the
 /// averages back into `grad`.

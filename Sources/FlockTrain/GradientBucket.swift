@@ -2,9 +2,9 @@ import FlockComm
 import FlockNN
 import FlockTensor
 
-/// A group of parameters whose gradients are averaged across ranks in one all-reduce:
-/// packed into one flat tensor when the last of them is ready, unpacked when the
-/// all-reduce completes.
+/// A group of parameters whose gradients are averaged across ranks in one all-reduce,
+/// launched when the last of them is ready; each parameter's gradient then becomes its
+/// slice of the flat result (a view, no copy).
 final class GradientBucket {
     let parameters: [Parameter]
     let dtype: DType
@@ -20,34 +20,12 @@ final class GradientBucket {
 
     var isReady: Bool { readyCount == parameters.count }
 
-    /// Starts averaging: packs every gradient (zeros for a parameter without one) into one
-    /// flat tensor, already divided by the world size, and all-reduces its sum (one pass
-    /// over the gradients instead of a copy plus a division afterwards).
+    /// Starts averaging: one coalesced all-reduce (`.mean`) of the gradients (zeros for a
+    /// parameter without one), which shared memory reads straight from the gradient
+    /// tensors and divides while each block is in cache: no packing copy, no extra pass.
     func launch(on group: ProcessGroup) throws {
-        var flat = Tensor(uninitializedShape: [parameters.reduce(0) { $0 + $1.value.count }], dtype: dtype)
-        let scale = 1 / Double(group.worldSize)
-        switch dtype {
-        case .float64: try pack(into: &flat, scale: scale)
-        default: try pack(into: &flat, scale: Float(scale))
-        }
-        pending = try group.allReduce(flat, op: .sum)
-    }
-
-    private func pack<T: TensorElement & BinaryFloatingPoint>(into flat: inout Tensor, scale: T) throws {
-        try flat.withUnsafeMutableScalars(as: T.self) { packed in
-            var offset = 0
-            for parameter in parameters {
-                let count = parameter.value.count
-                if let gradient = parameter.grad {
-                    try gradient.withUnsafeScalars(as: T.self) { values in
-                        for i in 0..<count { packed[offset + i] = values[i] * scale }
-                    }
-                } else {
-                    packed.baseAddress!.advanced(by: offset).initialize(repeating: 0, count: count)
-                }
-                offset += count
-            }
-        }
+        let gradients = try parameters.map { try $0.grad ?? Tensor.zeros($0.value.shape, dtype: dtype) }
+        pending = try group.allReduceCoalesced(gradients, op: .mean)
     }
 
     /// Waits for the all-reduce and stores each parameter's share as its gradient.

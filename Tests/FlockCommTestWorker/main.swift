@@ -232,6 +232,31 @@ func checkEveryCollective(_ group: ProcessGroup) throws {
         values(scattered) == (0..<count).map { Double(world * (rank * count + $0)) + offset }, "large reduceScatter")
     let smallest = try group.reduceScatter(rampBlocks, op: .min).wait()
     check(values(smallest) == (0..<count).map { Double(rank * count + $0) }, "large reduceScatter min")
+    try checkCoalesced(group)
+}
+
+/// `allReduceCoalesced` equals `allReduce` of the concatenation bit for bit: parts that
+/// straddle pieces and blocks (large, through shared memory where there is some), and a
+/// small call (TCP); and it refuses no tensors and mixed dtypes.
+func checkCoalesced(_ group: ProcessGroup) throws {
+    let rank = group.rank
+    for (sizes, dtype) in [([1000, 300_001, 5, 77_777], DType.float32), ([3, 4], .float64), ([40_000, 1], .float64)] {
+        let parts = try sizes.enumerated().map { index, size in
+            try Tensor((0..<size).map { Double(($0 * 7 + index * 13 + rank * 5) % 1001) / 8 }, shape: [size])
+                .casted(to: dtype)
+        }
+        let whole = try Tensor.concatenate(parts, axis: 0)
+        for op in [ReduceOp.sum, .mean, .max] {
+            let coalesced = try group.allReduceCoalesced(parts, op: op).wait()
+            let reference = try group.allReduce(whole, op: op).wait()
+            check(
+                coalesced.shape == [whole.count] && values(coalesced) == values(reference),
+                "allReduceCoalesced \(op) \(dtype) \(sizes)")
+        }
+    }
+    check((try? group.allReduceCoalesced([])) == nil, "allReduceCoalesced of no tensors refused")
+    let mixed = [try Tensor.zeros([3]), try Tensor.zeros([3], dtype: .float64)]
+    check((try? group.allReduceCoalesced(mixed)) == nil, "allReduceCoalesced of mixed dtypes refused")
 }
 
 /// Raw bytes of lengths that differ by rank (rank r has r * 37 bytes: rank 0 none).

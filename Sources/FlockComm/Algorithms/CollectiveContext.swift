@@ -47,6 +47,11 @@ struct BlockLayout {
     }
 }
 
+extension Range<Int> {
+    /// This range moved by `offset`.
+    func shifted(by offset: Int) -> Range<Int> { lowerBound + offset..<upperBound + offset }
+}
+
 extension UnsafeMutableRawBufferPointer {
     /// The bytes in `range` as a buffer of their own.
     subscript(bytes range: Range<Int>) -> UnsafeMutableRawBufferPointer {

@@ -20,8 +20,10 @@
 /// owning its block, so every rank holds the same bits and runs repeat bit for bit.
 enum SharedMemoryAllReduce {
     /// Reduces every rank's `input` into `output` (same length; they may not overlap).
+    /// `.mean` divides each block by the world size while it is in cache, so the output
+    /// is final (the callers divide no more).
     static func run(
-        _ context: CollectiveContext, input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer,
+        _ context: CollectiveContext, input: ReduceInput, output: UnsafeMutableRawBufferPointer,
         type: WireType, op: ReduceOp, window: SharedMemoryWindow
     ) throws {
         let (rank, n) = (context.rank, context.size)
@@ -34,13 +36,17 @@ enum SharedMemoryAllReduce {
                 slot: window.takeSlot(), bytes: bytes,
                 layout: BlockLayout(count: bytes.count / type.byteSize, parts: n, elementSize: type.byteSize))
             let block = piece.layout.bytes(of: rank)
-            let mine = UnsafeRawBufferPointer(rebasing: input[bytes])
             let staged = window.slot(piece.slot, of: rank)
-            // Only the blocks others reduce; this rank reads its own block from `input`.
-            staged[bytes: 0..<block.lowerBound].copyMemory(
-                from: UnsafeRawBufferPointer(rebasing: mine[..<block.lowerBound]))
-            staged[bytes: block.upperBound..<mine.count].copyMemory(
-                from: UnsafeRawBufferPointer(rebasing: mine[block.upperBound...]))
+            // This rank reads its own block from `input` when it lies in one part; else it
+            // stages it too and reads it from its slot (which the reduced block overwrites).
+            let own = block.isEmpty ? nil : input.contiguous(block.shifted(by: bytes.lowerBound))
+            if own != nil || block.isEmpty {
+                input.copy(bytes.lowerBound..<bytes.lowerBound + block.lowerBound, to: staged.baseAddress!)
+                input.copy(
+                    bytes.lowerBound + block.upperBound..<bytes.upperBound, to: staged.baseAddress! + block.upperBound)
+            } else {
+                input.copy(bytes, to: staged.baseAddress!)
+            }
             try barrier(context, window: window, first: index == 0)
             if let previous { previous.copyOut(from: window, into: output, rank: rank, size: n) }
             if !block.isEmpty {
@@ -48,14 +54,15 @@ enum SharedMemoryAllReduce {
                 let count = block.count / type.byteSize
                 func source(_ peer: Int) -> UnsafeRawPointer {
                     peer == rank
-                        ? mine.baseAddress! + block.lowerBound
+                        ? own ?? UnsafeRawPointer(staged.baseAddress! + block.lowerBound)
                         : UnsafeRawPointer(window.slot(piece.slot, of: peer).baseAddress! + block.lowerBound)
                 }
                 combine(into: reduced.baseAddress!, source(0), source(1), count: count, type: type, op: op)
                 for peer in 2..<n {
                     combine(reduced.baseAddress!, source(peer), count: count, type: type, op: op)
                 }
-                window.slot(piece.slot, of: rank)[bytes: block].copyMemory(from: UnsafeRawBufferPointer(reduced))
+                if op == .mean { divide(reduced.baseAddress!, count: count, type: type, by: n) }
+                staged[bytes: block].copyMemory(from: UnsafeRawBufferPointer(reduced))
             }
             previous = piece
         }
@@ -92,5 +99,48 @@ enum SharedMemoryAllReduce {
                 piece[bytes: block].copyMemory(from: UnsafeRawBufferPointer(window.slot(slot, of: peer)[bytes: block]))
             }
         }
+    }
+}
+
+/// The bytes an all-reduce reads: one buffer, or the tensors of a coalesced call one after
+/// another, read in place (no concatenation copy).
+struct ReduceInput {
+    let parts: [UnsafeRawBufferPointer]
+    /// Where each part starts in the concatenation.
+    private let starts: [Int]
+    /// Bytes in all.
+    let count: Int
+
+    init(_ parts: [UnsafeRawBufferPointer]) {
+        self.parts = parts
+        var offset = 0
+        starts = parts.map { part in
+            defer { offset += part.count }
+            return offset
+        }
+        count = offset
+    }
+
+    init(_ buffer: UnsafeRawBufferPointer) { self.init([buffer]) }
+
+    /// Copies bytes `range` of the concatenation to `destination`.
+    func copy(_ range: Range<Int>, to destination: UnsafeMutableRawPointer) {
+        guard !range.isEmpty else { return }
+        for (part, start) in zip(parts, starts) where start < range.upperBound && start + part.count > range.lowerBound
+        {
+            let from = max(range.lowerBound, start)
+            let to = min(range.upperBound, start + part.count)
+            // Invariant: from < to, so the part is not empty and has a base address.
+            (destination + (from - range.lowerBound)).copyMemory(
+                from: part.baseAddress! + (from - start), byteCount: to - from)
+        }
+    }
+
+    /// The address of bytes `range` when they lie in one part.
+    func contiguous(_ range: Range<Int>) -> UnsafeRawPointer? {
+        guard let index = starts.lastIndex(where: { $0 <= range.lowerBound }),
+            range.upperBound <= starts[index] + parts[index].count, let base = parts[index].baseAddress
+        else { return nil }
+        return base + (range.lowerBound - starts[index])
     }
 }

@@ -137,8 +137,3 @@ private struct Pieces {
 
     func range(_ piece: Int) -> Range<Int> { min(bytes, piece * pieceBytes)..<min(bytes, (piece + 1) * pieceBytes) }
 }
-
-extension Range<Int> {
-    /// This range moved by `offset`.
-    fileprivate func shifted(by offset: Int) -> Range<Int> { lowerBound + offset..<upperBound + offset }
-}
