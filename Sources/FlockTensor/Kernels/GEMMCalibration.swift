@@ -1,10 +1,5 @@
-import CFlockKernels
 import Foundation
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Which float32 GEMM is faster on this machine, Flock's own kernels or the loaded BLAS,
 /// for small products (largest dimension under `largeDimension`) and for large ones: the
@@ -14,17 +9,19 @@ import Synchronization
 /// 256-bit units, where OpenBLAS won, and one with 512-bit units, where Flock's kernels
 /// win by 1.3-1.9x), and BLAS builds differ. What happens: on the first float32 product
 /// at a thread count, both backends multiply square matrices of 256 and of 1024 (Flock's
-/// first: OpenBLAS's threads spin after each call and would slow a run that follows;
-/// two warm-ups, then the best of five), about 0.15 s, once per machine; BLAS must win
-/// by 10% (`blasMargin`). Where small
-/// products go to BLAS and large ones to Flock's, BLAS's spinning threads can still slow
-/// the large ones that follow a small one; the calibration does not see that. The result is
-/// kept in memory and in `~/.cache/flock/gemm-calibration.json` (or under
-/// `$XDG_CACHE_HOME`), keyed by CPU model, vector level, BLAS, thread count and build, so a machine measures
-/// once and every process on it then chooses alike. That file is written 0600 and read
-/// only when it is this user's and 0600; anything else (missing, foreign, malformed) is
-/// measured again. Processes that start together wait on one lock, so they do not all
-/// measure at once nor disagree. `FLOCK_GEMM=native|blas` skips all of this.
+/// first: OpenBLAS's threads spin after each call and would slow a run that follows; two
+/// warm-ups, then the best of five), about 0.15 s, once per machine; BLAS must win by 10%
+/// (`blasMargin`). Where small products go to BLAS and large ones to Flock's, BLAS's
+/// spinning threads can still slow a large product that follows a small one; the
+/// calibration does not see that.
+///
+/// The result is kept in memory and in `~/.cache/flock/gemm-calibration.json` (or under
+/// `$XDG_CACHE_HOME`), keyed by CPU model, vector level, BLAS, thread count and build, so
+/// a machine measures once and every process on it then chooses alike. That file is
+/// written 0600 and read only when it is this user's and 0600; anything else (missing,
+/// foreign, malformed) is measured again. Processes that start together wait on one
+/// lock, so they do not all measure at once nor disagree. `FLOCK_GEMM=native|blas` skips
+/// all of this.
 struct GEMMCalibration: Codable, Equatable, Sendable, CustomStringConvertible {
     /// BLAS measured faster for products whose largest dimension is under `largeDimension`.
     var blasForSmall: Bool
