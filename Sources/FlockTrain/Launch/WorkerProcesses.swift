@@ -89,16 +89,21 @@ final class WorkerProcesses: @unchecked Sendable {
     }
 
     /// The first worker that ended unsuccessfully, if any: by the instant it recorded at
-    /// exit, else (a crash, a signal) by when the launcher learned of it. Nil while a worker
-    /// that recorded an earlier exit has not yet been reported ended (for at most
-    /// `reportGrace`): it may be the cause, and its exit status is still unknown.
+    /// exit, else (a crash, a signal) by when the launcher learned of it, dated back by
+    /// `reportGrace` for a crash: a crashed rank records nothing and is learned of late,
+    /// while the peers that lost their connections to it record their exits at once, and
+    /// the crash is the cause. Nil while a worker that recorded an earlier exit has not yet
+    /// been reported ended (for at most `reportGrace`), and for `errorGrace` after an error
+    /// exit while others still run: a crash that caused it may not be learned of yet.
     var failure: Exit? {
         let observed = exitTimes.observedRanks
-        let failed = observed.compactMap { rank, observed -> (Int64, Exit)? in
+        let failed = observed.compactMap { rank, observed -> (Int64, Exit, crashed: Bool)? in
             guard let process = processes.first(where: { $0.rank == rank })?.process else { return nil }
             let exit = Self.exit(rank: rank, process)
             guard exit.code != 0 else { return nil }
-            return (ExitRecord.read("\(records)/rank-\(rank)") ?? observed, exit)
+            if let recorded = ExitRecord.read("\(records)/rank-\(rank)") { return (recorded, exit, false) }
+            let crashed = Self.crashed(process)
+            return (crashed ? observed - Self.reportGrace : observed, exit, crashed)
         }
         guard let first = failed.min(by: { $0.0 < $1.0 }) else { return nil }
         let now = ExitRecord.now()
@@ -108,11 +113,23 @@ final class WorkerProcesses: @unchecked Sendable {
             else { return false }
             return recorded < first.0 && now - recorded < Self.reportGrace
         }
-        return earlierUnreported ? nil : first.1
+        let firstSeen = observed.first { $0.rank == first.1.rank }?.observed ?? now
+        let othersRunning = processes.contains { $0.process.isRunning }
+        let mayAwaitCrash = !first.crashed && othersRunning && now - firstSeen < Self.errorGrace
+        return earlierUnreported || mayAwaitCrash ? nil : first.1
     }
 
     /// How long (nanoseconds) to wait for the end of a worker that recorded its exit.
     private static let reportGrace: Int64 = 2_000_000_000
+    /// How long (nanoseconds) an error exit waits for a crash that may have caused it.
+    private static let errorGrace: Int64 = 500_000_000
+
+    /// Whether `process` ended by a signal that means a crash or a kill (not SIGTERM or
+    /// SIGPIPE, which follow from others' ends).
+    private static func crashed(_ process: Process) -> Bool {
+        process.terminationReason == .uncaughtSignal
+            && [SIGKILL, SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE].contains(process.terminationStatus)
+    }
 
     /// Whether every worker has ended successfully.
     var allSucceeded: Bool { processes.allSatisfy { !$0.process.isRunning && $0.process.terminationStatus == 0 } }
