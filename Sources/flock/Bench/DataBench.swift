@@ -154,12 +154,8 @@ struct DataBench {
         answers: [String: Answer], into report: inout BenchReport
     ) {
         var peerTotals: [String: (Double, Int)] = [:]
-        for result in results {
+        for result in PeerScript.measurements(results, requirements: "requirements-data.txt") {
             guard let engine = result["engine"] as? String else { continue }
-            if let missing = result["missing"] {
-                print("peer \(engine) is not installed (\(missing)); install: \(installHint)")
-                continue
-            }
             guard let query = result["query"] as? String, let median = result["median"] as? Double,
                 let rowCount = result["rows"] as? Int, let sums = result["sums"] as? [Double]
             else { continue }
@@ -183,8 +179,6 @@ struct DataBench {
         guard let rounds, !rounds.isEmpty else { return .nan }
         return rounds.sorted()[(rounds.count - 1) / 2]
     }
-
-    static let installHint = PeerScript.installHint("requirements-data.txt")
 
     /// Row count and value-column sums of an answer's batches (key columns are id1..id6).
     static func answer(_ batches: [RecordBatch]) -> Answer {

@@ -58,12 +58,8 @@ struct DataClusterBench {
             "\(label)/total/vs-in-process", value: localTotal / clusterTotal,
             note: "target: above 1/1.5 = 0.67")
         guard peers else { return }
-        for result in try runPeers() {
+        for result in PeerScript.measurements(try runPeers(), requirements: "requirements-data.txt") {
             guard let engine = result["engine"] as? String else { continue }
-            if let missing = result["missing"] {
-                print("peer \(engine) is not installed (\(missing)); install: \(DataBench.installHint)")
-                continue
-            }
             guard let total = result["total"] as? Double else { continue }
             let agree = (result["answers"] as? [String: [String: Any]] ?? [:]).allSatisfy { query, fields in
                 guard let rowCount = fields["rows"] as? Int, let sums = fields["sums"] as? [Double] else {

@@ -32,17 +32,13 @@ struct MLBench {
         if only.map({ "logistic".contains($0) }) ?? true { results["logistic"] = try logistic(into: &report) }
         if only.map({ "gbt".contains($0) }) ?? true { results["gbt"] = try gbt(into: &report) }
         guard peers else { return }
-        for peer in try PeerScript.run(
+        let lines = try PeerScript.run(
             python, script: "Benchmarks/peers/ml.py",
             arguments: [
                 "--base", base, "--rows", "\(rows)", "--repeats", "\(repeats)", "--cases",
                 results.keys.sorted().joined(separator: ","),
             ])
-        {
-            if let missing = peer["missing"] {
-                print("a peer is not installed (\(missing)); install: \(Self.installHint)")
-                continue
-            }
+        for peer in PeerScript.measurements(lines, requirements: "requirements-ml.txt") {
             guard let name = peer["case"] as? String, let library = peer["peer"] as? String,
                 let median = peer["median"] as? Double, let ours = results[name]
             else { continue }
@@ -124,8 +120,6 @@ struct MLBench {
         }
         return Result(record: record, seconds: time.median, quality: auc)
     }
-
-    static let installHint = PeerScript.installHint("requirements-ml.txt")
 
     static func names(_ width: Int) -> [String] { (0..<width).map { "f\($0)" } }
 
